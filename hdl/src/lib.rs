@@ -4,3 +4,4 @@ pub mod design;
 
 pub use bits::Bits;
 pub use design::{Design, Dir, PortInfo, VerilogFile};
+pub mod ir;
