@@ -63,3 +63,41 @@ impl Design {
         self.ports.iter().filter(|p| p.dir == Dir::Out)
     }
 }
+
+use crate::ir::verilog::{Provenance, print_module};
+use crate::ir::{Module, SigKind};
+
+impl Design {
+    /// Print `modules` (dependencies first, the top last) into a design.
+    /// A module that appears twice is printed once.
+    pub fn assemble(modules: &[Module], prov: &Provenance) -> Design {
+        let top = modules.last().unwrap_or_else(|| unreachable!("a block emits at least its top module"));
+        let mut files: Vec<VerilogFile> = Vec::new();
+        for m in modules {
+            if files.iter().any(|f| f.module == m.name) {
+                continue;
+            }
+            files.push(VerilogFile {
+                module: m.name.clone(),
+                text: print_module(m, prov),
+            });
+        }
+        let ports = top
+            .ports
+            .iter()
+            .map(|p| PortInfo {
+                name: p.sig.name().to_string(),
+                dir: if p.sig.kind() == SigKind::Input { Dir::In } else { Dir::Out },
+                width: p.sig.width(),
+                signed: p.sig.ty().signed,
+                doc: p.doc.clone(),
+            })
+            .collect();
+        Design {
+            top: top.name.clone(),
+            files,
+            ports,
+            clock: top.port("clk_i").map(|_| "clk_i".to_string()),
+        }
+    }
+}

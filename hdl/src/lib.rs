@@ -1,7 +1,18 @@
 //! accgen's embedded HDL and block library.
+//!
+//! - [`ir`]: the typed hardware tree and its Verilog formatter;
+//! - [`design`]: a generated design (files, top, ports);
+//! - [`stimulus`]: how blocks hand test vectors to a simulator;
+//! - one folder per block family, each with parameters, hardware, golden
+//!   model and test vectors: [`mac`].
+
 pub mod bits;
+pub mod common;
 pub mod design;
+pub mod ir;
+pub mod mac;
+pub mod params;
+pub mod stimulus;
 
 pub use bits::Bits;
 pub use design::{Design, Dir, PortInfo, VerilogFile};
-pub mod ir;

@@ -395,6 +395,9 @@ impl Expr {
         if self.ty().signed == signed {
             return self.clone();
         }
+        if let Expr::Cast(_, inner) = self {
+            return inner.cast(signed);
+        }
         Expr::Cast(signed, Arc::new(self.clone()))
     }
 

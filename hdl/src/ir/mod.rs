@@ -123,6 +123,24 @@ pub struct Width {
     pub name: Option<String>,
 }
 
+impl Width {
+    /// A width written as a Verilog constant expression, e.g. `3*ACT_W`.
+    pub fn named(value: u32, text: impl Into<String>) -> Width {
+        Width {
+            value,
+            name: Some(text.into()),
+        }
+    }
+}
+
+impl Param {
+    /// `k` times this width, printed as `k*NAME`.
+    pub fn times(&self, k: u32) -> Width {
+        let text = if k == 1 { self.name.clone() } else { format!("{k}*{}", self.name) };
+        Width::named(k * self.value as u32, text)
+    }
+}
+
 impl From<u32> for Width {
     fn from(value: u32) -> Width {
         Width { value, name: None }

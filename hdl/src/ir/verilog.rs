@@ -193,7 +193,7 @@ impl Printer {
                     }
                 }
                 Item::Assign(lhs, e) => {
-                    if i > 0 && !prev_assign && !matches!(items[i - 1], Item::Section { .. }) {
+                    if i > 0 && !prev_assign && !prev_decl && !matches!(items[i - 1], Item::Section { .. }) {
                         self.out.push('\n');
                     }
                     self.line(&format!("assign {} = {};", lvalue(lhs), expr(e, true)));
@@ -336,10 +336,12 @@ fn index(ix: &Index) -> String {
 }
 
 fn select(base: &str, lo: &Index, width: u32, base_width: u32) -> String {
+    // The builder checked bounds, so a select of the full width is the whole signal.
+    if width == base_width {
+        return base.to_string();
+    }
     match lo.as_const() {
-        Some(l) if width == 1 && base_width == 1 && l == 0 => base.to_string(),
         Some(l) if width == 1 => format!("{base}[{l}]"),
-        Some(l) if l == 0 && width == base_width => base.to_string(),
         Some(l) => format!("{base}[{}:{l}]", l + width as i64 - 1),
         None if width == 1 => format!("{base}[{}]", index(lo)),
         None => format!("{base}[{} +: {width}]", index(lo)),

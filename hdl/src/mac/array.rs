@@ -1,0 +1,337 @@
+//! The R x C output-stationary systolic MAC array.
+//!
+//! Dataflow: each input beat carries one column of the activation tile
+//! (A[r][k] for every row r) and one row of the weight tile (B[k][c] for every
+//! column c). Row r's activations enter PE(r, 0) after r+1 cycles of skew and
+//! move right one PE per cycle; column c's weights enter PE(0, c) after c+1
+//! cycles and move down. Both reach PE(r, c) in the same cycle, so every PE
+//! sees the beats of its dot product in order. A valid/first/last token
+//! travels with the activations and tells each PE when to restart and when
+//! to publish its sum. Row r of the result is complete when the token leaves
+//! the row; the finished rows drain through one output register, row 0
+//! first, one row per cycle.
+//!
+//! The whole array advances together: when the output is stalled (valid and
+//! not ready) every register holds, so the timing between beats and results
+//! is fixed and the golden model can predict it cycle by cycle.
+
+use super::params::MacArrayParams;
+use super::pe;
+use crate::ir::{Expr, LValue, Width, Module, ModuleBuilder, ModuleDoc, ResetStyle, Signal, Ty, concat, drive, repeat, sink};
+use crate::params::bits_for;
+
+/// Module name, encoding every parameter that changes its contents.
+pub fn name(p: &MacArrayParams) -> String {
+    format!(
+        "accgen_mac_array_{}x{}_k{}_{}{}",
+        p.rows,
+        p.cols,
+        p.dot_length,
+        p.arith_tag(),
+        match p.reset {
+            ResetStyle::SyncHigh => "",
+            ResetStyle::AsyncLow => "_arst",
+        }
+    )
+}
+
+/// Bits of the control token carried with the activations.
+const CTL_W: u32 = 3;
+const CTL_VALID: u32 = 2;
+const CTL_FIRST: u32 = 1;
+const CTL_LAST: u32 = 0;
+
+fn doc(p: &MacArrayParams) -> ModuleDoc {
+    let (r, c, k) = (p.rows, p.cols, p.dot_length);
+    let s = p.tile_spacing();
+    ModuleDoc {
+        title: format!("{r} x {c} output-stationary systolic MAC array, K = {k}, {} x {} -> {}-bit sums", p.act, p.wgt, p.acc_width),
+        description: vec![
+            format!("Computes result tiles Y = A x B with A of {r} x {k} activations and B of {k} x {c} weights. Each accepted input beat k carries A[0..{r}][k] on in_act_i (row r at bits [r*ACT_W +: ACT_W]) and B[k][0..{c}] on in_wgt_i (column c at [c*WGT_W +: WGT_W]); every {k} beats form one tile."),
+            "Row r's activations are delayed r+1 cycles and move right one PE per cycle; column c's weights are delayed c+1 cycles and move down, so A[r][k] and B[k][c] meet in PE(r, c). A valid/first/last token travels with the activations. Each finished row leaves through the output register, row 0 first: out_data_o holds Y[r][0..C] with column c at [c*ACC_W +: ACC_W], and out_last_o marks row R-1.".into(),
+            "Streams follow valid/ready: a transfer happens on a rising edge with valid and ready both high; out_valid_o never depends on out_ready_i, and a stalled output (valid and not ready) holds every register of the array.".into(),
+        ],
+        params: vec![
+            ("ROWS".into(), r.to_string(), "PE rows (R)".into()),
+            ("COLS".into(), c.to_string(), "PE columns (C)".into()),
+            ("DOT_K".into(), k.to_string(), "beats per tile (dot-product length K)".into()),
+            ("activations".into(), p.act.to_string(), "in_act_i element format".into()),
+            ("weights".into(), p.wgt.to_string(), "in_wgt_i element format".into()),
+            ("ACC_W".into(), p.acc_width.to_string(), format!("result width, {}", if p.signed() { "signed" } else { "unsigned" })),
+            ("overflow".into(), format!("{:?}", p.overflow).to_lowercase(), if p.can_overflow() { "applied at every accumulation step".into() } else { "cannot happen at this width".into() }),
+            ("multiplier".into(), p.multiplier.tag().into(), "PE multiplier structure".into()),
+            ("reset".into(), p.reset.port_name().into(), p.reset.doc().into()),
+        ],
+        timing: vec![
+            format!("Latency: row r of a tile is on out_data_o {} + r cycles after the tile's last beat is accepted (R + C + 1 cycles for the last row), not counting stalls.", c + 2),
+            format!("Throughput: one beat per cycle, i.e. one MAC per PE per cycle, while K >= max(R, C) = {s}. A tile's last beat is accepted at least {s} cycles after the previous tile's last beat (in_ready_o drops otherwise), so tiles with K < {s} run at K/{s} of peak."),
+        ],
+    }
+}
+
+/// The array module with its PE and multiplier, dependencies first.
+pub fn array(p: &MacArrayParams) -> Vec<Module> {
+    let mut modules = pe::pe(p);
+    let pe_mod = modules.last().cloned().unwrap_or_else(|| unreachable!("pe() returns the PE last"));
+    let (rows, cols, k) = (p.rows, p.cols, p.dot_length);
+    let (aw, ww, accw) = (p.act.bits, p.wgt.bits, p.acc_width);
+
+    let mut m = ModuleBuilder::new(name(p), doc(p));
+    let clk = m.input("clk_i", Ty::BIT, "clock");
+    let rst = m.input(p.reset.port_name(), Ty::BIT, p.reset.doc());
+    let in_valid = m.input("in_valid_i", Ty::BIT, "input beat valid");
+    let in_ready = m.output("in_ready_o", Ty::BIT, "input beat accepted when valid");
+    let in_act = m.input("in_act_i", Ty::u(rows * aw), "A[r][k] for every row r, row r at [r*ACT_W +: ACT_W]");
+    let in_wgt = m.input("in_wgt_i", Ty::u(cols * ww), "B[k][c] for every column c, column c at [c*WGT_W +: WGT_W]");
+    let out_valid = m.output("out_valid_o", Ty::BIT, "result row valid");
+    let out_ready = m.input("out_ready_i", Ty::BIT, "result row taken when valid");
+    let out_data = m.output("out_data_o", Ty::u(cols * accw), "Y[r][c] for one row r, column c at [c*ACC_W +: ACC_W]");
+    let out_last = m.output("out_last_o", Ty::BIT, "this is row R-1, the last row of the tile");
+
+    let rows_p = m.localparam("ROWS", rows as i64, "PE rows (R)");
+    let cols_p = m.localparam("COLS", cols as i64, "PE columns (C)");
+    let act_w = m.localparam("ACT_W", aw as i64, &format!("activation width ({})", p.act));
+    let wgt_w = m.localparam("WGT_W", ww as i64, &format!("weight width ({})", p.wgt));
+    let acc_w = m.localparam("ACC_W", accw as i64, "result width, see the PE");
+    let row_w = m.localparam("ROW_W", (cols * accw) as i64, "COLS * ACC_W: one result row");
+    let tok_w = m.localparam("TOK_W", CTL_W as i64, "token bits: {valid, first, last}");
+    let grid = |p: &crate::ir::Param| Width::named(rows * cols * p.value as u32, format!("{}*{}*{}", rows_p.name, cols_p.name, p.name));
+
+    let reset_style = p.reset;
+    let reset_values = |regs: &[&Signal]| -> Vec<(LValue, Expr)> {
+        regs.iter().map(|r| (LValue::from(*r), r.ty().zero())).collect()
+    };
+
+    // ---- Flow control -------------------------------------------------
+    m.section(
+        "Flow control",
+        &["The array advances when the output register is empty or being read; otherwise every register holds."],
+    );
+    let out_valid_q = m.reg("out_valid_q", 1, false, "output register holds a row");
+    let out_last_q = m.reg("out_last_q", 1, false, "that row is the tile's last");
+    let out_data_q = m.reg("out_data_q", &row_w, false, "the row");
+    let advance = m.wire_of("advance", !&out_valid_q | out_ready.e(), "every register of the array updates this cycle");
+
+    let beat_w = bits_for(k as u64 - 1);
+    let (first, last, beat_q) = if k > 1 {
+        let beat_q = m.reg("beat_q", beat_w, false, "beats of the current tile accepted so far");
+        let first = m.wire_of("beat_first", beat_q.e().eq(Ty::u(beat_w).zero()), "this beat starts a tile");
+        let last = m.wire_of("beat_last", beat_q.e().eq(Ty::u(beat_w).lit(k as i128 - 1)), "this beat ends a tile");
+        (first.e(), last.e(), Some(beat_q))
+    } else {
+        (Ty::BIT.lit(1), Ty::BIT.lit(1), None)
+    };
+
+    // A tile's results sit in the PEs' result registers until their row is
+    // read, so a new tile may finish only `spacing` cycles after the last one.
+    let spacing = p.tile_spacing();
+    let throttle = if k < spacing {
+        let gap_w = bits_for(spacing as u64 - 1);
+        let gap_q = m.reg("gap_q", gap_w, false, "cycles until another tile may finish");
+        Some((gap_q, gap_w))
+    } else {
+        None
+    };
+    let may_finish = match &throttle {
+        Some((gap_q, gap_w)) => m.wire_of("may_finish", gap_q.e().eq(Ty::u(*gap_w).zero()), "the previous tile's rows are safe"),
+        None => m.wire_of("may_finish", Ty::BIT.lit(1), "K >= max(R, C): tiles never finish too close together"),
+    };
+    m.assign(&in_ready, &advance & (!last.clone() | may_finish.e()));
+    let accept = m.wire_of("accept", in_valid.e() & in_ready.e(), "an input beat is taken");
+    let token = m.wire_of("token", concat(vec![accept.e(), first.clone(), last.clone()]), "{valid, first, last} of this cycle's beat");
+
+    {
+        let mut regs: Vec<&Signal> = Vec::new();
+        if let Some(b) = &beat_q {
+            regs.push(b);
+        }
+        if let Some((g, _)) = &throttle {
+            regs.push(g);
+        }
+        if !regs.is_empty() {
+            let values = reset_values(&regs);
+            let (beat_q, throttle) = (beat_q.clone(), throttle.clone());
+            let (accept, last) = (accept.clone(), last.clone());
+            m.process(&clk, |pr| {
+                pr.reset(&rst, reset_style, values);
+                pr.enable(&advance);
+                if let Some(b) = &beat_q {
+                    let t = Ty::u(beat_w);
+                    pr.when(&accept, |pr| pr.set(b, crate::ir::mux(last.clone(), t.zero(), b + t.lit(1))));
+                }
+                if let Some((g, gw)) = &throttle {
+                    let t = Ty::u(*gw);
+                    pr.when_else(
+                        accept.e() & last.clone(),
+                        |pr| pr.set(g, t.lit(spacing as i128 - 1)),
+                        |pr| pr.when(g.e().ne(t.zero()), |pr| pr.set(g, g - t.lit(1))),
+                    );
+                }
+            });
+        }
+    }
+
+    // ---- Input skew ---------------------------------------------------
+    m.section(
+        "Input skew",
+        &["Row r's activations and tokens are delayed r+1 cycles, column c's weights c+1 cycles, so operands meet in the right PE. Each delay line is a shift register; the oldest entry is on top."],
+    );
+    let mut act_skew = Vec::new();
+    let mut ctl_skew = Vec::new();
+    let mut wgt_skew = Vec::new();
+    for r in 0..rows {
+        act_skew.push(m.reg(&format!("act_skew_r{r}_q"), act_w.times(r + 1), false, &format!("row {r}: {} cycle(s)", r + 1)));
+    }
+    for r in 0..rows {
+        ctl_skew.push(m.reg(&format!("tok_skew_r{r}_q"), tok_w.times(r + 1), false, &format!("row {r} token: {} cycle(s)", r + 1)));
+    }
+    for c in 0..cols {
+        wgt_skew.push(m.reg(&format!("wgt_skew_c{c}_q"), wgt_w.times(c + 1), false, &format!("column {c}: {} cycle(s)", c + 1)));
+    }
+    let shift_in = |reg: &Signal, new: Expr| -> Expr {
+        let w = new.width();
+        if reg.width() == w { new } else { concat(vec![reg.select(0u32, reg.width() - w), new]) }
+    };
+    {
+        let values = reset_values(&ctl_skew.iter().collect::<Vec<_>>());
+        let (ctl_skew, token) = (ctl_skew.clone(), token.clone());
+        m.process(&clk, |pr| {
+            pr.reset(&rst, reset_style, values);
+            pr.enable(&advance);
+            for reg in &ctl_skew {
+                pr.set(reg, shift_in(reg, token.e()));
+            }
+        });
+    }
+    {
+        let (act_skew, wgt_skew) = (act_skew.clone(), wgt_skew.clone());
+        let (in_act, in_wgt) = (in_act.clone(), in_wgt.clone());
+        m.process(&clk, |pr| {
+            pr.enable(&advance);
+            for (r, reg) in act_skew.iter().enumerate() {
+                pr.set(reg, shift_in(reg, in_act.select(r as u32 * aw, aw)));
+            }
+            for (c, reg) in wgt_skew.iter().enumerate() {
+                pr.set(reg, shift_in(reg, in_wgt.select(c as u32 * ww, ww)));
+            }
+        });
+    }
+
+    // ---- PE operand buses ---------------------------------------------
+    m.section(
+        "PE operand buses",
+        &["PE(r, c) reads act_bus and tok_bus at index r*COLS + c and wgt_bus at c*ROWS + r (a column is contiguous). Edge PEs read the skew lines; the others read their neighbour's forwarding register."],
+    );
+    let act_bus = m.wire("act_bus", grid(&act_w), false, "activation entering each PE");
+    let tok_bus = m.wire("tok_bus", grid(&tok_w), false, "token entering each PE");
+    let wgt_bus = m.wire("wgt_bus", grid(&wgt_w), false, "weight entering each PE");
+    let res_bus = m.wire("res_bus", grid(&acc_w), false, "each PE's result, row r at [r*ROW_W +: ROW_W]");
+    let row_done = m.wire("row_done", rows, false, "row r's results are complete this cycle");
+    for r in 0..rows {
+        let top = act_skew[r as usize].select(r * aw, aw);
+        m.assign(act_bus.part(r * cols * aw, aw), top);
+    }
+    for r in 0..rows {
+        let top = ctl_skew[r as usize].select(r * CTL_W, CTL_W);
+        m.assign(tok_bus.part(r * cols * CTL_W, CTL_W), top);
+    }
+    for c in 0..cols {
+        let top = wgt_skew[c as usize].select(c * ww, ww);
+        m.assign(wgt_bus.part(c * rows * ww, ww), top);
+    }
+
+    // ---- Weights move down each column ---------------------------------
+    if rows > 1 {
+        m.section("Weight forwarding", &["Each PE passes its weight to the PE below one cycle later."]);
+        let span = (rows - 1) * ww;
+        m.gen_for("gen_wgt_col", "c", cols, |m, c| {
+            let fwd = m.reg("wgt_fwd_q", Width::named(span, "(ROWS-1)*WGT_W"), false, "weights of rows 0..ROWS-2, one cycle later");
+            let base = c * (rows as i64 * ww as i64);
+            m.process(&clk, |pr| {
+                pr.enable(&advance);
+                pr.set(&fwd, wgt_bus.select(base.clone(), span));
+            });
+            m.assign(wgt_bus.part(base + ww as i64, span), &fwd);
+        });
+    }
+
+    // ---- Rows: forwarding, PEs, completion ----------------------------
+    m.section(
+        "PE rows",
+        &["Activations and tokens move right one PE per cycle. The token leaving PE(r, COLS-1) marks the cycle when row r's result registers are all loaded."],
+    );
+    let row_sel = m.wire("row_sel", Width::named(rows * cols * accw, "ROWS*ROW_W"), false, "row r's results while it is done, else zero");
+    m.gen_for("gen_row", "r", rows, |m, r| {
+        let row_act = r * (cols as i64 * aw as i64);
+        let row_tok = r * (cols as i64 * CTL_W as i64);
+        if cols > 1 {
+            let span_a = (cols - 1) * aw;
+            let span_t = (cols - 1) * CTL_W;
+            let act_fwd = m.reg("act_fwd_q", Width::named(span_a, "(COLS-1)*ACT_W"), false, "activations of columns 0..COLS-2, one cycle later");
+            let tok_fwd = m.reg("tok_fwd_q", Width::named(span_t, "(COLS-1)*TOK_W"), false, "tokens of columns 0..COLS-2, one cycle later");
+            m.process(&clk, |pr| {
+                pr.reset(&rst, reset_style, vec![(LValue::from(&tok_fwd), Ty::u(span_t).zero())]);
+                pr.enable(&advance);
+                pr.set(&tok_fwd, tok_bus.select(row_tok.clone(), span_t));
+            });
+            m.process(&clk, |pr| {
+                pr.enable(&advance);
+                pr.set(&act_fwd, act_bus.select(row_act.clone(), span_a));
+            });
+            m.assign(act_bus.part(row_act.clone() + aw as i64, span_a), &act_fwd);
+            m.assign(tok_bus.part(row_tok.clone() + CTL_W as i64, span_t), &tok_fwd);
+        }
+        let tail = row_tok.clone() + ((cols - 1) * CTL_W) as i64;
+        let done_q = m.reg("done_q", 1, false, "row's last PE published a sum");
+        m.process(&clk, |pr| {
+            pr.reset(&rst, reset_style, vec![(LValue::from(&done_q), Ty::BIT.zero())]);
+            pr.enable(&advance);
+            pr.set(&done_q, tok_bus.bit(tail.clone() + CTL_VALID as i64) & tok_bus.bit(tail.clone() + CTL_LAST as i64));
+        });
+        m.assign(row_done.part(r, 1), &done_q);
+        let row_res = r * (cols as i64 * accw as i64);
+        m.assign(
+            row_sel.part(row_res.clone(), cols * accw),
+            repeat(cols * accw, done_q.e()) & res_bus.select(row_res, cols * accw),
+        );
+        m.gen_for("gen_col", "c", cols, |m, c| {
+            let tok_at = |bit: u32| tok_bus.bit(r * (cols as i64 * CTL_W as i64) + c * CTL_W as i64 + bit as i64);
+            m.instance(
+                &pe_mod,
+                "u_pe",
+                vec![
+                    ("clk_i", drive(&clk)),
+                    ("en_i", drive(&advance)),
+                    ("valid_i", drive(tok_at(CTL_VALID))),
+                    ("first_i", drive(tok_at(CTL_FIRST))),
+                    ("last_i", drive(tok_at(CTL_LAST))),
+                    ("act_i", drive(act_bus.select(r * (cols as i64 * aw as i64) + c * aw as i64, aw))),
+                    ("wgt_i", drive(wgt_bus.select(c * (rows as i64 * ww as i64) + r * ww as i64, ww))),
+                    ("res_o", sink(res_bus.part(r * (cols as i64 * accw as i64) + c * accw as i64, accw))),
+                ],
+            );
+        });
+    });
+
+    // ---- Output register ----------------------------------------------
+    m.section("Output register", &["At most one row completes per cycle, so OR-ing the masked rows selects it."]);
+    {
+        let final_row = crate::common::or_tree(&mut m, "row_or", &row_sel, rows, &row_w);
+        let (out_valid_q, out_last_q, out_data_q, row_done) = (out_valid_q.clone(), out_last_q.clone(), out_data_q.clone(), row_done.clone());
+        m.process(&clk, |pr| {
+            pr.reset(&rst, reset_style, vec![(LValue::from(&out_valid_q), Ty::BIT.zero())]);
+            pr.enable(&advance);
+            pr.set(&out_valid_q, row_done.e().reduce_or());
+        });
+        m.process(&clk, |pr| {
+            pr.enable(&advance);
+            pr.set(&out_last_q, row_done.bit(rows - 1));
+            pr.set(&out_data_q, final_row);
+        });
+    }
+    m.assign(&out_valid, &out_valid_q);
+    m.assign(&out_last, &out_last_q);
+    m.assign(&out_data, &out_data_q);
+    modules.push(m.finish());
+    modules
+}

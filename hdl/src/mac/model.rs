@@ -1,0 +1,252 @@
+//! The golden model: exactly what the MAC hardware computes.
+//!
+//! The arithmetic (`mac_step`) is the specification of one accumulation. The
+//! PE model applies it register by register; the array model is behavioural:
+//! it computes each tile as a matrix product and predicts, from the
+//! documented protocol, the cycle each result row appears. It does not mirror
+//! the RTL's structure, so the two are independent descriptions that the
+//! co-simulation compares.
+
+use super::params::{MacArrayParams, Overflow};
+use std::collections::VecDeque;
+
+/// Reduce `sum` to the accumulator: wrap modulo 2^ACC_W or saturate.
+pub fn fit(p: &MacArrayParams, sum: i128) -> i128 {
+    let w = p.acc_width;
+    let (lo, hi) = if p.signed() {
+        (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+    } else {
+        (0, (1i128 << w) - 1)
+    };
+    if (lo..=hi).contains(&sum) {
+        return sum;
+    }
+    match p.overflow {
+        Overflow::Saturate => sum.clamp(lo, hi),
+        Overflow::Wrap => {
+            let m = sum.rem_euclid(1i128 << w);
+            if p.signed() && m > hi { m - (1i128 << w) } else { m }
+        }
+    }
+}
+
+/// One accumulation: `acc' = fit((first ? 0 : acc) + act * wgt)`.
+pub fn mac_step(p: &MacArrayParams, acc: i128, act: i64, wgt: i64, first: bool) -> i128 {
+    let base = if first { 0 } else { acc };
+    fit(p, base + act as i128 * wgt as i128)
+}
+
+/// Register-level model of one PE.
+#[derive(Clone, Debug)]
+pub struct PeModel {
+    p: MacArrayParams,
+    acc: Option<i128>,
+    res: Option<i128>,
+}
+
+impl PeModel {
+    pub fn new(p: &MacArrayParams) -> PeModel {
+        PeModel { p: *p, acc: None, res: None }
+    }
+
+    /// The result register; `None` until a dot product has finished.
+    pub fn res(&self) -> Option<i128> {
+        self.res
+    }
+
+    /// A rising clock edge with these inputs.
+    pub fn clock(&mut self, en: bool, valid: bool, first: bool, last: bool, act: i64, wgt: i64) {
+        if !(en && valid) {
+            return;
+        }
+        // Without `first`, an accumulator that was never started is unknown.
+        let sum = match (first, self.acc) {
+            (true, _) => Some(mac_step(&self.p, 0, act, wgt, true)),
+            (false, Some(acc)) => Some(mac_step(&self.p, acc, act, wgt, false)),
+            (false, None) => None,
+        };
+        self.acc = sum;
+        if last {
+            self.res = sum;
+        }
+    }
+}
+
+/// A result row on its way to the output.
+#[derive(Clone, Debug)]
+struct PendingRow {
+    /// Index of the enabled clock edge that loads it into the output register.
+    due: u64,
+    data: Vec<i128>,
+    last: bool,
+}
+
+/// Cycle-accurate behavioural model of the MAC array's ports.
+#[derive(Clone, Debug)]
+pub struct ArrayModel {
+    p: MacArrayParams,
+    /// Beats of the current tile accepted so far.
+    beat: u32,
+    /// Enabled edges until another tile may finish.
+    gap: u32,
+    /// Partial sums of the tile being accumulated, row-major.
+    acc: Vec<i128>,
+    pending: VecDeque<PendingRow>,
+    /// Enabled clock edges since reset.
+    edges: u64,
+    out: Option<(Vec<i128>, bool)>,
+}
+
+impl ArrayModel {
+    pub fn new(p: &MacArrayParams) -> ArrayModel {
+        ArrayModel {
+            p: *p,
+            beat: 0,
+            gap: 0,
+            acc: vec![0; (p.rows * p.cols) as usize],
+            pending: VecDeque::new(),
+            edges: 0,
+            out: None,
+        }
+    }
+
+    pub fn params(&self) -> &MacArrayParams {
+        &self.p
+    }
+
+    /// State after a reset.
+    pub fn reset(&mut self) {
+        *self = ArrayModel::new(&self.p);
+    }
+
+    /// The array advances unless the output holds a row nobody takes.
+    fn advance(&self, out_ready: bool) -> bool {
+        self.out.is_none() || out_ready
+    }
+
+    /// `in_ready_o` this cycle.
+    pub fn in_ready(&self, out_ready: bool) -> bool {
+        let last = self.beat + 1 == self.p.dot_length;
+        self.advance(out_ready) && !(last && self.gap > 0)
+    }
+
+    /// `out_valid_o`, with the row (`out_data_o`) and `out_last_o` when valid.
+    pub fn out(&self) -> Option<(&[i128], bool)> {
+        self.out.as_ref().map(|(d, l)| (d.as_slice(), *l))
+    }
+
+    /// A rising clock edge. `act` holds A[r][k] per row, `wgt` B[k][c] per column.
+    pub fn clock(&mut self, in_valid: bool, act: &[i64], wgt: &[i64], out_ready: bool) {
+        if !self.advance(out_ready) {
+            return;
+        }
+        let p = self.p;
+        let edge = self.edges;
+        self.edges += 1;
+        let accepted = in_valid && self.in_ready(out_ready);
+        let mut finished = false;
+        if accepted {
+            let first = self.beat == 0;
+            for r in 0..p.rows as usize {
+                for c in 0..p.cols as usize {
+                    let i = r * p.cols as usize + c;
+                    self.acc[i] = mac_step(&p, self.acc[i], act[r], wgt[c], first);
+                }
+            }
+            self.beat += 1;
+            if self.beat == p.dot_length {
+                finished = true;
+                self.beat = 0;
+                for r in 0..p.rows {
+                    let row = &self.acc[(r * p.cols) as usize..((r + 1) * p.cols) as usize];
+                    self.pending.push_back(PendingRow {
+                        due: edge + (p.row_latency(r) - 1) as u64,
+                        data: row.to_vec(),
+                        last: r + 1 == p.rows,
+                    });
+                }
+            }
+        }
+        if finished {
+            self.gap = p.tile_spacing() - 1;
+        } else if self.gap > 0 {
+            self.gap -= 1;
+        }
+        self.out = match self.pending.front() {
+            Some(row) if row.due == edge => self.pending.pop_front().map(|r| (r.data, r.last)),
+            _ => None,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::ResetStyle;
+    use crate::mac::params::MulImpl;
+    use crate::params::IntFormat;
+
+    fn params(rows: u32, cols: u32, k: u32, acc: u32, overflow: Overflow) -> MacArrayParams {
+        MacArrayParams {
+            rows,
+            cols,
+            dot_length: k,
+            act: IntFormat { bits: 8, signed: true },
+            wgt: IntFormat { bits: 8, signed: true },
+            acc_width: acc,
+            overflow,
+            multiplier: MulImpl::Dsp,
+            reset: ResetStyle::SyncHigh,
+        }
+    }
+
+    #[test]
+    fn wrap_and_saturate_at_the_accumulator_width() {
+        let w = params(1, 1, 4, 16, Overflow::Wrap);
+        assert_eq!(fit(&w, 32768), -32768);
+        assert_eq!(fit(&w, -32769), 32767);
+        let s = params(1, 1, 4, 16, Overflow::Saturate);
+        assert_eq!(fit(&s, 40000), 32767);
+        assert_eq!(fit(&s, -40000), -32768);
+        assert_eq!(mac_step(&s, 32000, 127, 127, false), 32767);
+        assert_eq!(mac_step(&s, 32000, 127, 127, true), 16129);
+    }
+
+    #[test]
+    fn array_timing_matches_the_documented_latency() {
+        // 2 x 3 array, K = 2: rows appear C + 2 + r cycles after the last beat.
+        let p = params(2, 3, 2, 17, Overflow::Wrap);
+        let mut m = ArrayModel::new(&p);
+        let act = [[1, 2], [3, 4]]; // act[k][r]
+        let wgt = [[5, 6, 7], [8, 9, 10]]; // wgt[k][c]
+        let mut seen = Vec::new();
+        for cycle in 0..20 {
+            if let Some((row, last)) = m.out() {
+                seen.push((cycle, row.to_vec(), last));
+            }
+            let k = cycle.min(2);
+            if k < 2 {
+                assert!(m.in_ready(true));
+                m.clock(true, &act[k], &wgt[k], true);
+            } else {
+                m.clock(false, &[0, 0], &[0, 0, 0], true);
+            }
+        }
+        // The last beat is accepted in cycle 1.
+        assert_eq!(seen, vec![(1 + 5, vec![21, 24, 27], false), (1 + 6, vec![47, 54, 61], true)]);
+    }
+
+    #[test]
+    fn short_tiles_are_spaced_by_the_array_size() {
+        let p = params(4, 2, 1, 16, Overflow::Wrap);
+        let mut m = ArrayModel::new(&p);
+        let mut accepted = Vec::new();
+        for cycle in 0..12 {
+            if m.in_ready(true) {
+                accepted.push(cycle);
+            }
+            m.clock(true, &[1, 1, 1, 1], &[1, 1], true);
+        }
+        assert_eq!(accepted, vec![0, 4, 8]);
+    }
+}
