@@ -18,6 +18,7 @@
 //   --raw FILE [--repeat N]  benchmark baseline: drive the frames of FILE
 //                        with no comparison and no I/O in the timed loop
 //   --vcd PATH           dump a VCD (only in models built with --trace)
+//   --vcd-from-cycle N   ... starting at cycle N
 //
 // Protocol output (summaries, mismatch reports, interactive replies) goes to
 // the original stdout; the design's own $display output is redirected to
@@ -114,8 +115,12 @@ struct Sim {
     // Half a clock period is 5 time units: inputs change (and the previous
     // falling edge lands) at 10*c, the rising edge at 10*c + 5.
     uint64_t time = 0;
+    // Nothing is dumped before this time, so a failure late in a long run
+    // gives a waveform of its last cycles, not gigabytes.
+    uint64_t dump_from = 0;
 
-    explicit Sim(const char* vcd_path) : ctx(new VerilatedContext) {
+    Sim(const char* vcd_path, uint64_t dump_from_cycle)
+        : ctx(new VerilatedContext), dump_from(10 * dump_from_cycle) {
 #if VM_TRACE
         if (vcd_path) ctx->traceEverOn(true);
 #endif
@@ -136,7 +141,7 @@ struct Sim {
     inline void eval_and_dump() {
         top->eval();
 #if VM_TRACE
-        if (vcd) vcd->dump(time);
+        if (vcd && time >= dump_from) vcd->dump(time);
 #endif
         time += 5;
     }
@@ -158,7 +163,7 @@ struct Sim {
         top->final();
 #if VM_TRACE
         if (vcd) {
-            vcd->dump(time);
+            if (time >= dump_from) vcd->dump(time);
             vcd->close();
         }
 #endif
@@ -212,8 +217,8 @@ static void report_mismatch(Sim& sim, uint64_t cycle, int first_bad, const uint3
 
 // --- Check mode -------------------------------------------------------------
 
-static int run_check(const char* vcd_path) {
-    Sim sim(vcd_path);
+static int run_check(const char* vcd_path, uint64_t vcd_from) {
+    Sim sim(vcd_path, vcd_from);
     // A bigger pipe lets the Rust writer run further ahead (Linux only;
     // harmless if refused).
 #ifdef F_SETPIPE_SZ
@@ -282,7 +287,7 @@ static bool read_words(uint32_t* w, std::size_t n) {
 }
 
 static int run_interactive(const char* vcd_path) {
-    Sim sim(vcd_path);
+    Sim sim(vcd_path, 0);
     uint32_t in[IN_WORDS + 1] = {0};
     uint32_t out[OUT_WORDS + 1] = {0};
     for (;;) {
@@ -324,7 +329,7 @@ static int run_raw(const char* path, unsigned long repeat) {
         return EXIT_USAGE;
     }
     const std::size_t count = frames.size() / FRAME_WORDS;
-    Sim sim(nullptr);
+    Sim sim(nullptr, 0);
     Vdut* top = sim.top.get();
     const auto t0 = std::chrono::steady_clock::now();
     for (unsigned long r = 0; r < repeat; ++r) {
@@ -361,6 +366,7 @@ int main(int argc, char** argv) {
     const char* vcd_path = nullptr;
     const char* raw_path = nullptr;
     unsigned long repeat = 1;
+    uint64_t vcd_from = 0;
     bool interactive = false;
     for (int i = 1; i < argc; ++i) {
         const char* a = argv[i];
@@ -368,13 +374,16 @@ int main(int argc, char** argv) {
             interactive = true;
         } else if (!std::strcmp(a, "--vcd") && i + 1 < argc) {
             vcd_path = argv[++i];
+        } else if (!std::strcmp(a, "--vcd-from-cycle") && i + 1 < argc) {
+            vcd_from = std::strtoull(argv[++i], nullptr, 10);
         } else if (!std::strcmp(a, "--raw") && i + 1 < argc) {
             raw_path = argv[++i];
         } else if (!std::strcmp(a, "--repeat") && i + 1 < argc) {
             repeat = std::strtoul(argv[++i], nullptr, 10);
         } else {
             fprintf(stderr,
-                    "usage: %s [--interactive | --raw FILE [--repeat N]] [--vcd PATH]\n",
+                    "usage: %s [--interactive | --raw FILE [--repeat N]] [--vcd PATH "
+                    "[--vcd-from-cycle N]]\n",
                     argv[0]);
             return EXIT_USAGE;
         }
@@ -388,5 +397,5 @@ int main(int argc, char** argv) {
 #endif
     if (raw_path) return run_raw(raw_path, repeat);
     if (interactive) return run_interactive(vcd_path);
-    return run_check(vcd_path);
+    return run_check(vcd_path, vcd_from);
 }

@@ -134,7 +134,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Hash length-prefixed parts, so no two different part lists collide by
 /// concatenation.
-fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+pub(crate) fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
     let mut h = Sha256::new();
     for p in parts {
         h.update((p.len() as u64).to_le_bytes());

@@ -1,0 +1,311 @@
+//! Configuration files: YAML in, validated block parameters out.
+//!
+//! Every error names the file, the line and column, the key, the value and
+//! what is allowed, with the offending line quoted. Parsing never panics and
+//! never writes anything.
+
+use accgen_hdl::Design;
+use accgen_hdl::ir::ResetStyle;
+use accgen_hdl::ir::verilog::Provenance;
+use accgen_hdl::mac::{MacArrayParams, MacArraySpec, MulImpl, Overflow};
+use accgen_hdl::params::ParamError;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::Path;
+
+/// The configuration `accgen demo` and the README's quick start use.
+pub const DEFAULT_CONFIG: &str = include_str!("../../examples/int8_4x4.yaml");
+pub const DEFAULT_CONFIG_NAME: &str = "examples/int8_4x4.yaml (embedded)";
+
+/// A whole number as written in YAML; range checks come later, with the key.
+#[derive(Clone, Copy, Debug)]
+pub struct Int(pub i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Int, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Int;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
+                Ok(Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
+                i64::try_from(v)
+                    .map(Int)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Int, E> {
+                Err(E::invalid_value(de::Unexpected::Float(v), &self))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Int, E> {
+                Err(E::invalid_value(de::Unexpected::Str(v), &self))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Int, E> {
+                Err(E::invalid_value(de::Unexpected::Bool(v), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ResetYaml {
+    /// `rst_i`, synchronous, active high (the FPGA default).
+    #[default]
+    Sync,
+    /// `rst_ni`, asynchronous, active low (for ASIC flows).
+    Async,
+}
+
+impl From<ResetYaml> for ResetStyle {
+    fn from(r: ResetYaml) -> ResetStyle {
+        match r {
+            ResetYaml::Sync => ResetStyle::SyncHigh,
+            ResetYaml::Async => ResetStyle::AsyncLow,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileYaml {
+    name: Option<Spanned<String>>,
+    reset: Option<ResetYaml>,
+    mac_array: Option<Spanned<MacArrayYaml>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MacArrayYaml {
+    rows: Spanned<Int>,
+    cols: Spanned<Int>,
+    dot_length: Spanned<Int>,
+    activations: Spanned<String>,
+    weights: Spanned<String>,
+    accumulator: Option<AccumulatorYaml>,
+    #[serde(default)]
+    multiplier: MulImpl,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccumulatorYaml {
+    width: Option<Spanned<Int>>,
+    overflow: Option<Overflow>,
+}
+
+/// The block a configuration describes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Block {
+    MacArray(MacArrayParams),
+}
+
+/// A validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where it came from (a path, or the embedded default).
+    pub origin: String,
+    /// A short name for output folders and reports.
+    pub name: String,
+    pub block: Block,
+    /// `sha256:` of the canonical, validated parameters.
+    pub hash: String,
+}
+
+/// A configuration error, rendered with its location.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The source line under a location, with a caret, as rustc prints it.
+fn snippet(text: &str, origin: &str, line: u64, column: u64) -> String {
+    let Some(src) = text.lines().nth(line.saturating_sub(1) as usize) else {
+        return String::new();
+    };
+    let num = line.to_string();
+    let pad = " ".repeat(num.len());
+    format!(
+        " --> {origin}:{line}:{column}\n{pad} |\n{num} | {src}\n{pad} | {}^",
+        " ".repeat(column.saturating_sub(1) as usize)
+    )
+}
+
+fn located<T>(text: &str, origin: &str, at: &Spanned<T>, message: String) -> ConfigError {
+    let (line, column) = (at.referenced.line(), at.referenced.column());
+    ConfigError {
+        message: format!("error: {origin}:{line}:{column}: {message}\n{}", snippet(text, origin, line, column)),
+    }
+}
+
+fn in_range(text: &str, origin: &str, key: &str, v: &Spanned<Int>, what: &str) -> Result<u64, ConfigError> {
+    u64::try_from(v.value.0).map_err(|_| {
+        located(text, origin, v, format!("`{key}` = {} is not allowed: {what} cannot be negative", v.value.0))
+    })
+}
+
+/// Read and validate a configuration file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        message: format!("error: cannot read configuration {origin}: {e}"),
+    })?;
+    parse(&text, &origin)
+}
+
+/// Parse and validate configuration text; `origin` names it in errors.
+pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+    let file: FileYaml = serde_saphyr::from_str(text).map_err(|e| {
+        let rendered = e.to_string().replace("<input>", origin);
+        ConfigError {
+            message: if rendered.starts_with("error:") {
+                rendered.replacen("error: ", &format!("error: {origin}: "), 1)
+            } else {
+                format!("error: {origin}: {rendered}")
+            },
+        }
+    })?;
+    let reset: ResetStyle = file.reset.unwrap_or_default().into();
+    let Some(mac) = file.mac_array else {
+        return Err(ConfigError {
+            message: format!(
+                "error: {origin}: no block to generate: add a `mac_array:` section (see examples/int8_4x4.yaml)"
+            ),
+        });
+    };
+    let m = &mac.value;
+    let key = |k: &str| format!("mac_array.{k}");
+    let rows = in_range(text, origin, &key("rows"), &m.rows, "the number of PE rows")?;
+    let cols = in_range(text, origin, &key("cols"), &m.cols, "the number of PE columns")?;
+    let dot_length = in_range(text, origin, &key("dot_length"), &m.dot_length, "the dot-product length")?;
+    let (acc_width, overflow) = match &m.accumulator {
+        None => (None, None),
+        Some(a) => {
+            let w = match &a.width {
+                Some(w) => Some(in_range(text, origin, &key("accumulator.width"), w, "the accumulator width")?),
+                None => None,
+            };
+            (w, a.overflow)
+        }
+    };
+    let spec = MacArraySpec {
+        rows,
+        cols,
+        dot_length,
+        activations: m.activations.value.clone(),
+        weights: m.weights.value.clone(),
+        acc_width,
+        overflow,
+        multiplier: m.multiplier,
+        reset,
+    };
+    let params = spec.validate().map_err(|e: ParamError| {
+        let at: Option<&Spanned<Int>> = match e.key.as_str() {
+            "rows" => Some(&m.rows),
+            "cols" => Some(&m.cols),
+            "dot_length" => Some(&m.dot_length),
+            "accumulator.width" => m.accumulator.as_ref().and_then(|a| a.width.as_ref()),
+            _ => None,
+        };
+        let message = format!("`mac_array.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
+        match (at, e.key.as_str()) {
+            (Some(at), _) => located(text, origin, at, message),
+            (None, "activations") => located(text, origin, &m.activations, message),
+            (None, "weights") => located(text, origin, &m.weights, message),
+            _ => located(text, origin, &mac, message),
+        }
+    })?;
+    let block = Block::MacArray(params);
+    let name = match &file.name {
+        Some(n) => {
+            let ok = !n.value.is_empty()
+                && n.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !ok {
+                return Err(located(
+                    text,
+                    origin,
+                    n,
+                    format!("`name` = {:?} is not allowed: use letters, digits, `_` and `-` only", n.value),
+                ));
+            }
+            n.value.clone()
+        }
+        None => default_name(&block),
+    };
+    let hash = hash_of(&block);
+    Ok(Config {
+        origin: origin.to_string(),
+        name,
+        block,
+        hash,
+    })
+}
+
+fn default_name(block: &Block) -> String {
+    match block {
+        Block::MacArray(p) => format!("mac_{}x{}_{}x{}", p.rows, p.cols, p.act, p.wgt),
+    }
+}
+
+/// A canonical, human-readable form of the validated parameters: the input
+/// of the configuration hash and the manifest's `parameters`.
+pub fn canonical(block: &Block) -> serde_json::Value {
+    match block {
+        Block::MacArray(p) => serde_json::json!({
+            "block": "mac_array",
+            "rows": p.rows,
+            "cols": p.cols,
+            "dot_length": p.dot_length,
+            "activations": p.act.to_string(),
+            "weights": p.wgt.to_string(),
+            "accumulator": { "width": p.acc_width, "overflow": p.overflow },
+            "multiplier": p.multiplier,
+            "reset": p.reset.port_name(),
+        }),
+    }
+}
+
+fn hash_of(block: &Block) -> String {
+    let digest = Sha256::digest(canonical(block).to_string().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{}", &hex[..16])
+}
+
+impl Config {
+    /// The generated design.
+    pub fn design(&self, command: &str) -> Design {
+        let prov = Provenance {
+            generator: format!("accgen {}", env!("CARGO_PKG_VERSION")),
+            config_hash: self.hash.clone(),
+            command: command.to_string(),
+        };
+        match &self.block {
+            Block::MacArray(p) => accgen_hdl::mac::design(p, &prov),
+        }
+    }
+
+    /// Latency and throughput, one line each, for manifests and reports.
+    pub fn timing(&self) -> Vec<String> {
+        match &self.block {
+            Block::MacArray(p) => vec![
+                format!("row r of a tile appears {} + r cycles after the tile's last beat is accepted", p.cols + 2),
+                format!("one beat (one MAC per PE) per cycle while K >= max(R, C) = {}", p.tile_spacing()),
+            ],
+        }
+    }
+}

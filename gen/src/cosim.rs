@@ -1,0 +1,94 @@
+//! Bridges a block's test vectors (`accgen_hdl::stimulus`) to the Verilator
+//! co-simulation (`accgen_sim`), and picks the vectors for each block.
+
+use crate::config::{Block, Config};
+use accgen_hdl::Design;
+use accgen_hdl::mac::vectors::{ArrayVectors, Traffic};
+use accgen_hdl::stimulus::{CycleSink, Stimulus};
+use accgen_hdl::Bits;
+use accgen_sim::{CycleSource, Frame, InputId, Layout, OutputId};
+
+/// A block's stimulus as a co-simulation cycle source.
+pub struct Source<S> {
+    stimulus: S,
+    inputs: Vec<InputId>,
+    outputs: Vec<OutputId>,
+}
+
+impl<S: Stimulus> Source<S> {
+    pub fn new(design: &Design, layout: &Layout, stimulus: S) -> Source<S> {
+        let inputs = design
+            .driven_inputs()
+            .map(|p| layout.input(&p.name).unwrap_or_else(|_| unreachable!("the layout was made from this design")))
+            .collect();
+        let outputs = design
+            .outputs()
+            .map(|p| layout.output(&p.name).unwrap_or_else(|_| unreachable!("the layout was made from this design")))
+            .collect();
+        Source {
+            stimulus,
+            inputs,
+            outputs,
+        }
+    }
+}
+
+struct Sink<'f, 'a> {
+    frame: &'f mut Frame<'a>,
+    inputs: &'f [InputId],
+    outputs: &'f [OutputId],
+}
+
+impl CycleSink for Sink<'_, '_> {
+    fn drive(&mut self, port: usize, value: u64) {
+        self.frame.set_u64(self.inputs[port], value);
+    }
+    fn drive_bits(&mut self, port: usize, value: &Bits) {
+        self.frame.set_bits(self.inputs[port], value);
+    }
+    fn expect(&mut self, port: usize, value: u64) {
+        self.frame.expect_u64(self.outputs[port], value);
+    }
+    fn expect_bits(&mut self, port: usize, value: &Bits) {
+        self.frame.expect_bits(self.outputs[port], value);
+    }
+    fn ignore(&mut self, port: usize) {
+        self.frame.dont_care(self.outputs[port]);
+    }
+}
+
+impl<S: Stimulus> CycleSource for Source<S> {
+    fn next_cycle(&mut self, frame: &mut Frame<'_>) -> bool {
+        let mut sink = Sink {
+            frame,
+            inputs: &self.inputs,
+            outputs: &self.outputs,
+        };
+        self.stimulus.next_cycle(&mut sink)
+    }
+}
+
+/// Which traffic pattern a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrafficKind {
+    /// Input offered and output taken every cycle: the throughput case.
+    Full,
+    /// Random gaps on the input and random back-pressure on the output.
+    Bursty,
+}
+
+/// The random-vector stimulus for a configuration.
+pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic: TrafficKind) -> impl Stimulus + use<> {
+    match &config.block {
+        Block::MacArray(p) => ArrayVectors::new(
+            design,
+            p,
+            seed,
+            cycles,
+            match traffic {
+                TrafficKind::Full => Traffic::FULL,
+                TrafficKind::Bursty => Traffic::BURSTY,
+            },
+        ),
+    }
+}

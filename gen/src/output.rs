@@ -1,0 +1,83 @@
+//! Writing a generated design to disk: Verilog, test bench, vectors and a
+//! JSON manifest, each file written under a temporary name and renamed.
+
+use crate::config::{Config, canonical};
+use accgen_hdl::{Design, Dir};
+use accgen_sim::testbench::Testbench;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+/// What `write_design` wrote, relative to the output folder.
+pub struct Written {
+    pub files: Vec<String>,
+}
+
+/// Write `bytes` to `path` atomically: a temporary file in the same folder,
+/// flushed, then renamed over the target.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        format!("error: writing {}: {e}", path.display())
+    })
+}
+
+/// The manifest: files, top module, ports, timing and the configuration.
+pub fn manifest(config: &Config, design: &Design, tb: &Testbench) -> serde_json::Value {
+    let mut files: Vec<serde_json::Value> = design
+        .files
+        .iter()
+        .map(|f| serde_json::json!({ "path": f.file_name(), "module": f.module, "role": "rtl" }))
+        .collect();
+    files.push(serde_json::json!({ "path": tb.file_name(), "module": tb.module, "role": "testbench" }));
+    files.push(serde_json::json!({ "path": tb.vectors_file, "role": "vectors", "cycles": tb.cycles }));
+    let ports: Vec<serde_json::Value> = design
+        .ports
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name,
+                "direction": if p.dir == Dir::In { "input" } else { "output" },
+                "width": p.width,
+                "signed": p.signed,
+                "doc": p.doc,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "generator": format!("accgen {}", env!("CARGO_PKG_VERSION")),
+        "name": config.name,
+        "config": config.origin,
+        "config_hash": config.hash,
+        "top": design.top,
+        "files": files,
+        "ports": ports,
+        "clock": design.clock,
+        "timing": config.timing(),
+        "parameters": canonical(&config.block),
+    })
+}
+
+/// Write the design's files, its test bench and vectors, and `manifest.json` into `out`.
+pub fn write_design(config: &Config, design: &Design, tb: &Testbench, out: &Path) -> Result<Written, String> {
+    let manifest = serde_json::to_string_pretty(&manifest(config, design, tb)).map_err(|e| format!("error: manifest: {e}"))? + "\n";
+    let mut files: Vec<(String, &str)> = design.files.iter().map(|f| (f.file_name(), f.text.as_str())).collect();
+    files.push((tb.file_name(), &tb.text));
+    files.push((tb.vectors_file.clone(), &tb.vectors));
+    files.push(("manifest.json".into(), &manifest));
+    fs::create_dir_all(out).map_err(|e| format!("error: creating {}: {e}", out.display()))?;
+    for (name, text) in &files {
+        write_atomic(&out.join(name), text.as_bytes())?;
+    }
+    Ok(Written {
+        files: files.into_iter().map(|(n, _)| n).collect(),
+    })
+}
