@@ -35,7 +35,7 @@ impl<F: FnMut(&mut Frame<'_>) -> bool> CycleSource for F {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn put_word(bytes: &mut [u8], at: usize, w: u32) {
     if let Some(dst) = bytes.get_mut(at..at + 4) {
         dst.copy_from_slice(&w.to_le_bytes());
@@ -80,22 +80,27 @@ fn i64_fits(width: u32, signed: bool, v: i64) -> bool {
 }
 
 /// Write `v` sign- or zero-extended into the slot (the value already fits).
-#[inline]
+/// Negative values fill up to the word boundary; the top word is masked so
+/// the bits above the width stay zero, as Verilator keeps them.
+#[inline(always)]
 fn write_u64(bytes: &mut [u8], slot: &Slot, v: u64, fill: u32) {
     let at = slot.byte;
-    let n = slot.words;
-    put_word(bytes, at, v as u32);
-    if n >= 2 {
-        put_word(bytes, at + 4, (v >> 32) as u32);
+    let mask = top_mask(slot.width);
+    match slot.words {
+        1 => put_word(bytes, at, v as u32 & mask),
+        2 => {
+            put_word(bytes, at, v as u32);
+            put_word(bytes, at + 4, (v >> 32) as u32 & mask);
+        }
+        n => {
+            put_word(bytes, at, v as u32);
+            put_word(bytes, at + 4, (v >> 32) as u32);
+            for i in 2..n - 1 {
+                put_word(bytes, at + 4 * i, fill);
+            }
+            put_word(bytes, at + 4 * (n - 1), fill & mask);
+        }
     }
-    for i in 2..n {
-        put_word(bytes, at + 4 * i, fill);
-    }
-    // Negative values fill up to the word boundary; keep the bits above the
-    // width zero, as Verilator does.
-    let last = at + 4 * (n - 1);
-    let top = get_word(bytes, last) & top_mask(slot.width);
-    put_word(bytes, last, top);
 }
 
 /// Write a `Bits` whose bits above the slot width (if any) are zero.
@@ -151,10 +156,14 @@ impl<'a> Frame<'a> {
         self.layout
     }
 
+    /// Record the first bad value of the run. Cold and out of line, with
+    /// the message built inside, so the setters compile to a few
+    /// instructions on the hot path.
     #[cold]
     #[inline(never)]
-    fn fail(&mut self, port: String, message: String) {
+    fn fail(&mut self, describe: impl FnOnce(&Layout) -> (String, String)) {
         if self.error.is_none() {
+            let (port, message) = describe(self.layout);
             *self.error = Some(SimError::BadValue {
                 port,
                 cycle: Some(self.cycle),
@@ -165,43 +174,48 @@ impl<'a> Frame<'a> {
 
     #[cold]
     #[inline(never)]
-    fn fail_id(&mut self, kind: &str, index: usize) {
-        let message = format!(
-            "{kind} id #{index} does not belong to the layout of `{}`; resolve ids with this \
-             model's layout",
-            self.layout.top()
-        );
-        self.fail(format!("#{index}"), message);
+    fn fail_id(&mut self, kind: &'static str, index: usize) {
+        self.fail(|layout| {
+            let message = format!(
+                "{kind} id #{index} does not belong to the layout of `{}`; resolve ids with \
+                 this model's layout",
+                layout.top()
+            );
+            (format!("#{index}"), message)
+        });
     }
 
     /// Drive an input with the low bits of `value`, which must fit the port
     /// as an unsigned number (for a signed port, pass the two's complement
     /// bit pattern, or use [`Frame::set_i64`]).
-    #[inline]
+    #[inline(always)]
     pub fn set_u64(&mut self, port: InputId, value: u64) {
         let layout = self.layout;
         let Some(slot) = layout.inputs().get(port.0) else {
             return self.fail_id("input", port.0);
         };
         if !u64_fits(slot.width, value) {
-            return self.fail(
-                slot.name.clone(),
-                format!("value {value} does not fit {} unsigned bits", slot.width),
-            );
+            return self.fail(|l| {
+                let s = &l.inputs()[port.0];
+                (s.name.clone(), format!("value {value} does not fit {} unsigned bits", s.width))
+            });
         }
         write_u64(self.bytes, slot, value, 0);
     }
 
     /// Drive an input with a signed value: it must lie in the port's range
     /// (signed ports) or be non-negative and fit (unsigned ports).
-    #[inline]
+    #[inline(always)]
     pub fn set_i64(&mut self, port: InputId, value: i64) {
         let layout = self.layout;
         let Some(slot) = layout.inputs().get(port.0) else {
             return self.fail_id("input", port.0);
         };
         if !i64_fits(slot.width, slot.signed, value) {
-            return self.fail(slot.name.clone(), range_message(slot, value));
+            return self.fail(|l| {
+                let s = &l.inputs()[port.0];
+                (s.name.clone(), range_message(s, value))
+            });
         }
         write_u64(self.bytes, slot, value as u64, if value < 0 { u32::MAX } else { 0 });
     }
@@ -214,15 +228,15 @@ impl<'a> Frame<'a> {
             return self.fail_id("input", port.0);
         };
         if !bits_fit(slot.width, value) {
-            return self.fail(
-                slot.name.clone(),
-                format!("value {value} does not fit {} bits", slot.width),
-            );
+            return self.fail(|l| {
+                let s = &l.inputs()[port.0];
+                (s.name.clone(), format!("value {value} does not fit {} bits", s.width))
+            });
         }
         write_bits(self.bytes, slot, value);
     }
 
-    #[inline]
+    #[inline(always)]
     fn care(&mut self, k: usize, on: bool) {
         let at = self.layout.care_byte() + 4 * (k / 32) + (k % 32) / 8;
         if let Some(b) = self.bytes.get_mut(at) {
@@ -236,31 +250,35 @@ impl<'a> Frame<'a> {
     }
 
     /// Expect an output value this cycle (unsigned, must fit the port).
-    #[inline]
+    #[inline(always)]
     pub fn expect_u64(&mut self, port: OutputId, value: u64) {
         let layout = self.layout;
         let Some(slot) = layout.outputs().get(port.0) else {
             return self.fail_id("output", port.0);
         };
         if !u64_fits(slot.width, value) {
-            return self.fail(
-                slot.name.clone(),
-                format!("expected value {value} does not fit {} unsigned bits", slot.width),
-            );
+            return self.fail(|l| {
+                let s = &l.outputs()[port.0];
+                let m = format!("expected value {value} does not fit {} unsigned bits", s.width);
+                (s.name.clone(), m)
+            });
         }
         write_u64(self.bytes, slot, value, 0);
         self.care(port.0, true);
     }
 
     /// Expect a signed output value this cycle (must lie in the port's range).
-    #[inline]
+    #[inline(always)]
     pub fn expect_i64(&mut self, port: OutputId, value: i64) {
         let layout = self.layout;
         let Some(slot) = layout.outputs().get(port.0) else {
             return self.fail_id("output", port.0);
         };
         if !i64_fits(slot.width, slot.signed, value) {
-            return self.fail(slot.name.clone(), format!("expected {}", range_message(slot, value)));
+            return self.fail(|l| {
+                let s = &l.outputs()[port.0];
+                (s.name.clone(), format!("expected {}", range_message(s, value)))
+            });
         }
         write_u64(self.bytes, slot, value as u64, if value < 0 { u32::MAX } else { 0 });
         self.care(port.0, true);
@@ -273,17 +291,17 @@ impl<'a> Frame<'a> {
             return self.fail_id("output", port.0);
         };
         if !bits_fit(slot.width, value) {
-            return self.fail(
-                slot.name.clone(),
-                format!("expected value {value} does not fit {} bits", slot.width),
-            );
+            return self.fail(|l| {
+                let s = &l.outputs()[port.0];
+                (s.name.clone(), format!("expected value {value} does not fit {} bits", s.width))
+            });
         }
         write_bits(self.bytes, slot, value);
         self.care(port.0, true);
     }
 
     /// Do not compare this output this cycle (the default every cycle).
-    #[inline]
+    #[inline(always)]
     pub fn dont_care(&mut self, port: OutputId) {
         if port.0 < self.layout.outputs().len() {
             self.care(port.0, false);

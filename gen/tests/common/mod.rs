@@ -1,0 +1,109 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use accgen_hdl::Design;
+use accgen_hdl::ir::ResetStyle;
+use accgen_hdl::ir::verilog::Provenance;
+use accgen_hdl::mac::{MacArrayParams, MacArraySpec, MulImpl, Overflow};
+use accgen_hdl::stimulus::Stimulus;
+use accgen_sim::{BuildOptions, CheckReport, Model, SimError};
+use std::path::PathBuf;
+use std::process::Command;
+
+pub fn prov() -> Provenance {
+    Provenance {
+        generator: "accgen test".into(),
+        config_hash: "sha256:test".into(),
+        command: "cargo test".into(),
+    }
+}
+
+/// A spec with the given shape and formats and defaults elsewhere.
+pub fn spec(rows: u64, cols: u64, k: u64, act: &str, wgt: &str) -> MacArraySpec {
+    MacArraySpec {
+        rows,
+        cols,
+        dot_length: k,
+        activations: act.into(),
+        weights: wgt.into(),
+        acc_width: None,
+        overflow: None,
+        multiplier: MulImpl::Dsp,
+        reset: ResetStyle::SyncHigh,
+    }
+}
+
+pub fn params(rows: u64, cols: u64, k: u64, act: &str, wgt: &str) -> MacArrayParams {
+    spec(rows, cols, k, act, wgt).validate().expect("valid spec")
+}
+
+pub fn with(mut p: MacArrayParams, f: impl FnOnce(&mut MacArrayParams)) -> MacArrayParams {
+    f(&mut p);
+    p
+}
+
+pub fn narrow(p: MacArrayParams, width: u32, overflow: Overflow) -> MacArrayParams {
+    with(p, |p| {
+        p.acc_width = width;
+        p.overflow = overflow;
+    })
+}
+
+pub fn build(design: &Design) -> Model {
+    Model::build(design, &BuildOptions::default()).unwrap_or_else(|e| panic!("building {}: {e}", design.top))
+}
+
+/// Co-simulate `design` with stimulus from `make`, panicking with the
+/// simulator's report on any mismatch.
+pub fn check<S: Stimulus>(design: &Design, make: impl Fn() -> S) -> CheckReport {
+    let model = build(design);
+    try_check(&model, design, make).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn try_check<S: Stimulus>(model: &Model, design: &Design, make: impl Fn() -> S) -> Result<CheckReport, SimError> {
+    model.check(|| accgen::cosim::Source::new(design, model.layout(), make()))
+}
+
+/// A fresh scratch folder under the target dir.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("running {cmd:?}: {e} (run scripts/test.sh to install the tools)"));
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// Lint `design` with Verilator -Wall, Icarus -Wall and Yosys `check
+/// -assert`; panics with the tool output on any warning.
+pub fn lint(design: &Design) {
+    let dir = scratch(&format!("lint/{}", design.top));
+    let mut files = Vec::new();
+    for f in &design.files {
+        let path = dir.join(f.file_name());
+        std::fs::write(&path, &f.text).expect("write");
+        files.push(path);
+    }
+    let (ok, text) = run(Command::new("verilator")
+        .args(["--lint-only", "-Wall", "--top-module", &design.top])
+        .args(&files));
+    assert!(ok && text.trim().is_empty(), "verilator -Wall on {}:\n{text}", design.top);
+    let (ok, text) = run(Command::new("iverilog")
+        .args(["-g2005", "-Wall", "-o"])
+        .arg(dir.join("lint.vvp"))
+        .arg("-s")
+        .arg(&design.top)
+        .args(&files));
+    assert!(ok && text.trim().is_empty(), "iverilog -Wall on {}:\n{text}", design.top);
+    let script = format!(
+        "read_verilog {}; hierarchy -check -top {}; proc; check -assert",
+        files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" "),
+        design.top
+    );
+    let (ok, text) = run(Command::new("yosys").args(["-q", "-p", &script]));
+    assert!(ok && !text.contains("Warning"), "yosys check on {}:\n{text}", design.top);
+}
