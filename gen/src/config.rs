@@ -159,6 +159,37 @@ fn in_range(text: &str, origin: &str, key: &str, v: &Spanned<Int>, what: &str) -
     })
 }
 
+/// A YAML or type error from the parser, in the same `file:line:column`
+/// form as validation errors, naming the key and value when the parser
+/// points at a `key: value` line.
+fn syntax_error(text: &str, origin: &str, e: &serde_saphyr::Error) -> ConfigError {
+    let rendered = e.to_string().replace("<input>", origin);
+    let Some(loc) = e.location() else {
+        return ConfigError {
+            message: format!("error: {origin}: {}", rendered.trim_start_matches("error: ")),
+        };
+    };
+    let (line, column) = (loc.line(), loc.column());
+    let prefix = format!("error: line {line} column {column}: ");
+    let body = rendered.strip_prefix(&prefix).unwrap_or(&rendered);
+    let (first, rest) = body.split_once('\n').unwrap_or((body, ""));
+    let mut first = first.to_string();
+    if first.starts_with("invalid") || first.starts_with("unknown variant") || first.starts_with("expected") {
+        if let Some((key, value)) = text
+            .lines()
+            .nth(line.saturating_sub(1) as usize)
+            .and_then(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim(), v.split('#').next().unwrap_or("").trim()))
+            .filter(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            first = format!("`{key}` = {value} is not allowed: {first}");
+        }
+    }
+    ConfigError {
+        message: format!("error: {origin}:{line}:{column}: {first}\n{rest}"),
+    }
+}
+
 /// Read and validate a configuration file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let origin = path.display().to_string();
@@ -170,16 +201,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Parse and validate configuration text; `origin` names it in errors.
 pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-    let file: FileYaml = serde_saphyr::from_str(text).map_err(|e| {
-        let rendered = e.to_string().replace("<input>", origin);
-        ConfigError {
-            message: if rendered.starts_with("error:") {
-                rendered.replacen("error: ", &format!("error: {origin}: "), 1)
-            } else {
-                format!("error: {origin}: {rendered}")
-            },
-        }
-    })?;
+    let file: FileYaml = serde_saphyr::from_str(text).map_err(|e| syntax_error(text, origin, &e))?;
     let reset: ResetStyle = file.reset.unwrap_or_default().into();
     let Some(mac) = file.mac_array else {
         return Err(ConfigError {

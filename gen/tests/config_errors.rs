@@ -1,0 +1,177 @@
+//! Bad configurations get a clear error (file, line, column, key, value,
+//! what is allowed), exit code 2, no panic, and nothing written.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+const VALID: &str = "\
+name: ok
+mac_array:
+  rows: 2
+  cols: 3
+  dot_length: 8
+  activations: int8
+  weights: uint4
+";
+
+/// Run `accgen gen` on `yaml`; returns (exit code, stderr) and checks that
+/// the output folder was not created.
+fn run_gen(case: &str, yaml: &str) -> (i32, String) {
+    let dir = common::scratch(&format!("config_errors/{case}"));
+    let cfg = dir.join("bad.yaml");
+    std::fs::write(&cfg, yaml).expect("write config");
+    let out = dir.join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_accgen"))
+        .current_dir(&dir)
+        .args(["gen", "bad.yaml", "-o"])
+        .arg(&out)
+        .output()
+        .expect("run accgen");
+    assert!(!out.exists(), "{case}: output folder written for a bad configuration");
+    (run.status.code().unwrap_or(-1), String::from_utf8_lossy(&run.stderr).to_string())
+}
+
+fn assert_error(case: &str, yaml: &str, first_line: &str) {
+    let (code, stderr) = run_gen(case, yaml);
+    assert_eq!(code, 2, "{case}: exit code, stderr:\n{stderr}");
+    let line = stderr.lines().next().unwrap_or("");
+    assert_eq!(line, first_line, "{case}: full stderr:\n{stderr}");
+    assert!(stderr.contains(" --> bad.yaml:"), "{case}: no source location:\n{stderr}");
+}
+
+#[test]
+fn the_valid_base_case_generates() {
+    let dir = common::scratch("config_errors/valid");
+    std::fs::write(dir.join("ok.yaml"), VALID).expect("write");
+    let run = Command::new(env!("CARGO_BIN_EXE_accgen"))
+        .current_dir(&dir)
+        .args(["gen", "ok.yaml", "-o", "out", "--tb-cycles", "10"])
+        .output()
+        .expect("run accgen");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(dir.join("out/manifest.json").exists());
+}
+
+#[test]
+fn unknown_key() {
+    assert_error(
+        "unknown_key",
+        &VALID.replace("cols:", "columns:"),
+        "error: bad.yaml:4:3: unknown field `columns`, expected one of rows, cols, dot_length, activations, weights, accumulator, multiplier",
+    );
+    assert_error(
+        "unknown_top_key",
+        &format!("{VALID}colour: blue\n"),
+        "error: bad.yaml:8:1: unknown field `colour`, expected one of name, reset, mac_array",
+    );
+}
+
+#[test]
+fn wrong_types() {
+    assert_error(
+        "rows_text",
+        &VALID.replace("rows: 2", "rows: two"),
+        "error: bad.yaml:3:3: `rows` = two is not allowed: invalid value: string \"two\", expected a whole number",
+    );
+    assert_error(
+        "rows_float",
+        &VALID.replace("rows: 2", "rows: 2.5"),
+        "error: bad.yaml:3:3: `rows` = 2.5 is not allowed: invalid value: floating point `2.5`, expected a whole number",
+    );
+    assert_error(
+        "reset_variant",
+        &format!("reset: sideways\n{VALID}"),
+        "error: bad.yaml:1:8: `reset` = sideways is not allowed: unknown variant `sideways`, expected one of sync, async",
+    );
+    assert_error(
+        "multiplier_variant",
+        &format!("{VALID}  multiplier: booth\n"),
+        "error: bad.yaml:8:15: `multiplier` = booth is not allowed: unknown variant `booth`, expected one of dsp, lut",
+    );
+}
+
+#[test]
+fn out_of_range_widths() {
+    for (case, fmt, col) in [("int0", "int0", 16), ("int1", "int1", 16), ("int65", "int65", 16), ("uint17", "uint17", 16)] {
+        assert_error(
+            case,
+            &VALID.replace("activations: int8", &format!("activations: {fmt}")),
+            &format!(
+                "error: bad.yaml:6:{col}: `mac_array.activations` = `{fmt}` is not allowed: an integer format int2..int16 (signed) or uint2..uint16 (unsigned)"
+            ),
+        );
+    }
+    assert_error(
+        "weights_float",
+        &VALID.replace("weights: uint4", "weights: e4m3"),
+        "error: bad.yaml:7:12: `mac_array.weights` = `e4m3` is not allowed: an integer format int2..int16 (signed) or uint2..uint16 (unsigned)",
+    );
+}
+
+#[test]
+fn empty_or_negative_dimensions() {
+    assert_error(
+        "rows0",
+        &VALID.replace("rows: 2", "rows: 0"),
+        "error: bad.yaml:3:9: `mac_array.rows` = 0 is not allowed: the number of PE rows must be 1..=256",
+    );
+    assert_error(
+        "cols_neg",
+        &VALID.replace("cols: 3", "cols: -3"),
+        "error: bad.yaml:4:9: `mac_array.cols` = -3 is not allowed: the number of PE columns cannot be negative",
+    );
+    assert_error(
+        "k0",
+        &VALID.replace("dot_length: 8", "dot_length: 0"),
+        "error: bad.yaml:5:15: `mac_array.dot_length` = 0 is not allowed: the dot-product length K must be 1..=1048576",
+    );
+}
+
+#[test]
+fn accumulator_too_narrow() {
+    let narrow = format!("{VALID}  accumulator:\n    width: 13\n");
+    assert_error(
+        "acc_narrow",
+        &narrow,
+        "error: bad.yaml:9:12: `mac_array.accumulator.width` = 13 is not allowed: 13 bits can overflow when summing K = 8 products of int8 x uint4 (exact width: 15); set `accumulator.overflow: wrap` or `saturate`, or widen it to 15",
+    );
+    assert_error(
+        "acc_below_product",
+        &format!("{VALID}  accumulator:\n    width: 11\n    overflow: wrap\n"),
+        "error: bad.yaml:9:12: `mac_array.accumulator.width` = 11 is not allowed: the accumulator width (at least the 12-bit product of int8 x uint4) must be 12..=64",
+    );
+    // With an overflow choice, the narrow accumulator is fine.
+    let ok = accgen::config::parse(&format!("{narrow}    overflow: saturate\n"), "ok.yaml");
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}
+
+#[test]
+fn missing_pieces() {
+    let (code, stderr) = run_gen("missing_field", &VALID.replace("  weights: uint4\n", ""));
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("error: bad.yaml:") && stderr.contains("missing field `weights`"), "{stderr}");
+    let (code, stderr) = run_gen("no_block", "name: nothing\n");
+    assert_eq!(code, 2);
+    assert_eq!(stderr.trim(), "error: bad.yaml: no block to generate: add a `mac_array:` section (see examples/int8_4x4.yaml)");
+    let (code, stderr) = run_gen("not_yaml", "mac_array: [\n");
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("error: bad.yaml:1:12:"), "{stderr}");
+    let (code, stderr) = run_gen("bad_name", &VALID.replace("name: ok", "name: \"a b\""));
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("error: bad.yaml:1:7: `name` = \"a b\" is not allowed"), "{stderr}");
+}
+
+#[test]
+fn missing_file_is_an_input_error() {
+    let dir = common::scratch("config_errors/missing_file");
+    let run = Command::new(env!("CARGO_BIN_EXE_accgen"))
+        .current_dir(&dir)
+        .args(["gen", "nope.yaml", "-o", "out"])
+        .output()
+        .expect("run accgen");
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).starts_with("error: cannot read configuration nope.yaml"));
+    assert!(!Path::new(&dir.join("out")).exists());
+}
