@@ -309,13 +309,18 @@ fn hash_of(block: &Block) -> String {
 }
 
 impl Config {
-    /// The generated design.
-    pub fn design(&self, command: &str) -> Design {
-        let prov = Provenance {
+    /// What every generated file's header records.
+    pub fn provenance(&self, command: &str) -> Provenance {
+        Provenance {
             generator: format!("accgen {}", env!("CARGO_PKG_VERSION")),
             config_hash: self.hash.clone(),
             command: command.to_string(),
-        };
+        }
+    }
+
+    /// The generated design.
+    pub fn design(&self, command: &str) -> Design {
+        let prov = self.provenance(command);
         match &self.block {
             Block::MacArray(p) => accgen_hdl::mac::design(p, &prov),
         }

@@ -115,10 +115,10 @@ fn bench_text(design: &Design, layout: &Layout, module: &str, vectors_file: &str
     let _ = writeln!(w, "// Vectors: +vectors=FILE (default {vectors_file}), one line per clock cycle,");
     let _ = writeln!(w, "// whitespace-separated hexadecimal fields in this order:");
     for s in layout.inputs() {
-        let _ = writeln!(w, "//   {:<24} input, {} bits", s.name, s.width);
+        let _ = writeln!(w, "//   {:<24} input, {}", s.name, bits(s.width));
     }
     for s in layout.outputs() {
-        let _ = writeln!(w, "//   {:<24} expected output, {} bits", s.name, s.width);
+        let _ = writeln!(w, "//   {:<24} expected output, {}", s.name, bits(s.width));
     }
     let _ = writeln!(w, "//   {:<24} {n_out} care bits: bit k set = compare output k this cycle", "care");
     for (k, s) in layout.outputs().iter().enumerate() {
@@ -462,4 +462,8 @@ fn run_in(design: &Design, tb: &Testbench, options: &IcarusOptions, dir: &Path) 
 fn unique() -> u64 {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+fn bits(width: u32) -> String {
+    if width == 1 { "1 bit".into() } else { format!("{width} bits") }
 }

@@ -35,6 +35,7 @@ pub struct PeExhaustive {
     rng: StdRng,
     next_pair: u64,
     pairs: u64,
+    passes: u64,
     ports: [usize; 6],
     res_o: usize,
     done: bool,
@@ -49,10 +50,19 @@ impl PeExhaustive {
             rng: StdRng::seed_from_u64(seed),
             next_pair: 0,
             pairs: 1u64 << (p.act.bits + p.wgt.bits),
+            passes: 1,
             ports,
             res_o: output_index(design, "res_o"),
             done: false,
         }
+    }
+}
+
+impl PeExhaustive {
+    /// Go through every pair `n` times (for throughput measurements).
+    pub fn passes(mut self, n: u64) -> PeExhaustive {
+        self.passes = n.max(1);
+        self
     }
 }
 
@@ -65,7 +75,7 @@ impl Stimulus for PeExhaustive {
             Some(v) => sink.expect(self.res_o, result_code(&self.p, v)),
             None => sink.ignore(self.res_o),
         }
-        if self.next_pair == self.pairs {
+        if self.next_pair == self.pairs * self.passes {
             // One more cycle so the last pair's result is compared.
             self.done = true;
             for &port in &self.ports[..2] {
@@ -76,7 +86,7 @@ impl Stimulus for PeExhaustive {
         let stall = self.rng.random_range(0..16) == 0;
         let (en, valid) = if stall { (self.rng.random_bool(0.5), false) } else { (true, true) };
         let en = en || self.rng.random_range(0..32) != 0 || !valid;
-        let pair = self.next_pair;
+        let pair = self.next_pair % self.pairs;
         let act = self.p.act.decode(pair >> self.p.wgt.bits);
         let wgt = self.p.wgt.decode(pair);
         let first = pair % 3 == 0;
