@@ -11,6 +11,7 @@ use common::*;
 /// Every operand pair through a lone PE; returns the values compared.
 fn exhaustive_pe(p: &MacArrayParams) -> u64 {
     let design = mac::pe_design(p, &prov());
+    lint(&design);
     let report = check(&design, || PeExhaustive::new(&design, p, 7));
     let pairs = 1u64 << (p.act.bits + p.wgt.bits);
     assert!(report.compared >= pairs, "{} compared {} of {pairs} pairs", design.top, report.compared);

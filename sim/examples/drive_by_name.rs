@@ -96,7 +96,9 @@ fn run() -> Result<(), SimError> {
             if f.cycle() >= 100_000 {
                 return false;
             }
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let (va, vb) = ((state >> 40) as i8 as i64, (state >> 48) as i8 as i64);
             let clr = f.cycle() == 0 || state >> 60 == 0;
             f.set_u64(clear, clr as u64);

@@ -36,7 +36,11 @@ impl Throughput {
     /// Checked throughput as a fraction of the raw C++ loop's.
     pub fn ratio(&self) -> f64 {
         let raw = self.raw.cycles_per_second();
-        if raw > 0.0 { self.check.vectors_per_second() / raw } else { 0.0 }
+        if raw > 0.0 {
+            self.check.vectors_per_second() / raw
+        } else {
+            0.0
+        }
     }
 }
 
@@ -68,10 +72,12 @@ impl Model {
         let dir = self.cache_root().join("bench");
         fs::create_dir_all(&dir).map_err(|e| SimError::io(format!("creating {}", dir.display()), e))?;
         let file = private_path(&dir.join(format!("{}.frames", self.layout().top())));
-        fs::write(&file, frames.as_bytes())
-            .map_err(|e| SimError::io(format!("writing {}", file.display()), e))?;
+        fs::write(&file, frames.as_bytes()).map_err(|e| SimError::io(format!("writing {}", file.display()), e))?;
         let mut cmd = Command::new(self.binary());
-        cmd.arg("--raw").arg(&file).arg("--repeat").arg(repeat.max(1).to_string());
+        cmd.arg("--raw")
+            .arg(&file)
+            .arg("--repeat")
+            .arg(repeat.max(1).to_string());
         let out = run_tool(&mut cmd, "the raw benchmark harness", "", None);
         let _ = fs::remove_file(&file);
         let out = out?;
@@ -106,7 +112,10 @@ impl Model {
         let check = self.check(&mut make_source)?;
         let max_frames = (RAW_MAX_BYTES / self.layout().frame_bytes()).max(1) as u64;
         let frames = Frames::record_at_most(self.layout(), make_source(), max_frames.min(check.cycles))?;
-        let repeat = check.cycles.div_ceil(frames.len().max(1) as u64).clamp(1, u32::MAX as u64) as u32;
+        let repeat = check
+            .cycles
+            .div_ceil(frames.len().max(1) as u64)
+            .clamp(1, u32::MAX as u64) as u32;
         let raw = self.raw_benchmark(&frames, repeat)?;
         Ok(Throughput { check, raw })
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use accgen_hdl::Bits;
 
-use crate::error::{Mismatch, OutputValue, SimError};
+use crate::error::{Mismatch, OutputValue, PortValue, SimError};
 use crate::frame::{CycleSource, Encoder, Frames};
 use crate::harness::{EXIT_MISMATCH, EXIT_OK};
 use crate::layout::Layout;
@@ -89,11 +89,7 @@ impl Default for CheckOptions {
 
 /// What one harness run in check mode ended with.
 enum Outcome {
-    Done {
-        cycles: u64,
-        compared: u64,
-        seconds: f64,
-    },
+    Done { cycles: u64, compared: u64, seconds: f64 },
     Mismatch(Box<Mismatch>),
 }
 
@@ -125,9 +121,7 @@ fn parse_mismatch(layout: &Layout, stdout: &str, stderr: &str) -> Result<Mismatc
         )
     };
     let mut lines = stdout.lines().filter_map(|l| l.strip_prefix("@accgen "));
-    let head = lines
-        .find(|l| l.starts_with("mismatch "))
-        .ok_or_else(malformed)?;
+    let head = lines.find(|l| l.starts_with("mismatch ")).ok_or_else(malformed)?;
     let cycle: u64 = field(head, "cycle")
         .and_then(|c| c.parse().ok())
         .ok_or_else(malformed)?;
@@ -138,13 +132,13 @@ fn parse_mismatch(layout: &Layout, stdout: &str, stderr: &str) -> Result<Mismatc
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["in", name, hex] => {
-                let slot = layout
-                    .inputs()
-                    .iter()
-                    .find(|s| s.name == *name)
-                    .ok_or_else(malformed)?;
-                let v = Bits::from_hex(slot.width, hex).ok_or_else(malformed)?;
-                inputs.push((slot.name.clone(), v));
+                let slot = layout.inputs().iter().find(|s| s.name == *name).ok_or_else(malformed)?;
+                let value = Bits::from_hex(slot.width, hex).ok_or_else(malformed)?;
+                inputs.push(PortValue {
+                    name: slot.name.clone(),
+                    value,
+                    signed: slot.signed,
+                });
             }
             ["out", name, status, exp, act] => {
                 let slot = layout
@@ -152,14 +146,12 @@ fn parse_mismatch(layout: &Layout, stdout: &str, stderr: &str) -> Result<Mismatc
                     .iter()
                     .find(|s| s.name == *name)
                     .ok_or_else(malformed)?;
-                let parse = |w: &str, key: &str| {
-                    w.strip_prefix(key)
-                        .and_then(|h| Bits::from_hex(slot.width, h))
-                };
+                let parse = |w: &str, key: &str| w.strip_prefix(key).and_then(|h| Bits::from_hex(slot.width, h));
                 let expected = parse(exp, "expected=").ok_or_else(malformed)?;
                 let actual = parse(act, "actual=").ok_or_else(malformed)?;
                 outputs.push(OutputValue {
                     name: slot.name.clone(),
+                    signed: slot.signed,
                     expected: (*status != "dontcare").then_some(expected),
                     actual,
                     mismatch: *status == "BAD",
@@ -169,10 +161,7 @@ fn parse_mismatch(layout: &Layout, stdout: &str, stderr: &str) -> Result<Mismatc
             _ => return Err(malformed()),
         }
     }
-    let first = outputs
-        .iter()
-        .find(|o| o.name == port)
-        .ok_or_else(malformed)?;
+    let first = outputs.iter().find(|o| o.name == port).ok_or_else(malformed)?;
     let expected = first.expected.clone().ok_or_else(malformed)?;
     let actual = first.actual.clone();
     Ok(Mismatch {
@@ -189,12 +178,7 @@ fn parse_mismatch(layout: &Layout, stdout: &str, stderr: &str) -> Result<Mismatc
 }
 
 /// Run the harness in check mode on at most `max_cycles` cycles of `source`.
-fn run(
-    model: &Model,
-    source: &mut impl CycleSource,
-    args: &[OsString],
-    max_cycles: u64,
-) -> Result<Run, SimError> {
+fn run(model: &Model, source: &mut impl CycleSource, args: &[OsString], max_cycles: u64) -> Result<Run, SimError> {
     let layout = model.layout();
     let start = Instant::now();
     let mut child = Command::new(model.binary())
@@ -204,8 +188,7 @@ fn run(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| SimError::io(format!("starting {}", model.binary().display()), e))?;
-    let (Some(mut stdin), Some(stdout), Some(stderr)) =
-        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    let (Some(mut stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
         let _ = child.kill();
         let _ = child.wait();
@@ -261,13 +244,9 @@ fn run(
             let line = stdout
                 .lines()
                 .find_map(|l| l.strip_prefix("@accgen done "))
-                .ok_or_else(|| {
-                    harness_error(layout, format!("no summary in its output:\n{stdout}"), stderr.clone())
-                })?;
+                .ok_or_else(|| harness_error(layout, format!("no summary in its output:\n{stdout}"), stderr.clone()))?;
             let num = |k: &str| field(line, k).and_then(|v| v.parse::<f64>().ok());
-            let (Some(cycles), Some(compared), Some(seconds)) =
-                (num("cycles"), num("compared"), num("seconds"))
-            else {
+            let (Some(cycles), Some(compared), Some(seconds)) = (num("cycles"), num("compared"), num("seconds")) else {
                 return Err(harness_error(layout, format!("malformed summary `{line}`"), stderr));
             };
             let (cycles, compared) = (cycles as u64, compared as u64);
@@ -380,10 +359,7 @@ impl Model {
         cycle: u64,
     ) -> Result<(PathBuf, Option<String>), SimError> {
         let traced = self.traced()?;
-        let dir = options
-            .vcd_dir
-            .clone()
-            .unwrap_or_else(|| self.root.join("failures"));
+        let dir = options.vcd_dir.clone().unwrap_or_else(|| self.root.join("failures"));
         fs::create_dir_all(&dir).map_err(|e| SimError::io(format!("creating {}", dir.display()), e))?;
         let path = dir.join(format!("{}_cycle{cycle}.vcd", self.layout().top()));
         // Written under a private name and renamed, so two failing runs of
@@ -410,9 +386,7 @@ impl Model {
                 "the replay failed in cycle {} instead: is the CycleSource deterministic?",
                 r.cycle
             )),
-            Ok(_) => Some(
-                "the replay did not reproduce the mismatch: is the CycleSource deterministic?".into(),
-            ),
+            Ok(_) => Some("the replay did not reproduce the mismatch: is the CycleSource deterministic?".into()),
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
                 return Err(e);

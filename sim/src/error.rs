@@ -88,7 +88,7 @@ pub struct Mismatch {
     /// Actual value of `port`.
     pub actual: Bits,
     /// Every driven input in that cycle.
-    pub inputs: Vec<(String, Bits)>,
+    pub inputs: Vec<PortValue>,
     /// Every output in that cycle.
     pub outputs: Vec<OutputValue>,
     /// The waveform of the replayed run up to and including the failing cycle.
@@ -97,10 +97,19 @@ pub struct Mismatch {
     pub vcd_note: Option<String>,
 }
 
+/// One input in a mismatch report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortValue {
+    pub name: String,
+    pub value: Bits,
+    pub signed: bool,
+}
+
 /// One output in a mismatch report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputValue {
     pub name: String,
+    pub signed: bool,
     /// `None` when the output was not compared in that cycle.
     pub expected: Option<Bits>,
     pub actual: Bits,
@@ -127,20 +136,14 @@ impl SimError {
 impl fmt::Display for SimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SimError::ToolMissing {
-                tool,
-                program,
-                install,
-            } => write!(
+            SimError::ToolMissing { tool, program, install } => write!(
                 f,
                 "{tool} was not found (tried to run `{}`). {install}",
                 program.display()
             ),
-            SimError::ToolTooOld {
-                tool,
-                version,
-                need,
-            } => write!(f, "{tool} is too old: found `{version}`, need {need}"),
+            SimError::ToolTooOld { tool, version, need } => {
+                write!(f, "{tool} is too old: found `{version}`, need {need}")
+            }
             SimError::ToolFailed {
                 tool,
                 command,
@@ -160,11 +163,7 @@ impl fmt::Display for SimError {
             SimError::BadDesign { top, message } => {
                 write!(f, "design `{top}` cannot be simulated: {message}")
             }
-            SimError::UnknownPort {
-                name,
-                kind,
-                available,
-            } => write!(
+            SimError::UnknownPort { name, kind, available } => write!(
                 f,
                 "no {kind} port named `{name}`; the {kind}s are: {}",
                 if available.is_empty() {
@@ -173,11 +172,7 @@ impl fmt::Display for SimError {
                     available.join(", ")
                 }
             ),
-            SimError::BadValue {
-                port,
-                cycle,
-                message,
-            } => match cycle {
+            SimError::BadValue { port, cycle, message } => match cycle {
                 Some(c) => write!(f, "cycle {c}: port `{port}`: {message}"),
                 None => write!(f, "port `{port}`: {message}"),
             },
@@ -195,11 +190,7 @@ impl fmt::Display for SimError {
                  nothing; set expectations with Frame::expect_* in at least one cycle"
             ),
             SimError::Mismatch(m) => write!(f, "{m}"),
-            SimError::Harness {
-                top,
-                message,
-                stderr,
-            } => {
+            SimError::Harness { top, message, stderr } => {
                 write!(f, "simulation harness of `{top}`: {message}")?;
                 if !stderr.trim().is_empty() {
                     write!(f, "\nits stderr:\n{}", stderr.trim_end())?;
@@ -226,15 +217,20 @@ impl fmt::Display for SimError {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let signed = self.outputs.iter().any(|o| o.name == self.port && o.signed);
         writeln!(
             f,
             "`{}`: output `{}` mismatched in cycle {}: expected {}, got {}",
-            self.top, self.port, self.cycle, self.expected, self.actual
+            self.top,
+            self.port,
+            self.cycle,
+            show(&self.expected, signed),
+            show(&self.actual, signed)
         )?;
         let name_width = self
             .inputs
             .iter()
-            .map(|(n, _)| n.len())
+            .map(|i| i.name.len())
             .chain(self.outputs.iter().map(|o| o.name.len()))
             .max()
             .unwrap_or(0);
@@ -242,19 +238,21 @@ impl fmt::Display for Mismatch {
         if self.inputs.is_empty() {
             writeln!(f, "    (none)")?;
         }
-        for (name, value) in &self.inputs {
-            writeln!(f, "    {name:<name_width$}  {value}")?;
+        for i in &self.inputs {
+            writeln!(f, "    {:<name_width$}  {}", i.name, show(&i.value, i.signed))?;
         }
         writeln!(f, "  outputs (before the clock edge of that cycle):")?;
         for o in &self.outputs {
+            let actual = show(&o.actual, o.signed);
             match &o.expected {
-                Some(e) if o.mismatch => writeln!(
+                Some(e) => writeln!(
                     f,
-                    "    {:<name_width$}  expected {e}, actual {}   <-- MISMATCH",
-                    o.name, o.actual
+                    "    {:<name_width$}  expected {}, actual {actual}{}",
+                    o.name,
+                    show(e, o.signed),
+                    if o.mismatch { "   <-- MISMATCH" } else { "" }
                 )?,
-                Some(e) => writeln!(f, "    {:<name_width$}  expected {e}, actual {}", o.name, o.actual)?,
-                None => writeln!(f, "    {:<name_width$}  (not compared), actual {}", o.name, o.actual)?,
+                None => writeln!(f, "    {:<name_width$}  (not compared), actual {actual}", o.name)?,
             }
         }
         match (&self.vcd_path, &self.vcd_note) {
@@ -268,6 +266,16 @@ impl fmt::Display for Mismatch {
             (None, None) => write!(f, "  no waveform was requested")?,
         }
         Ok(())
+    }
+}
+
+/// `9'h18c (396)`: hex as Verilog writes it, and the decimal value (signed
+/// for signed ports) when it fits 128 bits.
+fn show(v: &Bits, signed: bool) -> String {
+    match (v.width() <= 128, signed) {
+        (true, true) => format!("{v} ({})", v.to_i128()),
+        (true, false) => format!("{v} ({})", v.to_u128()),
+        (false, _) => v.to_string(),
     }
 }
 

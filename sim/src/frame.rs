@@ -125,9 +125,7 @@ pub(crate) fn read_bits(bytes: &[u8], slot: &Slot) -> Bits {
         }
         Bits::from_words32(slot.width, &words[..slot.words])
     } else {
-        let v: Vec<u32> = (0..slot.words)
-            .map(|i| get_word(bytes, slot.byte + 4 * i))
-            .collect();
+        let v: Vec<u32> = (0..slot.words).map(|i| get_word(bytes, slot.byte + 4 * i)).collect();
         Bits::from_words32(slot.width, &v)
     }
 }
@@ -197,7 +195,10 @@ impl<'a> Frame<'a> {
         if !u64_fits(slot.width, value) {
             return self.fail(|l| {
                 let s = &l.inputs()[port.0];
-                (s.name.clone(), format!("value {value} does not fit {} unsigned bits", s.width))
+                (
+                    s.name.clone(),
+                    format!("value {value} does not fit {} unsigned bits", s.width),
+                )
             });
         }
         write_u64(self.bytes, slot, value, 0);
@@ -293,7 +294,10 @@ impl<'a> Frame<'a> {
         if !bits_fit(slot.width, value) {
             return self.fail(|l| {
                 let s = &l.outputs()[port.0];
-                (s.name.clone(), format!("expected value {value} does not fit {} bits", s.width))
+                (
+                    s.name.clone(),
+                    format!("expected value {value} does not fit {} bits", s.width),
+                )
             });
         }
         write_bits(self.bytes, slot, value);
@@ -310,10 +314,7 @@ impl<'a> Frame<'a> {
 
     /// The value an input has this cycle (set now or carried over).
     pub fn input(&self, port: InputId) -> Option<Bits> {
-        self.layout
-            .inputs()
-            .get(port.0)
-            .map(|s| read_bits(self.bytes, s))
+        self.layout.inputs().get(port.0).map(|s| read_bits(self.bytes, s))
     }
 }
 
@@ -395,11 +396,7 @@ impl Frames {
     }
 
     /// Like [`Frames::record`], stopping after `max_cycles` cycles.
-    pub fn record_at_most(
-        layout: &Layout,
-        mut source: impl CycleSource,
-        max_cycles: u64,
-    ) -> Result<Frames, SimError> {
+    pub fn record_at_most(layout: &Layout, mut source: impl CycleSource, max_cycles: u64) -> Result<Frames, SimError> {
         let mut enc = Encoder::new(layout, 0);
         while enc.cycle < max_cycles && enc.step(&mut source) {}
         if let Some(e) = enc.error {
@@ -463,10 +460,7 @@ impl Frames {
 
     /// A source that replays these frames.
     pub fn source(&self) -> FramesSource<'_> {
-        FramesSource {
-            frames: self,
-            next: 0,
-        }
+        FramesSource { frames: self, next: 0 }
     }
 }
 

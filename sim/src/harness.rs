@@ -48,7 +48,10 @@ pub(crate) fn ports_header(layout: &Layout) -> String {
 
     match layout.clock() {
         Some(clk) => {
-            let _ = writeln!(h, "static inline void set_clock(Vdut* top, CData v) {{ top->{clk} = v; }}\n");
+            let _ = writeln!(
+                h,
+                "static inline void set_clock(Vdut* top, CData v) {{ top->{clk} = v; }}\n"
+            );
         }
         None => {
             let _ = writeln!(h, "static inline void set_clock(Vdut*, CData) {{}}\n");

@@ -45,7 +45,7 @@ mod tools;
 
 pub use bench::{RawReport, Throughput};
 pub use check::{CheckOptions, CheckReport};
-pub use error::{Mismatch, OutputValue, SimError};
+pub use error::{Mismatch, OutputValue, PortValue, SimError};
 pub use frame::{CycleSource, Frame, Frames, FramesSource};
 pub use layout::{InputId, Layout, OutputId, Slot};
 pub use model::{BuildOptions, Model, cache_root};

@@ -214,11 +214,7 @@ impl Model {
         for f in &design.files {
             let _ = writeln!(key_text, "  {}", f.file_name());
         }
-        let mut parts: Vec<&[u8]> = vec![
-            key_text.as_bytes(),
-            HARNESS_CPP.as_bytes(),
-            header.as_bytes(),
-        ];
+        let mut parts: Vec<&[u8]> = vec![key_text.as_bytes(), HARNESS_CPP.as_bytes(), header.as_bytes()];
         for f in &design.files {
             parts.push(f.module.as_bytes());
             parts.push(f.text.as_bytes());
@@ -233,7 +229,12 @@ impl Model {
         let root = root
             .canonicalize()
             .map_err(io_err(format!("resolving {}", root.display())))?;
-        let dir = root.join(format!("{}-{}{}", design.top, &key[..16], if options.trace { "-trace" } else { "" }));
+        let dir = root.join(format!(
+            "{}-{}{}",
+            design.top,
+            &key[..16],
+            if options.trace { "-trace" } else { "" }
+        ));
         let binary = dir.join("sim");
         let mut model = Model {
             design: design.clone(),
@@ -254,11 +255,9 @@ impl Model {
     }
 
     fn build_fresh(&self, key_text: &str, header: &str, version: &str) -> Result<(), SimError> {
-        let private = self.root.join(format!(
-            ".build-{}-{}",
-            self.design.top,
-            private_suffix()
-        ));
+        let private = self
+            .root
+            .join(format!(".build-{}-{}", self.design.top, private_suffix()));
         let result = self.build_in(&private, key_text, header, version);
         if result.is_err() {
             // Keep nothing half-built; the error carries the diagnostics.
@@ -289,9 +288,8 @@ impl Model {
         let src = dir.join("src");
         let obj = dir.join("obj");
         fs::create_dir_all(&src).map_err(io_err(format!("creating {}", src.display())))?;
-        let write = |path: PathBuf, text: &str| {
-            fs::write(&path, text).map_err(io_err(format!("writing {}", path.display())))
-        };
+        let write =
+            |path: PathBuf, text: &str| fs::write(&path, text).map_err(io_err(format!("writing {}", path.display())));
         write(dir.join("key.txt"), key_text)?;
         write(src.join("harness.cpp"), HARNESS_CPP)?;
         write(src.join("accgen_ports.h"), header)?;
@@ -436,8 +434,7 @@ fn ensure_runtime(
     log: &mut String,
 ) -> Result<(), SimError> {
     let classes_path = obj.join("Vdut_classes.mk");
-    let classes = fs::read_to_string(&classes_path)
-        .map_err(io_err(format!("reading {}", classes_path.display())))?;
+    let classes = fs::read_to_string(&classes_path).map_err(io_err(format!("reading {}", classes_path.display())))?;
     let mut globals = make_list(&classes, "VM_GLOBAL_FAST");
     globals.extend(make_list(&classes, "VM_GLOBAL_SLOW"));
     if globals.is_empty() {
@@ -474,13 +471,13 @@ fn ensure_runtime(
 
     // One builder per configuration at a time; the others wait and copy.
     let lock = fs::File::create(&lock_path).map_err(io_err(format!("creating {}", lock_path.display())))?;
-    lock.lock().map_err(io_err(format!("locking {}", lock_path.display())))?;
+    lock.lock()
+        .map_err(io_err(format!("locking {}", lock_path.display())))?;
 
     let cached = objects.iter().all(|o| rt_dir.join(o).is_file());
     if cached {
         for o in &objects {
-            fs::copy(rt_dir.join(o), obj.join(o))
-                .map_err(io_err(format!("copying {} into {}", o, obj.display())))?;
+            fs::copy(rt_dir.join(o), obj.join(o)).map_err(io_err(format!("copying {} into {}", o, obj.display())))?;
         }
         let _ = writeln!(log, "run-time objects copied from {}", rt_dir.display());
     } else {

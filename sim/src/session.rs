@@ -101,8 +101,7 @@ impl Session {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| SimError::io(format!("starting {}", model.binary().display()), e))?;
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             let _ = child.kill();
             let _ = child.wait();

@@ -112,7 +112,10 @@ fn bench_text(design: &Design, layout: &Layout, module: &str, vectors_file: &str
         env!("CARGO_PKG_VERSION")
     );
     let _ = writeln!(w, "//");
-    let _ = writeln!(w, "// Vectors: +vectors=FILE (default {vectors_file}), one line per clock cycle,");
+    let _ = writeln!(
+        w,
+        "// Vectors: +vectors=FILE (default {vectors_file}), one line per clock cycle,"
+    );
     let _ = writeln!(w, "// whitespace-separated hexadecimal fields in this order:");
     for s in layout.inputs() {
         let _ = writeln!(w, "//   {:<24} input, {}", s.name, bits(s.width));
@@ -120,16 +123,32 @@ fn bench_text(design: &Design, layout: &Layout, module: &str, vectors_file: &str
     for s in layout.outputs() {
         let _ = writeln!(w, "//   {:<24} expected output, {}", s.name, bits(s.width));
     }
-    let _ = writeln!(w, "//   {:<24} {n_out} care bits: bit k set = compare output k this cycle", "care");
+    let _ = writeln!(
+        w,
+        "//   {:<24} {n_out} care bits: bit k set = compare output k this cycle",
+        "care"
+    );
     for (k, s) in layout.outputs().iter().enumerate() {
         let _ = writeln!(w, "//     bit {k}: {}", s.name);
     }
     let _ = writeln!(w, "//");
-    let _ = writeln!(w, "// Each cycle the inputs change while the clock is low, the cared outputs");
+    let _ = writeln!(
+        w,
+        "// Each cycle the inputs change while the clock is low, the cared outputs"
+    );
     let _ = writeln!(w, "// are compared one time unit later (so outputs that depend on this");
-    let _ = writeln!(w, "// cycle's inputs combinationally are seen), the clock rises at +5 and");
-    let _ = writeln!(w, "// falls at +10, when the next inputs are applied. The first mismatch");
-    let _ = writeln!(w, "// prints FAIL and stops; the end prints PASS with the number of values");
+    let _ = writeln!(
+        w,
+        "// cycle's inputs combinationally are seen), the clock rises at +5 and"
+    );
+    let _ = writeln!(
+        w,
+        "// falls at +10, when the next inputs are applied. The first mismatch"
+    );
+    let _ = writeln!(
+        w,
+        "// prints FAIL and stops; the end prints PASS with the number of values"
+    );
     let _ = writeln!(w, "// compared (FAIL if none were).");
     let _ = writeln!(w, "//");
     let files: Vec<String> = design.files.iter().map(|f| f.file_name()).collect();
@@ -216,7 +235,10 @@ fn bench_text(design: &Design, layout: &Layout, module: &str, vectors_file: &str
     let _ = writeln!(w, "        tb_failed = 1'b0;");
     let _ = writeln!(w, "        tb_done = 1'b0;");
     let _ = writeln!(w, "        if (tb_fd == 0) begin");
-    let _ = writeln!(w, "            $display(\"FAIL: cannot open vector file %0s\", tb_vectors);");
+    let _ = writeln!(
+        w,
+        "            $display(\"FAIL: cannot open vector file %0s\", tb_vectors);"
+    );
     let _ = writeln!(w, "            tb_failed = 1'b1;");
     let _ = writeln!(w, "            tb_done = 1'b1;");
     let _ = writeln!(w, "        end");
@@ -229,7 +251,10 @@ fn bench_text(design: &Design, layout: &Layout, module: &str, vectors_file: &str
     let _ = writeln!(w, "            tb_fields = $fscanf(tb_fd, \"{fmt}\",");
     let _ = writeln!(w, "                {});", targets.join(", "));
     let _ = writeln!(w, "            if (tb_fields != {fields}) begin");
-    let _ = writeln!(w, "                // End of file, or a malformed line (told apart below).");
+    let _ = writeln!(
+        w,
+        "                // End of file, or a malformed line (told apart below)."
+    );
     let _ = writeln!(w, "                tb_done = 1'b1;");
     let _ = writeln!(w, "                if (tb_fields > 0 || !$feof(tb_fd)) begin");
     let _ = writeln!(
@@ -465,5 +490,9 @@ fn unique() -> u64 {
 }
 
 fn bits(width: u32) -> String {
-    if width == 1 { "1 bit".into() } else { format!("{width} bits") }
+    if width == 1 {
+        "1 bit".into()
+    } else {
+        format!("{width} bits")
+    }
 }

@@ -63,7 +63,11 @@ fn concurrent_cold_builds_of_one_design_agree() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(entries.iter().filter(|n| n.starts_with("acc_add-")).count(), 1, "{entries:?}");
+    assert_eq!(
+        entries.iter().filter(|n| n.starts_with("acc_add-")).count(),
+        1,
+        "{entries:?}"
+    );
     assert!(!entries.iter().any(|n| n.starts_with(".build")), "{entries:?}");
     let stim = AccAddStim::new(again.layout());
     assert!(again.check(|| stim.source(100, 1, None)).is_ok());
@@ -79,7 +83,10 @@ fn missing_verilator_says_how_to_install_it() {
     let e = Model::build(&comb_xor(), &options).unwrap_err();
     assert!(matches!(e, SimError::ToolMissing { .. }), "{e}");
     let msg = e.to_string();
-    assert!(msg.contains("apt-get install verilator") && msg.contains("5.006"), "{msg}");
+    assert!(
+        msg.contains("apt-get install verilator") && msg.contains("5.006"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -111,13 +118,17 @@ fn verilator_errors_are_reported_with_its_stderr() {
         panic!("{e}");
     };
     assert_eq!(tool, "Verilator");
-    assert!(output.contains("c_i"), "Verilator's message names the problem:\n{output}");
+    assert!(
+        output.contains("c_i"),
+        "Verilator's message names the problem:\n{output}"
+    );
     assert!(e.to_string().contains("c_i"));
 }
 
 #[test]
 fn unsimulatable_designs_are_refused_before_building() {
-    let cases: [(&str, fn(&mut Design)); 5] = [
+    type Breakage = fn(&mut Design);
+    let cases: [(&str, Breakage); 5] = [
         ("width 0", |d| d.ports[0].width = 0),
         ("declared twice", |d| d.ports[1].name = d.ports[0].name.clone()),
         ("is not a port", |d| d.clock = Some("clk_i".into())),
@@ -128,6 +139,9 @@ fn unsimulatable_designs_are_refused_before_building() {
         let mut d = comb_xor();
         break_it(&mut d);
         let e = Model::build(&d, &BuildOptions::default()).unwrap_err();
-        assert!(matches!(e, SimError::BadDesign { .. }) && e.to_string().contains(needle), "{needle}: {e}");
+        assert!(
+            matches!(e, SimError::BadDesign { .. }) && e.to_string().contains(needle),
+            "{needle}: {e}"
+        );
     }
 }

@@ -21,7 +21,10 @@ fn registered_adder_passes_and_counts_compared_values() {
     // Two outputs compared in every cycle but the first.
     assert_eq!(report.compared, 2 * 9_999);
     assert!(report.vectors_per_second() > 0.0);
-    assert!(report.to_string().contains("10000 cycles, 19998 values compared"), "{report}");
+    assert!(
+        report.to_string().contains("10000 cycles, 19998 values compared"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -42,16 +45,24 @@ fn wrong_expectation_reports_cycle_ports_and_waveform() {
     assert_eq!(m.cycle, 1234);
     assert_eq!(m.port, "sum_o");
     assert_eq!(m.expected.width(), 9);
-    assert_eq!(m.expected.to_u64() ^ 1, m.actual.to_u64(), "one bit flipped in the expectation");
+    assert_eq!(
+        m.expected.to_u64() ^ 1,
+        m.actual.to_u64(),
+        "one bit flipped in the expectation"
+    );
     assert_eq!(m.inputs.len(), 4, "every driven input is reported");
     assert!(m.outputs.iter().any(|o| o.name == "valid_o" && !o.mismatch));
     let vcd = m.vcd_path.as_ref().expect("a waveform");
     assert!(vcd.starts_with(&vcd_dir), "{}", vcd.display());
     let text = std::fs::read_to_string(vcd).unwrap();
-    assert!(text.contains("$enddefinitions") && text.contains("sum_o"), "not a VCD of acc_add");
+    assert!(
+        text.contains("$enddefinitions") && text.contains("sum_o"),
+        "not a VCD of acc_add"
+    );
     assert!(text.contains("#12340"), "the waveform reaches the failing cycle");
     assert!(m.vcd_note.is_none(), "{:?}", m.vcd_note);
     let msg = err.to_string();
+    eprintln!("{msg}");
     for needle in ["cycle 1234", "sum_o", "MISMATCH", "a_i", "waveform", ".vcd"] {
         assert!(msg.contains(needle), "`{needle}` missing from:\n{msg}");
     }

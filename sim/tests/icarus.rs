@@ -52,7 +52,10 @@ fn wrong_expectation_fails_at_its_cycle() {
     let SimError::TestbenchFailed { message, log, .. } = &e else {
         panic!("{e}");
     };
-    assert!(message.contains("FAIL: cycle 123: output sum_o expected 9'h"), "{message}");
+    assert!(
+        message.contains("FAIL: cycle 123: output sum_o expected 9'h"),
+        "{message}"
+    );
     assert!(log.contains("input  a_i"), "the failure lists the inputs:\n{log}");
 }
 
@@ -113,13 +116,26 @@ fn wide_and_signed_ports_and_lint() {
         f.expect_bits(wsum, &sum);
         if c > 0 {
             f.expect_i64(neg, c as i64);
-            f.expect_bits(wq, &if c == 1 { Bits::ones(100) } else { Bits::from_u64(100, 1) });
+            f.expect_bits(
+                wq,
+                &if c == 1 {
+                    Bits::ones(100)
+                } else {
+                    Bits::from_u64(100, 1)
+                },
+            );
         }
         true
     })
     .unwrap();
     let tb = testbench::write(&design, &frames).unwrap();
-    assert!(tb.vectors.lines().next().unwrap().starts_with("fffffffffffffffffffffffff ffffffffff "));
+    assert!(
+        tb.vectors
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("fffffffffffffffffffffffff ffffffffff ")
+    );
     let opts = work_dir("wide");
     let r = testbench::run_icarus(&design, &tb, &opts).unwrap();
     assert_eq!((r.cycles, r.compared), (3, 7));

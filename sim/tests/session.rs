@@ -39,11 +39,17 @@ fn clear_errors_for_names_and_values() {
     let mut s = model.session().unwrap();
     let e = s.poke("a", 1).unwrap_err();
     assert!(matches!(e, SimError::UnknownPort { .. }), "{e}");
-    assert!(e.to_string().contains("no input port named `a`") && e.to_string().contains("a_i"), "{e}");
+    assert!(
+        e.to_string().contains("no input port named `a`") && e.to_string().contains("a_i"),
+        "{e}"
+    );
     let e = s.poke("clk_i", 1).unwrap_err();
     assert!(e.to_string().contains("clock is toggled by the harness"), "{e}");
     let e = s.poke("a_i", 256).unwrap_err();
-    assert_eq!(e.to_string(), "port `a_i`: value 256 does not fit 8 unsigned bits (the port is unsigned)");
+    assert_eq!(
+        e.to_string(),
+        "port `a_i`: value 256 does not fit 8 unsigned bits (the port is unsigned)"
+    );
     let e = s.poke("a_i", -1).unwrap_err();
     assert!(e.to_string().contains("unsigned"), "{e}");
     let e = s.poke("a_i", &Bits::from_u64(9, 0x100)).unwrap_err();
@@ -71,7 +77,11 @@ fn wide_ports_round_trip() {
     s.poke("q_i", -(1i64 << 39)).unwrap();
     s.tick().unwrap();
     assert_eq!(s.peek("wq_o").unwrap(), w);
-    assert_eq!(s.peek_i64("neg_o").unwrap(), -(1i64 << 39), "negating the minimum wraps");
+    assert_eq!(
+        s.peek_i64("neg_o").unwrap(),
+        -(1i64 << 39),
+        "negating the minimum wraps"
+    );
     s.poke("q_i", -5).unwrap();
     s.tick().unwrap();
     assert_eq!(s.peek_i64("neg_o").unwrap(), 5);

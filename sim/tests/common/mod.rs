@@ -180,7 +180,14 @@ impl AccAddStim {
         seed: u64,
         wrong_at: Option<u64>,
     ) -> impl FnMut(&mut accgen_sim::Frame<'_>) -> bool + use<> {
-        let AccAddStim { rst, valid_i, a, b, valid_o, sum } = *self;
+        let AccAddStim {
+            rst,
+            valid_i,
+            a,
+            b,
+            valid_o,
+            sum,
+        } = *self;
         let mut state = seed | 1;
         // (valid, sum) registered from the previous cycle; None during reset
         let mut pending: Option<(bool, u64)> = None;
