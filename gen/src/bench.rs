@@ -28,10 +28,10 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
     let passes = vectors.div_ceil(1 << 16);
     let t = model.throughput(|| Source::new(&pe, model.layout(), PeExhaustive::new(&pe, &int8, 1).passes(passes)))?;
     println!("int8 PE:        {t}");
-    for (rows, cols) in [(16u32, 16u32)] {
+    {
         let p = accgen_hdl::mac::MacArrayParams {
-            rows,
-            cols,
+            rows: 16,
+            cols: 16,
             dot_length: 32,
             ..int8
         };
@@ -41,8 +41,14 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
         };
         let design = c.design("accgen bench");
         let model = build(&design)?;
-        let t = model.throughput(|| Source::new(&design, model.layout(), cosim::vectors(&c, &design, 1, vectors, TrafficKind::Full)))?;
-        println!("{rows}x{cols} array:   {t}");
+        let t = model.throughput(|| {
+            Source::new(
+                &design,
+                model.layout(),
+                cosim::vectors(&c, &design, 1, vectors, TrafficKind::Full),
+            )
+        })?;
+        println!("16x16 array:     {t}");
     }
 
     println!("== cached start-up: model lookup, harness start and the first vector");
@@ -50,7 +56,13 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
     build(&design)?;
     let start = Instant::now();
     let model = build(&design)?;
-    let report = model.check(|| Source::new(&design, model.layout(), cosim::vectors(&base, &design, 1, 3, TrafficKind::Full)))?;
+    let report = model.check(|| {
+        Source::new(
+            &design,
+            model.layout(),
+            cosim::vectors(&base, &design, 1, 3, TrafficKind::Full),
+        )
+    })?;
     let elapsed = start.elapsed();
     println!(
         "{}: {} (cached: {}), {:.3} s to the first vectors ({} cycles checked)",
@@ -75,6 +87,12 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
     let d = big.design("accgen bench");
     let elapsed = start.elapsed();
     let bytes: usize = d.files.iter().map(|f| f.text.len()).sum();
-    println!("{}: {} files, {} bytes in {:.3} s", d.top, d.files.len(), bytes, elapsed.as_secs_f64());
+    println!(
+        "{}: {} files, {} bytes in {:.3} s",
+        d.top,
+        d.files.len(),
+        bytes,
+        elapsed.as_secs_f64()
+    );
     Ok(())
 }

@@ -149,13 +149,21 @@ fn snippet(text: &str, origin: &str, line: u64, column: u64) -> String {
 fn located<T>(text: &str, origin: &str, at: &Spanned<T>, message: String) -> ConfigError {
     let (line, column) = (at.referenced.line(), at.referenced.column());
     ConfigError {
-        message: format!("error: {origin}:{line}:{column}: {message}\n{}", snippet(text, origin, line, column)),
+        message: format!(
+            "error: {origin}:{line}:{column}: {message}\n{}",
+            snippet(text, origin, line, column)
+        ),
     }
 }
 
 fn in_range(text: &str, origin: &str, key: &str, v: &Spanned<Int>, what: &str) -> Result<u64, ConfigError> {
     u64::try_from(v.value.0).map_err(|_| {
-        located(text, origin, v, format!("`{key}` = {} is not allowed: {what} cannot be negative", v.value.0))
+        located(
+            text,
+            origin,
+            v,
+            format!("`{key}` = {} is not allowed: {what} cannot be negative", v.value.0),
+        )
     })
 }
 
@@ -174,16 +182,17 @@ fn syntax_error(text: &str, origin: &str, e: &serde_saphyr::Error) -> ConfigErro
     let body = rendered.strip_prefix(&prefix).unwrap_or(&rendered);
     let (first, rest) = body.split_once('\n').unwrap_or((body, ""));
     let mut first = first.to_string();
-    if first.starts_with("invalid") || first.starts_with("unknown variant") || first.starts_with("expected") {
-        if let Some((key, value)) = text
+    let names_a_value =
+        first.starts_with("invalid") || first.starts_with("unknown variant") || first.starts_with("expected");
+    if names_a_value
+        && let Some((key, value)) = text
             .lines()
             .nth(line.saturating_sub(1) as usize)
             .and_then(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim(), v.split('#').next().unwrap_or("").trim()))
             .filter(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        {
-            first = format!("`{key}` = {value} is not allowed: {first}");
-        }
+    {
+        first = format!("`{key}` = {value} is not allowed: {first}");
     }
     ConfigError {
         message: format!("error: {origin}:{line}:{column}: {first}\n{rest}"),
@@ -214,12 +223,24 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
     let key = |k: &str| format!("mac_array.{k}");
     let rows = in_range(text, origin, &key("rows"), &m.rows, "the number of PE rows")?;
     let cols = in_range(text, origin, &key("cols"), &m.cols, "the number of PE columns")?;
-    let dot_length = in_range(text, origin, &key("dot_length"), &m.dot_length, "the dot-product length")?;
+    let dot_length = in_range(
+        text,
+        origin,
+        &key("dot_length"),
+        &m.dot_length,
+        "the dot-product length",
+    )?;
     let (acc_width, overflow) = match &m.accumulator {
         None => (None, None),
         Some(a) => {
             let w = match &a.width {
-                Some(w) => Some(in_range(text, origin, &key("accumulator.width"), w, "the accumulator width")?),
+                Some(w) => Some(in_range(
+                    text,
+                    origin,
+                    &key("accumulator.width"),
+                    w,
+                    "the accumulator width",
+                )?),
                 None => None,
             };
             (w, a.overflow)
@@ -256,13 +277,18 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
     let name = match &file.name {
         Some(n) => {
             let ok = !n.value.is_empty()
-                && n.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                && n.value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
             if !ok {
                 return Err(located(
                     text,
                     origin,
                     n,
-                    format!("`name` = {:?} is not allowed: use letters, digits, `_` and `-` only", n.value),
+                    format!(
+                        "`name` = {:?} is not allowed: use letters, digits, `_` and `-` only",
+                        n.value
+                    ),
                 ));
             }
             n.value.clone()
@@ -330,8 +356,14 @@ impl Config {
     pub fn timing(&self) -> Vec<String> {
         match &self.block {
             Block::MacArray(p) => vec![
-                format!("row r of a tile appears {} + r cycles after the tile's last beat is accepted", p.cols + 2),
-                format!("one beat (one MAC per PE) per cycle while K >= max(R, C) = {}", p.tile_spacing()),
+                format!(
+                    "row r of a tile appears {} + r cycles after the tile's last beat is accepted",
+                    p.cols + 2
+                ),
+                format!(
+                    "one beat (one MAC per PE) per cycle while K >= max(R, C) = {}",
+                    p.tile_spacing()
+                ),
             ],
         }
     }

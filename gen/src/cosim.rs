@@ -2,10 +2,10 @@
 //! co-simulation (`accgen_sim`), and picks the vectors for each block.
 
 use crate::config::{Block, Config};
+use accgen_hdl::Bits;
 use accgen_hdl::Design;
 use accgen_hdl::mac::vectors::{ArrayVectors, Traffic};
 use accgen_hdl::stimulus::{CycleSink, Stimulus};
-use accgen_hdl::Bits;
 use accgen_sim::{CycleSource, Frame, InputId, Layout, OutputId};
 
 /// A block's stimulus as a co-simulation cycle source.
@@ -19,11 +19,19 @@ impl<S: Stimulus> Source<S> {
     pub fn new(design: &Design, layout: &Layout, stimulus: S) -> Source<S> {
         let inputs = design
             .driven_inputs()
-            .map(|p| layout.input(&p.name).unwrap_or_else(|_| unreachable!("the layout was made from this design")))
+            .map(|p| {
+                layout
+                    .input(&p.name)
+                    .unwrap_or_else(|_| unreachable!("the layout was made from this design"))
+            })
             .collect();
         let outputs = design
             .outputs()
-            .map(|p| layout.output(&p.name).unwrap_or_else(|_| unreachable!("the layout was made from this design")))
+            .map(|p| {
+                layout
+                    .output(&p.name)
+                    .unwrap_or_else(|_| unreachable!("the layout was made from this design"))
+            })
             .collect();
         Source {
             stimulus,
@@ -78,7 +86,13 @@ pub enum TrafficKind {
 }
 
 /// The random-vector stimulus for a configuration.
-pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic: TrafficKind) -> impl Stimulus + use<> {
+pub fn vectors(
+    config: &Config,
+    design: &Design,
+    seed: u64,
+    cycles: u64,
+    traffic: TrafficKind,
+) -> impl Stimulus + use<> {
     match &config.block {
         Block::MacArray(p) => ArrayVectors::new(
             design,

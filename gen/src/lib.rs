@@ -60,7 +60,12 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Resul
     let frames = accgen_sim::Frames::record(&layout, cosim::Source::new(&design, &layout, stimulus))?;
     let tb = accgen_sim::testbench::write(&design, &frames)?;
     let written = output::write_design(config, &design, &tb, out).map_err(Failure::Run)?;
-    println!("wrote {} files for {} to {}", written.files.len(), design.top, out.display());
+    println!(
+        "wrote {} files for {} to {}",
+        written.files.len(),
+        design.top,
+        out.display()
+    );
     for f in &written.files {
         println!("  {}", out.join(f).display());
     }
@@ -81,7 +86,13 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
         if model.was_cached() { "cached" } else { "built" },
         model.build_time().as_secs_f64()
     );
-    let report = model.check(|| cosim::Source::new(&design, model.layout(), cosim::vectors(config, &design, seed, vectors, traffic)))?;
+    let report = model.check(|| {
+        cosim::Source::new(
+            &design,
+            model.layout(),
+            cosim::vectors(config, &design, seed, vectors, traffic),
+        )
+    })?;
     println!(
         "PASS {}: {} cycles, {} values compared, 0 mismatches, {:.2} M cycles/s",
         design.top,

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "accgen", version, about = "Generate verified accelerator hardware from a YAML configuration")]
+#[command(
+    name = "accgen",
+    version,
+    about = "Generate verified accelerator hardware from a YAML configuration"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -91,4 +95,3 @@ fn main() -> ExitCode {
         }
     }
 }
-

@@ -16,7 +16,10 @@ pub struct Written {
 /// Write `bytes` to `path` atomically: a temporary file in the same folder,
 /// flushed, then renamed over the target.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -68,7 +71,9 @@ pub fn manifest(config: &Config, design: &Design, tb: &Testbench) -> serde_json:
 
 /// Write the design's files, its test bench and vectors, and `manifest.json` into `out`.
 pub fn write_design(config: &Config, design: &Design, tb: &Testbench, out: &Path) -> Result<Written, String> {
-    let manifest = serde_json::to_string_pretty(&manifest(config, design, tb)).map_err(|e| format!("error: manifest: {e}"))? + "\n";
+    let manifest = serde_json::to_string_pretty(&manifest(config, design, tb))
+        .map_err(|e| format!("error: manifest: {e}"))?
+        + "\n";
     let mut files: Vec<(String, &str)> = design.files.iter().map(|f| (f.file_name(), f.text.as_str())).collect();
     files.push((tb.file_name(), &tb.text));
     files.push((tb.vectors_file.clone(), &tb.vectors));

@@ -59,6 +59,9 @@ pub fn ensure(tools: &[Tool]) -> Result<(), String> {
     if installed && missing.iter().all(|t| on_path(t.command)) {
         Ok(())
     } else {
-        Err(format!("error: installing {} failed; run `{command}` and try again", packages.join(" ")))
+        Err(format!(
+            "error: installing {} failed; run `{command}` and try again",
+            packages.join(" ")
+        ))
     }
 }

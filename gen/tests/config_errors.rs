@@ -30,7 +30,10 @@ fn run_gen(case: &str, yaml: &str) -> (i32, String) {
         .output()
         .expect("run accgen");
     assert!(!out.exists(), "{case}: output folder written for a bad configuration");
-    (run.status.code().unwrap_or(-1), String::from_utf8_lossy(&run.stderr).to_string())
+    (
+        run.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&run.stderr).to_string(),
+    )
 }
 
 fn assert_error(case: &str, yaml: &str, first_line: &str) {
@@ -38,7 +41,10 @@ fn assert_error(case: &str, yaml: &str, first_line: &str) {
     assert_eq!(code, 2, "{case}: exit code, stderr:\n{stderr}");
     let line = stderr.lines().next().unwrap_or("");
     assert_eq!(line, first_line, "{case}: full stderr:\n{stderr}");
-    assert!(stderr.contains(" --> bad.yaml:"), "{case}: no source location:\n{stderr}");
+    assert!(
+        stderr.contains(" --> bad.yaml:"),
+        "{case}: no source location:\n{stderr}"
+    );
 }
 
 #[test]
@@ -94,7 +100,12 @@ fn wrong_types() {
 
 #[test]
 fn out_of_range_widths() {
-    for (case, fmt, col) in [("int0", "int0", 16), ("int1", "int1", 16), ("int65", "int65", 16), ("uint17", "uint17", 16)] {
+    for (case, fmt, col) in [
+        ("int0", "int0", 16),
+        ("int1", "int1", 16),
+        ("int65", "int65", 16),
+        ("uint17", "uint17", 16),
+    ] {
         assert_error(
             case,
             &VALID.replace("activations: int8", &format!("activations: {fmt}")),
@@ -151,16 +162,25 @@ fn accumulator_too_narrow() {
 fn missing_pieces() {
     let (code, stderr) = run_gen("missing_field", &VALID.replace("  weights: uint4\n", ""));
     assert_eq!(code, 2);
-    assert!(stderr.starts_with("error: bad.yaml:") && stderr.contains("missing field `weights`"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: bad.yaml:") && stderr.contains("missing field `weights`"),
+        "{stderr}"
+    );
     let (code, stderr) = run_gen("no_block", "name: nothing\n");
     assert_eq!(code, 2);
-    assert_eq!(stderr.trim(), "error: bad.yaml: no block to generate: add a `mac_array:` section (see examples/int8_4x4.yaml)");
+    assert_eq!(
+        stderr.trim(),
+        "error: bad.yaml: no block to generate: add a `mac_array:` section (see examples/int8_4x4.yaml)"
+    );
     let (code, stderr) = run_gen("not_yaml", "mac_array: [\n");
     assert_eq!(code, 2);
     assert!(stderr.starts_with("error: bad.yaml:1:12:"), "{stderr}");
     let (code, stderr) = run_gen("bad_name", &VALID.replace("name: ok", "name: \"a b\""));
     assert_eq!(code, 2);
-    assert!(stderr.starts_with("error: bad.yaml:1:7: `name` = \"a b\" is not allowed"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: bad.yaml:1:7: `name` = \"a b\" is not allowed"),
+        "{stderr}"
+    );
 }
 
 #[test]

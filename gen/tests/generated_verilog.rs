@@ -18,7 +18,11 @@ fn examples() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 3, "expected the example configurations in {}", dir.display());
+    assert!(
+        files.len() >= 3,
+        "expected the example configurations in {}",
+        dir.display()
+    );
     files
 }
 
@@ -53,7 +57,10 @@ fn generation_is_deterministic() {
             .expect("out")
             .map(|e| {
                 let p = e.expect("entry").path();
-                (p.file_name().unwrap_or_default().to_string_lossy().to_string(), std::fs::read(&p).expect("read"))
+                (
+                    p.file_name().unwrap_or_default().to_string_lossy().to_string(),
+                    std::fs::read(&p).expect("read"),
+                )
             })
             .collect();
         files.sort();
@@ -61,7 +68,10 @@ fn generation_is_deterministic() {
     }
     assert_eq!(runs[0].len(), 6);
     assert!(runs[0] == runs[1], "second run wrote different bytes");
-    assert!(!runs[0].iter().any(|(n, _)| n.contains(".tmp")), "temporary files left behind");
+    assert!(
+        !runs[0].iter().any(|(n, _)| n.contains(".tmp")),
+        "temporary files left behind"
+    );
 }
 
 /// Small named configurations whose every emitted byte is reviewed: a
@@ -133,7 +143,8 @@ fn generated_testbench_passes_under_icarus() {
         let design = c.design("accgen gen");
         let layout = accgen_sim::Layout::new(&design).expect("layout");
         let stim = accgen::cosim::vectors(&c, &design, 3, 3000, accgen::cosim::TrafficKind::Bursty);
-        let frames = accgen_sim::Frames::record(&layout, accgen::cosim::Source::new(&design, &layout, stim)).expect("frames");
+        let frames =
+            accgen_sim::Frames::record(&layout, accgen::cosim::Source::new(&design, &layout, stim)).expect("frames");
         let tb = accgen_sim::testbench::write(&design, &frames).expect("testbench");
         let report = run_icarus(&design, &tb, &IcarusOptions::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(report.cycles, 3000);

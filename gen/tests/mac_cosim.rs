@@ -14,7 +14,12 @@ fn exhaustive_pe(p: &MacArrayParams) -> u64 {
     lint(&design);
     let report = check(&design, || PeExhaustive::new(&design, p, 7));
     let pairs = 1u64 << (p.act.bits + p.wgt.bits);
-    assert!(report.compared >= pairs, "{} compared {} of {pairs} pairs", design.top, report.compared);
+    assert!(
+        report.compared >= pairs,
+        "{} compared {} of {pairs} pairs",
+        design.top,
+        report.compared
+    );
     report.compared
 }
 
@@ -83,13 +88,21 @@ fn array_16x16_random() {
 fn non_square_arrays_random() {
     // K below max(R, C) exercises the tile spacing; K = 1 the single-beat tiles.
     random_array(&params(3, 7, 4, "uint4", "int4"), 100_000, Traffic::BURSTY, 6);
-    random_array(&with(params(16, 4, 1, "int2", "uint3"), |p| p.multiplier = MulImpl::Lut), 100_000, Traffic::FULL, 7);
+    random_array(
+        &with(params(16, 4, 1, "int2", "uint3"), |p| p.multiplier = MulImpl::Lut),
+        100_000,
+        Traffic::FULL,
+        7,
+    );
     random_array(&params(2, 9, 40, "int12", "uint5"), 100_000, Traffic::BURSTY, 8);
 }
 
 #[test]
 fn saturating_array_with_async_reset() {
-    let p = with(narrow(params(2, 3, 64, "int16", "int16"), 32, Overflow::Saturate), |p| p.reset = ResetStyle::AsyncLow);
+    let p = with(
+        narrow(params(2, 3, 64, "int16", "int16"), 32, Overflow::Saturate),
+        |p| p.reset = ResetStyle::AsyncLow,
+    );
     random_array(&p, 100_000, Traffic::BURSTY, 9);
 }
 
@@ -100,14 +113,34 @@ fn broken_rtl_is_caught() {
     let p = params(3, 3, 2, "int8", "int8");
     let good = mac::design(&p, &prov());
     let mutants: [(&str, &str, &str); 3] = [
-        ("accgen_mac_pe", "assign sum = acc_base + prod_ext;", "assign sum = acc_base - prod_ext;"),
-        ("accgen_mac_array", "assign in_ready_o = advance && (!beat_last || may_finish);", "assign in_ready_o = advance;"),
-        ("accgen_mac_array", "out_last_q <= row_done[2];", "out_last_q <= row_done[1];"),
+        (
+            "accgen_mac_pe",
+            "assign sum = acc_base + prod_ext;",
+            "assign sum = acc_base - prod_ext;",
+        ),
+        (
+            "accgen_mac_array",
+            "assign in_ready_o = advance && (!beat_last || may_finish);",
+            "assign in_ready_o = advance;",
+        ),
+        (
+            "accgen_mac_array",
+            "out_last_q <= row_done[2];",
+            "out_last_q <= row_done[1];",
+        ),
     ];
     for (module, from, to) in mutants {
         let mut bad = good.clone();
-        let file = bad.files.iter_mut().find(|f| f.module.starts_with(module)).expect("module");
-        assert!(file.text.contains(from), "mutation site `{from}` missing from {}", file.module);
+        let file = bad
+            .files
+            .iter_mut()
+            .find(|f| f.module.starts_with(module))
+            .expect("module");
+        assert!(
+            file.text.contains(from),
+            "mutation site `{from}` missing from {}",
+            file.module
+        );
         file.text = file.text.replace(from, to);
         let model = build(&bad);
         match try_check(&model, &bad, || ArrayVectors::new(&bad, &p, 1, 20_000, Traffic::BURSTY)) {

@@ -33,7 +33,14 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
     let exact = exact_acc_width(act, wgt, k as u32) as u64;
     let (acc_width, overflow) = match rng.random_range(0..3) {
         0 => (None, None),
-        1 => (Some(rng.random_range(product..=exact.min(64))), Some(if rng.random_bool(0.5) { Overflow::Wrap } else { Overflow::Saturate })),
+        1 => (
+            Some(rng.random_range(product..=exact.min(64))),
+            Some(if rng.random_bool(0.5) {
+                Overflow::Wrap
+            } else {
+                Overflow::Saturate
+            }),
+        ),
         _ => (Some(rng.random_range(exact.min(64)..=64)), None),
     };
     MacArraySpec {
@@ -44,18 +51,31 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
         weights: wgt.to_string(),
         acc_width,
         overflow,
-        multiplier: if rng.random_bool(0.5) { MulImpl::Dsp } else { MulImpl::Lut },
-        reset: if rng.random_bool(0.5) { ResetStyle::SyncHigh } else { ResetStyle::AsyncLow },
+        multiplier: if rng.random_bool(0.5) {
+            MulImpl::Dsp
+        } else {
+            MulImpl::Lut
+        },
+        reset: if rng.random_bool(0.5) {
+            ResetStyle::SyncHigh
+        } else {
+            ResetStyle::AsyncLow
+        },
     }
 }
 
 #[test]
 fn random_valid_configs_lint_and_cosimulate() {
-    let count: u64 = std::env::var("ACCGEN_SWEEP").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
+    let count: u64 = std::env::var("ACCGEN_SWEEP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
     let mut rng = StdRng::seed_from_u64(2026);
     for i in 0..count {
         let spec = random_spec(&mut rng);
-        let p = spec.validate().unwrap_or_else(|e| panic!("config {i} {spec:?} should be valid: {e}"));
+        let p = spec
+            .validate()
+            .unwrap_or_else(|e| panic!("config {i} {spec:?} should be valid: {e}"));
         let design = mac::design(&p, &prov());
         lint(&design);
         let traffic = if i % 2 == 0 { Traffic::BURSTY } else { Traffic::FULL };
@@ -75,13 +95,32 @@ fn random_invalid_yaml(rng: &mut StdRng) -> String {
         ("weights", "uint4"),
     ];
     let bad_values = [
-        "0", "-1", "257", "99999999999999999999", "1.5", "abc", "int1", "int17", "uint0", "''", "[1, 2]", "{a: 1}", "null",
-        "true", "int", "e4m3", "2048576",
+        "0",
+        "-1",
+        "257",
+        "99999999999999999999",
+        "1.5",
+        "abc",
+        "int1",
+        "int17",
+        "uint0",
+        "''",
+        "[1, 2]",
+        "{a: 1}",
+        "null",
+        "true",
+        "int",
+        "e4m3",
+        "2048576",
     ];
     let (victim, _) = fields[rng.random_range(0..fields.len())];
     let mut yaml = String::from("mac_array:\n");
     for (k, v) in fields {
-        let v = if k == victim { bad_values[rng.random_range(0..bad_values.len())] } else { v };
+        let v = if k == victim {
+            bad_values[rng.random_range(0..bad_values.len())]
+        } else {
+            v
+        };
         yaml.push_str(&format!("  {k}: {v}\n"));
     }
     match rng.random_range(0..6) {
@@ -102,7 +141,10 @@ fn random_invalid_configs_are_rejected_without_panic() {
         let yaml = random_invalid_yaml(&mut rng);
         match accgen::config::parse(&yaml, "random.yaml") {
             Err(e) => {
-                assert!(e.message.starts_with("error: random.yaml"), "unlocated error for\n{yaml}\n{e}");
+                assert!(
+                    e.message.starts_with("error: random.yaml"),
+                    "unlocated error for\n{yaml}\n{e}"
+                );
                 rejected += 1;
             }
             // Some mutations are harmless (an in-range value); they must then generate.

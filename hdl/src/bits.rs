@@ -97,10 +97,10 @@ impl Bits {
 
     fn mask_top(&mut self) {
         let rem = self.width % 64;
-        if rem != 0 {
-            if let Some(last) = self.limbs.last_mut() {
-                *last &= (1u64 << rem) - 1;
-            }
+        if rem != 0
+            && let Some(last) = self.limbs.last_mut()
+        {
+            *last &= (1u64 << rem) - 1;
         }
     }
 
@@ -121,7 +121,11 @@ impl Bits {
 
     /// The `len`-bit field starting at bit `lo` (len <= 64), zero-extended.
     pub fn u64_field(&self, lo: u32, len: u32) -> u64 {
-        assert!(len <= 64 && lo + len <= self.width, "field [{lo}+:{len}] outside a {}-bit value", self.width);
+        assert!(
+            len <= 64 && lo + len <= self.width,
+            "field [{lo}+:{len}] outside a {}-bit value",
+            self.width
+        );
         if len == 0 {
             return 0;
         }
@@ -145,7 +149,11 @@ impl Bits {
 
     /// Overwrite the `len`-bit field at `lo` with the low `len` bits of `value`.
     pub fn set_u64_field(&mut self, lo: u32, len: u32, value: u64) {
-        assert!(len <= 64 && lo + len <= self.width, "field [{lo}+:{len}] outside a {}-bit value", self.width);
+        assert!(
+            len <= 64 && lo + len <= self.width,
+            "field [{lo}+:{len}] outside a {}-bit value",
+            self.width
+        );
         if len == 0 {
             return;
         }
@@ -193,7 +201,11 @@ impl Bits {
             return 0;
         }
         let lo = self.u64_field(0, self.width.min(64)) as u128;
-        let hi = if self.width > 64 { self.u64_field(64, self.width - 64) as u128 } else { 0 };
+        let hi = if self.width > 64 {
+            self.u64_field(64, self.width - 64) as u128
+        } else {
+            0
+        };
         let raw = lo | (hi << 64);
         let shift = 128 - self.width;
         ((raw << shift) as i128) >> shift
@@ -203,7 +215,11 @@ impl Bits {
     pub fn to_u128(&self) -> u128 {
         assert!(self.width <= 128, "a {}-bit value does not fit u128", self.width);
         let lo = self.u64_field(0, self.width.min(64)) as u128;
-        let hi = if self.width > 64 { self.u64_field(64, self.width - 64) as u128 } else { 0 };
+        let hi = if self.width > 64 {
+            self.u64_field(64, self.width - 64) as u128
+        } else {
+            0
+        };
         lo | (hi << 64)
     }
 

@@ -22,7 +22,10 @@ pub fn or_tree(m: &mut ModuleBuilder, prefix: &str, bus: &Signal, count: u32, sl
         );
         let src = level_bus.clone();
         m.gen_for(&format!("gen_{prefix}_l{level}"), "i", half, |m, i| {
-            m.assign(next.part(i * (w as i64), w), src.select(i * (2 * w as i64), w) | src.select(i * (2 * w as i64) + w as i64, w));
+            m.assign(
+                next.part(i * (w as i64), w),
+                src.select(i * (2 * w as i64), w) | src.select(i * (2 * w as i64) + w as i64, w),
+            );
         });
         if n % 2 == 1 {
             m.assign(next.part(half * w, w), src.select((n - 1) * w, w));

@@ -71,7 +71,9 @@ impl Design {
     /// Print `modules` (dependencies first, the top last) into a design.
     /// A module that appears twice is printed once.
     pub fn assemble(modules: &[Module], prov: &Provenance) -> Design {
-        let top = modules.last().unwrap_or_else(|| unreachable!("a block emits at least its top module"));
+        let top = modules
+            .last()
+            .unwrap_or_else(|| unreachable!("a block emits at least its top module"));
         let mut files: Vec<VerilogFile> = Vec::new();
         for m in modules {
             if files.iter().any(|f| f.module == m.name) {
@@ -87,7 +89,11 @@ impl Design {
             .iter()
             .map(|p| PortInfo {
                 name: p.sig.name().to_string(),
-                dir: if p.sig.kind() == SigKind::Input { Dir::In } else { Dir::Out },
+                dir: if p.sig.kind() == SigKind::Input {
+                    Dir::In
+                } else {
+                    Dir::Out
+                },
                 width: p.sig.width(),
                 signed: p.sig.ty().signed,
                 doc: p.doc.clone(),

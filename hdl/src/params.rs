@@ -98,7 +98,11 @@ impl IntFormat {
     }
 
     pub fn max(self) -> i64 {
-        if self.signed { (1i64 << (self.bits - 1)) - 1 } else { (1i64 << self.bits) - 1 }
+        if self.signed {
+            (1i64 << (self.bits - 1)) - 1
+        } else {
+            (1i64 << self.bits) - 1
+        }
     }
 
     /// Interpret the low `bits` of a raw code.
@@ -136,7 +140,13 @@ mod tests {
     #[test]
     fn int_formats_parse_and_reject() {
         assert_eq!(IntFormat::parse("k", "int8"), Ok(IntFormat { bits: 8, signed: true }));
-        assert_eq!(IntFormat::parse("k", "uint16"), Ok(IntFormat { bits: 16, signed: false }));
+        assert_eq!(
+            IntFormat::parse("k", "uint16"),
+            Ok(IntFormat {
+                bits: 16,
+                signed: false
+            })
+        );
         for bad in ["int1", "int17", "int65", "int0", "uint", "float8", "int+8", "Int8"] {
             assert!(IntFormat::parse("k", bad).is_err(), "{bad}");
         }

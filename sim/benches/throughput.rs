@@ -64,6 +64,7 @@ fn main() -> Result<(), accgen_sim::SimError> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5_000_000);
     let design = acc_add();
+    let start = std::time::Instant::now();
     let model = Model::build(&design, &BuildOptions::default())?;
     println!(
         "model: {} ({}, {:.3} s)",
@@ -99,6 +100,17 @@ fn main() -> Result<(), accgen_sim::SimError> {
             true
         }
     };
+    // Start-up: from the build call (a cache hit after the first run) to
+    // the first checked vectors back.
+    let first = model.check(|| {
+        let mut s = source();
+        move |f: &mut Frame<'_>| f.cycle() < 10 && s(f)
+    })?;
+    println!(
+        "build call to first 10 checked vectors: {:.3} s ({})",
+        start.elapsed().as_secs_f64(),
+        first
+    );
     let t = model.throughput(source)?;
     println!("{t}");
     Ok(())

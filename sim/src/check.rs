@@ -54,13 +54,16 @@ pub(crate) fn per_second(n: u64, secs: f64) -> f64 {
 
 impl fmt::Display for CheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rate = self.vectors_per_second();
+        let (rate, unit) = if rate >= 1e6 {
+            (rate / 1e6, "M")
+        } else {
+            (rate / 1e3, "k")
+        };
         write!(
             f,
-            "`{}`: {} cycles, {} values compared, {:.2} M vectors/s",
-            self.top,
-            self.cycles,
-            self.compared,
-            self.vectors_per_second() / 1e6
+            "`{}`: {} cycles, {} values compared, {rate:.2} {unit} vectors/s",
+            self.top, self.cycles, self.compared
         )
     }
 }

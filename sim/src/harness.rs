@@ -59,7 +59,9 @@ pub(crate) fn ports_header(layout: &Layout) -> String {
     }
 
     let _ = writeln!(h, "static inline void drive_inputs(Vdut* top, const uint32_t* in) {{");
-    let _ = writeln!(h, "    (void)top; (void)in;");
+    if layout.inputs().is_empty() {
+        let _ = writeln!(h, "    (void)top; (void)in;");
+    }
     for s in layout.inputs() {
         let _ = writeln!(h, "    put(top->{}, in + {});", s.name, s.offset);
     }

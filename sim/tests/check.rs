@@ -220,3 +220,46 @@ fn throughput_puts_checked_next_to_raw() {
     assert!(t.raw.cycles_per_second() > 0.0 && t.ratio() > 0.0, "{t}");
     eprintln!("{t}");
 }
+
+#[test]
+fn no_driven_inputs_and_more_than_32_outputs() {
+    let design = common::bit_counter();
+    let model = build(&design);
+    let l = model.layout();
+    assert_eq!((l.in_words(), l.care_words()), (0, 2));
+    let outs: Vec<_> = (0..40).map(|i| l.output(&format!("b{i}_o")).unwrap()).collect();
+    // The counter starts at 0 in Verilator, so cycle c shows c.
+    let make = || {
+        let outs = outs.clone();
+        move |f: &mut Frame<'_>| {
+            let c = f.cycle();
+            for (i, &o) in outs.iter().enumerate() {
+                // Compare bits 0..3 and 32..39 (both care words).
+                if !(4..32).contains(&i) {
+                    f.expect_u64(o, (c >> i) & 1);
+                }
+            }
+            c < 300
+        }
+    };
+    let report = model.check(make).unwrap();
+    assert_eq!((report.cycles, report.compared), (300, 300 * 12));
+    // A wrong bit in the second care word is found.
+    let no_waveform = CheckOptions {
+        waveform_on_mismatch: false,
+        ..CheckOptions::default()
+    };
+    let err = model
+        .check_with(&no_waveform, || {
+            let o = outs[35];
+            move |f: &mut Frame<'_>| {
+                f.expect_u64(o, (f.cycle() == 7) as u64);
+                f.cycle() < 10
+            }
+        })
+        .unwrap_err();
+    let m = err.mismatch().expect("mismatch");
+    assert_eq!((m.cycle, m.port.as_str()), (7, "b35_o"));
+    assert!(m.inputs.is_empty());
+    assert_eq!(m.outputs.iter().filter(|o| o.expected.is_some()).count(), 1);
+}

@@ -73,7 +73,9 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("running {cmd:?}: {e} (run scripts/test.sh to install the tools)"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e} (run scripts/test.sh to install the tools)"));
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
@@ -91,19 +93,35 @@ pub fn lint(design: &Design) {
     let (ok, text) = run(Command::new("verilator")
         .args(["--lint-only", "-Wall", "--top-module", &design.top])
         .args(&files));
-    assert!(ok && text.trim().is_empty(), "verilator -Wall on {}:\n{text}", design.top);
+    assert!(
+        ok && text.trim().is_empty(),
+        "verilator -Wall on {}:\n{text}",
+        design.top
+    );
     let (ok, text) = run(Command::new("iverilog")
         .args(["-g2005", "-Wall", "-o"])
         .arg(dir.join("lint.vvp"))
         .arg("-s")
         .arg(&design.top)
         .args(&files));
-    assert!(ok && text.trim().is_empty(), "iverilog -Wall on {}:\n{text}", design.top);
+    assert!(
+        ok && text.trim().is_empty(),
+        "iverilog -Wall on {}:\n{text}",
+        design.top
+    );
     let script = format!(
         "read_verilog {}; hierarchy -check -top {}; proc; check -assert",
-        files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" "),
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
         design.top
     );
     let (ok, text) = run(Command::new("yosys").args(["-q", "-p", &script]));
-    assert!(ok && !text.contains("Warning"), "yosys check on {}:\n{text}", design.top);
+    assert!(
+        ok && !text.contains("Warning"),
+        "yosys check on {}:\n{text}",
+        design.top
+    );
 }

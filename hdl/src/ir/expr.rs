@@ -28,19 +28,13 @@ impl Ty {
     /// Unsigned, `width` bits.
     pub fn u(width: u32) -> Ty {
         assert!(width > 0, "zero-width type: validate widths before building hardware");
-        Ty {
-            width,
-            signed: false,
-        }
+        Ty { width, signed: false }
     }
 
     /// Signed (two's complement), `width` bits.
     pub fn s(width: u32) -> Ty {
         assert!(width > 0, "zero-width type: validate widths before building hardware");
-        Ty {
-            width,
-            signed: true,
-        }
+        Ty { width, signed: true }
     }
 
     pub fn new(width: u32, signed: bool) -> Ty {
@@ -136,7 +130,11 @@ impl Index {
     }
 
     pub fn as_const(&self) -> Option<i64> {
-        if self.terms.is_empty() { Some(self.constant) } else { None }
+        if self.terms.is_empty() {
+            Some(self.constant)
+        } else {
+            None
+        }
     }
 
     pub fn plus(mut self, k: i64) -> Index {
@@ -228,7 +226,10 @@ pub enum BinOp {
 
 impl BinOp {
     pub fn is_compare(self) -> bool {
-        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
     }
 }
 
@@ -375,14 +376,22 @@ impl Expr {
     /// Extend to `width` bits according to the value's own signedness.
     #[track_caller]
     pub fn extend(&self, width: u32) -> Expr {
-        if self.ty().signed { self.sext(width) } else { self.zext(width) }
+        if self.ty().signed {
+            self.sext(width)
+        } else {
+            self.zext(width)
+        }
     }
 
     /// The low `width` bits of a signal, keeping its signedness.
     #[track_caller]
     pub fn trunc(&self, width: u32) -> Expr {
         let t = self.ty();
-        assert!(width <= t.width, "trunc to {width} bits would widen a {}-bit value", t.width);
+        assert!(
+            width <= t.width,
+            "trunc to {width} bits would widen a {}-bit value",
+            t.width
+        );
         if width == t.width {
             return self.clone();
         }
@@ -482,17 +491,13 @@ pub fn mux(cond: impl Into<Expr>, a: impl Into<Expr>, b: impl Into<Expr>) -> Exp
 /// Logical AND of one-bit values.
 #[track_caller]
 pub fn all(bits: impl IntoIterator<Item = Expr>) -> Expr {
-    bits.into_iter()
-        .reduce(|a, b| a & b)
-        .unwrap_or_else(|| Ty::BIT.lit(1))
+    bits.into_iter().reduce(|a, b| a & b).unwrap_or_else(|| Ty::BIT.lit(1))
 }
 
 /// Logical OR of one-bit values.
 #[track_caller]
 pub fn any(bits: impl IntoIterator<Item = Expr>) -> Expr {
-    bits.into_iter()
-        .reduce(|a, b| a | b)
-        .unwrap_or_else(|| Ty::BIT.lit(0))
+    bits.into_iter().reduce(|a, b| a | b).unwrap_or_else(|| Ty::BIT.lit(0))
 }
 
 macro_rules! binop {

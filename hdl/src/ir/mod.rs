@@ -136,7 +136,11 @@ impl Width {
 impl Param {
     /// `k` times this width, printed as `k*NAME`.
     pub fn times(&self, k: u32) -> Width {
-        let text = if k == 1 { self.name.clone() } else { format!("{k}*{}", self.name) };
+        let text = if k == 1 {
+            self.name.clone()
+        } else {
+            format!("{k}*{}", self.name)
+        };
         Width::named(k * self.value as u32, text)
     }
 }
@@ -202,12 +206,14 @@ pub enum Stmt {
     If(Expr, Vec<Stmt>, Vec<Stmt>),
 }
 
+/// The reset of a process: its input, its style and the values registers take.
+pub type Reset = (Signal, ResetStyle, Vec<(LValue, Expr)>);
+
 /// `always @(posedge clk)` with an optional reset and clock enable.
 #[derive(Clone, Debug)]
 pub struct Process {
     pub clock: Signal,
-    /// Reset input and the values registers take under reset.
-    pub reset: Option<(Signal, ResetStyle, Vec<(LValue, Expr)>)>,
+    pub reset: Option<Reset>,
     pub enable: Option<Expr>,
     pub body: Vec<Stmt>,
 }
@@ -471,18 +477,45 @@ impl ModuleBuilder {
         let mut connections = Vec::new();
         for port in &module.ports {
             let Some((_, conn)) = connect.iter().find(|(n, _)| *n == port.sig.name()) else {
-                panic!("instance {name} of {}: port {} not connected", module.name, port.sig.name());
+                panic!(
+                    "instance {name} of {}: port {} not connected",
+                    module.name,
+                    port.sig.name()
+                );
             };
             let pw = port.sig.width();
             let (expr, output) = match conn {
                 PortConn::In(e) => {
-                    assert_eq!(port.sig.kind(), SigKind::Input, "{name}.{} is not an input", port.sig.name());
-                    assert_eq!(e.width(), pw, "{name}.{}: {} bits to a {pw}-bit port", port.sig.name(), e.width());
+                    assert_eq!(
+                        port.sig.kind(),
+                        SigKind::Input,
+                        "{name}.{} is not an input",
+                        port.sig.name()
+                    );
+                    assert_eq!(
+                        e.width(),
+                        pw,
+                        "{name}.{}: {} bits to a {pw}-bit port",
+                        port.sig.name(),
+                        e.width()
+                    );
                     (Some(e.clone()), None)
                 }
                 PortConn::Out(l) => {
-                    assert_eq!(port.sig.kind(), SigKind::Output, "{name}.{} is not an output", port.sig.name());
-                    assert_eq!(l.ty().width, pw, "{name}.{}: {}-bit port into {} bits", port.sig.name(), pw, l.ty().width);
+                    assert_eq!(
+                        port.sig.kind(),
+                        SigKind::Output,
+                        "{name}.{} is not an output",
+                        port.sig.name()
+                    );
+                    assert_eq!(
+                        l.ty().width,
+                        pw,
+                        "{name}.{}: {}-bit port into {} bits",
+                        port.sig.name(),
+                        pw,
+                        l.ty().width
+                    );
                     (None, Some(l.clone()))
                 }
             };
@@ -493,7 +526,11 @@ impl ModuleBuilder {
             });
         }
         for (n, _) in &connect {
-            assert!(module.port(n).is_some(), "instance {name}: {} has no port {n}", module.name);
+            assert!(
+                module.port(n).is_some(),
+                "instance {name}: {} has no port {n}",
+                module.name
+            );
         }
         self.push(Item::Instance(Instance {
             module: module.name.clone(),
@@ -573,7 +610,12 @@ impl ProcessBuilder {
     #[track_caller]
     pub fn reset(&mut self, rst: &Signal, style: ResetStyle, values: Vec<(LValue, Expr)>) {
         for (l, e) in &values {
-            assert_eq!(l.ty().width, e.width(), "reset value of `{}` has the wrong width", l.sig.name());
+            assert_eq!(
+                l.ty().width,
+                e.width(),
+                "reset value of `{}` has the wrong width",
+                l.sig.name()
+            );
         }
         self.process.reset = Some((rst.clone(), style, values));
     }
@@ -590,7 +632,12 @@ impl ProcessBuilder {
     #[track_caller]
     pub fn set(&mut self, lhs: impl Into<LValue>, e: impl Into<Expr>) {
         let (lhs, e) = (lhs.into(), e.into());
-        assert_eq!(lhs.sig.kind(), SigKind::Reg, "`{}` is assigned in a process but not declared reg", lhs.sig.name());
+        assert_eq!(
+            lhs.sig.kind(),
+            SigKind::Reg,
+            "`{}` is assigned in a process but not declared reg",
+            lhs.sig.name()
+        );
         assert_eq!(
             lhs.ty().width,
             e.width(),
@@ -616,7 +663,12 @@ impl ProcessBuilder {
 
     /// `if (cond) begin ... end else begin ... end`.
     #[track_caller]
-    pub fn when_else(&mut self, cond: impl Into<Expr>, then: impl FnOnce(&mut Self), otherwise: impl FnOnce(&mut Self)) {
+    pub fn when_else(
+        &mut self,
+        cond: impl Into<Expr>,
+        then: impl FnOnce(&mut Self),
+        otherwise: impl FnOnce(&mut Self),
+    ) {
         let cond = cond.into();
         assert_eq!(cond.width(), 1, "if condition must be one bit");
         self.stack.push(Vec::new());

@@ -17,7 +17,9 @@
 
 use super::params::MacArrayParams;
 use super::pe;
-use crate::ir::{Expr, LValue, Width, Module, ModuleBuilder, ModuleDoc, ResetStyle, Signal, Ty, concat, drive, repeat, sink};
+use crate::ir::{
+    Expr, LValue, Module, ModuleBuilder, ModuleDoc, ResetStyle, Signal, Ty, Width, concat, drive, repeat, sink,
+};
 use crate::params::bits_for;
 
 /// Module name, encoding every parameter that changes its contents.
@@ -72,7 +74,10 @@ fn doc(p: &MacArrayParams) -> ModuleDoc {
 /// The array module with its PE and multiplier, dependencies first.
 pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let mut modules = pe::pe(p);
-    let pe_mod = modules.last().cloned().unwrap_or_else(|| unreachable!("pe() returns the PE last"));
+    let pe_mod = modules
+        .last()
+        .cloned()
+        .unwrap_or_else(|| unreachable!("pe() returns the PE last"));
     let (rows, cols, k) = (p.rows, p.cols, p.dot_length);
     let (aw, ww, accw) = (p.act.bits, p.wgt.bits, p.acc_width);
 
@@ -81,11 +86,23 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let rst = m.input(p.reset.port_name(), Ty::BIT, p.reset.doc());
     let in_valid = m.input("in_valid_i", Ty::BIT, "input beat valid");
     let in_ready = m.output("in_ready_o", Ty::BIT, "input beat accepted when valid");
-    let in_act = m.input("in_act_i", Ty::u(rows * aw), "A[r][k] for every row r, row r at [r*ACT_W +: ACT_W]");
-    let in_wgt = m.input("in_wgt_i", Ty::u(cols * ww), "B[k][c] for every column c, column c at [c*WGT_W +: WGT_W]");
+    let in_act = m.input(
+        "in_act_i",
+        Ty::u(rows * aw),
+        "A[r][k] for every row r, row r at [r*ACT_W +: ACT_W]",
+    );
+    let in_wgt = m.input(
+        "in_wgt_i",
+        Ty::u(cols * ww),
+        "B[k][c] for every column c, column c at [c*WGT_W +: WGT_W]",
+    );
     let out_valid = m.output("out_valid_o", Ty::BIT, "result row valid");
     let out_ready = m.input("out_ready_i", Ty::BIT, "result row taken when valid");
-    let out_data = m.output("out_data_o", Ty::u(cols * accw), "Y[r][c] for one row r, column c at [c*ACC_W +: ACC_W]");
+    let out_data = m.output(
+        "out_data_o",
+        Ty::u(cols * accw),
+        "Y[r][c] for one row r, column c at [c*ACC_W +: ACC_W]",
+    );
     let out_last = m.output("out_last_o", Ty::BIT, "this is row R-1, the last row of the tile");
 
     let rows_p = m.localparam("ROWS", rows as i64, "PE rows (R)");
@@ -95,12 +112,16 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let acc_w = m.localparam("ACC_W", accw as i64, "result width, see the PE");
     let row_w = m.localparam("ROW_W", (cols * accw) as i64, "COLS * ACC_W: one result row");
     let tok_w = m.localparam("TOK_W", CTL_W as i64, "token bits: {valid, first, last}");
-    let grid = |p: &crate::ir::Param| Width::named(rows * cols * p.value as u32, format!("{}*{}*{}", rows_p.name, cols_p.name, p.name));
+    let grid = |p: &crate::ir::Param| {
+        Width::named(
+            rows * cols * p.value as u32,
+            format!("{}*{}*{}", rows_p.name, cols_p.name, p.name),
+        )
+    };
 
     let reset_style = p.reset;
-    let reset_values = |regs: &[&Signal]| -> Vec<(LValue, Expr)> {
-        regs.iter().map(|r| (LValue::from(*r), r.ty().zero())).collect()
-    };
+    let reset_values =
+        |regs: &[&Signal]| -> Vec<(LValue, Expr)> { regs.iter().map(|r| (LValue::from(*r), r.ty().zero())).collect() };
 
     // ---- Flow control -------------------------------------------------
     m.section(
@@ -110,13 +131,25 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let out_valid_q = m.reg("out_valid_q", 1, false, "output register holds a row");
     let out_last_q = m.reg("out_last_q", 1, false, "that row is the tile's last");
     let out_data_q = m.reg("out_data_q", &row_w, false, "the row");
-    let advance = m.wire_of("advance", !&out_valid_q | out_ready.e(), "every register of the array updates this cycle");
+    let advance = m.wire_of(
+        "advance",
+        !&out_valid_q | out_ready.e(),
+        "every register of the array updates this cycle",
+    );
 
     let beat_w = bits_for(k as u64 - 1);
     let (first, last, beat_q) = if k > 1 {
         let beat_q = m.reg("beat_q", beat_w, false, "beats of the current tile accepted so far");
-        let first = m.wire_of("beat_first", beat_q.e().eq(Ty::u(beat_w).zero()), "this beat starts a tile");
-        let last = m.wire_of("beat_last", beat_q.e().eq(Ty::u(beat_w).lit(k as i128 - 1)), "this beat ends a tile");
+        let first = m.wire_of(
+            "beat_first",
+            beat_q.e().eq(Ty::u(beat_w).zero()),
+            "this beat starts a tile",
+        );
+        let last = m.wire_of(
+            "beat_last",
+            beat_q.e().eq(Ty::u(beat_w).lit(k as i128 - 1)),
+            "this beat ends a tile",
+        );
         (first.e(), last.e(), Some(beat_q))
     } else {
         (Ty::BIT.lit(1), Ty::BIT.lit(1), None)
@@ -133,12 +166,24 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
         None
     };
     let may_finish = match &throttle {
-        Some((gap_q, gap_w)) => m.wire_of("may_finish", gap_q.e().eq(Ty::u(*gap_w).zero()), "the previous tile's rows are safe"),
-        None => m.wire_of("may_finish", Ty::BIT.lit(1), "K >= max(R, C): tiles never finish too close together"),
+        Some((gap_q, gap_w)) => m.wire_of(
+            "may_finish",
+            gap_q.e().eq(Ty::u(*gap_w).zero()),
+            "the previous tile's rows are safe",
+        ),
+        None => m.wire_of(
+            "may_finish",
+            Ty::BIT.lit(1),
+            "K >= max(R, C): tiles never finish too close together",
+        ),
     };
     m.assign(&in_ready, &advance & (!last.clone() | may_finish.e()));
     let accept = m.wire_of("accept", in_valid.e() & in_ready.e(), "an input beat is taken");
-    let token = m.wire_of("token", concat(vec![accept.e(), first.clone(), last.clone()]), "{valid, first, last} of this cycle's beat");
+    let token = m.wire_of(
+        "token",
+        concat(vec![accept.e(), first.clone(), last.clone()]),
+        "{valid, first, last} of this cycle's beat",
+    );
 
     {
         let mut regs: Vec<&Signal> = Vec::new();
@@ -157,7 +202,9 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
                 pr.enable(&advance);
                 if let Some(b) = &beat_q {
                     let t = Ty::u(beat_w);
-                    pr.when(&accept, |pr| pr.set(b, crate::ir::mux(last.clone(), t.zero(), b + t.lit(1))));
+                    pr.when(&accept, |pr| {
+                        pr.set(b, crate::ir::mux(last.clone(), t.zero(), b + t.lit(1)))
+                    });
                 }
                 if let Some((g, gw)) = &throttle {
                     let t = Ty::u(*gw);
@@ -180,17 +227,36 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let mut ctl_skew = Vec::new();
     let mut wgt_skew = Vec::new();
     for r in 0..rows {
-        act_skew.push(m.reg(&format!("act_skew_r{r}_q"), act_w.times(r + 1), false, &format!("row {r}: {} cycle(s)", r + 1)));
+        act_skew.push(m.reg(
+            &format!("act_skew_r{r}_q"),
+            act_w.times(r + 1),
+            false,
+            &format!("row {r}: {} cycle(s)", r + 1),
+        ));
     }
     for r in 0..rows {
-        ctl_skew.push(m.reg(&format!("tok_skew_r{r}_q"), tok_w.times(r + 1), false, &format!("row {r} token: {} cycle(s)", r + 1)));
+        ctl_skew.push(m.reg(
+            &format!("tok_skew_r{r}_q"),
+            tok_w.times(r + 1),
+            false,
+            &format!("row {r} token: {} cycle(s)", r + 1),
+        ));
     }
     for c in 0..cols {
-        wgt_skew.push(m.reg(&format!("wgt_skew_c{c}_q"), wgt_w.times(c + 1), false, &format!("column {c}: {} cycle(s)", c + 1)));
+        wgt_skew.push(m.reg(
+            &format!("wgt_skew_c{c}_q"),
+            wgt_w.times(c + 1),
+            false,
+            &format!("column {c}: {} cycle(s)", c + 1),
+        ));
     }
     let shift_in = |reg: &Signal, new: Expr| -> Expr {
         let w = new.width();
-        if reg.width() == w { new } else { concat(vec![reg.select(0u32, reg.width() - w), new]) }
+        if reg.width() == w {
+            new
+        } else {
+            concat(vec![reg.select(0u32, reg.width() - w), new])
+        }
     };
     {
         let values = reset_values(&ctl_skew.iter().collect::<Vec<_>>());
@@ -225,7 +291,12 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let act_bus = m.wire("act_bus", grid(&act_w), false, "activation entering each PE");
     let tok_bus = m.wire("tok_bus", grid(&tok_w), false, "token entering each PE");
     let wgt_bus = m.wire("wgt_bus", grid(&wgt_w), false, "weight entering each PE");
-    let res_bus = m.wire("res_bus", grid(&acc_w), false, "each PE's result, row r at [r*ROW_W +: ROW_W]");
+    let res_bus = m.wire(
+        "res_bus",
+        grid(&acc_w),
+        false,
+        "each PE's result, row r at [r*ROW_W +: ROW_W]",
+    );
     let row_done = m.wire("row_done", rows, false, "row r's results are complete this cycle");
     for r in 0..rows {
         let top = act_skew[r as usize].select(r * aw, aw);
@@ -242,10 +313,18 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
 
     // ---- Weights move down each column ---------------------------------
     if rows > 1 {
-        m.section("Weight forwarding", &["Each PE passes its weight to the PE below one cycle later."]);
+        m.section(
+            "Weight forwarding",
+            &["Each PE passes its weight to the PE below one cycle later."],
+        );
         let span = (rows - 1) * ww;
         m.gen_for("gen_wgt_col", "c", cols, |m, c| {
-            let fwd = m.reg("wgt_fwd_q", Width::named(span, "(ROWS-1)*WGT_W"), false, "weights of rows 0..ROWS-2, one cycle later");
+            let fwd = m.reg(
+                "wgt_fwd_q",
+                Width::named(span, "(ROWS-1)*WGT_W"),
+                false,
+                "weights of rows 0..ROWS-2, one cycle later",
+            );
             let base = c * (rows as i64 * ww as i64);
             m.process(&clk, |pr| {
                 pr.enable(&advance);
@@ -260,15 +339,30 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
         "PE rows",
         &["Activations and tokens move right one PE per cycle. The token leaving PE(r, COLS-1) marks the cycle when row r's result registers are all loaded."],
     );
-    let row_sel = m.wire("row_sel", Width::named(rows * cols * accw, "ROWS*ROW_W"), false, "row r's results while it is done, else zero");
+    let row_sel = m.wire(
+        "row_sel",
+        Width::named(rows * cols * accw, "ROWS*ROW_W"),
+        false,
+        "row r's results while it is done, else zero",
+    );
     m.gen_for("gen_row", "r", rows, |m, r| {
         let row_act = r * (cols as i64 * aw as i64);
         let row_tok = r * (cols as i64 * CTL_W as i64);
         if cols > 1 {
             let span_a = (cols - 1) * aw;
             let span_t = (cols - 1) * CTL_W;
-            let act_fwd = m.reg("act_fwd_q", Width::named(span_a, "(COLS-1)*ACT_W"), false, "activations of columns 0..COLS-2, one cycle later");
-            let tok_fwd = m.reg("tok_fwd_q", Width::named(span_t, "(COLS-1)*TOK_W"), false, "tokens of columns 0..COLS-2, one cycle later");
+            let act_fwd = m.reg(
+                "act_fwd_q",
+                Width::named(span_a, "(COLS-1)*ACT_W"),
+                false,
+                "activations of columns 0..COLS-2, one cycle later",
+            );
+            let tok_fwd = m.reg(
+                "tok_fwd_q",
+                Width::named(span_t, "(COLS-1)*TOK_W"),
+                false,
+                "tokens of columns 0..COLS-2, one cycle later",
+            );
             m.process(&clk, |pr| {
                 pr.reset(&rst, reset_style, vec![(LValue::from(&tok_fwd), Ty::u(span_t).zero())]);
                 pr.enable(&advance);
@@ -286,7 +380,10 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
         m.process(&clk, |pr| {
             pr.reset(&rst, reset_style, vec![(LValue::from(&done_q), Ty::BIT.zero())]);
             pr.enable(&advance);
-            pr.set(&done_q, tok_bus.bit(tail.clone() + CTL_VALID as i64) & tok_bus.bit(tail.clone() + CTL_LAST as i64));
+            pr.set(
+                &done_q,
+                tok_bus.bit(tail.clone() + CTL_VALID as i64) & tok_bus.bit(tail.clone() + CTL_LAST as i64),
+            );
         });
         m.assign(row_done.part(r, 1), &done_q);
         let row_res = r * (cols as i64 * accw as i64);
@@ -305,19 +402,36 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
                     ("valid_i", drive(tok_at(CTL_VALID))),
                     ("first_i", drive(tok_at(CTL_FIRST))),
                     ("last_i", drive(tok_at(CTL_LAST))),
-                    ("act_i", drive(act_bus.select(r * (cols as i64 * aw as i64) + c * aw as i64, aw))),
-                    ("wgt_i", drive(wgt_bus.select(c * (rows as i64 * ww as i64) + r * ww as i64, ww))),
-                    ("res_o", sink(res_bus.part(r * (cols as i64 * accw as i64) + c * accw as i64, accw))),
+                    (
+                        "act_i",
+                        drive(act_bus.select(r * (cols as i64 * aw as i64) + c * aw as i64, aw)),
+                    ),
+                    (
+                        "wgt_i",
+                        drive(wgt_bus.select(c * (rows as i64 * ww as i64) + r * ww as i64, ww)),
+                    ),
+                    (
+                        "res_o",
+                        sink(res_bus.part(r * (cols as i64 * accw as i64) + c * accw as i64, accw)),
+                    ),
                 ],
             );
         });
     });
 
     // ---- Output register ----------------------------------------------
-    m.section("Output register", &["At most one row completes per cycle, so OR-ing the masked rows selects it."]);
+    m.section(
+        "Output register",
+        &["At most one row completes per cycle, so OR-ing the masked rows selects it."],
+    );
     {
         let final_row = crate::common::or_tree(&mut m, "row_or", &row_sel, rows, &row_w);
-        let (out_valid_q, out_last_q, out_data_q, row_done) = (out_valid_q.clone(), out_last_q.clone(), out_data_q.clone(), row_done.clone());
+        let (out_valid_q, out_last_q, out_data_q, row_done) = (
+            out_valid_q.clone(),
+            out_last_q.clone(),
+            out_data_q.clone(),
+            row_done.clone(),
+        );
         m.process(&clk, |pr| {
             pr.reset(&rst, reset_style, vec![(LValue::from(&out_valid_q), Ty::BIT.zero())]);
             pr.enable(&advance);

@@ -2,10 +2,10 @@
 //! array), golden model and test vectors.
 
 pub mod array;
+pub mod model;
 pub mod mul;
 pub mod params;
 pub mod pe;
-pub mod model;
 pub mod vectors;
 
 pub use params::{MacArrayParams, MacArraySpec, MulImpl, Overflow};

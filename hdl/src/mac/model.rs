@@ -46,7 +46,11 @@ pub struct PeModel {
 
 impl PeModel {
     pub fn new(p: &MacArrayParams) -> PeModel {
-        PeModel { p: *p, acc: None, res: None }
+        PeModel {
+            p: *p,
+            acc: None,
+            res: None,
+        }
     }
 
     /// The result register; `None` until a dot product has finished.
@@ -147,10 +151,11 @@ impl ArrayModel {
         let mut finished = false;
         if accepted {
             let first = self.beat == 0;
-            for r in 0..p.rows as usize {
-                for c in 0..p.cols as usize {
-                    let i = r * p.cols as usize + c;
-                    self.acc[i] = mac_step(&p, self.acc[i], act[r], wgt[c], first);
+            let cols = p.cols as usize;
+            for (r, &a) in act.iter().enumerate().take(p.rows as usize) {
+                for (c, &w) in wgt.iter().enumerate().take(cols) {
+                    let i = r * cols + c;
+                    self.acc[i] = mac_step(&p, self.acc[i], a, w, first);
                 }
             }
             self.beat += 1;
@@ -233,7 +238,10 @@ mod tests {
             }
         }
         // The last beat is accepted in cycle 1.
-        assert_eq!(seen, vec![(1 + 5, vec![21, 24, 27], false), (1 + 6, vec![47, 54, 61], true)]);
+        assert_eq!(
+            seen,
+            vec![(1 + 5, vec![21, 24, 27], false), (1 + 6, vec![47, 54, 61], true)]
+        );
     }
 
     #[test]

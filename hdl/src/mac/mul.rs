@@ -31,7 +31,11 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Module {
             params: vec![
                 ("a_i".into(), a.to_string(), "first operand (activation)".into()),
                 ("b_i".into(), b.to_string(), "second operand (weight)".into()),
-                ("p_o".into(), format!("{}int{pw}", if signed { "" } else { "u" }), "exact product".into()),
+                (
+                    "p_o".into(),
+                    format!("{}int{pw}", if signed { "" } else { "u" }),
+                    "exact product".into(),
+                ),
             ],
             timing: vec!["Combinational: no clock, zero latency.".into()],
         },
@@ -39,7 +43,14 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Module {
     let ai = m.input("a_i", Ty::new(a.bits, a.signed), "first operand (activation)");
     let bi = m.input("b_i", Ty::new(b.bits, b.signed), "second operand (weight)");
     let po = m.output("p_o", Ty::new(pw, signed), "exact product");
-    let prod_w = m.localparam("PROD_W", pw as i64, &format!("{} + {}: the product of the two operand widths never overflows", a.bits, b.bits));
+    let prod_w = m.localparam(
+        "PROD_W",
+        pw as i64,
+        &format!(
+            "{} + {}: the product of the two operand widths never overflows",
+            a.bits, b.bits
+        ),
+    );
     match imp {
         MulImpl::Dsp => {
             m.section(
@@ -61,7 +72,12 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Module {
             m.assign(&ax, ai.e().extend(pw).cast(false));
             let mut rows = Vec::new();
             for i in 0..b.bits {
-                let row = m.wire(&format!("pp_{i}"), &prod_w, false, &format!("partial product of b_i[{i}]"));
+                let row = m.wire(
+                    &format!("pp_{i}"),
+                    &prod_w,
+                    false,
+                    &format!("partial product of b_i[{i}]"),
+                );
                 let picked = crate::ir::repeat(pw, bi.bit(i)) & ax.e().shl(i);
                 let negative = b.signed && i == b.bits - 1;
                 m.assign(&row, if negative { -picked } else { picked });
@@ -93,5 +109,7 @@ pub fn adder_tree(m: &mut ModuleBuilder, prefix: &str, mut terms: Vec<Signal>) -
         }
         terms = next;
     }
-    terms.pop().unwrap_or_else(|| unreachable!("a multiplier has at least two partial-product rows"))
+    terms
+        .pop()
+        .unwrap_or_else(|| unreachable!("a multiplier has at least two partial-product rows"))
 }

@@ -75,7 +75,13 @@ impl MacArraySpec {
     pub fn validate(&self) -> Result<MacArrayParams, ParamError> {
         check_range("rows", self.rows, 1, MAX_DIM, "the number of PE rows")?;
         check_range("cols", self.cols, 1, MAX_DIM, "the number of PE columns")?;
-        check_range("dot_length", self.dot_length, 1, MAX_DOT_LENGTH, "the dot-product length K")?;
+        check_range(
+            "dot_length",
+            self.dot_length,
+            1,
+            MAX_DOT_LENGTH,
+            "the dot-product length K",
+        )?;
         let act = IntFormat::parse("activations", &self.activations)?;
         let wgt = IntFormat::parse("weights", &self.weights)?;
         let product = (act.bits + wgt.bits) as u64;
@@ -211,11 +217,17 @@ mod tests {
     #[test]
     fn out_of_range_dimensions_are_rejected() {
         for (f, key) in [
-            (Box::new(|s: &mut MacArraySpec| s.rows = 0) as Box<dyn Fn(&mut MacArraySpec)>, "rows"),
+            (
+                Box::new(|s: &mut MacArraySpec| s.rows = 0) as Box<dyn Fn(&mut MacArraySpec)>,
+                "rows",
+            ),
             (Box::new(|s: &mut MacArraySpec| s.cols = 257), "cols"),
             (Box::new(|s: &mut MacArraySpec| s.dot_length = 0), "dot_length"),
             (Box::new(|s: &mut MacArraySpec| s.weights = "int1".into()), "weights"),
-            (Box::new(|s: &mut MacArraySpec| s.activations = "int65".into()), "activations"),
+            (
+                Box::new(|s: &mut MacArraySpec| s.activations = "int65".into()),
+                "activations",
+            ),
         ] {
             let mut s = spec();
             f(&mut s);

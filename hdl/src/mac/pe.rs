@@ -47,14 +47,21 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
     let wgt = m.input("wgt_i", Ty::new(p.wgt.bits, p.wgt.signed), "weight");
     let res = m.output("res_o", Ty::new(aw, signed), "last finished dot product");
 
-    let prod_w = m.localparam("PROD_W", pw as i64, &format!("{} + {}: exact product width", p.act.bits, p.wgt.bits));
+    let prod_w = m.localparam(
+        "PROD_W",
+        pw as i64,
+        &format!("{} + {}: exact product width", p.act.bits, p.wgt.bits),
+    );
     let acc_w = m.localparam(
         "ACC_W",
         aw as i64,
         &if p.can_overflow() {
             "accumulator width, set in the configuration".to_string()
         } else {
-            format!("PROD_W + ceil(log2 {}): the sum of K products never overflows", p.dot_length)
+            format!(
+                "PROD_W + ceil(log2 {}): the sum of K products never overflows",
+                p.dot_length
+            )
         },
     );
 
@@ -73,7 +80,11 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
     m.section("Accumulate", &[]);
     let acc_q = m.reg("acc_q", &acc_w, signed, "running sum");
     let res_q = m.reg("res_q", &acc_w, signed, "last finished sum");
-    let base = m.wire_of("acc_base", mux(&first, Ty::new(aw, signed).zero(), &acc_q), "first beat starts from zero");
+    let base = m.wire_of(
+        "acc_base",
+        mux(&first, Ty::new(aw, signed).zero(), &acc_q),
+        "first beat starts from zero",
+    );
     let prod_ext = m.wire_of("prod_ext", prod.e().extend(aw), "product extended to ACC_W");
     let sum = match (p.can_overflow(), p.overflow) {
         (true, Overflow::Saturate) => {
@@ -85,8 +96,16 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
             let t = Ty::new(aw, signed);
             let clamped = if signed {
                 // The guard bit and the top bit differ exactly when the sum left the range.
-                let over = m.wire_of("overflow", wide.bit(aw).ne(wide.bit(aw - 1)), "sum outside the ACC_W range");
-                mux(&over, mux(wide.bit(aw), t.min_value(), t.max_value()), wide.e().trunc(aw))
+                let over = m.wire_of(
+                    "overflow",
+                    wide.bit(aw).ne(wide.bit(aw - 1)),
+                    "sum outside the ACC_W range",
+                );
+                mux(
+                    &over,
+                    mux(wide.bit(aw), t.min_value(), t.max_value()),
+                    wide.e().trunc(aw),
+                )
             } else {
                 mux(wide.bit(aw), t.max_value(), wide.e().trunc(aw))
             };

@@ -12,7 +12,14 @@ use rand::{RngExt, SeedableRng};
 /// A random operand, one time in four a corner value (min, max, 0, +-1).
 pub fn operand(rng: &mut StdRng, f: IntFormat) -> i64 {
     if rng.random_range(0..4) == 0 {
-        let corners = [f.min(), f.max(), 0, 1, if f.signed { -1 } else { f.max() - 1 }, f.min() + 1];
+        let corners = [
+            f.min(),
+            f.max(),
+            0,
+            1,
+            if f.signed { -1 } else { f.max() - 1 },
+            f.min() + 1,
+        ];
         corners[rng.random_range(0..corners.len())]
     } else {
         rng.random_range(f.min()..=f.max())
@@ -24,7 +31,12 @@ fn encode(f: IntFormat, v: i64) -> u64 {
 }
 
 fn result_code(p: &MacArrayParams, v: i128) -> u64 {
-    (v as u64) & if p.acc_width == 64 { u64::MAX } else { (1u64 << p.acc_width) - 1 }
+    (v as u64)
+        & if p.acc_width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << p.acc_width) - 1
+        }
 }
 
 /// Every (activation, weight) pair through one PE, with restarts every third
@@ -84,12 +96,16 @@ impl Stimulus for PeExhaustive {
             return true;
         }
         let stall = self.rng.random_range(0..16) == 0;
-        let (en, valid) = if stall { (self.rng.random_bool(0.5), false) } else { (true, true) };
+        let (en, valid) = if stall {
+            (self.rng.random_bool(0.5), false)
+        } else {
+            (true, true)
+        };
         let en = en || self.rng.random_range(0..32) != 0 || !valid;
         let pair = self.next_pair % self.pairs;
         let act = self.p.act.decode(pair >> self.p.wgt.bits);
         let wgt = self.p.wgt.decode(pair);
-        let first = pair % 3 == 0;
+        let first = pair.is_multiple_of(3);
         let last = true;
         let [en_i, valid_i, first_i, last_i, act_i, wgt_i] = self.ports;
         sink.drive(en_i, en as u64);
@@ -200,10 +216,12 @@ impl Stimulus for ArrayVectors {
             None => (self.idle_act.as_slice(), self.idle_wgt.as_slice()),
         };
         for (r, &v) in act.iter().enumerate() {
-            self.act_bits.set_u64_field(r as u32 * p.act.bits, p.act.bits, encode(p.act, v));
+            self.act_bits
+                .set_u64_field(r as u32 * p.act.bits, p.act.bits, encode(p.act, v));
         }
         for (c, &v) in wgt.iter().enumerate() {
-            self.wgt_bits.set_u64_field(c as u32 * p.wgt.bits, p.wgt.bits, encode(p.wgt, v));
+            self.wgt_bits
+                .set_u64_field(c as u32 * p.wgt.bits, p.wgt.bits, encode(p.wgt, v));
         }
         sink.drive(in_valid_i, self.offer.is_some() as u64);
         sink.drive_bits(in_act_i, &self.act_bits);
@@ -216,7 +234,8 @@ impl Stimulus for ArrayVectors {
             Some((row, last)) => {
                 sink.expect(out_valid_o, 1);
                 for (c, &v) in row.iter().enumerate() {
-                    self.out_bits.set_u64_field(c as u32 * p.acc_width, p.acc_width, result_code(&p, v));
+                    self.out_bits
+                        .set_u64_field(c as u32 * p.acc_width, p.acc_width, result_code(&p, v));
                 }
                 sink.expect_bits(out_data_o, &self.out_bits);
                 sink.expect(out_last_o, last as u64);

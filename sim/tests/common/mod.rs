@@ -216,3 +216,29 @@ impl AccAddStim {
         }
     }
 }
+
+/// No driven inputs and more than 32 outputs (two care words): a 40-bit
+/// free-running counter without reset, each bit on its own 1-bit output.
+/// Verilator starts it at 0 (`--x-initial fast`); in Icarus it stays X.
+pub fn bit_counter() -> Design {
+    let mut text = String::from("`default_nettype none\nmodule bit_counter (\n    input  wire clk_i,\n");
+    let outs: Vec<String> = (0..40).map(|i| format!("    output wire b{i}_o")).collect();
+    text.push_str(&outs.join(",\n"));
+    text.push_str("\n);\n    reg [39:0] count_q;\n");
+    text.push_str("    always @(posedge clk_i) count_q <= count_q + 40'd1;\n");
+    for i in 0..40 {
+        text.push_str(&format!("    assign b{i}_o = count_q[{i}];\n"));
+    }
+    text.push_str("endmodule\n`default_nettype wire\n");
+    let mut ports = vec![port("clk_i", Dir::In, 1, false, "clock")];
+    ports.extend((0..40).map(|i| port(&format!("b{i}_o"), Dir::Out, 1, false, "counter bit")));
+    Design {
+        top: "bit_counter".into(),
+        files: vec![VerilogFile {
+            module: "bit_counter".into(),
+            text,
+        }],
+        ports,
+        clock: Some("clk_i".into()),
+    }
+}
