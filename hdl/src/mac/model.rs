@@ -222,7 +222,8 @@ mod tests {
         // 2 x 3 array, K = 2: rows appear C + 2 + r cycles after the last beat.
         let p = params(2, 3, 2, 17, Overflow::Wrap);
         let mut m = ArrayModel::new(&p);
-        let act = [[1, 2], [3, 4]]; // act[k][r]
+        // A = [[1, 3], [2, 4]] (act[k][r]), B = [[5, 6, 7], [8, 9, 10]] (wgt[k][c]).
+        let act = [[1, 2], [3, 4]];
         let wgt = [[5, 6, 7], [8, 9, 10]]; // wgt[k][c]
         let mut seen = Vec::new();
         for cycle in 0..20 {
@@ -240,7 +241,7 @@ mod tests {
         // The last beat is accepted in cycle 1.
         assert_eq!(
             seen,
-            vec![(1 + 5, vec![21, 24, 27], false), (1 + 6, vec![47, 54, 61], true)]
+            vec![(1 + 5, vec![29, 33, 37], false), (1 + 6, vec![42, 48, 54], true)]
         );
     }
 
