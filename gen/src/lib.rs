@@ -78,7 +78,9 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
         return Err(Failure::Input("error: --vectors must be at least 1".into()));
     }
     tools::ensure(&[tools::VERILATOR]).map_err(Failure::Run)?;
-    let design = config.design(&command_line());
+    // The header names the configuration but not the run's flags, so every
+    // `accgen sim` of one configuration shares one cached Verilator model.
+    let design = config.design(&format!("accgen sim {}", config.origin));
     let model = accgen_sim::Model::build(&design, &accgen_sim::BuildOptions::default())?;
     println!(
         "model of {}: {} in {:.1} s",
