@@ -11,6 +11,7 @@ pub mod common;
 pub mod design;
 pub mod ir;
 pub mod mac;
+pub mod minifloat;
 pub mod params;
 pub mod stimulus;
 
