@@ -7,7 +7,9 @@
 use accgen_hdl::Design;
 use accgen_hdl::ir::ResetStyle;
 use accgen_hdl::ir::verilog::Provenance;
+use accgen_hdl::mac::params::FormatSpec;
 use accgen_hdl::mac::{MacArrayParams, MacArraySpec, MulImpl, Overflow};
+use accgen_hdl::minifloat::{OnOverflow, Specials};
 use accgen_hdl::params::ParamError;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
@@ -54,6 +56,62 @@ impl<'de> Deserialize<'de> for Int {
     }
 }
 
+/// A number format: a name (`int8`, `e4m3fn`) or a minifloat spelled out.
+#[derive(Clone, Debug)]
+pub struct FormatYaml(pub FormatSpec);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FloatYaml {
+    exponent: Int,
+    mantissa: Int,
+    bias: Option<Int>,
+    specials: Specials,
+    #[serde(default = "yes")]
+    subnormals: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl<'de> Deserialize<'de> for FormatYaml {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<FormatYaml, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FormatYaml;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a format name (int8, uint4, e4m3fn, ...) or {exponent, mantissa, bias, specials, subnormals}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FormatYaml, E> {
+                Ok(FormatYaml(FormatSpec::Name(v.to_string())))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<FormatYaml, A::Error> {
+                let f = FloatYaml::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let nonneg = |i: Int, what: &str| {
+                    u64::try_from(i.0).map_err(|_| de::Error::custom(format!("{what} = {} cannot be negative", i.0)))
+                };
+                Ok(FormatYaml(FormatSpec::Float {
+                    exponent: nonneg(f.exponent, "exponent")?,
+                    mantissa: nonneg(f.mantissa, "mantissa")?,
+                    bias: f.bias.map(|b| b.0),
+                    specials: f.specials,
+                    subnormals: f.subnormals,
+                }))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputYaml {
+    format: Spanned<FormatYaml>,
+    #[serde(default)]
+    overflow: OnOverflow,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ResetYaml {
@@ -87,11 +145,12 @@ struct MacArrayYaml {
     rows: Spanned<Int>,
     cols: Spanned<Int>,
     dot_length: Spanned<Int>,
-    activations: Spanned<String>,
-    weights: Spanned<String>,
+    activations: Spanned<FormatYaml>,
+    weights: Spanned<FormatYaml>,
     accumulator: Option<AccumulatorYaml>,
     #[serde(default)]
     multiplier: MulImpl,
+    output: Option<OutputYaml>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,8 +309,9 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
         rows,
         cols,
         dot_length,
-        activations: m.activations.value.clone(),
-        weights: m.weights.value.clone(),
+        activations: m.activations.value.0.clone(),
+        weights: m.weights.value.0.clone(),
+        output: m.output.as_ref().map(|o| (o.format.value.0.clone(), o.overflow)),
         acc_width,
         overflow,
         multiplier: m.multiplier,
@@ -266,10 +326,15 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
             _ => None,
         };
         let message = format!("`mac_array.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
-        match (at, e.key.as_str()) {
+        let first = e.key.split('.').next().unwrap_or("");
+        match (at, first) {
             (Some(at), _) => located(text, origin, at, message),
             (None, "activations") => located(text, origin, &m.activations, message),
             (None, "weights") => located(text, origin, &m.weights, message),
+            (None, "output") => match &m.output {
+                Some(o) => located(text, origin, &o.format, message),
+                None => located(text, origin, &mac, message),
+            },
             _ => located(text, origin, &mac, message),
         }
     })?;
@@ -321,6 +386,7 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             "dot_length": p.dot_length,
             "activations": p.act.to_string(),
             "weights": p.wgt.to_string(),
+            "output": p.output.map(|o| serde_json::json!({ "format": o.format.to_string(), "overflow": o.overflow })),
             "accumulator": { "width": p.acc_width, "overflow": p.overflow },
             "multiplier": p.multiplier,
             "reset": p.reset.port_name(),

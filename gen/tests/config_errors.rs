@@ -151,7 +151,7 @@ fn accumulator_too_narrow() {
     assert_error(
         "acc_below_product",
         &format!("{VALID}  accumulator:\n    width: 11\n    overflow: wrap\n"),
-        "error: bad.yaml:9:12: `mac_array.accumulator.width` = 11 is not allowed: the accumulator width (at least the 12-bit product of int8 x uint4) must be 12..=64",
+        "error: bad.yaml:9:12: `mac_array.accumulator.width` = 11 is not allowed: the accumulator width (at least the 12-bit exact product of int8 x uint4) must be 12..=126",
     );
     // With an overflow choice, the narrow accumulator is fine.
     let ok = accgen::config::parse(&format!("{narrow}    overflow: saturate\n"), "ok.yaml");

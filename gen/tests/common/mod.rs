@@ -4,6 +4,7 @@
 use accgen_hdl::Design;
 use accgen_hdl::ir::ResetStyle;
 use accgen_hdl::ir::verilog::Provenance;
+use accgen_hdl::mac::vectors::{ArrayVectors, Traffic};
 use accgen_hdl::mac::{MacArrayParams, MacArraySpec, MulImpl, Overflow};
 use accgen_hdl::stimulus::Stimulus;
 use accgen_sim::{BuildOptions, CheckReport, Model, SimError};
@@ -30,6 +31,7 @@ pub fn spec(rows: u64, cols: u64, k: u64, act: &str, wgt: &str) -> MacArraySpec 
         overflow: None,
         multiplier: MulImpl::Dsp,
         reset: ResetStyle::SyncHigh,
+        output: None,
     }
 }
 
@@ -62,6 +64,21 @@ pub fn check<S: Stimulus>(design: &Design, make: impl Fn() -> S) -> CheckReport 
 
 pub fn try_check<S: Stimulus>(model: &Model, design: &Design, make: impl Fn() -> S) -> Result<CheckReport, SimError> {
     model.check(|| accgen::cosim::Source::new(design, model.layout(), make()))
+}
+
+/// Co-simulate random tiles through an array; panics unless result rows
+/// (not only handshakes) were compared. Returns the report and the rows.
+pub fn check_array(design: &Design, p: &MacArrayParams, seed: u64, cycles: u64, traffic: Traffic) -> (CheckReport, u64) {
+    let cycles = cycles.max(ArrayVectors::min_cycles(p, traffic));
+    let counter = std::cell::Cell::new(None);
+    let report = check(design, || {
+        let v = ArrayVectors::new(design, p, seed, cycles, traffic);
+        counter.set(Some(v.rows_checked()));
+        v
+    });
+    let rows = counter.take().map(|c| c.get()).unwrap_or(0);
+    assert!(rows > 0, "{}: no result row was compared in {cycles} cycles", design.top);
+    (report, rows)
 }
 
 /// A fresh scratch folder under the target dir.

@@ -260,6 +260,8 @@ pub enum Expr {
     /// `e << k` / `e >>> k` / `e >> k` by a constant amount; width unchanged.
     ShiftLeft(Arc<Expr>, u32),
     ShiftRight(Arc<Expr>, u32),
+    /// `e << amount` by an unsigned signal; width unchanged.
+    ShiftLeftBy(Arc<Expr>, Arc<Expr>),
 }
 
 impl Expr {
@@ -289,7 +291,7 @@ impl Expr {
                 width: e.ty().width,
                 signed: *signed,
             },
-            Expr::ShiftLeft(e, _) | Expr::ShiftRight(e, _) => e.ty(),
+            Expr::ShiftLeft(e, _) | Expr::ShiftRight(e, _) | Expr::ShiftLeftBy(e, _) => e.ty(),
         }
     }
 
@@ -439,6 +441,14 @@ impl Expr {
     /// `self << k` within the same width (bits shifted out are lost).
     pub fn shl(&self, k: u32) -> Expr {
         Expr::ShiftLeft(Arc::new(self.clone()), k)
+    }
+
+    /// `self << amount` within the same width, by an unsigned amount.
+    #[track_caller]
+    pub fn shl_by(&self, amount: impl Into<Expr>) -> Expr {
+        let amount = amount.into();
+        assert!(!amount.ty().signed, "shift amounts are unsigned");
+        Expr::ShiftLeftBy(Arc::new(self.clone()), Arc::new(amount))
     }
 
     /// `self >> k` (arithmetic when signed) within the same width.

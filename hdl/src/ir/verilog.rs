@@ -465,6 +465,7 @@ fn expr(e: &Expr, top: bool) -> String {
             format!("{} ? {} : {else_arm}", expr(c, false), expr(a, false))
         }
         Expr::ShiftLeft(a, k) => format!("{} << {k}", expr(a, false)),
+        Expr::ShiftLeftBy(a, k) => format!("{} << {}", expr(a, false), expr(k, false)),
         Expr::ShiftRight(a, k) => {
             let sym = if a.ty().signed { ">>>" } else { ">>" };
             format!("{} {sym} {k}", expr(a, false))

@@ -25,11 +25,12 @@ use crate::params::bits_for;
 /// Module name, encoding every parameter that changes its contents.
 pub fn name(p: &MacArrayParams) -> String {
     format!(
-        "accgen_mac_array_{}x{}_k{}_{}{}",
+        "accgen_mac_array_{}x{}_k{}_{}{}{}",
         p.rows,
         p.cols,
         p.dot_length,
         p.arith_tag(),
+        p.output_tag(),
         match p.reset {
             ResetStyle::SyncHigh => "",
             ResetStyle::AsyncLow => "_arst",
@@ -79,7 +80,11 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
         .cloned()
         .unwrap_or_else(|| unreachable!("pe() returns the PE last"));
     let (rows, cols, k) = (p.rows, p.cols, p.dot_length);
-    let (aw, ww, accw) = (p.act.bits, p.wgt.bits, p.acc_width);
+    let (aw, ww, accw) = (p.act.width(), p.wgt.width(), p.acc_width);
+    let specials = p.has_specials();
+    // Each PE's result entry: the sum, and its special-value code when operands have specials.
+    let entry = accw + if specials { 2 } else { 0 };
+    let outw = p.result_width();
 
     let mut m = ModuleBuilder::new(name(p), doc(p));
     let clk = m.input("clk_i", Ty::BIT, "clock");
@@ -100,7 +105,7 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let out_ready = m.input("out_ready_i", Ty::BIT, "result row taken when valid");
     let out_data = m.output(
         "out_data_o",
-        Ty::u(cols * accw),
+        Ty::u(cols * outw),
         "Y[r][c] for one row r, column c at [c*ACC_W +: ACC_W]",
     );
     let out_last = m.output("out_last_o", Ty::BIT, "this is row R-1, the last row of the tile");
@@ -110,7 +115,16 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let act_w = m.localparam("ACT_W", aw as i64, &format!("activation width ({})", p.act));
     let wgt_w = m.localparam("WGT_W", ww as i64, &format!("weight width ({})", p.wgt));
     let acc_w = m.localparam("ACC_W", accw as i64, "result width, see the PE");
-    let row_w = m.localparam("ROW_W", (cols * accw) as i64, "COLS * ACC_W: one result row");
+    let entry_w = if specials {
+        m.localparam("ENTRY_W", entry as i64, "ACC_W + 2: a sum and its special-value code")
+    } else {
+        acc_w.clone()
+    };
+    let row_w = m.localparam(
+        "ROW_W",
+        (cols * entry) as i64,
+        &format!("COLS * {}: one row of results", entry_w.name),
+    );
     let tok_w = m.localparam("TOK_W", CTL_W as i64, "token bits: {valid, first, last}");
     let grid = |p: &crate::ir::Param| {
         Width::named(
@@ -130,7 +144,16 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     );
     let out_valid_q = m.reg("out_valid_q", 1, false, "output register holds a row");
     let out_last_q = m.reg("out_last_q", 1, false, "that row is the tile's last");
-    let out_data_q = m.reg("out_data_q", &row_w, false, "the row");
+    let out_data_w = if outw == entry {
+        Width::from(&row_w)
+    } else {
+        Width::from(cols * outw)
+    };
+    let out_data_q = m.reg("out_data_q", out_data_w, false, "the row, as it leaves on out_data_o");
+    let out_special = (specials && p.output.is_none()).then(|| {
+        m.output("out_special_o", Ty::u(2 * cols), &format!("special value of each column, [2*c +: 2]: {}", pe::SPECIAL_DOC))
+    });
+    let out_special_q = out_special.as_ref().map(|_| m.reg("out_special_q", 2 * cols, false, "special codes of the row"));
     let advance = m.wire_of(
         "advance",
         !&out_valid_q | out_ready.e(),
@@ -293,7 +316,7 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let wgt_bus = m.wire("wgt_bus", grid(&wgt_w), false, "weight entering each PE");
     let res_bus = m.wire(
         "res_bus",
-        grid(&acc_w),
+        grid(&entry_w),
         false,
         "each PE's result, row r at [r*ROW_W +: ROW_W]",
     );
@@ -341,7 +364,7 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     );
     let row_sel = m.wire(
         "row_sel",
-        Width::named(rows * cols * accw, "ROWS*ROW_W"),
+        Width::named(rows * cols * entry, "ROWS*ROW_W"),
         false,
         "row r's results while it is done, else zero",
     );
@@ -386,17 +409,14 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
             );
         });
         m.assign(row_done.part(r, 1), &done_q);
-        let row_res = r * (cols as i64 * accw as i64);
+        let row_res = r * (cols as i64 * entry as i64);
         m.assign(
-            row_sel.part(row_res.clone(), cols * accw),
-            repeat(cols * accw, done_q.e()) & res_bus.select(row_res, cols * accw),
+            row_sel.part(row_res.clone(), cols * entry),
+            repeat(cols * entry, done_q.e()) & res_bus.select(row_res, cols * entry),
         );
         m.gen_for("gen_col", "c", cols, |m, c| {
             let tok_at = |bit: u32| tok_bus.bit(r * (cols as i64 * CTL_W as i64) + c * CTL_W as i64 + bit as i64);
-            m.instance(
-                &pe_mod,
-                "u_pe",
-                vec![
+            let mut conns = vec![
                     ("clk_i", drive(&clk)),
                     ("en_i", drive(&advance)),
                     ("valid_i", drive(tok_at(CTL_VALID))),
@@ -412,26 +432,78 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
                     ),
                     (
                         "res_o",
-                        sink(res_bus.part(r * (cols as i64 * accw as i64) + c * accw as i64, accw)),
+                        sink(res_bus.part(r * (cols as i64 * entry as i64) + c * entry as i64, accw)),
                     ),
-                ],
-            );
+                ];
+                if specials {
+                    conns.push((
+                        "res_special_o",
+                        sink(res_bus.part(r * (cols as i64 * entry as i64) + c * entry as i64 + accw as i64, 2)),
+                    ));
+                }
+                m.instance(&pe_mod, "u_pe", conns);
+            });
         });
-    });
 
     // ---- Output register ----------------------------------------------
     m.section(
         "Output register",
         &["At most one row completes per cycle, so OR-ing the masked rows selects it."],
     );
+    let final_row = crate::common::or_tree(&mut m, "row_or", &row_sel, rows, &row_w);
+    let mut extra_modules = Vec::new();
+    let (data_d, special_d) = if let Some(out) = p.output {
+        m.section(
+            "Output rounding",
+            &["Each column's exact sum is rounded to the output format (nearest even) on its way into the output register."],
+        );
+        let input = crate::minifloat::round::RoundInput {
+            width: accw,
+            signed: p.signed(),
+            lsb_exp: p.lsb_exp(),
+            special: specials,
+        };
+        let rounder = crate::minifloat::round::rounder(&input, out.format, out.overflow);
+        let row = if rows == 1 { row_sel.clone() } else { m.wire_of("row_out", final_row, "the completed row") };
+        let rounded = m.wire("rounded", cols * outw, false, &format!("the row rounded to {}", out.format));
+        m.gen_for("gen_round", "c", cols, |m, c| {
+            let at = c * entry as i64;
+            let mut conns = vec![
+                ("acc_i", drive(row.select(at.clone(), accw))),
+                ("code_o", sink(rounded.part(c * outw as i64, outw))),
+            ];
+            if specials {
+                conns.push(("special_i", drive(row.select(at + accw as i64, 2))));
+            }
+            m.instance(&rounder, "u_round", conns);
+        });
+        extra_modules.push(rounder);
+        (rounded.e(), None)
+    } else if specials {
+        m.section("Output split", &["Each column's entry is its sum and its special-value code."]);
+        let row = if rows == 1 { row_sel.clone() } else { m.wire_of("row_out", final_row, "the completed row") };
+        let sums = m.wire("row_sums", cols * accw, false, "the row's sums");
+        let codes = m.wire("row_specials", 2 * cols, false, "the row's special-value codes");
+        m.gen_for("gen_split", "c", cols, |m, c| {
+            m.assign(sums.part(c * accw as i64, accw), row.select(c * entry as i64, accw));
+            m.assign(codes.part(c * 2, 2), row.select(c * entry as i64 + accw as i64, 2));
+        });
+        (sums.e(), Some(codes.e()))
+    } else {
+        (final_row, None)
+    };
+    m.section(
+        "Output register",
+        &["At most one row completes per cycle, so OR-ing the masked rows selects it."],
+    );
     {
-        let final_row = crate::common::or_tree(&mut m, "row_or", &row_sel, rows, &row_w);
         let (out_valid_q, out_last_q, out_data_q, row_done) = (
             out_valid_q.clone(),
             out_last_q.clone(),
             out_data_q.clone(),
             row_done.clone(),
         );
+        let out_special_q = out_special_q.clone();
         m.process(&clk, |pr| {
             pr.reset(&rst, reset_style, vec![(LValue::from(&out_valid_q), Ty::BIT.zero())]);
             pr.enable(&advance);
@@ -440,12 +512,19 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
         m.process(&clk, |pr| {
             pr.enable(&advance);
             pr.set(&out_last_q, row_done.bit(rows - 1));
-            pr.set(&out_data_q, final_row);
+            pr.set(&out_data_q, data_d);
+            if let (Some(q), Some(d)) = (&out_special_q, special_d) {
+                pr.set(q, d);
+            }
         });
     }
     m.assign(&out_valid, &out_valid_q);
     m.assign(&out_last, &out_last_q);
     m.assign(&out_data, &out_data_q);
+    if let (Some(o), Some(q)) = (&out_special, &out_special_q) {
+        m.assign(o, q);
+    }
+    modules.extend(extra_modules);
     modules.push(m.finish());
     modules
 }

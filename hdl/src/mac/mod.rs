@@ -3,6 +3,7 @@
 
 pub mod array;
 pub mod model;
+pub mod operand;
 pub mod mul;
 pub mod params;
 pub mod pe;

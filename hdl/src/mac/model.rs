@@ -7,6 +7,7 @@
 //! the RTL's structure, so the two are independent descriptions that the
 //! co-simulation compares.
 
+use super::operand::Class;
 use super::params::{MacArrayParams, Overflow};
 use std::collections::VecDeque;
 
@@ -30,42 +31,100 @@ pub fn fit(p: &MacArrayParams, sum: i128) -> i128 {
     }
 }
 
-/// One accumulation: `acc' = fit((first ? 0 : acc) + act * wgt)`.
-pub fn mac_step(p: &MacArrayParams, acc: i128, act: i64, wgt: i64, first: bool) -> i128 {
-    let base = if first { 0 } else { acc };
-    fit(p, base + act as i128 * wgt as i128)
+/// A running sum: the fixed-point value (in units of `2^lsb_exp`) and the
+/// special-value flags, which stick until the next first beat.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Acc {
+    pub value: i128,
+    pub nan: bool,
+    pub pinf: bool,
+    pub ninf: bool,
+}
+
+impl Acc {
+    /// The two-bit special code of the PE's `res_special_o`: 00 finite,
+    /// 01 NaN, 10 +inf, 11 -inf (+inf and -inf together are NaN).
+    pub fn special(&self) -> u64 {
+        if self.nan || (self.pinf && self.ninf) {
+            1
+        } else if self.pinf {
+            2
+        } else if self.ninf {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// The exact product of two operand codes: (fixed-point value, NaN, inf, sign).
+pub fn product(p: &MacArrayParams, act: u64, wgt: u64) -> (i128, bool, bool, bool) {
+    let (a, w) = (p.act.decode(act), p.wgt.decode(wgt));
+    let value = (a.sig as i128 * w.sig as i128) << (a.shift + w.shift);
+    let zero = |d: &super::operand::Decoded| d.class == Class::Finite && d.sig == 0;
+    let is_inf = |d: &super::operand::Decoded| matches!(d.class, Class::Inf { .. });
+    let nan = a.class == Class::NaN || w.class == Class::NaN || (is_inf(&a) && zero(&w)) || (is_inf(&w) && zero(&a));
+    let inf = (is_inf(&a) || is_inf(&w)) && !nan;
+    (value, nan, inf, a.neg ^ w.neg)
+}
+
+/// One accumulation: `acc' = fit((first ? 0 : acc) + act * wgt)`, with the
+/// special-value flags.
+pub fn mac_step(p: &MacArrayParams, acc: Acc, act: u64, wgt: u64, first: bool) -> Acc {
+    let base = if first { Acc::default() } else { acc };
+    let (value, nan, inf, neg) = product(p, act, wgt);
+    Acc {
+        value: fit(p, base.value + value),
+        nan: base.nan || nan,
+        pinf: base.pinf || (inf && !neg),
+        ninf: base.ninf || (inf && neg),
+    }
+}
+
+/// A finished sum as it leaves the array: rounded to the output format's
+/// code, or the raw fixed-point value.
+pub fn output_code(p: &MacArrayParams, acc: &Acc) -> u128 {
+    let Some(out) = p.output else {
+        let mask = (1u128 << p.acc_width) - 1;
+        return (acc.value as u128) & mask;
+    };
+    let f = out.format;
+    match acc.special() {
+        1 => f.nan_code().unwrap_or(0) as u128,
+        2 | 3 => {
+            let neg = acc.special() == 3;
+            f.inf_code(neg).unwrap_or_else(|| f.overflow_code(neg, out.overflow)) as u128
+        }
+        _ => f.encode_exact(acc.value < 0, acc.value.unsigned_abs(), p.lsb_exp(), out.overflow) as u128,
+    }
 }
 
 /// Register-level model of one PE.
 #[derive(Clone, Debug)]
 pub struct PeModel {
     p: MacArrayParams,
-    acc: Option<i128>,
-    res: Option<i128>,
+    acc: Option<Acc>,
+    res: Option<Acc>,
 }
 
 impl PeModel {
     pub fn new(p: &MacArrayParams) -> PeModel {
-        PeModel {
-            p: *p,
-            acc: None,
-            res: None,
-        }
+        PeModel { p: *p, acc: None, res: None }
     }
 
     /// The result register; `None` until a dot product has finished.
-    pub fn res(&self) -> Option<i128> {
+    pub fn res(&self) -> Option<Acc> {
         self.res
     }
 
-    /// A rising clock edge with these inputs.
-    pub fn clock(&mut self, en: bool, valid: bool, first: bool, last: bool, act: i64, wgt: i64) {
+    /// A rising clock edge with these inputs (operand codes).
+    pub fn clock(&mut self, en: bool, valid: bool, first: bool, last: bool, act: u64, wgt: u64) {
         if !(en && valid) {
             return;
         }
         // Without `first`, an accumulator that was never started is unknown.
         let sum = match (first, self.acc) {
-            (true, _) => Some(mac_step(&self.p, 0, act, wgt, true)),
+            (true, _) => Some(mac_step(&self.p, Acc::default(), act, wgt, true)),
             (false, Some(acc)) => Some(mac_step(&self.p, acc, act, wgt, false)),
             (false, None) => None,
         };
@@ -81,7 +140,7 @@ impl PeModel {
 struct PendingRow {
     /// Index of the enabled clock edge that loads it into the output register.
     due: u64,
-    data: Vec<i128>,
+    data: Vec<Acc>,
     last: bool,
 }
 
@@ -94,11 +153,11 @@ pub struct ArrayModel {
     /// Enabled edges until another tile may finish.
     gap: u32,
     /// Partial sums of the tile being accumulated, row-major.
-    acc: Vec<i128>,
+    acc: Vec<Acc>,
     pending: VecDeque<PendingRow>,
     /// Enabled clock edges since reset.
     edges: u64,
-    out: Option<(Vec<i128>, bool)>,
+    out: Option<(Vec<Acc>, bool)>,
 }
 
 impl ArrayModel {
@@ -107,7 +166,7 @@ impl ArrayModel {
             p: *p,
             beat: 0,
             gap: 0,
-            acc: vec![0; (p.rows * p.cols) as usize],
+            acc: vec![Acc::default(); (p.rows * p.cols) as usize],
             pending: VecDeque::new(),
             edges: 0,
             out: None,
@@ -135,12 +194,13 @@ impl ArrayModel {
     }
 
     /// `out_valid_o`, with the row (`out_data_o`) and `out_last_o` when valid.
-    pub fn out(&self) -> Option<(&[i128], bool)> {
+    pub fn out(&self) -> Option<(&[Acc], bool)> {
         self.out.as_ref().map(|(d, l)| (d.as_slice(), *l))
     }
 
-    /// A rising clock edge. `act` holds A[r][k] per row, `wgt` B[k][c] per column.
-    pub fn clock(&mut self, in_valid: bool, act: &[i64], wgt: &[i64], out_ready: bool) {
+    /// A rising clock edge. `act` holds the codes of A[r][k] per row, `wgt`
+    /// those of B[k][c] per column.
+    pub fn clock(&mut self, in_valid: bool, act: &[u64], wgt: &[u64], out_ready: bool) {
         if !self.advance(out_ready) {
             return;
         }
@@ -189,6 +249,8 @@ mod tests {
     use super::*;
     use crate::ir::ResetStyle;
     use crate::mac::params::MulImpl;
+    use crate::mac::operand::Operand;
+    use crate::minifloat::{FloatFormat, OnOverflow};
     use crate::params::IntFormat;
 
     fn params(rows: u32, cols: u32, k: u32, acc: u32, overflow: Overflow) -> MacArrayParams {
@@ -196,12 +258,13 @@ mod tests {
             rows,
             cols,
             dot_length: k,
-            act: IntFormat { bits: 8, signed: true },
-            wgt: IntFormat { bits: 8, signed: true },
+            act: Operand::Int(IntFormat { bits: 8, signed: true }),
+            wgt: Operand::Int(IntFormat { bits: 8, signed: true }),
             acc_width: acc,
             overflow,
             multiplier: MulImpl::Dsp,
             reset: ResetStyle::SyncHigh,
+            output: None,
         }
     }
 
@@ -213,8 +276,35 @@ mod tests {
         let s = params(1, 1, 4, 16, Overflow::Saturate);
         assert_eq!(fit(&s, 40000), 32767);
         assert_eq!(fit(&s, -40000), -32768);
-        assert_eq!(mac_step(&s, 32000, 127, 127, false), 32767);
-        assert_eq!(mac_step(&s, 32000, 127, 127, true), 16129);
+        let acc = Acc {
+            value: 32000,
+            ..Acc::default()
+        };
+        assert_eq!(mac_step(&s, acc, 127, 127, false).value, 32767);
+        assert_eq!(mac_step(&s, acc, 127, 127, true).value, 16129);
+        assert_eq!(mac_step(&s, acc, 0x80, 0x7f, true).value, -16256);
+    }
+
+    #[test]
+    fn minifloat_products_are_exact_and_specials_stick() {
+        let e4m3 = Operand::Float(FloatFormat::preset("e4m3fn").unwrap());
+        let mut p = params(1, 1, 4, 0, Overflow::Wrap);
+        p.act = e4m3;
+        p.wgt = e4m3;
+        p.acc_width = crate::mac::params::exact_acc_width(e4m3, e4m3, 4);
+        // 1.5 (0x3c) x -2 (0xc0) = -3 = -3 * 2^18 units of 2^-18.
+        assert_eq!(p.lsb_exp(), -18);
+        let acc = mac_step(&p, Acc::default(), 0x3c, 0xc0, true);
+        assert_eq!(acc.value, -3 << 18);
+        let nan = mac_step(&p, acc, 0x7f, 0x38, false);
+        assert_eq!((nan.special(), nan.value), (1, -3 << 18));
+        assert_eq!(mac_step(&p, nan, 0x38, 0x38, false).special(), 1);
+        p.output = Some(crate::mac::params::OutputRounding {
+            format: FloatFormat::preset("e4m3fn").unwrap(),
+            overflow: OnOverflow::Saturate,
+        });
+        assert_eq!(output_code(&p, &acc), 0xc4);
+        assert_eq!(output_code(&p, &nan), 0x7f);
     }
 
     #[test]
@@ -223,8 +313,8 @@ mod tests {
         let p = params(2, 3, 2, 17, Overflow::Wrap);
         let mut m = ArrayModel::new(&p);
         // A = [[1, 3], [2, 4]] (act[k][r]), B = [[5, 6, 7], [8, 9, 10]] (wgt[k][c]).
-        let act = [[1, 2], [3, 4]];
-        let wgt = [[5, 6, 7], [8, 9, 10]]; // wgt[k][c]
+        let act = [[1u64, 2], [3, 4]];
+        let wgt = [[5u64, 6, 7], [8, 9, 10]];
         let mut seen = Vec::new();
         for cycle in 0..20 {
             if let Some((row, last)) = m.out() {
@@ -239,10 +329,9 @@ mod tests {
             }
         }
         // The last beat is accepted in cycle 1.
-        assert_eq!(
-            seen,
-            vec![(1 + 5, vec![29, 33, 37], false), (1 + 6, vec![42, 48, 54], true)]
-        );
+        let values: Vec<(usize, Vec<i128>, bool)> =
+            seen.into_iter().map(|(c, row, last)| (c, row.iter().map(|a| a.value).collect(), last)).collect();
+        assert_eq!(values, vec![(1 + 5, vec![29, 33, 37], false), (1 + 6, vec![42, 48, 54], true)]);
     }
 
     #[test]

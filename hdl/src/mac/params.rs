@@ -1,7 +1,10 @@
 //! Parameters of integer MAC arrays and their validation.
 
+use super::operand::Operand;
 use crate::ir::ResetStyle;
-use crate::params::{IntFormat, ParamError, check_range, clog2};
+use crate::minifloat::format::{MAX_MAN_BITS, MAX_OPERAND_MAN_BITS};
+use crate::minifloat::{FloatFormat, OnOverflow, Specials};
+use crate::params::{ParamError, check_range, clog2};
 use serde::{Deserialize, Serialize};
 
 /// What happens when the accumulator cannot hold a sum.
@@ -35,6 +38,89 @@ impl MulImpl {
     }
 }
 
+/// A number format as the user writes it: a name (`int8`, `e4m3fn`) or a
+/// minifloat spelled out field by field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormatSpec {
+    Name(String),
+    Float {
+        exponent: u64,
+        mantissa: u64,
+        /// Default: `2^(E-1) - 1`, or `2^(E-1)` for fnuz.
+        bias: Option<i64>,
+        specials: Specials,
+        subnormals: bool,
+    },
+}
+
+impl From<&str> for FormatSpec {
+    fn from(s: &str) -> FormatSpec {
+        FormatSpec::Name(s.to_string())
+    }
+}
+
+impl FormatSpec {
+    fn float(&self, key: &str, max_man: u32) -> Result<Option<FloatFormat>, ParamError> {
+        let FormatSpec::Float {
+            exponent,
+            mantissa,
+            bias,
+            specials,
+            subnormals,
+        } = self
+        else {
+            return Ok(None);
+        };
+        check_range(&format!("{key}.exponent"), *exponent, 1, 8, "exponent bits")?;
+        check_range(&format!("{key}.mantissa"), *mantissa, 0, max_man as u64, "mantissa bits")?;
+        let e = *exponent as u32;
+        let f = FloatFormat {
+            exp_bits: e,
+            man_bits: *mantissa as u32,
+            bias: match bias {
+                Some(b) => i32::try_from(*b).map_err(|_| ParamError::new(format!("{key}.bias"), b, "a small integer"))?,
+                None => FloatFormat::default_bias(e, *specials),
+            },
+            specials: *specials,
+            subnormals: *subnormals,
+        };
+        f.validate(key, max_man)?;
+        Ok(Some(f))
+    }
+
+    /// An operand format.
+    pub fn operand(&self, key: &str) -> Result<Operand, ParamError> {
+        match self {
+            FormatSpec::Name(n) => Operand::parse(key, n),
+            _ => Ok(Operand::Float(self.float(key, MAX_OPERAND_MAN_BITS)?.unwrap_or_else(|| unreachable!()))),
+        }
+    }
+
+    /// A format results are rounded to: a minifloat, fp16, bf16 or fp32.
+    pub fn output(&self, key: &str) -> Result<FloatFormat, ParamError> {
+        match self {
+            FormatSpec::Name(n) => FloatFormat::preset(n).ok_or_else(|| {
+                ParamError::new(
+                    key,
+                    format!("`{n}`"),
+                    format!(
+                        "a float format to round results to: {} or one spelled out",
+                        crate::minifloat::PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            }),
+            _ => Ok(self.float(key, MAX_MAN_BITS)?.unwrap_or_else(|| unreachable!())),
+        }
+    }
+}
+
+/// Rounding of finished sums to a float format at the array's output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OutputRounding {
+    pub format: FloatFormat,
+    pub overflow: OnOverflow,
+}
+
 /// A MAC array as the user describes it, before validation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MacArraySpec {
@@ -42,14 +128,16 @@ pub struct MacArraySpec {
     pub cols: u64,
     /// K: the number of products summed into each result.
     pub dot_length: u64,
-    pub activations: String,
-    pub weights: String,
+    pub activations: FormatSpec,
+    pub weights: FormatSpec,
     /// Accumulator width; `None` derives the exact width.
     pub acc_width: Option<u64>,
     /// Required when `acc_width` is narrower than the exact width.
     pub overflow: Option<Overflow>,
     pub multiplier: MulImpl,
     pub reset: ResetStyle,
+    /// Round results to this format (`None`: the exact fixed-point sum).
+    pub output: Option<(FormatSpec, OnOverflow)>,
 }
 
 /// A validated MAC array: every field is in range and consistent.
@@ -58,17 +146,19 @@ pub struct MacArrayParams {
     pub rows: u32,
     pub cols: u32,
     pub dot_length: u32,
-    pub act: IntFormat,
-    pub wgt: IntFormat,
+    pub act: Operand,
+    pub wgt: Operand,
     pub acc_width: u32,
     pub overflow: Overflow,
     pub multiplier: MulImpl,
     pub reset: ResetStyle,
+    pub output: Option<OutputRounding>,
 }
 
 pub const MAX_DIM: u64 = 256;
 pub const MAX_DOT_LENGTH: u64 = 1 << 20;
-pub const MAX_ACC_WIDTH: u64 = 64;
+/// The golden model holds sums in 128-bit integers.
+pub const MAX_ACC_WIDTH: u64 = 126;
 
 impl MacArraySpec {
     /// Check every field; keys in errors are relative to the `mac_array` section.
@@ -82,10 +172,20 @@ impl MacArraySpec {
             MAX_DOT_LENGTH,
             "the dot-product length K",
         )?;
-        let act = IntFormat::parse("activations", &self.activations)?;
-        let wgt = IntFormat::parse("weights", &self.weights)?;
-        let product = (act.bits + wgt.bits) as u64;
+        let act = self.activations.operand("activations")?;
+        let wgt = self.weights.operand("weights")?;
+        let product = fixed_product_width(act, wgt) as u64;
         let exact = exact_acc_width(act, wgt, self.dot_length as u32) as u64;
+        if exact > MAX_ACC_WIDTH {
+            return Err(ParamError::new(
+                "weights",
+                wgt,
+                format!(
+                    "exact sums of {act} x {wgt} products (K = {}) need a {exact}-bit accumulator, beyond accgen's {MAX_ACC_WIDTH} bits: use formats with fewer exponent bits (or a bias nearer the default)",
+                    self.dot_length
+                ),
+            ));
+        }
         let (acc_width, overflow) = match self.acc_width {
             None => (exact, self.overflow.unwrap_or_default()),
             Some(w) => {
@@ -94,7 +194,7 @@ impl MacArraySpec {
                     w,
                     product,
                     MAX_ACC_WIDTH,
-                    &format!("the accumulator width (at least the {product}-bit product of {act} x {wgt})"),
+                    &format!("the accumulator width (at least the {product}-bit exact product of {act} x {wgt})"),
                 )?;
                 match self.overflow {
                     Some(o) => (w, o),
@@ -113,7 +213,25 @@ impl MacArraySpec {
                 }
             }
         };
+        let output = match &self.output {
+            None => None,
+            Some((spec, overflow)) => {
+                let format = spec.output("output.format")?;
+                if (act.has_nan() || wgt.has_nan() || act.has_inf() && wgt.has_inf()) && format.nan_code().is_none() {
+                    return Err(ParamError::new(
+                        "output.format",
+                        format,
+                        format!("{act} x {wgt} sums can be NaN, which {format} cannot represent: choose an output format with NaN"),
+                    ));
+                }
+                Some(OutputRounding {
+                    format,
+                    overflow: *overflow,
+                })
+            }
+        };
         Ok(MacArrayParams {
+            output,
             rows: self.rows as u32,
             cols: self.cols as u32,
             dot_length: self.dot_length as u32,
@@ -127,21 +245,47 @@ impl MacArraySpec {
     }
 }
 
+/// Width of the exact product as a fixed-point word: the significand
+/// product plus room for both operands' largest shifts.
+pub fn fixed_product_width(act: Operand, wgt: Operand) -> u32 {
+    act.sig_ty().width + wgt.sig_ty().width + act.max_shift() + wgt.max_shift()
+}
+
 /// The accumulator width that never overflows: the product width plus
-/// ceil(log2 K) bits of growth (`2N + ceil(log2 K)` for equal widths).
-pub fn exact_acc_width(act: IntFormat, wgt: IntFormat, dot_length: u32) -> u32 {
-    act.bits + wgt.bits + clog2(dot_length as u64)
+/// ceil(log2 K) bits of growth (`2N + ceil(log2 K)` for two intN).
+pub fn exact_acc_width(act: Operand, wgt: Operand, dot_length: u32) -> u32 {
+    fixed_product_width(act, wgt) + clog2(dot_length as u64)
 }
 
 impl MacArrayParams {
-    /// Width of the exact product.
-    pub fn product_width(&self) -> u32 {
-        self.act.bits + self.wgt.bits
+    /// Width of the product of the two significands.
+    pub fn sig_product_width(&self) -> u32 {
+        self.act.sig_ty().width + self.wgt.sig_ty().width
     }
 
-    /// Products and sums are signed when either operand is.
+    /// Width of the exact product in fixed point.
+    pub fn product_width(&self) -> u32 {
+        fixed_product_width(self.act, self.wgt)
+    }
+
+    /// Exponent of the accumulator's least significant bit.
+    pub fn lsb_exp(&self) -> i32 {
+        self.act.lsb_exp() + self.wgt.lsb_exp()
+    }
+
+    /// Products and sums are signed when either significand is.
     pub fn signed(&self) -> bool {
-        self.act.signed || self.wgt.signed
+        self.act.sig_ty().signed || self.wgt.sig_ty().signed
+    }
+
+    /// Either operand can be NaN or infinite, so PEs track special values.
+    pub fn has_specials(&self) -> bool {
+        self.act.has_nan() || self.wgt.has_nan() || self.act.has_inf() || self.wgt.has_inf()
+    }
+
+    /// Width of one result on the output port.
+    pub fn result_width(&self) -> u32 {
+        self.output.map(|o| o.format.width()).unwrap_or(self.acc_width)
     }
 
     /// True when the accumulator can overflow, so `overflow` matters.
@@ -171,8 +315,20 @@ impl MacArrayParams {
                 Overflow::Wrap => "w",
                 Overflow::Saturate => "s",
             },
-            self.multiplier.tag()
+            self.multiplier.tag(),
         )
+    }
+
+    /// The part of the array's name that identifies output rounding.
+    pub fn output_tag(&self) -> String {
+        match self.output {
+            None => String::new(),
+            Some(o) => format!(
+                "_to_{}{}",
+                o.format.tag(),
+                if o.overflow == OnOverflow::Special { "_ovs" } else { "" }
+            ),
+        }
     }
 }
 
@@ -191,6 +347,7 @@ mod tests {
             overflow: None,
             multiplier: MulImpl::Dsp,
             reset: ResetStyle::SyncHigh,
+            output: None,
         }
     }
 
@@ -211,7 +368,7 @@ mod tests {
         s.overflow = Some(Overflow::Saturate);
         assert!(s.validate().unwrap().can_overflow());
         s.acc_width = Some(15);
-        assert!(s.validate().unwrap_err().allowed.contains("16-bit product"));
+        assert!(s.validate().unwrap_err().allowed.contains("16-bit exact product"));
     }
 
     #[test]

@@ -1,46 +1,30 @@
 //! Test vectors for MAC designs: stimulus plus the golden model's expected
 //! response, cycle by cycle.
 
-use super::model::{ArrayModel, PeModel};
+use super::model::{ArrayModel, PeModel, output_code};
+use super::operand::Operand;
 use super::params::MacArrayParams;
-use crate::params::IntFormat;
 use crate::stimulus::{CycleSink, Stimulus, input_index, output_index};
 use crate::{Bits, Design};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use std::cell::Cell;
+use std::rc::Rc;
 
-/// A random operand, one time in four a corner value (min, max, 0, +-1).
-pub fn operand(rng: &mut StdRng, f: IntFormat) -> i64 {
+/// A random operand code, one time in four a corner (zeros, extremes,
+/// smallest subnormal, NaN and infinities where the format has them).
+pub fn operand_code(rng: &mut StdRng, op: &Operand) -> u64 {
     if rng.random_range(0..4) == 0 {
-        let corners = [
-            f.min(),
-            f.max(),
-            0,
-            1,
-            if f.signed { -1 } else { f.max() - 1 },
-            f.min() + 1,
-        ];
+        let corners = op.corner_codes();
         corners[rng.random_range(0..corners.len())]
     } else {
-        rng.random_range(f.min()..=f.max())
+        rng.random_range(0..1u64 << op.width())
     }
 }
 
-fn encode(f: IntFormat, v: i64) -> u64 {
-    f.encode(v)
-}
-
-fn result_code(p: &MacArrayParams, v: i128) -> u64 {
-    (v as u64)
-        & if p.acc_width == 64 {
-            u64::MAX
-        } else {
-            (1u64 << p.acc_width) - 1
-        }
-}
-
-/// Every (activation, weight) pair through one PE, with restarts every third
-/// beat and, seeded, cycles with the enable or valid low.
+/// Every (activation, weight) pair through one PE. A dot product restarts
+/// every 97 beats, long enough for narrow accumulators to overflow; seeded
+/// cycles drop the enable or the valid (and must then change nothing).
 pub struct PeExhaustive {
     p: MacArrayParams,
     model: PeModel,
@@ -50,6 +34,8 @@ pub struct PeExhaustive {
     passes: u64,
     ports: [usize; 6],
     res_o: usize,
+    res_special_o: Option<usize>,
+    res_bits: Bits,
     done: bool,
 }
 
@@ -61,10 +47,12 @@ impl PeExhaustive {
             model: PeModel::new(p),
             rng: StdRng::seed_from_u64(seed),
             next_pair: 0,
-            pairs: 1u64 << (p.act.bits + p.wgt.bits),
+            pairs: 1u64 << (p.act.width() + p.wgt.width()),
             passes: 1,
             ports,
             res_o: output_index(design, "res_o"),
+            res_special_o: p.has_specials().then(|| output_index(design, "res_special_o")),
+            res_bits: Bits::zero(p.acc_width),
             done: false,
         }
     }
@@ -84,8 +72,19 @@ impl Stimulus for PeExhaustive {
             return false;
         }
         match self.model.res() {
-            Some(v) => sink.expect(self.res_o, result_code(&self.p, v)),
-            None => sink.ignore(self.res_o),
+            Some(acc) => {
+                self.res_bits = Bits::from_i128(self.p.acc_width, acc.value);
+                sink.expect_bits(self.res_o, &self.res_bits);
+                if let Some(port) = self.res_special_o {
+                    sink.expect(port, acc.special());
+                }
+            }
+            None => {
+                sink.ignore(self.res_o);
+                if let Some(port) = self.res_special_o {
+                    sink.ignore(port);
+                }
+            }
         }
         if self.next_pair == self.pairs * self.passes {
             // One more cycle so the last pair's result is compared.
@@ -95,25 +94,20 @@ impl Stimulus for PeExhaustive {
             }
             return true;
         }
-        let stall = self.rng.random_range(0..16) == 0;
-        let (en, valid) = if stall {
-            (self.rng.random_bool(0.5), false)
-        } else {
-            (true, true)
-        };
-        let en = en || self.rng.random_range(0..32) != 0 || !valid;
+        let en = self.rng.random_range(0..16) != 0;
+        let valid = self.rng.random_range(0..16) != 0;
         let pair = self.next_pair % self.pairs;
-        let act = self.p.act.decode(pair >> self.p.wgt.bits);
-        let wgt = self.p.wgt.decode(pair);
-        let first = pair.is_multiple_of(3);
+        let act = pair >> self.p.wgt.width();
+        let wgt = pair & ((1u64 << self.p.wgt.width()) - 1);
+        let first = self.next_pair.is_multiple_of(97);
         let last = true;
         let [en_i, valid_i, first_i, last_i, act_i, wgt_i] = self.ports;
         sink.drive(en_i, en as u64);
         sink.drive(valid_i, valid as u64);
         sink.drive(first_i, first as u64);
         sink.drive(last_i, last as u64);
-        sink.drive(act_i, encode(self.p.act, act));
-        sink.drive(wgt_i, encode(self.p.wgt, wgt));
+        sink.drive(act_i, act);
+        sink.drive(wgt_i, wgt);
         self.model.clock(en, valid, first, last, act, wgt);
         if en && valid {
             self.next_pair += 1;
@@ -148,15 +142,18 @@ pub struct ArrayVectors {
     cycles_left: u64,
     reset_cycles: u32,
     /// The beat on offer: it stays until accepted (valid never waits on ready).
-    offer: Option<(Vec<i64>, Vec<i64>)>,
+    offer: Option<(Vec<u64>, Vec<u64>)>,
     act_bits: Bits,
     wgt_bits: Bits,
     out_bits: Bits,
-    idle_act: Vec<i64>,
-    idle_wgt: Vec<i64>,
+    special_bits: Bits,
+    idle_act: Vec<u64>,
+    idle_wgt: Vec<u64>,
     rst: (usize, u64),
     ins: [usize; 4],
     outs: [usize; 4],
+    out_special: Option<usize>,
+    rows_checked: Rc<Cell<u64>>,
 }
 
 impl ArrayVectors {
@@ -169,15 +166,30 @@ impl ArrayVectors {
             cycles_left: cycles,
             reset_cycles: 2,
             offer: None,
-            act_bits: Bits::zero(p.rows * p.act.bits),
-            wgt_bits: Bits::zero(p.cols * p.wgt.bits),
-            out_bits: Bits::zero(p.cols * p.acc_width),
+            act_bits: Bits::zero(p.rows * p.act.width()),
+            wgt_bits: Bits::zero(p.cols * p.wgt.width()),
+            out_bits: Bits::zero(p.cols * p.result_width()),
+            special_bits: Bits::zero(p.cols * 2),
             idle_act: vec![0; p.rows as usize],
             idle_wgt: vec![0; p.cols as usize],
             rst: (input_index(design, p.reset.port_name()), p.reset.asserted()),
             ins: ["in_valid_i", "in_act_i", "in_wgt_i", "out_ready_i"].map(|n| input_index(design, n)),
             outs: ["in_ready_o", "out_valid_o", "out_data_o", "out_last_o"].map(|n| output_index(design, n)),
+            out_special: (p.has_specials() && p.output.is_none()).then(|| output_index(design, "out_special_o")),
+            rows_checked: Rc::new(Cell::new(0)),
         }
+    }
+
+    /// A handle on the number of result rows this stimulus has compared
+    /// (valid cycles of the output): a run must compare at least one.
+    pub fn rows_checked(&self) -> Rc<Cell<u64>> {
+        self.rows_checked.clone()
+    }
+
+    /// Cycles a run needs to finish at least one tile at this traffic.
+    pub fn min_cycles(p: &MacArrayParams, traffic: Traffic) -> u64 {
+        let beats = (p.dot_length as f64 / traffic.offer.min(traffic.ready).max(0.05)).ceil() as u64;
+        2 + beats + (p.rows + p.cols) as u64 * 4 + 16
     }
 }
 
@@ -206,8 +218,8 @@ impl Stimulus for ArrayVectors {
         sink.drive(rst_port, asserted ^ 1);
         let p = self.p;
         if self.offer.is_none() && self.rng.random_bool(self.traffic.offer) {
-            let act = (0..p.rows).map(|_| operand(&mut self.rng, p.act)).collect();
-            let wgt = (0..p.cols).map(|_| operand(&mut self.rng, p.wgt)).collect();
+            let act = (0..p.rows).map(|_| operand_code(&mut self.rng, &p.act)).collect();
+            let wgt = (0..p.cols).map(|_| operand_code(&mut self.rng, &p.wgt)).collect();
             self.offer = Some((act, wgt));
         }
         let out_ready = self.rng.random_bool(self.traffic.ready);
@@ -215,13 +227,12 @@ impl Stimulus for ArrayVectors {
             Some((a, w)) => (a.as_slice(), w.as_slice()),
             None => (self.idle_act.as_slice(), self.idle_wgt.as_slice()),
         };
+        let (aw, ww) = (p.act.width(), p.wgt.width());
         for (r, &v) in act.iter().enumerate() {
-            self.act_bits
-                .set_u64_field(r as u32 * p.act.bits, p.act.bits, encode(p.act, v));
+            self.act_bits.set_u64_field(r as u32 * aw, aw, v);
         }
         for (c, &v) in wgt.iter().enumerate() {
-            self.wgt_bits
-                .set_u64_field(c as u32 * p.wgt.bits, p.wgt.bits, encode(p.wgt, v));
+            self.wgt_bits.set_u64_field(c as u32 * ww, ww, v);
         }
         sink.drive(in_valid_i, self.offer.is_some() as u64);
         sink.drive_bits(in_act_i, &self.act_bits);
@@ -233,17 +244,29 @@ impl Stimulus for ArrayVectors {
         match self.model.out() {
             Some((row, last)) => {
                 sink.expect(out_valid_o, 1);
-                for (c, &v) in row.iter().enumerate() {
-                    self.out_bits
-                        .set_u64_field(c as u32 * p.acc_width, p.acc_width, result_code(&p, v));
+                self.rows_checked.set(self.rows_checked.get() + 1);
+                let rw = p.result_width();
+                for (c, acc) in row.iter().enumerate() {
+                    let code = output_code(&p, acc);
+                    self.out_bits.set_u64_field(c as u32 * rw, rw.min(64), code as u64);
+                    if rw > 64 {
+                        self.out_bits.set_u64_field(c as u32 * rw + 64, rw - 64, (code >> 64) as u64);
+                    }
+                    self.special_bits.set_u64_field(2 * c as u32, 2, acc.special());
                 }
                 sink.expect_bits(out_data_o, &self.out_bits);
                 sink.expect(out_last_o, last as u64);
+                if let Some(port) = self.out_special {
+                    sink.expect_bits(port, &self.special_bits);
+                }
             }
             None => {
                 sink.expect(out_valid_o, 0);
                 sink.ignore(out_data_o);
                 sink.ignore(out_last_o);
+                if let Some(port) = self.out_special {
+                    sink.ignore(port);
+                }
             }
         }
         let valid = self.offer.is_some();

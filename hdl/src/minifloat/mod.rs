@@ -3,5 +3,6 @@
 //! the hardware that decodes operands and rounds results.
 
 pub mod format;
+pub mod round;
 
 pub use format::{FloatFormat, OnOverflow, PRESETS, Specials, Value};
