@@ -114,11 +114,10 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let cols_p = m.localparam("COLS", cols as i64, "PE columns (C)");
     let act_w = m.localparam("ACT_W", aw as i64, &format!("activation width ({})", p.act));
     let wgt_w = m.localparam("WGT_W", ww as i64, &format!("weight width ({})", p.wgt));
-    let acc_w = m.localparam("ACC_W", accw as i64, "result width, see the PE");
     let entry_w = if specials {
-        m.localparam("ENTRY_W", entry as i64, "ACC_W + 2: a sum and its special-value code")
+        m.localparam("ENTRY_W", entry as i64, &format!("{accw}-bit sum + 2 bits of special-value code"))
     } else {
-        acc_w.clone()
+        m.localparam("ACC_W", accw as i64, "sum width, see the PE")
     };
     let row_w = m.localparam(
         "ROW_W",
@@ -482,7 +481,7 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     } else if specials {
         m.section("Output split", &["Each column's entry is its sum and its special-value code."]);
         let row = if rows == 1 { row_sel.clone() } else { m.wire_of("row_out", final_row, "the completed row") };
-        let sums = m.wire("row_sums", cols * accw, false, "the row's sums");
+        let sums = m.wire("row_sums", cols * accw, false, &format!("the row's {accw}-bit sums"));
         let codes = m.wire("row_specials", 2 * cols, false, "the row's special-value codes");
         m.gen_for("gen_split", "c", cols, |m, c| {
             m.assign(sums.part(c * accw as i64, accw), row.select(c * entry as i64, accw));

@@ -101,11 +101,13 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
     let normal = m.wire_of("normal", lz.le(limit.clone()), "the result is a normal number");
     let shift = m.wire_of("shift", mux(&normal, lz.clone(), limit.clone()), "normalising left shift");
     let norm = m.wire_of("norm", magp.e().shl_by(&shift), "leading one (if normal) on top");
-    // Exponent field before rounding: C0 + 1 - lzc for normals, 0 for subnormals.
+    // Exponent field before rounding: C0 + 1 - lzc for normals, 0 for
+    // subnormals. The top bit of `norm` is the hidden one: set exactly for
+    // normal nonzero values.
     let ew = (bits_for(c0 + 1).max(eb) + 1).max(lw);
     let e_pre = m.wire_of(
         "exp_pre",
-        mux(&normal, Ty::u(ew).lit(c0 as i128 + 1) - lz.zext(ew), Ty::u(ew).zero()),
+        mux(norm.e().msb(), Ty::u(ew).lit(c0 as i128 + 1) - lz.zext(ew), Ty::u(ew).zero()),
         "exponent field before rounding",
     );
 
