@@ -57,6 +57,18 @@ impl Acc {
     }
 }
 
+impl Acc {
+    /// The real value of the sum (`value * 2^lsb_exp`), NaN or +-inf for specials.
+    pub fn to_f64(&self, p: &MacArrayParams) -> f64 {
+        match self.special() {
+            1 => f64::NAN,
+            2 => f64::INFINITY,
+            3 => f64::NEG_INFINITY,
+            _ => self.value as f64 * 2f64.powi(p.lsb_exp()),
+        }
+    }
+}
+
 /// The exact product of two operand codes: (fixed-point value, NaN, inf, sign).
 pub fn product(p: &MacArrayParams, act: u64, wgt: u64) -> (i128, bool, bool, bool) {
     let (a, w) = (p.act.decode(act), p.wgt.decode(wgt));
