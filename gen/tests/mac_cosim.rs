@@ -65,7 +65,11 @@ fn random_array(p: &MacArrayParams, cycles: u64, traffic: Traffic, seed: u64) ->
     // A tile of R rows every max(K, R, C) beats at full rate; at least an
     // eighth of that under bursty traffic.
     let period = p.dot_length.max(p.tile_spacing()) as u64;
-    assert!(rows >= cycles * p.rows as u64 / period / 8, "{}: only {rows} rows compared", design.top);
+    assert!(
+        rows >= cycles * p.rows as u64 / period / 8,
+        "{}: only {rows} rows compared",
+        design.top
+    );
     report.compared
 }
 

@@ -33,7 +33,9 @@ fn random_float(rng: &mut StdRng, max_width: u32) -> FormatSpec {
         let spec = FormatSpec::Float {
             exponent: exponent as u64,
             mantissa: mantissa as u64,
-            bias: rng.random_bool(0.3).then(|| FloatFormat::default_bias(exponent, specials) as i64 + rng.random_range(-2..=2)),
+            bias: rng
+                .random_bool(0.3)
+                .then(|| FloatFormat::default_bias(exponent, specials) as i64 + rng.random_range(-2..=2)),
             specials,
             subnormals: rng.random_bool(0.7),
         };
@@ -47,7 +49,9 @@ fn random_operand(rng: &mut StdRng) -> FormatSpec {
     match rng.random_range(0..5) {
         0 | 1 => random_int(rng),
         2 => {
-            let presets = ["e4m3fn", "e4m3fnuz", "e5m2", "e5m2fnuz", "e4m3", "e3m4", "e2m3fn", "e3m2fn", "e2m1fn"];
+            let presets = [
+                "e4m3fn", "e4m3fnuz", "e5m2", "e5m2fnuz", "e4m3", "e3m4", "e2m3fn", "e3m2fn", "e2m1fn",
+            ];
             FormatSpec::Name(presets[rng.random_range(0..presets.len())].into())
         }
         _ => random_float(rng, 10),
@@ -71,7 +75,11 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
         // Narrow enough to overflow often, so wrap and saturate are exercised.
         2 => (
             Some((product + rng.random_range(0..=2)).min(126)),
-            Some(if rng.random_bool(0.5) { Overflow::Wrap } else { Overflow::Saturate }),
+            Some(if rng.random_bool(0.5) {
+                Overflow::Wrap
+            } else {
+                Overflow::Saturate
+            }),
         ),
         _ => (Some(rng.random_range(exact.min(126)..=126)), None),
     };
@@ -82,7 +90,14 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
         } else {
             random_float(rng, 12)
         };
-        (spec, if rng.random_bool(0.7) { OnOverflow::Saturate } else { OnOverflow::Special })
+        (
+            spec,
+            if rng.random_bool(0.7) {
+                OnOverflow::Saturate
+            } else {
+                OnOverflow::Special
+            },
+        )
     });
     MacArraySpec {
         rows: rng.random_range(1..=6),
@@ -92,15 +107,26 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
         weights: wgt,
         acc_width,
         overflow,
-        multiplier: if rng.random_bool(0.5) { MulImpl::Dsp } else { MulImpl::Lut },
-        reset: if rng.random_bool(0.5) { ResetStyle::SyncHigh } else { ResetStyle::AsyncLow },
+        multiplier: if rng.random_bool(0.5) {
+            MulImpl::Dsp
+        } else {
+            MulImpl::Lut
+        },
+        reset: if rng.random_bool(0.5) {
+            ResetStyle::SyncHigh
+        } else {
+            ResetStyle::AsyncLow
+        },
         output,
     }
 }
 
 #[test]
 fn random_valid_configs_lint_and_cosimulate() {
-    let count: u64 = std::env::var("ACCGEN_SWEEP").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
+    let count: u64 = std::env::var("ACCGEN_SWEEP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
     let mut rng = StdRng::seed_from_u64(2026);
     let mut done = 0;
     let mut drawn = 0;

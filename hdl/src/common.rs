@@ -58,7 +58,12 @@ pub fn leading_zeros(m: &mut ModuleBuilder, prefix: &str, x: &Signal) -> Signal 
     // Level 1: two-bit groups.
     let mut groups = padded / 2;
     let mut valid = m.wire(&format!("{prefix}_v1"), groups, false, "level 1: group holds a one");
-    let mut count = m.wire(&format!("{prefix}_c1"), groups, false, "level 1: leading zeros of each group");
+    let mut count = m.wire(
+        &format!("{prefix}_c1"),
+        groups,
+        false,
+        "level 1: leading zeros of each group",
+    );
     {
         let (v, c) = (valid.clone(), count.clone());
         m.gen_for(&format!("gen_{prefix}_l1"), "i", groups, |m, i| {
@@ -73,8 +78,18 @@ pub fn leading_zeros(m: &mut ModuleBuilder, prefix: &str, x: &Signal) -> Signal 
     while groups > 1 {
         level += 1;
         let next = groups / 2;
-        let v = m.wire(&format!("{prefix}_v{level}"), next, false, &format!("level {level}: group holds a one"));
-        let c = m.wire(&format!("{prefix}_c{level}"), next * (cw + 1), false, &format!("level {level}: leading zeros of each group"));
+        let v = m.wire(
+            &format!("{prefix}_v{level}"),
+            next,
+            false,
+            &format!("level {level}: group holds a one"),
+        );
+        let c = m.wire(
+            &format!("{prefix}_c{level}"),
+            next * (cw + 1),
+            false,
+            &format!("level {level}: leading zeros of each group"),
+        );
         let (pv, pc) = (valid.clone(), count.clone());
         m.gen_for(&format!("gen_{prefix}_l{level}"), "i", next, |m, i| {
             let hi_v = pv.bit(i * 2 + 1);
@@ -84,7 +99,11 @@ pub fn leading_zeros(m: &mut ModuleBuilder, prefix: &str, x: &Signal) -> Signal 
             m.assign(v.part(i, 1), hi_v.clone() | lo_v);
             m.assign(
                 c.part(i * (cw as i64 + 1), cw + 1),
-                mux(hi_v, concat(vec![Ty::BIT.zero(), hi_c]), concat(vec![Ty::BIT.lit(1), lo_c])),
+                mux(
+                    hi_v,
+                    concat(vec![Ty::BIT.zero(), hi_c]),
+                    concat(vec![Ty::BIT.lit(1), lo_c]),
+                ),
             );
         });
         valid = v;

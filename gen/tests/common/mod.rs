@@ -68,7 +68,13 @@ pub fn try_check<S: Stimulus>(model: &Model, design: &Design, make: impl Fn() ->
 
 /// Co-simulate random tiles through an array; panics unless result rows
 /// (not only handshakes) were compared. Returns the report and the rows.
-pub fn check_array(design: &Design, p: &MacArrayParams, seed: u64, cycles: u64, traffic: Traffic) -> (CheckReport, u64) {
+pub fn check_array(
+    design: &Design,
+    p: &MacArrayParams,
+    seed: u64,
+    cycles: u64,
+    traffic: Traffic,
+) -> (CheckReport, u64) {
     let cycles = cycles.max(ArrayVectors::min_cycles(p, traffic));
     let counter = std::cell::Cell::new(None);
     let report = check(design, || {
@@ -77,7 +83,11 @@ pub fn check_array(design: &Design, p: &MacArrayParams, seed: u64, cycles: u64, 
         v
     });
     let rows = counter.take().map(|c| c.get()).unwrap_or(0);
-    assert!(rows > 0, "{}: no result row was compared in {cycles} cycles", design.top);
+    assert!(
+        rows > 0,
+        "{}: no result row was compared in {cycles} cycles",
+        design.top
+    );
     (report, rows)
 }
 

@@ -115,7 +115,11 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     let act_w = m.localparam("ACT_W", aw as i64, &format!("activation width ({})", p.act));
     let wgt_w = m.localparam("WGT_W", ww as i64, &format!("weight width ({})", p.wgt));
     let entry_w = if specials {
-        m.localparam("ENTRY_W", entry as i64, &format!("{accw}-bit sum + 2 bits of special-value code"))
+        m.localparam(
+            "ENTRY_W",
+            entry as i64,
+            &format!("{accw}-bit sum + 2 bits of special-value code"),
+        )
     } else {
         m.localparam("ACC_W", accw as i64, "sum width, see the PE")
     };
@@ -150,9 +154,15 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     };
     let out_data_q = m.reg("out_data_q", out_data_w, false, "the row, as it leaves on out_data_o");
     let out_special = (specials && p.output.is_none()).then(|| {
-        m.output("out_special_o", Ty::u(2 * cols), &format!("special value of each column, [2*c +: 2]: {}", pe::SPECIAL_DOC))
+        m.output(
+            "out_special_o",
+            Ty::u(2 * cols),
+            &format!("special value of each column, [2*c +: 2]: {}", pe::SPECIAL_DOC),
+        )
     });
-    let out_special_q = out_special.as_ref().map(|_| m.reg("out_special_q", 2 * cols, false, "special codes of the row"));
+    let out_special_q = out_special
+        .as_ref()
+        .map(|_| m.reg("out_special_q", 2 * cols, false, "special codes of the row"));
     let advance = m.wire_of(
         "advance",
         !&out_valid_q | out_ready.e(),
@@ -416,33 +426,33 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
         m.gen_for("gen_col", "c", cols, |m, c| {
             let tok_at = |bit: u32| tok_bus.bit(r * (cols as i64 * CTL_W as i64) + c * CTL_W as i64 + bit as i64);
             let mut conns = vec![
-                    ("clk_i", drive(&clk)),
-                    ("en_i", drive(&advance)),
-                    ("valid_i", drive(tok_at(CTL_VALID))),
-                    ("first_i", drive(tok_at(CTL_FIRST))),
-                    ("last_i", drive(tok_at(CTL_LAST))),
-                    (
-                        "act_i",
-                        drive(act_bus.select(r * (cols as i64 * aw as i64) + c * aw as i64, aw)),
-                    ),
-                    (
-                        "wgt_i",
-                        drive(wgt_bus.select(c * (rows as i64 * ww as i64) + r * ww as i64, ww)),
-                    ),
-                    (
-                        "res_o",
-                        sink(res_bus.part(r * (cols as i64 * entry as i64) + c * entry as i64, accw)),
-                    ),
-                ];
-                if specials {
-                    conns.push((
-                        "res_special_o",
-                        sink(res_bus.part(r * (cols as i64 * entry as i64) + c * entry as i64 + accw as i64, 2)),
-                    ));
-                }
-                m.instance(&pe_mod, "u_pe", conns);
-            });
+                ("clk_i", drive(&clk)),
+                ("en_i", drive(&advance)),
+                ("valid_i", drive(tok_at(CTL_VALID))),
+                ("first_i", drive(tok_at(CTL_FIRST))),
+                ("last_i", drive(tok_at(CTL_LAST))),
+                (
+                    "act_i",
+                    drive(act_bus.select(r * (cols as i64 * aw as i64) + c * aw as i64, aw)),
+                ),
+                (
+                    "wgt_i",
+                    drive(wgt_bus.select(c * (rows as i64 * ww as i64) + r * ww as i64, ww)),
+                ),
+                (
+                    "res_o",
+                    sink(res_bus.part(r * (cols as i64 * entry as i64) + c * entry as i64, accw)),
+                ),
+            ];
+            if specials {
+                conns.push((
+                    "res_special_o",
+                    sink(res_bus.part(r * (cols as i64 * entry as i64) + c * entry as i64 + accw as i64, 2)),
+                ));
+            }
+            m.instance(&pe_mod, "u_pe", conns);
         });
+    });
 
     // ---- Output register ----------------------------------------------
     m.section(
@@ -463,8 +473,17 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
             special: specials,
         };
         let rounder = crate::minifloat::round::rounder(&input, out.format, out.overflow);
-        let row = if rows == 1 { row_sel.clone() } else { m.wire_of("row_out", final_row, "the completed row") };
-        let rounded = m.wire("rounded", cols * outw, false, &format!("the row rounded to {}", out.format));
+        let row = if rows == 1 {
+            row_sel.clone()
+        } else {
+            m.wire_of("row_out", final_row, "the completed row")
+        };
+        let rounded = m.wire(
+            "rounded",
+            cols * outw,
+            false,
+            &format!("the row rounded to {}", out.format),
+        );
         m.gen_for("gen_round", "c", cols, |m, c| {
             let at = c * entry as i64;
             let mut conns = vec![
@@ -479,8 +498,15 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
         extra_modules.push(rounder);
         (rounded.e(), None)
     } else if specials {
-        m.section("Output split", &["Each column's entry is its sum and its special-value code."]);
-        let row = if rows == 1 { row_sel.clone() } else { m.wire_of("row_out", final_row, "the completed row") };
+        m.section(
+            "Output split",
+            &["Each column's entry is its sum and its special-value code."],
+        );
+        let row = if rows == 1 {
+            row_sel.clone()
+        } else {
+            m.wire_of("row_out", final_row, "the completed row")
+        };
         let sums = m.wire("row_sums", cols * accw, false, &format!("the row's {accw}-bit sums"));
         let codes = m.wire("row_specials", 2 * cols, false, "the row's special-value codes");
         m.gen_for("gen_split", "c", cols, |m, c| {

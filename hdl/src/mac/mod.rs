@@ -3,11 +3,12 @@
 
 pub mod array;
 pub mod model;
-pub mod operand;
 pub mod mul;
+pub mod operand;
 pub mod params;
 pub mod pe;
 pub mod vectors;
+pub mod wide;
 
 pub use params::{MacArrayParams, MacArraySpec, MulImpl, Overflow};
 

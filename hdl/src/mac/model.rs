@@ -9,33 +9,27 @@
 
 use super::operand::Class;
 use super::params::{MacArrayParams, Overflow};
+use super::wide::Wide;
+use crate::Bits;
 use std::collections::VecDeque;
 
 /// Reduce `sum` to the accumulator: wrap modulo 2^ACC_W or saturate.
-pub fn fit(p: &MacArrayParams, sum: i128) -> i128 {
-    let w = p.acc_width;
-    let (lo, hi) = if p.signed() {
-        (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
-    } else {
-        (0, (1i128 << w) - 1)
-    };
-    if (lo..=hi).contains(&sum) {
+pub fn fit(p: &MacArrayParams, sum: Wide) -> Wide {
+    let (w, signed) = (p.acc_width, p.signed());
+    if sum.fits(w, signed) {
         return sum;
     }
     match p.overflow {
-        Overflow::Saturate => sum.clamp(lo, hi),
-        Overflow::Wrap => {
-            let m = sum.rem_euclid(1i128 << w);
-            if p.signed() && m > hi { m - (1i128 << w) } else { m }
-        }
+        Overflow::Saturate => sum.saturate(w, signed),
+        Overflow::Wrap => sum.wrap(w, signed),
     }
 }
 
 /// A running sum: the fixed-point value (in units of `2^lsb_exp`) and the
 /// special-value flags, which stick until the next first beat.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Acc {
-    pub value: i128,
+    pub value: Wide,
     pub nan: bool,
     pub pinf: bool,
     pub ninf: bool,
@@ -64,15 +58,15 @@ impl Acc {
             1 => f64::NAN,
             2 => f64::INFINITY,
             3 => f64::NEG_INFINITY,
-            _ => self.value as f64 * 2f64.powi(p.lsb_exp()),
+            _ => self.value.to_f64() * 2f64.powi(p.lsb_exp()),
         }
     }
 }
 
 /// The exact product of two operand codes: (fixed-point value, NaN, inf, sign).
-pub fn product(p: &MacArrayParams, act: u64, wgt: u64) -> (i128, bool, bool, bool) {
+pub fn product(p: &MacArrayParams, act: u64, wgt: u64) -> (Wide, bool, bool, bool) {
     let (a, w) = (p.act.decode(act), p.wgt.decode(wgt));
-    let value = (a.sig as i128 * w.sig as i128) << (a.shift + w.shift);
+    let value = Wide::product(a.sig, w.sig, a.shift + w.shift);
     let zero = |d: &super::operand::Decoded| d.class == Class::Finite && d.sig == 0;
     let is_inf = |d: &super::operand::Decoded| matches!(d.class, Class::Inf { .. });
     let nan = a.class == Class::NaN || w.class == Class::NaN || (is_inf(&a) && zero(&w)) || (is_inf(&w) && zero(&a));
@@ -82,11 +76,12 @@ pub fn product(p: &MacArrayParams, act: u64, wgt: u64) -> (i128, bool, bool, boo
 
 /// One accumulation: `acc' = fit((first ? 0 : acc) + act * wgt)`, with the
 /// special-value flags.
-pub fn mac_step(p: &MacArrayParams, acc: Acc, act: u64, wgt: u64, first: bool) -> Acc {
-    let base = if first { Acc::default() } else { acc };
+pub fn mac_step(p: &MacArrayParams, acc: &Acc, act: u64, wgt: u64, first: bool) -> Acc {
+    let zero = Acc::default();
+    let base = if first { &zero } else { acc };
     let (value, nan, inf, neg) = product(p, act, wgt);
     Acc {
-        value: fit(p, base.value + value),
+        value: fit(p, base.value.add(&value)),
         nan: base.nan || nan,
         pinf: base.pinf || (inf && !neg),
         ninf: base.ninf || (inf && neg),
@@ -94,21 +89,24 @@ pub fn mac_step(p: &MacArrayParams, acc: Acc, act: u64, wgt: u64, first: bool) -
 }
 
 /// A finished sum as it leaves the array: rounded to the output format's
-/// code, or the raw fixed-point value.
-pub fn output_code(p: &MacArrayParams, acc: &Acc) -> u128 {
+/// code, or the raw fixed-point value; `result_width()` bits.
+pub fn output_code(p: &MacArrayParams, acc: &Acc) -> Bits {
     let Some(out) = p.output else {
-        let mask = (1u128 << p.acc_width) - 1;
-        return (acc.value as u128) & mask;
+        return acc.value.to_bits(p.acc_width);
     };
     let f = out.format;
-    match acc.special() {
-        1 => f.nan_code().unwrap_or(0) as u128,
+    let code = match acc.special() {
+        1 => f.nan_code().unwrap_or(0),
         2 | 3 => {
             let neg = acc.special() == 3;
-            f.inf_code(neg).unwrap_or_else(|| f.overflow_code(neg, out.overflow)) as u128
+            f.inf_code(neg).unwrap_or_else(|| f.overflow_code(neg, out.overflow))
         }
-        _ => f.encode_exact(acc.value < 0, acc.value.unsigned_abs(), p.lsb_exp(), out.overflow) as u128,
-    }
+        _ => {
+            let (mag, extra) = acc.value.magnitude_for_rounding();
+            f.encode_exact(acc.value.is_negative(), mag, p.lsb_exp() + extra, out.overflow)
+        }
+    };
+    Bits::from_u64(f.width(), code)
 }
 
 /// Register-level model of one PE.
@@ -121,12 +119,16 @@ pub struct PeModel {
 
 impl PeModel {
     pub fn new(p: &MacArrayParams) -> PeModel {
-        PeModel { p: *p, acc: None, res: None }
+        PeModel {
+            p: *p,
+            acc: None,
+            res: None,
+        }
     }
 
     /// The result register; `None` until a dot product has finished.
-    pub fn res(&self) -> Option<Acc> {
-        self.res
+    pub fn res(&self) -> Option<&Acc> {
+        self.res.as_ref()
     }
 
     /// A rising clock edge with these inputs (operand codes).
@@ -135,15 +137,15 @@ impl PeModel {
             return;
         }
         // Without `first`, an accumulator that was never started is unknown.
-        let sum = match (first, self.acc) {
-            (true, _) => Some(mac_step(&self.p, Acc::default(), act, wgt, true)),
+        let sum = match (first, &self.acc) {
+            (true, _) => Some(mac_step(&self.p, &Acc::default(), act, wgt, true)),
             (false, Some(acc)) => Some(mac_step(&self.p, acc, act, wgt, false)),
             (false, None) => None,
         };
-        self.acc = sum;
         if last {
-            self.res = sum;
+            self.res = sum.clone();
         }
+        self.acc = sum;
     }
 }
 
@@ -227,7 +229,7 @@ impl ArrayModel {
             for (r, &a) in act.iter().enumerate().take(p.rows as usize) {
                 for (c, &w) in wgt.iter().enumerate().take(cols) {
                     let i = r * cols + c;
-                    self.acc[i] = mac_step(&p, self.acc[i], a, w, first);
+                    self.acc[i] = mac_step(&p, &self.acc[i], a, w, first);
                 }
             }
             self.beat += 1;
@@ -260,8 +262,8 @@ impl ArrayModel {
 mod tests {
     use super::*;
     use crate::ir::ResetStyle;
-    use crate::mac::params::MulImpl;
     use crate::mac::operand::Operand;
+    use crate::mac::params::MulImpl;
     use crate::minifloat::{FloatFormat, OnOverflow};
     use crate::params::IntFormat;
 
@@ -283,18 +285,19 @@ mod tests {
     #[test]
     fn wrap_and_saturate_at_the_accumulator_width() {
         let w = params(1, 1, 4, 16, Overflow::Wrap);
-        assert_eq!(fit(&w, 32768), -32768);
-        assert_eq!(fit(&w, -32769), 32767);
+        let v = |x: i128| Wide::from(x);
+        assert_eq!(fit(&w, v(32768)), v(-32768));
+        assert_eq!(fit(&w, v(-32769)), v(32767));
         let s = params(1, 1, 4, 16, Overflow::Saturate);
-        assert_eq!(fit(&s, 40000), 32767);
-        assert_eq!(fit(&s, -40000), -32768);
+        assert_eq!(fit(&s, v(40000)), v(32767));
+        assert_eq!(fit(&s, v(-40000)), v(-32768));
         let acc = Acc {
-            value: 32000,
+            value: v(32000),
             ..Acc::default()
         };
-        assert_eq!(mac_step(&s, acc, 127, 127, false).value, 32767);
-        assert_eq!(mac_step(&s, acc, 127, 127, true).value, 16129);
-        assert_eq!(mac_step(&s, acc, 0x80, 0x7f, true).value, -16256);
+        assert_eq!(mac_step(&s, &acc, 127, 127, false).value, v(32767));
+        assert_eq!(mac_step(&s, &acc, 127, 127, true).value, v(16129));
+        assert_eq!(mac_step(&s, &acc, 0x80, 0x7f, true).value, v(-16256));
     }
 
     #[test]
@@ -306,17 +309,17 @@ mod tests {
         p.acc_width = crate::mac::params::exact_acc_width(e4m3, e4m3, 4);
         // 1.5 (0x3c) x -2 (0xc0) = -3 = -3 * 2^18 units of 2^-18.
         assert_eq!(p.lsb_exp(), -18);
-        let acc = mac_step(&p, Acc::default(), 0x3c, 0xc0, true);
-        assert_eq!(acc.value, -3 << 18);
-        let nan = mac_step(&p, acc, 0x7f, 0x38, false);
-        assert_eq!((nan.special(), nan.value), (1, -3 << 18));
-        assert_eq!(mac_step(&p, nan, 0x38, 0x38, false).special(), 1);
+        let acc = mac_step(&p, &Acc::default(), 0x3c, 0xc0, true);
+        assert_eq!(acc.value, Wide::from(-3 << 18));
+        let nan = mac_step(&p, &acc, 0x7f, 0x38, false);
+        assert_eq!((nan.special(), nan.value.clone()), (1, Wide::from(-3 << 18)));
+        assert_eq!(mac_step(&p, &nan, 0x38, 0x38, false).special(), 1);
         p.output = Some(crate::mac::params::OutputRounding {
             format: FloatFormat::preset("e4m3fn").unwrap(),
             overflow: OnOverflow::Saturate,
         });
-        assert_eq!(output_code(&p, &acc), 0xc4);
-        assert_eq!(output_code(&p, &nan), 0x7f);
+        assert_eq!(output_code(&p, &acc).to_u64(), 0xc4);
+        assert_eq!(output_code(&p, &nan).to_u64(), 0x7f);
     }
 
     #[test]
@@ -341,9 +344,14 @@ mod tests {
             }
         }
         // The last beat is accepted in cycle 1.
-        let values: Vec<(usize, Vec<i128>, bool)> =
-            seen.into_iter().map(|(c, row, last)| (c, row.iter().map(|a| a.value).collect(), last)).collect();
-        assert_eq!(values, vec![(1 + 5, vec![29, 33, 37], false), (1 + 6, vec![42, 48, 54], true)]);
+        let values: Vec<(usize, Vec<i128>, bool)> = seen
+            .into_iter()
+            .map(|(c, row, last)| (c, row.iter().map(|a| a.value.to_f64() as i128).collect(), last))
+            .collect();
+        assert_eq!(
+            values,
+            vec![(1 + 5, vec![29, 33, 37], false), (1 + 6, vec![42, 48, 54], true)]
+        );
     }
 
     #[test]

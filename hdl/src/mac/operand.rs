@@ -152,7 +152,16 @@ impl Operand {
             }
             Operand::Float(f) => {
                 let s = f.sign_bit();
-                let mut v = vec![0, s, 1, s | 1, f.max_code(), s | f.max_code(), 1 << f.man_bits, (1 << f.man_bits) - 1];
+                let mut v = vec![
+                    0,
+                    s,
+                    1,
+                    s | 1,
+                    f.max_code(),
+                    s | f.max_code(),
+                    1 << f.man_bits,
+                    (1 << f.man_bits) - 1,
+                ];
                 v.extend(f.nan_code());
                 v.extend(f.inf_code(false));
                 v.extend(f.inf_code(true));
@@ -189,7 +198,13 @@ pub struct DecodedSignals {
 pub fn decode_hw(m: &mut ModuleBuilder, prefix: &str, op: &Operand, code: &Signal, need_zero: bool) -> DecodedSignals {
     let f = match op {
         Operand::Int(i) => {
-            let zero = need_zero.then(|| m.wire_of(&format!("{prefix}_zero"), code.e().eq(code.ty().zero()), "operand is zero"));
+            let zero = need_zero.then(|| {
+                m.wire_of(
+                    &format!("{prefix}_zero"),
+                    code.e().eq(code.ty().zero()),
+                    "operand is zero",
+                )
+            });
             return DecodedSignals {
                 sig: code.e(),
                 shift: None,
@@ -225,7 +240,11 @@ pub fn decode_hw(m: &mut ModuleBuilder, prefix: &str, op: &Operand, code: &Signa
     let nan = nan.map(|e| m.wire_of(&format!("{prefix}_nan"), e, "NaN code"));
     let inf = inf.map(|e| m.wire_of(&format!("{prefix}_inf"), e, "infinity code"));
     // The hidden bit is 1 for normal codes; subnormals read as zero when flushed.
-    let hidden = m.wire_of(&format!("{prefix}_hidden"), !exp_zero.clone(), "normal: implicit leading one");
+    let hidden = m.wire_of(
+        &format!("{prefix}_hidden"),
+        !exp_zero.clone(),
+        "normal: implicit leading one",
+    );
     let mag_parts = |h: Expr| match &man {
         Some(mn) => concat(vec![h, mn.e()]),
         None => h,
@@ -240,11 +259,25 @@ pub fn decode_hw(m: &mut ModuleBuilder, prefix: &str, op: &Operand, code: &Signa
     if !f.subnormals {
         mag = mux(exp_zero.clone(), Ty::u(mb + 1).zero(), mag);
     }
+    // Zero means a finite zero: special codes are not zero (inf x 0 is NaN,
+    // inf x inf is inf).
+    let zero = need_zero.then(|| {
+        let finite_zero = mag.clone().eq(Ty::u(mb + 1).zero());
+        let e = match &special {
+            Some(s) => finite_zero & !s.clone(),
+            None => finite_zero,
+        };
+        m.wire_of(&format!("{prefix}_zero"), e, "operand is a finite zero")
+    });
     if let Some(s) = &special {
         // Special codes contribute nothing to the sum; their flags carry them.
         mag = mux(s.clone(), Ty::u(mb + 1).zero(), mag);
     }
-    let mag = m.wire_of(&format!("{prefix}_mag"), mag, "significand magnitude, hidden bit on top");
+    let mag = m.wire_of(
+        &format!("{prefix}_mag"),
+        mag,
+        "significand magnitude, hidden bit on top",
+    );
     let mag_s = concat(vec![Ty::BIT.zero(), mag.e()]).cast(true);
     let sig = m.wire_of(
         &format!("{prefix}_sig"),
@@ -266,7 +299,6 @@ pub fn decode_hw(m: &mut ModuleBuilder, prefix: &str, op: &Operand, code: &Signa
             "left shift of the significand: exponent field - 1, 0 for subnormals",
         ))
     };
-    let zero = need_zero.then(|| m.wire_of(&format!("{prefix}_zero"), mag.e().eq(Ty::u(mb + 1).zero()), "operand is zero"));
     DecodedSignals {
         sig: sig.e(),
         shift,

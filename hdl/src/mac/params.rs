@@ -72,13 +72,21 @@ impl FormatSpec {
             return Ok(None);
         };
         check_range(&format!("{key}.exponent"), *exponent, 1, 8, "exponent bits")?;
-        check_range(&format!("{key}.mantissa"), *mantissa, 0, max_man as u64, "mantissa bits")?;
+        check_range(
+            &format!("{key}.mantissa"),
+            *mantissa,
+            0,
+            max_man as u64,
+            "mantissa bits",
+        )?;
         let e = *exponent as u32;
         let f = FloatFormat {
             exp_bits: e,
             man_bits: *mantissa as u32,
             bias: match bias {
-                Some(b) => i32::try_from(*b).map_err(|_| ParamError::new(format!("{key}.bias"), b, "a small integer"))?,
+                Some(b) => {
+                    i32::try_from(*b).map_err(|_| ParamError::new(format!("{key}.bias"), b, "a small integer"))?
+                }
                 None => FloatFormat::default_bias(e, *specials),
             },
             specials: *specials,
@@ -92,7 +100,9 @@ impl FormatSpec {
     pub fn operand(&self, key: &str) -> Result<Operand, ParamError> {
         match self {
             FormatSpec::Name(n) => Operand::parse(key, n),
-            _ => Ok(Operand::Float(self.float(key, MAX_OPERAND_MAN_BITS)?.unwrap_or_else(|| unreachable!()))),
+            _ => Ok(Operand::Float(
+                self.float(key, MAX_OPERAND_MAN_BITS)?.unwrap_or_else(|| unreachable!()),
+            )),
         }
     }
 
@@ -105,7 +115,11 @@ impl FormatSpec {
                     format!("`{n}`"),
                     format!(
                         "a float format to round results to: {} or one spelled out",
-                        crate::minifloat::PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                        crate::minifloat::PRESETS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
             }),
@@ -157,8 +171,8 @@ pub struct MacArrayParams {
 
 pub const MAX_DIM: u64 = 256;
 pub const MAX_DOT_LENGTH: u64 = 1 << 20;
-/// The golden model holds sums in 128-bit integers.
-pub const MAX_ACC_WIDTH: u64 = 126;
+/// Wide enough for the exact sums of E8 minifloats (about 540 bits).
+pub const MAX_ACC_WIDTH: u64 = 1024;
 
 impl MacArraySpec {
     /// Check every field; keys in errors are relative to the `mac_array` section.
@@ -221,7 +235,9 @@ impl MacArraySpec {
                     return Err(ParamError::new(
                         "output.format",
                         format,
-                        format!("{act} x {wgt} sums can be NaN, which {format} cannot represent: choose an output format with NaN"),
+                        format!(
+                            "{act} x {wgt} sums can be NaN, which {format} cannot represent: choose an output format with NaN"
+                        ),
                     ));
                 }
                 Some(OutputRounding {

@@ -68,14 +68,29 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
     let mut m = ModuleBuilder::new(
         name(p),
         ModuleDoc {
-            title: format!("MAC processing element: {} x {} products into a {aw}-bit accumulator", p.act, p.wgt),
+            title: format!(
+                "MAC processing element: {} x {} products into a {aw}-bit accumulator",
+                p.act, p.wgt
+            ),
             description: describe(p),
             params: vec![
                 ("act_i".into(), p.act.to_string(), "activation format".into()),
                 ("wgt_i".into(), p.wgt.to_string(), "weight format".into()),
-                ("ACC_W".into(), aw.to_string(), format!("accumulator width, {}", if signed { "signed" } else { "unsigned" })),
-                ("ACC_LSB".into(), format!("2^{}", p.lsb_exp()), "weight of the accumulator's least significant bit".into()),
-                ("overflow".into(), format!("{:?}", p.overflow).to_lowercase(), "at the accumulator width".into()),
+                (
+                    "ACC_W".into(),
+                    aw.to_string(),
+                    format!("accumulator width, {}", if signed { "signed" } else { "unsigned" }),
+                ),
+                (
+                    "ACC_LSB".into(),
+                    format!("2^{}", p.lsb_exp()),
+                    "weight of the accumulator's least significant bit".into(),
+                ),
+                (
+                    "overflow".into(),
+                    format!("{:?}", p.overflow).to_lowercase(),
+                    "at the accumulator width".into(),
+                ),
                 ("multiplier".into(), p.multiplier.tag().into(), mult.name.clone()),
             ],
             timing: vec!["res_o changes one cycle after the beat with last_i (one register).".into()],
@@ -89,9 +104,13 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
     let act = m.input("act_i", code_ty(&p.act), &format!("activation ({})", p.act));
     let wgt = m.input("wgt_i", code_ty(&p.wgt), &format!("weight ({})", p.wgt));
     let res = m.output("res_o", Ty::new(aw, signed), "last finished dot product");
-    let res_special = p
-        .has_specials()
-        .then(|| m.output("res_special_o", Ty::u(2), &format!("special value of res_o: {SPECIAL_DOC}")));
+    let res_special = p.has_specials().then(|| {
+        m.output(
+            "res_special_o",
+            Ty::u(2),
+            &format!("special value of res_o: {SPECIAL_DOC}"),
+        )
+    });
 
     let sig_w = p.sig_product_width();
     let prod_w = m.localparam(
@@ -113,13 +132,19 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
         &if p.can_overflow() {
             "accumulator width, set in the configuration".to_string()
         } else {
-            format!("PROD_W + ceil(log2 {}): the sum of K products never overflows", p.dot_length)
+            format!(
+                "PROD_W + ceil(log2 {}): the sum of K products never overflows",
+                p.dot_length
+            )
         },
     );
 
     let need_zero = |other: &Operand| other.has_inf();
     let (da, db) = if floats || p.has_specials() {
-        m.section("Decode", &["Each operand becomes a signed significand, a left shift and special-value flags."]);
+        m.section(
+            "Decode",
+            &["Each operand becomes a signed significand, a left shift and special-value flags."],
+        );
         (
             decode_hw(&mut m, "act", &p.act, &act, need_zero(&p.wgt)),
             decode_hw(&mut m, "wgt", &p.wgt, &wgt, need_zero(&p.act)),
@@ -156,7 +181,11 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
     m.section("Accumulate", &[]);
     let acc_q = m.reg("acc_q", &acc_w, signed, "running sum");
     let res_q = m.reg("res_q", &acc_w, signed, "last finished sum");
-    let base = m.wire_of("acc_base", mux(&first, Ty::new(aw, signed).zero(), &acc_q), "first beat starts from zero");
+    let base = m.wire_of(
+        "acc_base",
+        mux(&first, Ty::new(aw, signed).zero(), &acc_q),
+        "first beat starts from zero",
+    );
     let prod_ext = m.wire_of("prod_ext", prod.e().extend(aw), "product extended to ACC_W");
     let sum = match (p.can_overflow(), p.overflow) {
         (true, Overflow::Saturate) => {
@@ -168,8 +197,16 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
             let t = Ty::new(aw, signed);
             let clamped = if signed {
                 // The guard bit and the top bit differ exactly when the sum left the range.
-                let over = m.wire_of("overflow", wide.bit(aw).ne(wide.bit(aw - 1)), "sum outside the ACC_W range");
-                mux(&over, mux(wide.bit(aw), t.min_value(), t.max_value()), wide.e().trunc(aw))
+                let over = m.wire_of(
+                    "overflow",
+                    wide.bit(aw).ne(wide.bit(aw - 1)),
+                    "sum outside the ACC_W range",
+                );
+                mux(
+                    &over,
+                    mux(wide.bit(aw), t.min_value(), t.max_value()),
+                    wide.e().trunc(aw),
+                )
             } else {
                 mux(wide.bit(aw), t.max_value(), wide.e().trunc(aw))
             };
@@ -190,23 +227,44 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
 }
 
 /// Shift the significand product into the fixed-point word.
-fn align(m: &mut ModuleBuilder, prod: &Signal, prod_w: &crate::ir::Param, da: &DecodedSignals, db: &DecodedSignals, p: &MacArrayParams) -> Signal {
+fn align(
+    m: &mut ModuleBuilder,
+    prod: &Signal,
+    prod_w: &crate::ir::Param,
+    da: &DecodedSignals,
+    db: &DecodedSignals,
+    p: &MacArrayParams,
+) -> Signal {
     m.section(
         "Align",
         &["The product's exponent is the sum of the operands' shifts; shifting the significand product left by it gives the exact value in units of ACC_LSB."],
     );
     let total = p.act.max_shift() + p.wgt.max_shift();
     let sw = bits_for(total as u64);
-    let shifts: Vec<Expr> = [&da.shift, &db.shift].into_iter().flatten().map(|s| s.e().zext(sw)).collect();
+    let shifts: Vec<Expr> = [&da.shift, &db.shift]
+        .into_iter()
+        .flatten()
+        .map(|s| s.e().zext(sw))
+        .collect();
     let amount = shifts
         .into_iter()
         .reduce(|a, b| a + b)
         .unwrap_or_else(|| unreachable!("a minifloat operand has a shift"));
     let amount = m.wire_of("prod_shift", amount, "sum of the operands' shifts");
     let pw = prod_w.value as u32;
-    let wide = m.wire("prod_wide", prod_w, prod.ty().signed, "significand product extended to PROD_W");
+    let wide = m.wire(
+        "prod_wide",
+        prod_w,
+        prod.ty().signed,
+        "significand product extended to PROD_W",
+    );
     m.assign(&wide, prod.e().extend(pw));
-    let fixed = m.wire("prod_fixed", prod_w, prod.ty().signed, "exact product in units of ACC_LSB");
+    let fixed = m.wire(
+        "prod_fixed",
+        prod_w,
+        prod.ty().signed,
+        "exact product in units of ACC_LSB",
+    );
     m.assign(&fixed, wide.e().shl_by(&amount));
     fixed
 }
@@ -252,9 +310,23 @@ fn specials(
     let mut flags: Vec<(Signal, Signal, Signal)> = Vec::new();
     for (name, term) in [("nan", Some(prod_nan.e())), ("pinf", pinf), ("ninf", ninf)] {
         let Some(term) = term else { continue };
-        let q = m.reg(&format!("{name}_q"), 1, false, &format!("{name} seen in this dot product"));
-        let r = m.reg(&format!("res_{name}_q"), 1, false, &format!("{name} flag of the last finished sum"));
-        let d = m.wire_of(&format!("{name}_d"), (!first.e() & q.e()) | term, &format!("{name} including this beat"));
+        let q = m.reg(
+            &format!("{name}_q"),
+            1,
+            false,
+            &format!("{name} seen in this dot product"),
+        );
+        let r = m.reg(
+            &format!("res_{name}_q"),
+            1,
+            false,
+            &format!("{name} flag of the last finished sum"),
+        );
+        let d = m.wire_of(
+            &format!("{name}_d"),
+            (!first.e() & q.e()) | term,
+            &format!("{name} including this beat"),
+        );
         flags.push((q, r, d));
     }
     let (clk, en, valid, last) = (clk.clone(), en.clone(), valid.clone(), last.clone());

@@ -32,6 +32,7 @@ pub struct PeExhaustive {
     next_pair: u64,
     pairs: u64,
     passes: u64,
+    restart_every: u64,
     ports: [usize; 6],
     res_o: usize,
     res_special_o: Option<usize>,
@@ -49,6 +50,7 @@ impl PeExhaustive {
             next_pair: 0,
             pairs: 1u64 << (p.act.width() + p.wgt.width()),
             passes: 1,
+            restart_every: 97,
             ports,
             res_o: output_index(design, "res_o"),
             res_special_o: p.has_specials().then(|| output_index(design, "res_special_o")),
@@ -59,6 +61,14 @@ impl PeExhaustive {
 }
 
 impl PeExhaustive {
+    /// Restart the sum on every beat, so `res_o` shows each product alone:
+    /// the exhaustive check of the multiplier (decode, significand product
+    /// and alignment) rather than of accumulation.
+    pub fn products_only(mut self) -> PeExhaustive {
+        self.restart_every = 1;
+        self
+    }
+
     /// Go through every pair `n` times (for throughput measurements).
     pub fn passes(mut self, n: u64) -> PeExhaustive {
         self.passes = n.max(1);
@@ -73,7 +83,7 @@ impl Stimulus for PeExhaustive {
         }
         match self.model.res() {
             Some(acc) => {
-                self.res_bits = Bits::from_i128(self.p.acc_width, acc.value);
+                self.res_bits = acc.value.to_bits(self.p.acc_width);
                 sink.expect_bits(self.res_o, &self.res_bits);
                 if let Some(port) = self.res_special_o {
                     sink.expect(port, acc.special());
@@ -99,7 +109,7 @@ impl Stimulus for PeExhaustive {
         let pair = self.next_pair % self.pairs;
         let act = pair >> self.p.wgt.width();
         let wgt = pair & ((1u64 << self.p.wgt.width()) - 1);
-        let first = self.next_pair.is_multiple_of(97);
+        let first = self.next_pair.is_multiple_of(self.restart_every);
         let last = true;
         let [en_i, valid_i, first_i, last_i, act_i, wgt_i] = self.ports;
         sink.drive(en_i, en as u64);
@@ -247,11 +257,7 @@ impl Stimulus for ArrayVectors {
                 self.rows_checked.set(self.rows_checked.get() + 1);
                 let rw = p.result_width();
                 for (c, acc) in row.iter().enumerate() {
-                    let code = output_code(&p, acc);
-                    self.out_bits.set_u64_field(c as u32 * rw, rw.min(64), code as u64);
-                    if rw > 64 {
-                        self.out_bits.set_u64_field(c as u32 * rw + 64, rw - 64, (code >> 64) as u64);
-                    }
+                    self.out_bits.set_field(c as u32 * rw, &output_code(&p, acc));
                     self.special_bits.set_u64_field(2 * c as u32, 2, acc.special());
                 }
                 sink.expect_bits(out_data_o, &self.out_bits);

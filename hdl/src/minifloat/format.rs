@@ -139,7 +139,11 @@ impl FloatFormat {
     pub fn validate(&self, key: &str, max_man: u32) -> Result<(), ParamError> {
         let e = self.exp_bits;
         if !(1..=MAX_EXP_BITS).contains(&e) {
-            return Err(ParamError::new(format!("{key}.exponent"), e, format!("exponent bits must be 1..={MAX_EXP_BITS}")));
+            return Err(ParamError::new(
+                format!("{key}.exponent"),
+                e,
+                format!("exponent bits must be 1..={MAX_EXP_BITS}"),
+            ));
         }
         if self.man_bits > max_man {
             return Err(ParamError::new(
@@ -153,7 +157,9 @@ impl FloatFormat {
                 return Err(ParamError::new(
                     format!("{key}.specials"),
                     "ieee",
-                    format!("with E = {e} the ieee mode reserves every normal exponent for inf/NaN: use E >= 2 or fn, fnuz, finite"),
+                    format!(
+                        "with E = {e} the ieee mode reserves every normal exponent for inf/NaN: use E >= 2 or fn, fnuz, finite"
+                    ),
                 ));
             }
             Specials::Fn if self.man_bits == 0 && e == 1 => {
@@ -174,7 +180,11 @@ impl FloatFormat {
         }
         let limit = 1i32 << (e + 1);
         if !(-limit..=limit).contains(&self.bias) {
-            return Err(ParamError::new(format!("{key}.bias"), self.bias, format!("the bias must be {}..={limit}", -limit)));
+            return Err(ParamError::new(
+                format!("{key}.bias"),
+                self.bias,
+                format!("the bias must be {}..={limit}", -limit),
+            ));
         }
         Ok(())
     }
@@ -366,7 +376,11 @@ impl FloatFormat {
                 "e{}m{}b{}{}{}",
                 self.exp_bits,
                 self.man_bits,
-                if self.bias < 0 { format!("n{}", -self.bias) } else { self.bias.to_string() },
+                if self.bias < 0 {
+                    format!("n{}", -self.bias)
+                } else {
+                    self.bias.to_string()
+                },
                 self.specials.name(),
                 if self.subnormals { "" } else { "ftz" }
             ),
@@ -386,7 +400,11 @@ fn round_shift(mag: u128, shift: i32) -> u128 {
     let kept = mag >> s;
     let rest = mag & ((1u128 << s) - 1);
     let half = 1u128 << (s - 1);
-    if rest > half || (rest == half && kept & 1 == 1) { kept + 1 } else { kept }
+    if rest > half || (rest == half && kept & 1 == 1) {
+        kept + 1
+    } else {
+        kept
+    }
 }
 
 impl fmt::Display for FloatFormat {

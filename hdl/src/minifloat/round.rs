@@ -24,7 +24,11 @@ pub fn name(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Strin
         "accgen_round_{}{}l{}{}_to_{}{}",
         if input.signed { "s" } else { "u" },
         input.width,
-        if input.lsb_exp < 0 { format!("n{}", -input.lsb_exp) } else { input.lsb_exp.to_string() },
+        if input.lsb_exp < 0 {
+            format!("n{}", -input.lsb_exp)
+        } else {
+            input.lsb_exp.to_string()
+        },
         if input.special { "x" } else { "" },
         out.tag(),
         if overflow == OnOverflow::Special { "_ovs" } else { "" }
@@ -56,7 +60,9 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
         },
     );
     let acc = m.input("acc_i", Ty::new(input.width, input.signed), "exact fixed-point sum");
-    let special = input.special.then(|| m.input("special_i", Ty::u(2), "00 finite, 01 NaN, 10 +inf, 11 -inf"));
+    let special = input
+        .special
+        .then(|| m.input("special_i", Ty::u(2), "00 finite, 01 NaN, 10 +inf, 11 -inf"));
     let code_o = m.output("code_o", Ty::u(ow), &format!("rounded {out} code"));
 
     // Pad below so that the smallest normal's position is inside the word
@@ -85,7 +91,11 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
     };
     let mag = m.wire_of("mag", mag_expr, "absolute value (the most negative sum fits unsigned)");
     let magp = if pad > 0 {
-        m.wire_of("mag_pad", concat(vec![mag.e(), Ty::u(pad).zero()]), "padded below: room for the smallest normal and a guard bit")
+        m.wire_of(
+            "mag_pad",
+            concat(vec![mag.e(), Ty::u(pad).zero()]),
+            "padded below: room for the smallest normal and a guard bit",
+        )
     } else {
         mag.clone()
     };
@@ -99,7 +109,11 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
     let limit = Ty::u(lw).lit(c0 as i128);
     let lz = lzc.e().zext(lw);
     let normal = m.wire_of("normal", lz.le(limit.clone()), "the result is a normal number");
-    let shift = m.wire_of("shift", mux(&normal, lz.clone(), limit.clone()), "normalising left shift");
+    let shift = m.wire_of(
+        "shift",
+        mux(&normal, lz.clone(), limit.clone()),
+        "normalising left shift",
+    );
     let norm = m.wire_of("norm", magp.e().shl_by(&shift), "leading one (if normal) on top");
     // Exponent field before rounding: C0 + 1 - lzc for normals, 0 for
     // subnormals. The top bit of `norm` is the hidden one: set exactly for
@@ -107,15 +121,27 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
     let ew = (bits_for(c0 + 1).max(eb) + 1).max(lw);
     let e_pre = m.wire_of(
         "exp_pre",
-        mux(norm.e().msb(), Ty::u(ew).lit(c0 as i128 + 1) - lz.zext(ew), Ty::u(ew).zero()),
+        mux(
+            norm.e().msb(),
+            Ty::u(ew).lit(c0 as i128 + 1) - lz.zext(ew),
+            Ty::u(ew).zero(),
+        ),
         "exponent field before rounding",
     );
 
     m.section("Round to nearest, ties to even", &[]);
     let guard = norm.bit(wp - 2 - mb);
-    let sticky = if wp > mb + 2 { norm.select(0u32, wp - 2 - mb).reduce_or() } else { Ty::BIT.zero() };
+    let sticky = if wp > mb + 2 {
+        norm.select(0u32, wp - 2 - mb).reduce_or()
+    } else {
+        Ty::BIT.zero()
+    };
     let lsb = norm.bit(wp - 1 - mb);
-    let round_up = m.wire_of("round_up", guard & (sticky | lsb), "above half, or a tie with an odd last bit");
+    let round_up = m.wire_of(
+        "round_up",
+        guard & (sticky | lsb),
+        "above half, or a tie with an odd last bit",
+    );
     let packed_w = ew + mb;
     let packed = if mb > 0 {
         concat(vec![e_pre.e(), norm.select(wp - 1 - mb, mb)])
@@ -130,14 +156,23 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
 
     m.section("Range", &[]);
     let max_abs = out.max_code();
-    let overflow_w = m.wire_of("overflow", rounded.e().gt(Ty::u(packed_w).lit(max_abs as i128)), "beyond the largest finite value");
-    let zero_below = if out.subnormals { 0 } else { 1u64 << mb };
-    let is_zero = if zero_below > 0 {
-        mag.e().eq(Ty::u(w).zero()) | rounded.e().lt(Ty::u(packed_w).lit(zero_below as i128))
-    } else {
-        mag.e().eq(Ty::u(w).zero())
-    };
-    let is_zero = m.wire_of("is_zero", is_zero, if out.subnormals { "the sum is zero" } else { "zero, or flushed below the smallest normal" });
+    let overflow_w = m.wire_of(
+        "overflow",
+        rounded.e().gt(Ty::u(packed_w).lit(max_abs as i128)),
+        "beyond the largest finite value",
+    );
+    // Zero: the sum is zero, rounded to zero, or (without subnormals) fell
+    // below the smallest normal.
+    let zero_below = if out.subnormals { 1 } else { 1u64 << mb };
+    let is_zero = m.wire_of(
+        "is_zero",
+        rounded.e().lt(Ty::u(packed_w).lit(zero_below as i128)),
+        if out.subnormals {
+            "rounds to zero"
+        } else {
+            "rounds to zero or below the smallest normal"
+        },
+    );
     let ot = Ty::u(ow);
     let zero_code = if out.specials == super::Specials::Fnuz {
         ot.zero()
@@ -152,7 +187,11 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
     let finite = mux(
         &overflow_w,
         over_code,
-        mux(&is_zero, zero_code, concat(vec![neg.e(), rounded.e().select(0u32, ow - 1)])),
+        mux(
+            &is_zero,
+            zero_code,
+            concat(vec![neg.e(), rounded.e().select(0u32, ow - 1)]),
+        ),
     );
     let code = match &special {
         None => finite,
@@ -162,7 +201,11 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
             mux(
                 s.e().eq(Ty::u(2).lit(1)),
                 nan,
-                mux(s.e().eq(Ty::u(2).lit(2)), inf(false), mux(s.e().eq(Ty::u(2).lit(3)), inf(true), finite)),
+                mux(
+                    s.e().eq(Ty::u(2).lit(2)),
+                    inf(false),
+                    mux(s.e().eq(Ty::u(2).lit(3)), inf(true), finite),
+                ),
             )
         }
     };
