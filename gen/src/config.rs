@@ -81,7 +81,9 @@ impl<'de> Deserialize<'de> for FormatYaml {
         impl<'de> Visitor<'de> for V {
             type Value = FormatYaml;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a format name (int8, uint4, e4m3fn, ...) or {exponent, mantissa, bias, specials, subnormals}")
+                f.write_str(
+                    "a format name (int8, uint4, e4m3fn, ...) or {exponent, mantissa, bias, specials, subnormals}",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<FormatYaml, E> {
                 Ok(FormatYaml(FormatSpec::Name(v.to_string())))
