@@ -85,24 +85,26 @@ pub enum TrafficKind {
     Bursty,
 }
 
+impl TrafficKind {
+    pub fn traffic(self) -> Traffic {
+        match self {
+            TrafficKind::Full => Traffic::FULL,
+            TrafficKind::Bursty => Traffic::BURSTY,
+        }
+    }
+}
+
 /// The random-vector stimulus for a configuration.
-pub fn vectors(
-    config: &Config,
-    design: &Design,
-    seed: u64,
-    cycles: u64,
-    traffic: TrafficKind,
-) -> impl Stimulus + use<> {
+pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic: TrafficKind) -> ArrayVectors {
     match &config.block {
-        Block::MacArray(p) => ArrayVectors::new(
-            design,
-            p,
-            seed,
-            cycles,
-            match traffic {
-                TrafficKind::Full => Traffic::FULL,
-                TrafficKind::Bursty => Traffic::BURSTY,
-            },
-        ),
+        Block::MacArray(p) => ArrayVectors::new(design, p, seed, cycles, traffic.traffic()),
+    }
+}
+
+/// The fewest cycles in which a run finishes at least one tile, so result
+/// data (not only handshakes) is compared.
+pub fn min_cycles(config: &Config, traffic: TrafficKind) -> u64 {
+    match &config.block {
+        Block::MacArray(p) => ArrayVectors::min_cycles(p, traffic.traffic()),
     }
 }

@@ -13,24 +13,43 @@ pub struct Written {
     pub files: Vec<String>,
 }
 
-/// Write `bytes` to `path` atomically: a temporary file in the same folder,
-/// flushed, then renamed over the target.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
+/// Write `bytes` beside `path` under a temporary name, flushed; returns the
+/// temporary path, to be renamed over `path`.
+fn stage(path: &Path, bytes: &[u8]) -> Result<std::path::PathBuf, String> {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
+        f.sync_all()
     })();
-    result.map_err(|e| {
+    result.map(|_| tmp.clone()).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         format!("error: writing {}: {e}", path.display())
     })
+}
+
+/// Write `bytes` to `path` atomically: a temporary file, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = stage(path, bytes)?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        format!("error: writing {}: {e}", path.display())
+    })
+}
+
+/// The files an earlier `manifest.json` in `out` lists.
+fn previous_files(out: &Path) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(out.join("manifest.json")) else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    json["files"]
+        .as_array()
+        .map(|files| files.iter().filter_map(|f| f["path"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
 }
 
 /// The manifest: files, top module, ports, timing and the configuration.
@@ -79,8 +98,29 @@ pub fn write_design(config: &Config, design: &Design, tb: &Testbench, out: &Path
     files.push((tb.vectors_file.clone(), &tb.vectors));
     files.push(("manifest.json".into(), &manifest));
     fs::create_dir_all(out).map_err(|e| format!("error: creating {}: {e}", out.display()))?;
+    let previous = previous_files(out);
+    // All files go to temporary names first and are renamed only when every
+    // one is written, so a failure leaves the folder as it was.
+    let mut staged = Vec::new();
     for (name, text) in &files {
-        write_atomic(&out.join(name), text.as_bytes())?;
+        match stage(&out.join(name), text.as_bytes()) {
+            Ok(tmp) => staged.push((tmp, out.join(name))),
+            Err(e) => {
+                for (tmp, _) in &staged {
+                    let _ = fs::remove_file(tmp);
+                }
+                return Err(e);
+            }
+        }
+    }
+    for (tmp, path) in &staged {
+        fs::rename(tmp, path).map_err(|e| format!("error: writing {}: {e}", path.display()))?;
+    }
+    // Files an earlier configuration wrote here and this one does not.
+    for old in previous {
+        if !files.iter().any(|(n, _)| *n == old) && !old.contains('/') {
+            let _ = fs::remove_file(out.join(old));
+        }
     }
     Ok(Written {
         files: files.into_iter().map(|(n, _)| n).collect(),

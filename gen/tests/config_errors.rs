@@ -16,6 +16,8 @@ mac_array:
   weights: uint4
 ";
 
+const FORMATS: &str = "an integer format int2..int16 (signed) or uint2..uint16 (unsigned), a minifloat preset (e4m3fn, e4m3fnuz, e5m2, e5m2fnuz, e4m3, e3m4, e2m3fn, e3m2fn, e2m1fn, fp16, bf16), or a minifloat spelled out as {exponent, mantissa, bias, specials, subnormals}";
+
 /// Run `accgen gen` on `yaml`; returns (exit code, stderr) and checks that
 /// the output folder was not created.
 fn run_gen(case: &str, yaml: &str) -> (i32, String) {
@@ -53,7 +55,7 @@ fn the_valid_base_case_generates() {
     std::fs::write(dir.join("ok.yaml"), VALID).expect("write");
     let run = Command::new(env!("CARGO_BIN_EXE_accgen"))
         .current_dir(&dir)
-        .args(["gen", "ok.yaml", "-o", "out", "--tb-cycles", "10"])
+        .args(["gen", "ok.yaml", "-o", "out", "--tb-cycles", "300"])
         .output()
         .expect("run accgen");
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
@@ -65,7 +67,7 @@ fn unknown_key() {
     assert_error(
         "unknown_key",
         &VALID.replace("cols:", "columns:"),
-        "error: bad.yaml:4:3: unknown field `columns`, expected one of rows, cols, dot_length, activations, weights, accumulator, multiplier",
+        "error: bad.yaml:4:3: unknown field `columns`, expected one of rows, cols, dot_length, activations, weights, accumulator, multiplier, output",
     );
     assert_error(
         "unknown_top_key",
@@ -110,14 +112,14 @@ fn out_of_range_widths() {
             case,
             &VALID.replace("activations: int8", &format!("activations: {fmt}")),
             &format!(
-                "error: bad.yaml:6:{col}: `mac_array.activations` = `{fmt}` is not allowed: an integer format int2..int16 (signed) or uint2..uint16 (unsigned)"
+                "error: bad.yaml:6:{col}: `mac_array.activations` = `{fmt}` is not allowed: {FORMATS}"
             ),
         );
     }
     assert_error(
         "weights_float",
-        &VALID.replace("weights: uint4", "weights: e4m3"),
-        "error: bad.yaml:7:12: `mac_array.weights` = `e4m3` is not allowed: an integer format int2..int16 (signed) or uint2..uint16 (unsigned)",
+        &VALID.replace("weights: uint4", "weights: float8"),
+        &format!("error: bad.yaml:7:12: `mac_array.weights` = `float8` is not allowed: {FORMATS}"),
     );
 }
 
@@ -151,7 +153,7 @@ fn accumulator_too_narrow() {
     assert_error(
         "acc_below_product",
         &format!("{VALID}  accumulator:\n    width: 11\n    overflow: wrap\n"),
-        "error: bad.yaml:9:12: `mac_array.accumulator.width` = 11 is not allowed: the accumulator width (at least the 12-bit exact product of int8 x uint4) must be 12..=126",
+        "error: bad.yaml:9:12: `mac_array.accumulator.width` = 11 is not allowed: the accumulator width (at least the 12-bit exact product of int8 x uint4) must be 12..=1024",
     );
     // With an overflow choice, the narrow accumulator is fine.
     let ok = accgen::config::parse(&format!("{narrow}    overflow: saturate\n"), "ok.yaml");
@@ -194,4 +196,58 @@ fn missing_file_is_an_input_error() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).starts_with("error: cannot read configuration nope.yaml"));
     assert!(!Path::new(&dir.join("out")).exists());
+}
+
+fn float_weights(fields: &str) -> String {
+    VALID.replace("weights: uint4", &format!("weights: {{{fields}}}"))
+}
+
+#[test]
+fn impossible_minifloats() {
+    assert_error(
+        "e0",
+        &float_weights("exponent: 0, mantissa: 3, specials: finite"),
+        "error: bad.yaml:7:12: `mac_array.weights.exponent` = 0 is not allowed: exponent bits must be 1..=8",
+    );
+    assert_error(
+        "m11",
+        &float_weights("exponent: 4, mantissa: 11, specials: ieee"),
+        "error: bad.yaml:7:12: `mac_array.weights.mantissa` = 11 is not allowed: mantissa bits must be 0..=10",
+    );
+    assert_error(
+        "fn_m0",
+        &float_weights("exponent: 4, mantissa: 0, specials: fn"),
+        "error: bad.yaml:7:12: `mac_array.weights.specials` = fn is not allowed: with M = 0 the fn NaN code would be the only code of the top exponent: use M >= 1, or ieee or finite",
+    );
+    assert_error(
+        "ieee_e1",
+        &float_weights("exponent: 1, mantissa: 2, specials: ieee"),
+        "error: bad.yaml:7:12: `mac_array.weights.specials` = ieee is not allowed: with E = 1 the ieee mode reserves every normal exponent for inf/NaN: use E >= 2 or fn, fnuz, finite",
+    );
+    assert_error(
+        "bias",
+        &float_weights("exponent: 4, mantissa: 3, bias: 99, specials: fn"),
+        "error: bad.yaml:7:12: `mac_array.weights.bias` = 99 is not allowed: the bias must be -32..=32",
+    );
+    assert_error(
+        "specials_variant",
+        &float_weights("exponent: 4, mantissa: 3, specials: nan"),
+        "error: bad.yaml:7:49: `weights` = {exponent: 4, mantissa: 3, specials: nan} is not allowed: unknown variant `nan`, expected one of ieee, fn, fnuz, finite",
+    );
+    assert_error(
+        "output_without_nan",
+        &format!("{}  output:\n    format: e2m1fn\n", VALID.replace("weights: uint4", "weights: e4m3fn")),
+        "error: bad.yaml:9:13: `mac_array.output.format` = e2m1fn is not allowed: int8 x e4m3fn sums can be NaN, which e2m1fn cannot represent: choose an output format with NaN",
+    );
+    assert_error(
+        "output_unknown",
+        &format!("{VALID}  output:\n    format: int8\n"),
+        "error: bad.yaml:9:13: `mac_array.output.format` = `int8` is not allowed: a float format to round results to: e4m3fn, e4m3fnuz, e5m2, e5m2fnuz, e4m3, e3m4, e2m3fn, e3m2fn, e2m1fn, fp16, bf16, fp32 or one spelled out",
+    );
+    // Spelled out, a minifloat is fine, and so is rounding to fp16.
+    let ok = accgen::config::parse(
+        &format!("{}  output:\n    format: fp16\n", float_weights("exponent: 3, mantissa: 2, specials: fnuz, subnormals: false")),
+        "ok.yaml",
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
 }

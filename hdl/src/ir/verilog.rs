@@ -368,9 +368,10 @@ fn index(ix: &Index) -> String {
     parts.join(" + ")
 }
 
-fn select(base: &str, lo: &Index, width: u32, base_width: u32) -> String {
-    // The builder checked bounds, so a select of the full width is the whole signal.
-    if width == base_width {
+fn select(base: &str, lo: &Index, width: u32, base_width: u32, base_signed: bool) -> String {
+    // The builder checked bounds, so a select of the full width is the whole
+    // signal; but a part-select is unsigned, so a signed one stays a select.
+    if width == base_width && !base_signed {
         return base.to_string();
     }
     match lo.as_const() {
@@ -384,7 +385,7 @@ fn select(base: &str, lo: &Index, width: u32, base_width: u32) -> String {
 fn lvalue(l: &LValue) -> String {
     match &l.slice {
         None => l.sig.name().to_string(),
-        Some((lo, w)) => select(l.sig.name(), lo, *w, l.sig.width()),
+        Some((lo, w)) => select(l.sig.name(), lo, *w, l.sig.width(), false),
     }
 }
 
@@ -407,7 +408,9 @@ fn expr(e: &Expr, top: bool) -> String {
     let text = match e {
         Expr::Sig(s) => return s.name().to_string(),
         Expr::Const { value, signed } => return constant(value, *signed),
-        Expr::Select { base, lo, width } => return select(base.name(), lo, *width, base.width()),
+        Expr::Select { base, lo, width } => {
+            return select(base.name(), lo, *width, base.width(), base.ty().signed);
+        }
         Expr::Concat(parts) => {
             return format!(
                 "{{{}}}",
@@ -530,6 +533,15 @@ mod tests {
         m.gen_for("gen_x", "i", 3, |m, i| {
             let _ = m.wire_of("x", a.select(i * 6, 6), "");
         });
+    }
+
+    #[test]
+    fn full_selects_of_signed_signals_stay_unsigned() {
+        let mut m = ModuleBuilder::new("m", ModuleDoc::default());
+        let a = m.input("a_i", Ty::s(8), "");
+        let b = m.input("b_i", Ty::u(8), "");
+        assert_eq!(expr(&a.select(0u32, 8), true), "a_i[7:0]");
+        assert_eq!(expr(&b.select(0u32, 8), true), "b_i");
     }
 
     #[test]

@@ -197,19 +197,15 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     } else {
         None
     };
-    let may_finish = match &throttle {
-        Some((gap_q, gap_w)) => m.wire_of(
-            "may_finish",
-            gap_q.e().eq(Ty::u(*gap_w).zero()),
-            "the previous tile's rows are safe",
-        ),
-        None => m.wire_of(
-            "may_finish",
-            Ty::BIT.lit(1),
-            "K >= max(R, C): tiles never finish too close together",
-        ),
+    let in_ready_d = match &throttle {
+        Some((gap_q, gap_w)) => {
+            let may_finish = m.wire_of("may_finish", gap_q.e().eq(Ty::u(*gap_w).zero()), "the previous tile's rows are safe");
+            if k > 1 { advance.e() & (!last.clone() | may_finish.e()) } else { advance.e() & may_finish.e() }
+        }
+        // K >= max(R, C): tiles never finish too close together.
+        None => advance.e(),
     };
-    m.assign(&in_ready, &advance & (!last.clone() | may_finish.e()));
+    m.assign(&in_ready, in_ready_d);
     let accept = m.wire_of("accept", in_valid.e() & in_ready.e(), "an input beat is taken");
     let token = m.wire_of(
         "token",

@@ -50,10 +50,9 @@ fn describe(p: &MacArrayParams) -> Vec<String> {
             "Special values follow IEEE 754: a NaN operand, or infinity times zero, makes the sum NaN; infinite products make it +-inf, and +inf plus -inf is NaN. Flags record this and stick until the next first_i; special operands add nothing to the fixed-point sum. res_special_o: {SPECIAL_DOC}."
         ));
     }
-    let overflow = match (p.can_overflow(), p.overflow) {
-        (false, _) => "never overflows (exact width)",
-        (true, Overflow::Wrap) => "wraps modulo 2^ACC_W on overflow",
-        (true, Overflow::Saturate) => "saturates to its largest or smallest value at every step",
+    let overflow = match p.overflow {
+        Overflow::Wrap => "wraps modulo 2^ACC_W if a sum leaves its range",
+        Overflow::Saturate => "saturates to its largest or smallest value at every step",
     };
     d.push(format!("The accumulator {overflow}."));
     d

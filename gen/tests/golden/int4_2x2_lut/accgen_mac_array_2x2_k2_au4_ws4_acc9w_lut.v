@@ -73,7 +73,7 @@ module accgen_mac_array_2x2_k2_au4_ws4_acc9w_lut (
   localparam COLS = 2;    // PE columns (C)
   localparam ACT_W = 4;   // activation width (uint4)
   localparam WGT_W = 4;   // weight width (int4)
-  localparam ACC_W = 9;   // result width, see the PE
+  localparam ACC_W = 9;   // sum width, see the PE
   localparam ROW_W = 18;  // COLS * ACC_W: one row of results
   localparam TOK_W = 3;   // token bits: {valid, first, last}
 
@@ -96,10 +96,7 @@ module accgen_mac_array_2x2_k2_au4_ws4_acc9w_lut (
 
   wire beat_last;                          // this beat ends a tile
   assign beat_last = beat_q == 1'b1;
-
-  wire may_finish;                         // K >= max(R, C): tiles never finish too close together
-  assign may_finish = 1'b1;
-  assign in_ready_o = advance && (!beat_last || may_finish);
+  assign in_ready_o = advance;
 
   wire accept;                             // an input beat is taken
   assign accept = in_valid_i && in_ready_o;

@@ -11,7 +11,7 @@
 // last_i high the finished sum is also copied to the result register, which
 // holds it while the next sum accumulates.
 //
-// The accumulator never overflows (exact width).
+// The accumulator wraps modulo 2^ACC_W if a sum leaves its range.
 //
 // Parameters:
 //   act_i       uint4  activation format

@@ -73,7 +73,7 @@ module accgen_mac_array_1x3_k4_as8_ws8_acc16s_dsp_arst (
   localparam COLS = 3;    // PE columns (C)
   localparam ACT_W = 8;   // activation width (int8)
   localparam WGT_W = 8;   // weight width (int8)
-  localparam ACC_W = 16;  // result width, see the PE
+  localparam ACC_W = 16;  // sum width, see the PE
   localparam ROW_W = 48;  // COLS * ACC_W: one row of results
   localparam TOK_W = 3;   // token bits: {valid, first, last}
 
@@ -95,10 +95,7 @@ module accgen_mac_array_1x3_k4_as8_ws8_acc16s_dsp_arst (
 
   wire beat_last;                          // this beat ends a tile
   assign beat_last = beat_q == 2'd3;
-
-  wire may_finish;                         // K >= max(R, C): tiles never finish too close together
-  assign may_finish = 1'b1;
-  assign in_ready_o = advance && (!beat_last || may_finish);
+  assign in_ready_o = advance;
 
   wire accept;                             // an input beat is taken
   assign accept = in_valid_i && in_ready_o;
