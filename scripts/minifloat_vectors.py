@@ -118,6 +118,10 @@ class Fmt:
             if isinstance(v, Fraction) and (c >> (self.bits - 1)) == 0:
                 self.code_of[v] = c
         self.neg_bit = 1 << (self.bits - 1)
+        self.inf_code = {}
+        for c, v in enumerate(vals):
+            if isinstance(v, float):  # +-inf
+                self.inf_code[v < 0] = c
 
     def ref_encode(self, x, nan_code):
         """Exact round-to-nearest-even of float x (non-saturating, ml_dtypes semantics)."""
@@ -151,8 +155,7 @@ class Fmt:
 
     def _overflow(self, neg, nan_code):
         if self.mode == "ieee":
-            inf = float("-inf") if neg else float("inf")
-            return [c for c in range(self.ncodes) if self.ref_decode(c) == inf][0]
+            return self.inf_code[neg]
         if self.mode in ("fn", "fnuz"):
             return nan_code(-np.nan if neg else np.nan)
         c = self.code_of[self.maxval]
@@ -161,7 +164,8 @@ class Fmt:
     # ---------------------------------------------------------------- ml_dtypes
     def decode_codes(self, codes):
         arr = np.asarray(codes, dtype=self.store).view(self.T)
-        return arr.astype(np.float64)
+        with np.errstate(all="ignore"):
+            return arr.astype(np.float64)
 
     def cast_f64_plain(self, xs):
         """ml_dtypes / numpy float64 -> T astype, as is."""
@@ -237,21 +241,21 @@ def encode_inputs(f, values_pos):
     if f.has_nan:
         xs += [bits_f64(NAN_BITS), bits_f64(NAN_BITS | (1 << 63))]
     xs += [float("inf"), float("-inf")]
-    # every code's exact value and its negation
-    for c in range(f.ncodes):
-        v = f.ref_decode(c)
-        if v != "nan":
-            both(v)
-    # midpoints between adjacent representable values, +- 1 ulp of f64
-    big = f.bits > 8
-    if big:
-        npos = len(values_pos)
-        idx = set(range(0, npos - 1, 16)) | set(range(0, 64)) | set(range(npos - 65, npos - 1))
-        nb = 1 << f.M  # around the subnormal/normal boundary
+    # adjacent pairs (values_pos[i], values_pos[i+1]) covered: all of them for
+    # 8-bit and narrower formats; for fp16/bf16 every 32nd plus the bottom, the
+    # top and the subnormal/normal boundary
+    npos = len(values_pos)
+    if f.bits > 8:
+        idx = set(range(0, npos - 1, 32)) | set(range(0, 64)) | set(range(npos - 65, npos - 1))
+        nb = 1 << f.M  # index of the smallest normal
         idx |= set(range(max(0, nb - 16), min(npos - 1, nb + 16)))
         pairs = sorted(i for i in idx if 0 <= i < npos - 1)
     else:
-        pairs = list(range(len(values_pos) - 1))
+        pairs = list(range(npos - 1))
+    # exact value of every (covered) code and its negation
+    for i in sorted(set(pairs) | set(p + 1 for p in pairs)):
+        both(values_pos[i])
+    # midpoints between adjacent representable values, +- 1 ulp of f64
     for i in pairs:
         lo, hi = values_pos[i], values_pos[i + 1]
         mid = float((lo + hi) / 2)
@@ -272,13 +276,18 @@ def encode_inputs(f, values_pos):
               n, nextafter(n, 0.0), nextafter(n, float("inf")), n - s / 2,
               5e-324, 2.2250738585072014e-308, 1e-300]:
         both(v)
+    # a few decimal constants (parsed from strings: correctly rounded everywhere)
+    for t in ["0.1", "0.2", "0.3", "0.7", "2.5", "3.14159265358979", "464", "500", "1000", "1e6"]:
+        both(float(t))
+    for k in range(-12, 13):
+        both(float("1e%d" % k))
     # random points inside every (selected) interval, both signs
     per = {4: 32, 6: 16, 8: 8}.get(f.bits, 2)
     for i in pairs:
         for v in rng_bits_between(rng, float(values_pos[i]), float(values_pos[i + 1]), per):
             both(v)
     # log-uniform random over the format's range plus ~3 decades each side
-    nrand = {4: 3000, 6: 8000, 8: 20000}.get(f.bits, 12000)
+    nrand = {4: 3000, 6: 8000, 8: 20000}.get(f.bits, 10000)
     lo_e = log2_floor(f.min_sub) - 10
     hi_e = log2_floor(f.maxval) + 10
     xs += rng_loguniform(rng, lo_e, hi_e, nrand)
