@@ -125,18 +125,9 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
             format!("{} + {}: exact product width", p.act.width(), p.wgt.width())
         },
     );
-    let acc_w = m.localparam(
-        "ACC_W",
-        aw as i64,
-        &if p.can_overflow() {
-            "accumulator width, set in the configuration".to_string()
-        } else {
-            format!(
-                "PROD_W + ceil(log2 {}): the sum of K products never overflows",
-                p.dot_length
-            )
-        },
-    );
+    // The array's header says whether this width is exact for its K; the
+    // PE's text must not depend on K, since its name does not.
+    let acc_w = m.localparam("ACC_W", aw as i64, "accumulator width, at least PROD_W");
 
     let need_zero = |other: &Operand| other.has_inf();
     let (da, db) = if floats || p.has_specials() {

@@ -48,7 +48,7 @@ module accgen_mac_pe_au4_ws4_acc9w_lut (
 );
 
   localparam PROD_W = 8;  // 4 + 4: exact product width
-  localparam ACC_W = 9;   // PROD_W + ceil(log2 2): the sum of K products never overflows
+  localparam ACC_W = 9;   // accumulator width, at least PROD_W
 
   // ---- Multiplier (hdl/src/mac/pe.rs)
   wire signed [PROD_W-1:0] prod;           // act_i * wgt_i, exact

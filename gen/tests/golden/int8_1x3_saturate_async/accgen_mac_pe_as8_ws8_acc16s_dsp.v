@@ -48,7 +48,7 @@ module accgen_mac_pe_as8_ws8_acc16s_dsp (
 );
 
   localparam PROD_W = 16;  // 8 + 8: exact product width
-  localparam ACC_W = 16;   // accumulator width, set in the configuration
+  localparam ACC_W = 16;   // accumulator width, at least PROD_W
 
   // ---- Multiplier (hdl/src/mac/pe.rs)
   wire signed [PROD_W-1:0] prod;           // act_i * wgt_i, exact
