@@ -91,12 +91,12 @@ pub fn leading_zeros(m: &mut ModuleBuilder, prefix: &str, x: &Signal) -> Signal 
             &format!("level {level}: leading zeros of each group"),
         );
         let (pv, pc) = (valid.clone(), count.clone());
-        m.gen_for(&format!("gen_{prefix}_l{level}"), "i", next, |m, i| {
-            let hi_v = pv.bit(i * 2 + 1);
-            let lo_v = pv.bit(i * 2);
-            let hi_c = pc.select(i * (2 * cw as i64) + cw as i64, cw);
-            let lo_c = pc.select(i * (2 * cw as i64), cw);
-            m.assign(v.part(i, 1), hi_v.clone() | lo_v);
+        let merge = |m: &mut ModuleBuilder, i: crate::ir::Index| {
+            let hi_v = pv.bit(i.clone() * 2 + 1);
+            let lo_v = pv.bit(i.clone() * 2);
+            let hi_c = pc.select(i.clone() * (2 * cw as i64) + cw as i64, cw);
+            let lo_c = pc.select(i.clone() * (2 * cw as i64), cw);
+            m.assign(v.part(i.clone(), 1), hi_v.clone() | lo_v);
             m.assign(
                 c.part(i * (cw as i64 + 1), cw + 1),
                 mux(
@@ -105,7 +105,14 @@ pub fn leading_zeros(m: &mut ModuleBuilder, prefix: &str, x: &Signal) -> Signal 
                     concat(vec![Ty::BIT.lit(1), lo_c]),
                 ),
             );
-        });
+        };
+        if next == 1 {
+            merge(m, crate::ir::Index::lit(0));
+        } else {
+            m.gen_for(&format!("gen_{prefix}_l{level}"), "i", next, |m, i| {
+                merge(m, crate::ir::Index::from(i))
+            });
+        }
         valid = v;
         count = c;
         cw += 1;

@@ -68,8 +68,16 @@ fn encoding_rounds_like_ml_dtypes() {
             let x = f64::from_bits(row[0]);
             let sat = f.encode(x, OnOverflow::Saturate);
             let raw = f.encode(x, OnOverflow::Special);
-            assert!(same_code(&f, sat, row[1]), "{stem}: saturating encode of {x:e} gave {sat:#x}, expected {:#x}", row[1]);
-            assert!(same_code(&f, raw, row[2]), "{stem}: encode of {x:e} gave {raw:#x}, expected {:#x}", row[2]);
+            assert!(
+                same_code(&f, sat, row[1]),
+                "{stem}: saturating encode of {x:e} gave {sat:#x}, expected {:#x}",
+                row[1]
+            );
+            assert!(
+                same_code(&f, raw, row[2]),
+                "{stem}: encode of {x:e} gave {raw:#x}, expected {:#x}",
+                row[2]
+            );
             total += 1;
         }
     }

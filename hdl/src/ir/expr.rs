@@ -59,6 +59,17 @@ impl Ty {
         }
     }
 
+    /// An unsigned bit pattern (a float code, a mask), printed in hex.
+    #[track_caller]
+    pub fn pattern(self, value: u64) -> Expr {
+        assert!(!self.signed, "bit patterns are unsigned");
+        assert!(
+            self.width >= 64 || value >> self.width == 0,
+            "pattern {value:#x} does not fit {self:?}"
+        );
+        Expr::Pattern(Bits::from_u64(self.width, value))
+    }
+
     pub fn zero(self) -> Expr {
         Expr::Const {
             value: Bits::zero(self.width),
@@ -174,6 +185,18 @@ impl std::ops::Mul<i64> for &Genvar {
     }
 }
 
+impl std::ops::Mul<i64> for Index {
+    type Output = Index;
+    fn mul(mut self, k: i64) -> Index {
+        self.constant *= k;
+        for (_, c) in &mut self.terms {
+            *c *= k;
+        }
+        self.terms.retain(|(_, c)| *c != 0);
+        self
+    }
+}
+
 impl std::ops::Add for Index {
     type Output = Index;
     fn add(mut self, rhs: Index) -> Index {
@@ -241,6 +264,8 @@ pub enum Expr {
         value: Bits,
         signed: bool,
     },
+    /// An unsigned bit pattern (a float code, a mask), printed in hex.
+    Pattern(Bits),
     /// `sig[lo +: width]`; Verilog-2005 selects only from names, so the base is a signal.
     Select {
         base: Signal,
@@ -273,6 +298,7 @@ impl Expr {
                 signed: *signed,
             },
             Expr::Select { width, .. } => Ty::u(*width),
+            Expr::Pattern(value) => Ty::u(value.width()),
             Expr::Concat(parts) => Ty::u(parts.iter().map(|p| p.ty().width).sum()),
             Expr::Repeat(n, e) => Ty::u(n * e.ty().width),
             Expr::Unary(op, e) => match op {

@@ -408,6 +408,7 @@ fn expr(e: &Expr, top: bool) -> String {
     let text = match e {
         Expr::Sig(s) => return s.name().to_string(),
         Expr::Const { value, signed } => return constant(value, *signed),
+        Expr::Pattern(value) => return format!("{}'h{}", value.width(), value.to_hex()),
         Expr::Select { base, lo, width } => {
             return select(base.name(), lo, *width, base.width(), base.ty().signed);
         }

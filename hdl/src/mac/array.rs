@@ -199,8 +199,16 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     };
     let in_ready_d = match &throttle {
         Some((gap_q, gap_w)) => {
-            let may_finish = m.wire_of("may_finish", gap_q.e().eq(Ty::u(*gap_w).zero()), "the previous tile's rows are safe");
-            if k > 1 { advance.e() & (!last.clone() | may_finish.e()) } else { advance.e() & may_finish.e() }
+            let may_finish = m.wire_of(
+                "may_finish",
+                gap_q.e().eq(Ty::u(*gap_w).zero()),
+                "the previous tile's rows are safe",
+            );
+            if k > 1 {
+                advance.e() & (!last.clone() | may_finish.e())
+            } else {
+                advance.e() & may_finish.e()
+            }
         }
         // K >= max(R, C): tiles never finish too close together.
         None => advance.e(),

@@ -234,7 +234,7 @@ pub fn decode_hw(m: &mut ModuleBuilder, prefix: &str, op: &Operand, code: &Signa
             )
         }
         Specials::Fn => (Some(exp_top.clone() & man_all(Ty::u(mb.max(1)).ones())), None),
-        Specials::Fnuz => (Some(code.e().eq(Ty::u(w).lit(1i128 << (w - 1)))), None),
+        Specials::Fnuz => (Some(code.e().eq(Ty::u(w).pattern(1 << (w - 1)))), None),
         Specials::Finite => (None, None),
     };
     let nan = nan.map(|e| m.wire_of(&format!("{prefix}_nan"), e, "NaN code"));

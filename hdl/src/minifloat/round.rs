@@ -158,7 +158,7 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
     let max_abs = out.max_code();
     let overflow_w = m.wire_of(
         "overflow",
-        rounded.e().gt(Ty::u(packed_w).lit(max_abs as i128)),
+        rounded.e().gt(Ty::u(packed_w).pattern(max_abs)),
         "beyond the largest finite value",
     );
     // Zero: the sum is zero, rounded to zero, or (without subnormals) fell
@@ -181,8 +181,8 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
     };
     let over_code = mux(
         &neg,
-        ot.lit(out.overflow_code(true, overflow) as i128),
-        ot.lit(out.overflow_code(false, overflow) as i128),
+        ot.pattern(out.overflow_code(true, overflow)),
+        ot.pattern(out.overflow_code(false, overflow)),
     );
     let finite = mux(
         &overflow_w,
@@ -193,11 +193,16 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
             concat(vec![neg.e(), rounded.e().select(0u32, ow - 1)]),
         ),
     );
+    let finite = if special.is_some() {
+        m.wire_of("finite_code", finite, "the code of a finite sum").e()
+    } else {
+        finite
+    };
     let code = match &special {
         None => finite,
         Some(s) => {
-            let nan = ot.lit(out.nan_code().unwrap_or(0) as i128);
-            let inf = |neg: bool| ot.lit(out.inf_code(neg).unwrap_or_else(|| out.overflow_code(neg, overflow)) as i128);
+            let nan = ot.pattern(out.nan_code().unwrap_or(0));
+            let inf = |neg: bool| ot.pattern(out.inf_code(neg).unwrap_or_else(|| out.overflow_code(neg, overflow)));
             mux(
                 s.e().eq(Ty::u(2).lit(1)),
                 nan,
