@@ -73,6 +73,65 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
         report.cycles
     );
 
+    println!("== minifloats");
+    let e4m3 = accgen_hdl::mac::params::MacArraySpec {
+        rows: 1,
+        cols: 1,
+        dot_length: 64,
+        activations: "e4m3fn".into(),
+        weights: "e4m3fn".into(),
+        acc_width: None,
+        overflow: None,
+        multiplier: accgen_hdl::mac::MulImpl::Dsp,
+        reset: accgen_hdl::ir::ResetStyle::SyncHigh,
+        output: None,
+    }
+    .validate()
+    .map_err(|e| Failure::Run(format!("error: {e}")))?;
+    let pe = accgen_hdl::mac::pe_design(&e4m3, &base.provenance("accgen bench"));
+    let model = build(&pe)?;
+    for (what, products) in [("products", true), ("MAC steps", false)] {
+        let start = Instant::now();
+        let report = model.check(|| {
+            let v = PeExhaustive::new(&pe, &e4m3, 1);
+            Source::new(&pe, model.layout(), if products { v.products_only() } else { v })
+        })?;
+        println!(
+            "E4M3 x E4M3 exhaustive ({what}): {} pairs, {} values compared in {:.3} s after the build",
+            1 << 16,
+            report.compared,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    let f = accgen_hdl::minifloat::FloatFormat::preset("e4m3fn").unwrap_or_else(|| unreachable!("a preset"));
+    let inputs: Vec<f64> = (0..1_000_000u64)
+        .map(|i| f64::from_bits(0x3f00_0000_0000_0000 ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4) - 1.0)
+        .collect();
+    let start = Instant::now();
+    let mut acc = 0u64;
+    for &x in &inputs {
+        acc = acc.wrapping_add(f.encode(x, accgen_hdl::minifloat::OnOverflow::Saturate));
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "golden-model encode to e4m3fn (RNE, saturating): {:.1} M values/s ({} values, checksum {acc:#x})",
+        inputs.len() as f64 / secs / 1e6,
+        inputs.len()
+    );
+
+    println!("== accuracy workload: train the digits MLP and evaluate the full default PTQ table");
+    let settings = crate::accuracy::Settings::resolve(&crate::accuracy::Args::default())?;
+    let start = Instant::now();
+    let work = crate::accuracy::Workload::prepare(settings.seed, settings.calibration)?;
+    let trained = start.elapsed().as_secs_f64();
+    let table = work.table(&settings.weights, &settings.activations, settings.threads)?;
+    println!(
+        "trained in {trained:.2} s; {} format pairs through the golden model in {:.2} s ({} threads)",
+        table.len(),
+        start.elapsed().as_secs_f64() - trained,
+        settings.threads
+    );
+
     println!("== generation time of a 64 x 64 array (embedded HDL to Verilog text)");
     let big = config::Config {
         block: Block::MacArray(accgen_hdl::mac::MacArrayParams {

@@ -207,7 +207,7 @@ fn snippet(text: &str, origin: &str, line: u64, column: u64) -> String {
     )
 }
 
-fn located<T>(text: &str, origin: &str, at: &Spanned<T>, message: String) -> ConfigError {
+pub(crate) fn located<T>(text: &str, origin: &str, at: &Spanned<T>, message: String) -> ConfigError {
     let (line, column) = (at.referenced.line(), at.referenced.column());
     ConfigError {
         message: format!(
@@ -231,7 +231,7 @@ fn in_range(text: &str, origin: &str, key: &str, v: &Spanned<Int>, what: &str) -
 /// A YAML or type error from the parser, in the same `file:line:column`
 /// form as validation errors, naming the key and value when the parser
 /// points at a `key: value` line.
-fn syntax_error(text: &str, origin: &str, e: &serde_saphyr::Error) -> ConfigError {
+pub(crate) fn syntax_error(text: &str, origin: &str, e: &serde_saphyr::Error) -> ConfigError {
     let rendered = e.to_string().replace("<input>", origin);
     let Some(loc) = e.location() else {
         return ConfigError {

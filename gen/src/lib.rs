@@ -1,6 +1,7 @@
 //! The `accgen` command's library: configurations, commands, co-simulation
 //! glue, output writing and benchmarks. `main.rs` only parses arguments.
 
+pub mod accuracy;
 pub mod bench;
 pub mod config;
 pub mod cosim;
@@ -34,6 +35,10 @@ impl From<accgen_sim::SimError> for Failure {
 /// The command line as typed, for file headers.
 pub fn command_line() -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    command_line_of(&args)
+}
+
+fn command_line_of(args: &[String]) -> String {
     let quoted: Vec<String> = args
         .iter()
         .map(|a| {
@@ -47,14 +52,36 @@ pub fn command_line() -> String {
     format!("accgen {}", quoted.join(" "))
 }
 
+/// The command line for file headers, without the output folder: the same
+/// configuration gives the same bytes wherever it is written.
+pub fn header_command() -> String {
+    let args: Vec<String> = std::env::args().collect();
+    let mut kept = vec![args.first().cloned().unwrap_or_default()];
+    let mut skip = false;
+    for a in args.iter().skip(1) {
+        if skip {
+            skip = false;
+        } else if a == "-o" || a == "--out" {
+            skip = true;
+        } else if !(a.starts_with("--out=") || (a.starts_with("-o") && a.len() > 2)) {
+            kept.push(a.clone());
+        }
+    }
+    command_line_of(&kept[1..])
+}
+
 /// `accgen gen`: everything is produced in memory first, then each file is
 /// written under a temporary name and renamed, so a failure leaves no
 /// half-written file.
 pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Result<output::Written, Failure> {
-    if tb_cycles == 0 {
-        return Err(Failure::Input("error: --tb-cycles must be at least 1".into()));
+    let min = cosim::min_cycles(config, TrafficKind::Bursty);
+    if tb_cycles < min {
+        return Err(Failure::Input(format!(
+            "error: --tb-cycles {tb_cycles} is too few: the test bench needs at least {min} cycles to finish one tile of {}",
+            config.name
+        )));
     }
-    let design = config.design(&command_line());
+    let design = config.design(&header_command());
     let layout = accgen_sim::Layout::new(&design)?;
     let stimulus = cosim::vectors(config, &design, seed, tb_cycles, TrafficKind::Bursty);
     let frames = accgen_sim::Frames::record(&layout, cosim::Source::new(&design, &layout, stimulus))?;
@@ -74,8 +101,12 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Resul
 
 /// `accgen sim`.
 pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) -> Result<(), Failure> {
-    if vectors == 0 {
-        return Err(Failure::Input("error: --vectors must be at least 1".into()));
+    let min = cosim::min_cycles(config, traffic);
+    if vectors < min {
+        return Err(Failure::Input(format!(
+            "error: --vectors {vectors} is too few: at least {min} cycles are needed to finish one tile of {} (K = beats per tile)",
+            config.name
+        )));
     }
     tools::ensure(&[tools::VERILATOR]).map_err(Failure::Run)?;
     // The header names the configuration but not the run's flags, so every
@@ -88,15 +119,21 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
         if model.was_cached() { "cached" } else { "built" },
         model.build_time().as_secs_f64()
     );
+    let rows = std::cell::Cell::new(None);
     let report = model.check(|| {
-        cosim::Source::new(
-            &design,
-            model.layout(),
-            cosim::vectors(config, &design, seed, vectors, traffic),
-        )
+        let stimulus = cosim::vectors(config, &design, seed, vectors, traffic);
+        rows.set(Some(stimulus.rows_checked()));
+        cosim::Source::new(&design, model.layout(), stimulus)
     })?;
+    let rows = rows.take().map(|r| r.get()).unwrap_or(0);
+    if rows == 0 {
+        return Err(Failure::Run(format!(
+            "error: {}: no result row was compared in {} cycles; run more --vectors",
+            design.top, report.cycles
+        )));
+    }
     println!(
-        "PASS {}: {} cycles, {} values compared, 0 mismatches, {:.2} M cycles/s",
+        "PASS {}: {} cycles, {} values compared ({rows} result rows), 0 mismatches, {:.2} M cycles/s",
         design.top,
         report.cycles,
         report.compared,

@@ -53,6 +53,11 @@ enum Command {
         #[arg(short, long, default_value = "out/demo")]
         out: PathBuf,
     },
+    /// Post-training quantization of a digits classifier: test accuracy and SQNR
+    /// for every (weights, activations) format pair, computed through the MAC
+    /// golden model; `--hardware` also checks the first layer on the generated
+    /// array in Verilator
+    Accuracy(accgen::accuracy::Args),
     /// Measure co-simulation throughput, cached start-up and generation time
     Bench {
         /// Cycles per throughput run
@@ -81,6 +86,7 @@ fn main() -> ExitCode {
             .map_err(Failure::from)
             .and_then(|c| accgen::simulate(&c, vectors, seed, traffic)),
         Command::Demo { out } => accgen::demo(&out),
+        Command::Accuracy(args) => accgen::accuracy::run(&args),
         Command::Bench { vectors } => bench::run(vectors),
     };
     match result {

@@ -16,7 +16,10 @@ pub struct Written {
 /// Write `bytes` beside `path` under a temporary name, flushed; returns the
 /// temporary path, to be renamed over `path`.
 fn stage(path: &Path, bytes: &[u8]) -> Result<std::path::PathBuf, String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -48,7 +51,12 @@ fn previous_files(out: &Path) -> Vec<String> {
     };
     json["files"]
         .as_array()
-        .map(|files| files.iter().filter_map(|f| f["path"].as_str().map(str::to_string)).collect())
+        .map(|files| {
+            files
+                .iter()
+                .filter_map(|f| f["path"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -111,9 +111,7 @@ fn out_of_range_widths() {
         assert_error(
             case,
             &VALID.replace("activations: int8", &format!("activations: {fmt}")),
-            &format!(
-                "error: bad.yaml:6:{col}: `mac_array.activations` = `{fmt}` is not allowed: {FORMATS}"
-            ),
+            &format!("error: bad.yaml:6:{col}: `mac_array.activations` = `{fmt}` is not allowed: {FORMATS}"),
         );
     }
     assert_error(
@@ -236,7 +234,10 @@ fn impossible_minifloats() {
     );
     assert_error(
         "output_without_nan",
-        &format!("{}  output:\n    format: e2m1fn\n", VALID.replace("weights: uint4", "weights: e4m3fn")),
+        &format!(
+            "{}  output:\n    format: e2m1fn\n",
+            VALID.replace("weights: uint4", "weights: e4m3fn")
+        ),
         "error: bad.yaml:9:13: `mac_array.output.format` = e2m1fn is not allowed: int8 x e4m3fn sums can be NaN, which e2m1fn cannot represent: choose an output format with NaN",
     );
     assert_error(
@@ -246,7 +247,10 @@ fn impossible_minifloats() {
     );
     // Spelled out, a minifloat is fine, and so is rounding to fp16.
     let ok = accgen::config::parse(
-        &format!("{}  output:\n    format: fp16\n", float_weights("exponent: 3, mantissa: 2, specials: fnuz, subnormals: false")),
+        &format!(
+            "{}  output:\n    format: fp16\n",
+            float_weights("exponent: 3, mantissa: 2, specials: fnuz, subnormals: false")
+        ),
         "ok.yaml",
     );
     assert!(ok.is_ok(), "{:?}", ok.err());

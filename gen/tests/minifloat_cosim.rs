@@ -146,7 +146,8 @@ fn arrays_with_output_rounding_random() {
 }
 
 /// Wide formats: fp16 operands (a 100-bit Kulisch accumulator) and bf16 ones
-/// (over 520 bits, beyond 128-bit integers in the golden model).
+/// (over 520 bits, beyond 128-bit integers in the golden model), a million
+/// random cycles each.
 #[test]
 fn wide_formats_random() {
     let fp16 = params_of("fp16".into(), "fp16".into(), 2, 2, 16);
@@ -161,7 +162,7 @@ fn wide_formats_random() {
     assert!(bf16.acc_width > 500, "{}", bf16.acc_width);
     let design = mac::design(&bf16, &prov());
     lint(&design);
-    check_array(&design, &bf16, 22, 100_000, Traffic::BURSTY);
+    check_array(&design, &bf16, 22, 1_000_000, Traffic::BURSTY);
 }
 
 #[test]
@@ -192,7 +193,8 @@ fn preset_testbenches_pass_under_icarus() {
         let layout = accgen_sim::Layout::new(&design).expect("layout");
         let stim = accgen_hdl::mac::vectors::ArrayVectors::new(&design, &p, 5, 3000, Traffic::BURSTY);
         let rows = stim.rows_checked();
-        let frames = accgen_sim::Frames::record(&layout, accgen::cosim::Source::new(&design, &layout, stim)).expect("frames");
+        let frames =
+            accgen_sim::Frames::record(&layout, accgen::cosim::Source::new(&design, &layout, stim)).expect("frames");
         assert!(rows.get() > 100, "{name}: {} rows", rows.get());
         let tb = accgen_sim::testbench::write(&design, &frames).expect("testbench");
         let icarus = run_icarus(&design, &tb, &IcarusOptions::default()).unwrap_or_else(|e| panic!("{e}"));

@@ -109,6 +109,18 @@ impl Wide {
 
     /// True when the value is representable in `width` bits.
     pub fn fits(&self, width: u32, signed: bool) -> bool {
+        // The common case without allocating: a small value and a width
+        // whose bounds are themselves small.
+        if let Wide::Small(v) = self
+            && width < 127
+        {
+            return if signed {
+                let half = 1i128 << (width - 1);
+                (-half..half).contains(v)
+            } else {
+                *v >= 0 && *v < (1i128 << width)
+            };
+        }
         let (lo, hi) = Wide::bounds(width, signed);
         self.cmp_wide(&lo).is_ge() && self.cmp_wide(&hi).is_le()
     }
