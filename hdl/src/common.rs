@@ -21,12 +21,19 @@ pub fn or_tree(m: &mut ModuleBuilder, prefix: &str, bus: &Signal, count: u32, sl
             &format!("level {level}: {next_n} partial ORs"),
         );
         let src = level_bus.clone();
-        m.gen_for(&format!("gen_{prefix}_l{level}"), "i", half, |m, i| {
-            m.assign(
-                next.part(i * (w as i64), w),
-                src.select(i * (2 * w as i64), w) | src.select(i * (2 * w as i64) + w as i64, w),
-            );
-        });
+        if half == 1 {
+            m.assign(next.part(0u32, slice), src.select(0u32, slice) | src.select(w, slice));
+        } else {
+            let n = &slice.name;
+            m.gen_for(&format!("gen_{prefix}_l{level}"), "i", half, |m, i| {
+                let lo = (i * (2 * w as i64)).named(format!("2*i*{n}"));
+                let hi = (i * (2 * w as i64) + w as i64).named(format!("(2*i + 1)*{n}"));
+                m.assign(
+                    next.part((i * w as i64).named(format!("i*{n}")), slice),
+                    src.select(lo, slice) | src.select(hi, slice),
+                );
+            });
+        }
         if n % 2 == 1 {
             m.assign(next.part(half * w, w), src.select((n - 1) * w, w));
         }

@@ -117,6 +117,8 @@ impl Ty {
 pub struct Index {
     pub constant: i64,
     pub terms: Vec<(Genvar, i64)>,
+    /// How to print it, e.g. `(r*COLS + c)*ACT_W`; arithmetic drops it.
+    pub text: Option<Arc<str>>,
 }
 
 impl Index {
@@ -124,7 +126,15 @@ impl Index {
         Index {
             constant,
             terms: Vec::new(),
+            text: None,
         }
+    }
+
+    /// Print this index as `text` (a Verilog constant expression over the
+    /// genvars and localparams that equals it).
+    pub fn named(mut self, text: impl Into<String>) -> Index {
+        self.text = Some(Arc::from(text.into()));
+        self
     }
 
     /// Smallest and largest value over every iteration of the loops.
@@ -149,6 +159,7 @@ impl Index {
     }
 
     pub fn plus(mut self, k: i64) -> Index {
+        self.text = None;
         self.constant += k;
         self
     }
@@ -171,6 +182,7 @@ impl From<&Genvar> for Index {
         Index {
             constant: 0,
             terms: vec![(g.clone(), 1)],
+            text: None,
         }
     }
 }
@@ -181,6 +193,7 @@ impl std::ops::Mul<i64> for &Genvar {
         Index {
             constant: 0,
             terms: vec![(self.clone(), k)],
+            text: None,
         }
     }
 }
@@ -188,6 +201,7 @@ impl std::ops::Mul<i64> for &Genvar {
 impl std::ops::Mul<i64> for Index {
     type Output = Index;
     fn mul(mut self, k: i64) -> Index {
+        self.text = None;
         self.constant *= k;
         for (_, c) in &mut self.terms {
             *c *= k;
@@ -200,6 +214,7 @@ impl std::ops::Mul<i64> for Index {
 impl std::ops::Add for Index {
     type Output = Index;
     fn add(mut self, rhs: Index) -> Index {
+        self.text = None;
         self.constant += rhs.constant;
         for (g, c) in rhs.terms {
             match self.terms.iter_mut().find(|(h, _)| h.name == g.name) {
@@ -271,6 +286,8 @@ pub enum Expr {
         base: Signal,
         lo: Index,
         width: u32,
+        /// The localparam that names the width, if any.
+        width_name: Option<Arc<str>>,
     },
     /// `{a, b, ...}`, most significant first; unsigned.
     Concat(Vec<Expr>),
@@ -346,9 +363,10 @@ impl Expr {
 
     /// Bits `[lo +: width]` of a signal (unsigned).
     #[track_caller]
-    pub fn select(&self, lo: impl Into<Index>, width: u32) -> Expr {
+    pub fn select(&self, lo: impl Into<Index>, width: impl Into<super::Width>) -> Expr {
         let base = self.as_signal("a part-select").clone();
         let lo = lo.into();
+        let super::Width { value: width, name } = width.into();
         let (min, max) = lo.range();
         assert!(
             width > 0 && min >= 0 && max + width as i64 <= base.ty().width as i64,
@@ -356,7 +374,12 @@ impl Expr {
             base.name(),
             base.ty().width
         );
-        Expr::Select { base, lo, width }
+        Expr::Select {
+            base,
+            lo,
+            width,
+            width_name: name.map(Arc::from),
+        }
     }
 
     /// One bit of a signal.

@@ -90,7 +90,7 @@ impl Signal {
         Expr::Sig(self.clone())
     }
     #[track_caller]
-    pub fn select(&self, lo: impl Into<Index>, width: u32) -> Expr {
+    pub fn select(&self, lo: impl Into<Index>, width: impl Into<Width>) -> Expr {
         self.e().select(lo, width)
     }
     #[track_caller]
@@ -105,6 +105,8 @@ pub struct Genvar {
     pub name: String,
     pub first: u32,
     pub end: u32,
+    /// The localparam that names `end`, if any.
+    pub end_name: Option<String>,
 }
 
 /// A named constant of the module, emitted as a commented `localparam`.
@@ -165,6 +167,8 @@ impl From<&Param> for Width {
 pub struct LValue {
     pub sig: Signal,
     pub slice: Option<(Index, u32)>,
+    /// The localparam that names the slice width, if any.
+    pub width_name: Option<String>,
 }
 
 impl LValue {
@@ -181,6 +185,7 @@ impl From<&Signal> for LValue {
         LValue {
             sig: sig.clone(),
             slice: None,
+            width_name: None,
         }
     }
 }
@@ -188,13 +193,15 @@ impl From<&Signal> for LValue {
 impl Signal {
     /// A slice of the signal as an assignment target.
     #[track_caller]
-    pub fn part(&self, lo: impl Into<Index>, width: u32) -> LValue {
+    pub fn part(&self, lo: impl Into<Index>, width: impl Into<Width>) -> LValue {
         let lo = lo.into();
+        let Width { value, name } = width.into();
         // Reuse the select's bounds check.
-        let _ = self.select(lo.clone(), width);
+        let _ = self.select(lo.clone(), value);
         LValue {
             sig: self.clone(),
-            slice: Some((lo, width)),
+            slice: Some((lo, value)),
+            width_name: name,
         }
     }
 }
@@ -542,7 +549,11 @@ impl ModuleBuilder {
     /// A named generate loop `for (var = 0; var < count; ...) begin : label`.
     /// The closure builds one iteration; indices use the returned [`Genvar`].
     #[track_caller]
-    pub fn gen_for(&mut self, label: &str, var: &str, count: u32, f: impl FnOnce(&mut Self, &Genvar)) {
+    pub fn gen_for(&mut self, label: &str, var: &str, count: impl Into<Width>, f: impl FnOnce(&mut Self, &Genvar)) {
+        let Width {
+            value: count,
+            name: end_name,
+        } = count.into();
         assert!(count > 0, "generate loop {label} with no iterations");
         self.claim(label);
         if !self.genvars.iter().any(|g| g == var) {
@@ -552,6 +563,7 @@ impl ModuleBuilder {
             name: var.to_string(),
             first: 0,
             end: count,
+            end_name,
         };
         // Names inside a generate block live in its own scope.
         let outer_names = self.names.clone();

@@ -258,9 +258,10 @@ impl Printer {
                         self.indent += 1;
                     }
                     let v = &var.name;
+                    let end = var.end_name.clone().unwrap_or_else(|| var.end.to_string());
                     self.line(&format!(
-                        "for ({v} = {}; {v} < {}; {v} = {v} + 1) begin : {label}",
-                        var.first, var.end
+                        "for ({v} = {}; {v} < {end}; {v} = {v} + 1) begin : {label}",
+                        var.first
                     ));
                     self.indent += 1;
                     self.items(body, true);
@@ -354,6 +355,9 @@ impl Printer {
 }
 
 fn index(ix: &Index) -> String {
+    if let Some(t) = &ix.text {
+        return t.to_string();
+    }
     let mut parts = Vec::new();
     for (g, c) in &ix.terms {
         parts.push(if *c == 1 {
@@ -368,7 +372,7 @@ fn index(ix: &Index) -> String {
     parts.join(" + ")
 }
 
-fn select(base: &str, lo: &Index, width: u32, base_width: u32, base_signed: bool) -> String {
+fn select(base: &str, lo: &Index, width: u32, width_name: Option<&str>, base_width: u32, base_signed: bool) -> String {
     // The builder checked bounds, so a select of the full width is the whole
     // signal; but a part-select is unsigned, so a signed one stays a select.
     if width == base_width && !base_signed {
@@ -378,14 +382,18 @@ fn select(base: &str, lo: &Index, width: u32, base_width: u32, base_signed: bool
         Some(l) if width == 1 => format!("{base}[{l}]"),
         Some(l) => format!("{base}[{}:{l}]", l + width as i64 - 1),
         None if width == 1 => format!("{base}[{}]", index(lo)),
-        None => format!("{base}[{} +: {width}]", index(lo)),
+        None => format!(
+            "{base}[{} +: {}]",
+            index(lo),
+            width_name.map(str::to_string).unwrap_or(width.to_string())
+        ),
     }
 }
 
 fn lvalue(l: &LValue) -> String {
     match &l.slice {
         None => l.sig.name().to_string(),
-        Some((lo, w)) => select(l.sig.name(), lo, *w, l.sig.width(), false),
+        Some((lo, w)) => select(l.sig.name(), lo, *w, l.width_name.as_deref(), l.sig.width(), false),
     }
 }
 
@@ -409,8 +417,20 @@ fn expr(e: &Expr, top: bool) -> String {
         Expr::Sig(s) => return s.name().to_string(),
         Expr::Const { value, signed } => return constant(value, *signed),
         Expr::Pattern(value) => return format!("{}'h{}", value.width(), value.to_hex()),
-        Expr::Select { base, lo, width } => {
-            return select(base.name(), lo, *width, base.width(), base.ty().signed);
+        Expr::Select {
+            base,
+            lo,
+            width,
+            width_name,
+        } => {
+            return select(
+                base.name(),
+                lo,
+                *width,
+                width_name.as_deref(),
+                base.width(),
+                base.ty().signed,
+            );
         }
         Expr::Concat(parts) => {
             return format!(

@@ -353,20 +353,23 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
             "Weight forwarding",
             &["Each PE passes its weight to the PE below one cycle later."],
         );
-        let span = (rows - 1) * ww;
-        m.gen_for("gen_wgt_col", "c", cols, |m, c| {
+        let span = Width::named((rows - 1) * ww, "(ROWS-1)*WGT_W");
+        m.gen_for("gen_wgt_col", "c", &cols_p, |m, c| {
             let fwd = m.reg(
                 "wgt_fwd_q",
-                Width::named(span, "(ROWS-1)*WGT_W"),
+                span.clone(),
                 false,
                 "weights of rows 0..ROWS-2, one cycle later",
             );
-            let base = c * (rows as i64 * ww as i64);
+            let base = (c * (rows as i64 * ww as i64)).named("c*ROWS*WGT_W");
             m.process(&clk, |pr| {
                 pr.enable(&advance);
-                pr.set(&fwd, wgt_bus.select(base.clone(), span));
+                pr.set(&fwd, wgt_bus.select(base.clone(), span.clone()));
             });
-            m.assign(wgt_bus.part(base + ww as i64, span), &fwd);
+            m.assign(
+                wgt_bus.part((base + ww as i64).named("c*ROWS*WGT_W + WGT_W"), span.clone()),
+                &fwd,
+            );
         });
     }
 
@@ -381,78 +384,108 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
         false,
         "row r's results while it is done, else zero",
     );
-    m.gen_for("gen_row", "r", rows, |m, r| {
-        let row_act = r * (cols as i64 * aw as i64);
-        let row_tok = r * (cols as i64 * CTL_W as i64);
+    // Token bit positions, named so the bus indexing reads.
+    let tok_bit = [
+        m.localparam("TOK_LAST", CTL_LAST as i64, "token bit: last beat of the tile"),
+        m.localparam("TOK_FIRST", CTL_FIRST as i64, "token bit: first beat of the tile"),
+        m.localparam("TOK_VALID", CTL_VALID as i64, "token bit: a beat is present"),
+    ];
+    let entry_name = entry_w.name.clone();
+    m.gen_for("gen_row", "r", &rows_p, |m, r| {
+        let row_act = (r * (cols as i64 * aw as i64)).named("r*COLS*ACT_W");
+        let row_tok = (r * (cols as i64 * CTL_W as i64)).named("r*COLS*TOK_W");
         if cols > 1 {
-            let span_a = (cols - 1) * aw;
-            let span_t = (cols - 1) * CTL_W;
+            let span_a = Width::named((cols - 1) * aw, "(COLS-1)*ACT_W");
+            let span_t = Width::named((cols - 1) * CTL_W, "(COLS-1)*TOK_W");
             let act_fwd = m.reg(
                 "act_fwd_q",
-                Width::named(span_a, "(COLS-1)*ACT_W"),
+                span_a.clone(),
                 false,
                 "activations of columns 0..COLS-2, one cycle later",
             );
             let tok_fwd = m.reg(
                 "tok_fwd_q",
-                Width::named(span_t, "(COLS-1)*TOK_W"),
+                span_t.clone(),
                 false,
                 "tokens of columns 0..COLS-2, one cycle later",
             );
             m.process(&clk, |pr| {
-                pr.reset(&rst, reset_style, vec![(LValue::from(&tok_fwd), Ty::u(span_t).zero())]);
+                pr.reset(
+                    &rst,
+                    reset_style,
+                    vec![(LValue::from(&tok_fwd), Ty::u(span_t.value).zero())],
+                );
                 pr.enable(&advance);
-                pr.set(&tok_fwd, tok_bus.select(row_tok.clone(), span_t));
+                pr.set(&tok_fwd, tok_bus.select(row_tok.clone(), span_t.clone()));
             });
             m.process(&clk, |pr| {
                 pr.enable(&advance);
-                pr.set(&act_fwd, act_bus.select(row_act.clone(), span_a));
+                pr.set(&act_fwd, act_bus.select(row_act.clone(), span_a.clone()));
             });
-            m.assign(act_bus.part(row_act.clone() + aw as i64, span_a), &act_fwd);
-            m.assign(tok_bus.part(row_tok.clone() + CTL_W as i64, span_t), &tok_fwd);
+            m.assign(
+                act_bus.part((row_act.clone() + aw as i64).named("r*COLS*ACT_W + ACT_W"), span_a),
+                &act_fwd,
+            );
+            m.assign(
+                tok_bus.part((row_tok.clone() + CTL_W as i64).named("r*COLS*TOK_W + TOK_W"), span_t),
+                &tok_fwd,
+            );
         }
-        let tail = row_tok.clone() + ((cols - 1) * CTL_W) as i64;
+        // Bit `bit` of the token entering PE(r, c).
+        let tok = |c: crate::ir::Index, c_text: &str, bit: usize| {
+            let at = r * (cols as i64 * CTL_W as i64) + c + tok_bit[bit].value;
+            tok_bus.bit(at.named(format!("(r*COLS + {c_text})*TOK_W + {}", tok_bit[bit].name)))
+        };
+        let last_col = crate::ir::Index::lit((cols - 1) as i64 * CTL_W as i64);
         let done_q = m.reg("done_q", 1, false, "row's last PE published a sum");
         m.process(&clk, |pr| {
             pr.reset(&rst, reset_style, vec![(LValue::from(&done_q), Ty::BIT.zero())]);
             pr.enable(&advance);
             pr.set(
                 &done_q,
-                tok_bus.bit(tail.clone() + CTL_VALID as i64) & tok_bus.bit(tail.clone() + CTL_LAST as i64),
+                tok(last_col.clone(), "COLS-1", CTL_VALID as usize)
+                    & tok(last_col.clone(), "COLS-1", CTL_LAST as usize),
             );
         });
         m.assign(row_done.part(r, 1), &done_q);
-        let row_res = r * (cols as i64 * entry as i64);
+        let row_res = (r * (cols as i64 * entry as i64)).named("r*ROW_W");
         m.assign(
-            row_sel.part(row_res.clone(), cols * entry),
-            repeat(cols * entry, done_q.e()) & res_bus.select(row_res, cols * entry),
+            row_sel.part(row_res.clone(), &row_w),
+            repeat(cols * entry, done_q.e()) & res_bus.select(row_res, &row_w),
         );
-        m.gen_for("gen_col", "c", cols, |m, c| {
-            let tok_at = |bit: u32| tok_bus.bit(r * (cols as i64 * CTL_W as i64) + c * CTL_W as i64 + bit as i64);
+        m.gen_for("gen_col", "c", &cols_p, |m, c| {
+            let tok_c = crate::ir::Index::from(c) * CTL_W as i64;
+            let pe_at = |w: i64, name: &str| (r * (cols as i64 * w) + c * w).named(format!("(r*COLS + c)*{name}"));
+            let res_at = pe_at(entry as i64, &entry_name);
             let mut conns = vec![
                 ("clk_i", drive(&clk)),
                 ("en_i", drive(&advance)),
-                ("valid_i", drive(tok_at(CTL_VALID))),
-                ("first_i", drive(tok_at(CTL_FIRST))),
-                ("last_i", drive(tok_at(CTL_LAST))),
-                (
-                    "act_i",
-                    drive(act_bus.select(r * (cols as i64 * aw as i64) + c * aw as i64, aw)),
-                ),
+                ("valid_i", drive(tok(tok_c.clone(), "c", CTL_VALID as usize))),
+                ("first_i", drive(tok(tok_c.clone(), "c", CTL_FIRST as usize))),
+                ("last_i", drive(tok(tok_c, "c", CTL_LAST as usize))),
+                ("act_i", drive(act_bus.select(pe_at(aw as i64, "ACT_W"), &act_w))),
                 (
                     "wgt_i",
-                    drive(wgt_bus.select(c * (rows as i64 * ww as i64) + r * ww as i64, ww)),
+                    drive(wgt_bus.select(
+                        (c * (rows as i64 * ww as i64) + r * ww as i64).named("(c*ROWS + r)*WGT_W"),
+                        &wgt_w,
+                    )),
                 ),
                 (
                     "res_o",
-                    sink(res_bus.part(r * (cols as i64 * entry as i64) + c * entry as i64, accw)),
+                    sink(res_bus.part(
+                        res_at.clone(),
+                        if specials {
+                            Width::from(accw)
+                        } else {
+                            Width::from(&entry_w)
+                        },
+                    )),
                 ),
             ];
             if specials {
-                conns.push((
-                    "res_special_o",
-                    sink(res_bus.part(r * (cols as i64 * entry as i64) + c * entry as i64 + accw as i64, 2)),
-                ));
+                let at = (res_at + accw as i64).named(format!("(r*COLS + c)*{entry_name} + {accw}"));
+                conns.push(("res_special_o", sink(res_bus.part(at, 2))));
             }
             m.instance(&pe_mod, "u_pe", conns);
         });

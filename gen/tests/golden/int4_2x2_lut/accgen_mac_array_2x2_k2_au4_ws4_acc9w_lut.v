@@ -69,17 +69,19 @@ module accgen_mac_array_2x2_k2_au4_ws4_acc9w_lut (
   output wire        out_last_o    // this is row R-1, the last row of the tile
 );
 
-  localparam ROWS = 2;    // PE rows (R)
-  localparam COLS = 2;    // PE columns (C)
-  localparam ACT_W = 4;   // activation width (uint4)
-  localparam WGT_W = 4;   // weight width (int4)
-  localparam ACC_W = 9;   // sum width, see the PE
-  localparam ROW_W = 18;  // COLS * ACC_W: one row of results
-  localparam TOK_W = 3;   // token bits: {valid, first, last}
+  localparam ROWS = 2;       // PE rows (R)
+  localparam COLS = 2;       // PE columns (C)
+  localparam ACT_W = 4;      // activation width (uint4)
+  localparam WGT_W = 4;      // weight width (int4)
+  localparam ACC_W = 9;      // sum width, see the PE
+  localparam ROW_W = 18;     // COLS * ACC_W: one row of results
+  localparam TOK_W = 3;      // token bits: {valid, first, last}
+  localparam TOK_LAST = 0;   // token bit: last beat of the tile
+  localparam TOK_FIRST = 1;  // token bit: first beat of the tile
+  localparam TOK_VALID = 2;  // token bit: a beat is present
 
   genvar c;
   genvar r;
-  genvar i;
 
   // ---- Flow control (hdl/src/mac/array.rs)
   // The array advances when the output register is empty or being read;
@@ -163,17 +165,17 @@ module accgen_mac_array_2x2_k2_au4_ws4_acc9w_lut (
   // ---- Weight forwarding (hdl/src/mac/array.rs)
   // Each PE passes its weight to the PE below one cycle later.
   generate
-    for (c = 0; c < 2; c = c + 1) begin : gen_wgt_col
+    for (c = 0; c < COLS; c = c + 1) begin : gen_wgt_col
 
       reg [(ROWS-1)*WGT_W-1:0] wgt_fwd_q;      // weights of rows 0..ROWS-2, one cycle later
 
       always @(posedge clk_i) begin
         if (advance) begin
-          wgt_fwd_q <= wgt_bus[8*c +: 4];
+          wgt_fwd_q <= wgt_bus[c*ROWS*WGT_W +: (ROWS-1)*WGT_W];
         end
       end
 
-      assign wgt_bus[8*c + 4 +: 4] = wgt_fwd_q;
+      assign wgt_bus[c*ROWS*WGT_W + WGT_W +: (ROWS-1)*WGT_W] = wgt_fwd_q;
     end
   endgenerate
 
@@ -184,7 +186,7 @@ module accgen_mac_array_2x2_k2_au4_ws4_acc9w_lut (
   wire [ROWS*ROW_W-1:0] row_sel;           // row r's results while it is done, else zero
 
   generate
-    for (r = 0; r < 2; r = r + 1) begin : gen_row
+    for (r = 0; r < ROWS; r = r + 1) begin : gen_row
 
       reg [(COLS-1)*ACT_W-1:0] act_fwd_q;      // activations of columns 0..COLS-2, one cycle later
       reg [(COLS-1)*TOK_W-1:0] tok_fwd_q;      // tokens of columns 0..COLS-2, one cycle later
@@ -193,18 +195,18 @@ module accgen_mac_array_2x2_k2_au4_ws4_acc9w_lut (
         if (rst_i) begin
           tok_fwd_q <= 3'd0;
         end else if (advance) begin
-          tok_fwd_q <= tok_bus[6*r +: 3];
+          tok_fwd_q <= tok_bus[r*COLS*TOK_W +: (COLS-1)*TOK_W];
         end
       end
 
       always @(posedge clk_i) begin
         if (advance) begin
-          act_fwd_q <= act_bus[8*r +: 4];
+          act_fwd_q <= act_bus[r*COLS*ACT_W +: (COLS-1)*ACT_W];
         end
       end
 
-      assign act_bus[8*r + 4 +: 4] = act_fwd_q;
-      assign tok_bus[6*r + 3 +: 3] = tok_fwd_q;
+      assign act_bus[r*COLS*ACT_W + ACT_W +: (COLS-1)*ACT_W] = act_fwd_q;
+      assign tok_bus[r*COLS*TOK_W + TOK_W +: (COLS-1)*TOK_W] = tok_fwd_q;
 
       reg done_q;                              // row's last PE published a sum
 
@@ -212,23 +214,23 @@ module accgen_mac_array_2x2_k2_au4_ws4_acc9w_lut (
         if (rst_i) begin
           done_q <= 1'b0;
         end else if (advance) begin
-          done_q <= tok_bus[6*r + 5] && tok_bus[6*r + 3];
+          done_q <= tok_bus[(r*COLS + COLS-1)*TOK_W + TOK_VALID] && tok_bus[(r*COLS + COLS-1)*TOK_W + TOK_LAST];
         end
       end
 
       assign row_done[r] = done_q;
-      assign row_sel[18*r +: 18] = {18{done_q}} & res_bus[18*r +: 18];
+      assign row_sel[r*ROW_W +: ROW_W] = {18{done_q}} & res_bus[r*ROW_W +: ROW_W];
 
-      for (c = 0; c < 2; c = c + 1) begin : gen_col
+      for (c = 0; c < COLS; c = c + 1) begin : gen_col
         accgen_mac_pe_au4_ws4_acc9w_lut u_pe (
           .clk_i   (clk_i),
           .en_i    (advance),
-          .valid_i (tok_bus[6*r + 3*c + 2]),
-          .first_i (tok_bus[6*r + 3*c + 1]),
-          .last_i  (tok_bus[6*r + 3*c]),
-          .act_i   (act_bus[8*r + 4*c +: 4]),
-          .wgt_i   (wgt_bus[8*c + 4*r +: 4]),
-          .res_o   (res_bus[18*r + 9*c +: 9])
+          .valid_i (tok_bus[(r*COLS + c)*TOK_W + TOK_VALID]),
+          .first_i (tok_bus[(r*COLS + c)*TOK_W + TOK_FIRST]),
+          .last_i  (tok_bus[(r*COLS + c)*TOK_W + TOK_LAST]),
+          .act_i   (act_bus[(r*COLS + c)*ACT_W +: ACT_W]),
+          .wgt_i   (wgt_bus[(c*ROWS + r)*WGT_W +: WGT_W]),
+          .res_o   (res_bus[(r*COLS + c)*ACC_W +: ACC_W])
         );
       end
     end
@@ -238,12 +240,7 @@ module accgen_mac_array_2x2_k2_au4_ws4_acc9w_lut (
   // At most one row completes per cycle, so OR-ing the masked rows selects
   // it.
   wire [ROW_W-1:0] row_or_l1;              // level 1: 1 partial ORs
-
-  generate
-    for (i = 0; i < 1; i = i + 1) begin : gen_row_or_l1
-      assign row_or_l1 = row_sel[36*i +: 18] | row_sel[36*i + 18 +: 18];
-    end
-  endgenerate
+  assign row_or_l1 = row_sel[17:0] | row_sel[35:18];
 
   // ---- Output register (hdl/src/mac/array.rs)
   // At most one row completes per cycle, so OR-ing the masked rows selects

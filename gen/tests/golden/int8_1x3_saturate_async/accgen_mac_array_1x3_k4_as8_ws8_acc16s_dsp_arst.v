@@ -69,13 +69,16 @@ module accgen_mac_array_1x3_k4_as8_ws8_acc16s_dsp_arst (
   output wire        out_last_o    // this is row R-1, the last row of the tile
 );
 
-  localparam ROWS = 1;    // PE rows (R)
-  localparam COLS = 3;    // PE columns (C)
-  localparam ACT_W = 8;   // activation width (int8)
-  localparam WGT_W = 8;   // weight width (int8)
-  localparam ACC_W = 16;  // sum width, see the PE
-  localparam ROW_W = 48;  // COLS * ACC_W: one row of results
-  localparam TOK_W = 3;   // token bits: {valid, first, last}
+  localparam ROWS = 1;       // PE rows (R)
+  localparam COLS = 3;       // PE columns (C)
+  localparam ACT_W = 8;      // activation width (int8)
+  localparam WGT_W = 8;      // weight width (int8)
+  localparam ACC_W = 16;     // sum width, see the PE
+  localparam ROW_W = 48;     // COLS * ACC_W: one row of results
+  localparam TOK_W = 3;      // token bits: {valid, first, last}
+  localparam TOK_LAST = 0;   // token bit: last beat of the tile
+  localparam TOK_FIRST = 1;  // token bit: first beat of the tile
+  localparam TOK_VALID = 2;  // token bit: a beat is present
 
   genvar r;
   genvar c;
@@ -162,7 +165,7 @@ module accgen_mac_array_1x3_k4_as8_ws8_acc16s_dsp_arst (
   wire [ROWS*ROW_W-1:0] row_sel;           // row r's results while it is done, else zero
 
   generate
-    for (r = 0; r < 1; r = r + 1) begin : gen_row
+    for (r = 0; r < ROWS; r = r + 1) begin : gen_row
 
       reg [(COLS-1)*ACT_W-1:0] act_fwd_q;      // activations of columns 0..COLS-2, one cycle later
       reg [(COLS-1)*TOK_W-1:0] tok_fwd_q;      // tokens of columns 0..COLS-2, one cycle later
@@ -171,18 +174,18 @@ module accgen_mac_array_1x3_k4_as8_ws8_acc16s_dsp_arst (
         if (!rst_ni) begin
           tok_fwd_q <= 6'd0;
         end else if (advance) begin
-          tok_fwd_q <= tok_bus[9*r +: 6];
+          tok_fwd_q <= tok_bus[r*COLS*TOK_W +: (COLS-1)*TOK_W];
         end
       end
 
       always @(posedge clk_i) begin
         if (advance) begin
-          act_fwd_q <= act_bus[24*r +: 16];
+          act_fwd_q <= act_bus[r*COLS*ACT_W +: (COLS-1)*ACT_W];
         end
       end
 
-      assign act_bus[24*r + 8 +: 16] = act_fwd_q;
-      assign tok_bus[9*r + 3 +: 6] = tok_fwd_q;
+      assign act_bus[r*COLS*ACT_W + ACT_W +: (COLS-1)*ACT_W] = act_fwd_q;
+      assign tok_bus[r*COLS*TOK_W + TOK_W +: (COLS-1)*TOK_W] = tok_fwd_q;
 
       reg done_q;                              // row's last PE published a sum
 
@@ -190,23 +193,23 @@ module accgen_mac_array_1x3_k4_as8_ws8_acc16s_dsp_arst (
         if (!rst_ni) begin
           done_q <= 1'b0;
         end else if (advance) begin
-          done_q <= tok_bus[9*r + 8] && tok_bus[9*r + 6];
+          done_q <= tok_bus[(r*COLS + COLS-1)*TOK_W + TOK_VALID] && tok_bus[(r*COLS + COLS-1)*TOK_W + TOK_LAST];
         end
       end
 
       assign row_done = done_q;
       assign row_sel = {48{done_q}} & res_bus;
 
-      for (c = 0; c < 3; c = c + 1) begin : gen_col
+      for (c = 0; c < COLS; c = c + 1) begin : gen_col
         accgen_mac_pe_as8_ws8_acc16s_dsp u_pe (
           .clk_i   (clk_i),
           .en_i    (advance),
-          .valid_i (tok_bus[9*r + 3*c + 2]),
-          .first_i (tok_bus[9*r + 3*c + 1]),
-          .last_i  (tok_bus[9*r + 3*c]),
-          .act_i   (act_bus[24*r + 8*c +: 8]),
-          .wgt_i   (wgt_bus[8*c + 8*r +: 8]),
-          .res_o   (res_bus[48*r + 16*c +: 16])
+          .valid_i (tok_bus[(r*COLS + c)*TOK_W + TOK_VALID]),
+          .first_i (tok_bus[(r*COLS + c)*TOK_W + TOK_FIRST]),
+          .last_i  (tok_bus[(r*COLS + c)*TOK_W + TOK_LAST]),
+          .act_i   (act_bus[(r*COLS + c)*ACT_W +: ACT_W]),
+          .wgt_i   (wgt_bus[(c*ROWS + r)*WGT_W +: WGT_W]),
+          .res_o   (res_bus[(r*COLS + c)*ACC_W +: ACC_W])
         );
       end
     end
