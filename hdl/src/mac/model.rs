@@ -7,13 +7,14 @@
 //! the RTL's structure, so the two are independent descriptions that the
 //! co-simulation compares.
 
-use super::operand::Class;
+use super::operand::{Class, Decoded};
 use super::params::{MacArrayParams, Overflow};
 use super::wide::Wide;
 use crate::Bits;
 use std::collections::VecDeque;
 
 /// Reduce `sum` to the accumulator: wrap modulo 2^ACC_W or saturate.
+#[inline]
 pub fn fit(p: &MacArrayParams, sum: Wide) -> Wide {
     let (w, signed) = (p.acc_width, p.signed());
     if sum.fits(w, signed) {
@@ -65,26 +66,63 @@ impl Acc {
 
 /// The exact product of two operand codes: (fixed-point value, NaN, inf, sign).
 pub fn product(p: &MacArrayParams, act: u64, wgt: u64) -> (Wide, bool, bool, bool) {
-    let (a, w) = (p.act.decode(act), p.wgt.decode(wgt));
+    product_of(&p.act.decode(act), &p.wgt.decode(wgt))
+}
+
+/// [`product`] of operands already decoded.
+#[inline]
+pub fn product_of(a: &Decoded, w: &Decoded) -> (Wide, bool, bool, bool) {
     let value = Wide::product(a.sig, w.sig, a.shift + w.shift);
-    let zero = |d: &super::operand::Decoded| d.class == Class::Finite && d.sig == 0;
-    let is_inf = |d: &super::operand::Decoded| matches!(d.class, Class::Inf { .. });
-    let nan = a.class == Class::NaN || w.class == Class::NaN || (is_inf(&a) && zero(&w)) || (is_inf(&w) && zero(&a));
-    let inf = (is_inf(&a) || is_inf(&w)) && !nan;
+    let zero = |d: &Decoded| d.class == Class::Finite && d.sig == 0;
+    let is_inf = |d: &Decoded| matches!(d.class, Class::Inf { .. });
+    let nan = a.class == Class::NaN || w.class == Class::NaN || (is_inf(a) && zero(w)) || (is_inf(w) && zero(a));
+    let inf = (is_inf(a) || is_inf(w)) && !nan;
     (value, nan, inf, a.neg ^ w.neg)
 }
 
 /// One accumulation: `acc' = fit((first ? 0 : acc) + act * wgt)`, with the
 /// special-value flags.
 pub fn mac_step(p: &MacArrayParams, acc: &Acc, act: u64, wgt: u64, first: bool) -> Acc {
-    let zero = Acc::default();
-    let base = if first { &zero } else { acc };
-    let (value, nan, inf, neg) = product(p, act, wgt);
+    mac_step_decoded(p, acc, &p.act.decode(act), &p.wgt.decode(wgt), first)
+}
+
+/// [`mac_step`] on operands already decoded (an array decodes each operand
+/// once per beat, not once per PE).
+pub fn mac_step_decoded(p: &MacArrayParams, acc: &Acc, a: &Decoded, w: &Decoded, first: bool) -> Acc {
+    step(p, p.can_overflow(), acc, a, w, first)
+}
+
+/// The accumulation itself; `can_overflow` is `p.can_overflow()`, which
+/// callers in a loop compute once.
+#[inline]
+fn step(p: &MacArrayParams, can_overflow: bool, acc: &Acc, a: &Decoded, w: &Decoded, first: bool) -> Acc {
+    let (value, nan, inf, neg) = product_of(a, w);
+    let (sum, flags) = if first {
+        (value, (false, false, false))
+    } else {
+        (acc.value.add(&value), (acc.nan, acc.pinf, acc.ninf))
+    };
     Acc {
-        value: fit(p, base.value.add(&value)),
-        nan: base.nan || nan,
-        pinf: base.pinf || (inf && !neg),
-        ninf: base.ninf || (inf && neg),
+        // An exact-width accumulator cannot leave its range.
+        value: if can_overflow { fit(p, sum) } else { sum },
+        nan: flags.0 || nan,
+        pinf: flags.1 || (inf && !neg),
+        ninf: flags.2 || (inf && neg),
+    }
+}
+
+/// [`output_code`] without allocating, when the result fits 64 bits.
+pub fn output_code_u64(p: &MacArrayParams, acc: &Acc) -> Option<u64> {
+    if p.result_width() > 64 {
+        return None;
+    }
+    match (&p.output, &acc.value) {
+        (None, Wide::Small(v)) => {
+            let w = p.acc_width;
+            Some((*v as u64) & if w == 64 { u64::MAX } else { (1u64 << w) - 1 })
+        }
+        (None, Wide::Big(_)) => None,
+        (Some(_), _) => Some(output_code(p, acc).to_u64()),
     }
 }
 
@@ -113,6 +151,7 @@ pub fn output_code(p: &MacArrayParams, acc: &Acc) -> Bits {
 #[derive(Clone, Debug)]
 pub struct PeModel {
     p: MacArrayParams,
+    can_overflow: bool,
     acc: Option<Acc>,
     res: Option<Acc>,
 }
@@ -121,6 +160,7 @@ impl PeModel {
     pub fn new(p: &MacArrayParams) -> PeModel {
         PeModel {
             p: *p,
+            can_overflow: p.can_overflow(),
             acc: None,
             res: None,
         }
@@ -137,9 +177,11 @@ impl PeModel {
             return;
         }
         // Without `first`, an accumulator that was never started is unknown.
+        let (p, o) = (&self.p, self.can_overflow);
+        let (a, w) = (p.act.decode(act), p.wgt.decode(wgt));
         let sum = match (first, &self.acc) {
-            (true, _) => Some(mac_step(&self.p, &Acc::default(), act, wgt, true)),
-            (false, Some(acc)) => Some(mac_step(&self.p, acc, act, wgt, false)),
+            (true, _) => Some(step(p, o, &Acc::default(), &a, &w, true)),
+            (false, Some(acc)) => Some(step(p, o, acc, &a, &w, false)),
             (false, None) => None,
         };
         if last {
@@ -172,6 +214,103 @@ pub struct ArrayModel {
     /// Enabled clock edges since reset.
     edges: u64,
     out: Option<(Vec<Acc>, bool)>,
+    /// Scratch: this beat's weights, decoded once for every row.
+    wgt_decoded: Vec<Decoded>,
+    /// The same sums in 128-bit integers when they fit (the fast path every
+    /// integer and 8-bit minifloat array takes); `acc` is then unused.
+    narrow: Option<(NarrowRange, Vec<NarrowAcc>)>,
+}
+
+/// An [`Acc`] whose value fits an i128.
+#[derive(Clone, Copy, Debug, Default)]
+struct NarrowAcc {
+    value: i128,
+    nan: bool,
+    pinf: bool,
+    ninf: bool,
+}
+
+impl NarrowAcc {
+    fn widen(&self) -> Acc {
+        Acc {
+            value: Wide::Small(self.value),
+            nan: self.nan,
+            pinf: self.pinf,
+            ninf: self.ninf,
+        }
+    }
+}
+
+/// The accumulator's range in 128-bit integers, for [`narrow_step`].
+#[derive(Clone, Copy, Debug)]
+struct NarrowRange {
+    can_overflow: bool,
+    saturate: bool,
+    lo: i128,
+    hi: i128,
+    modulus: i128,
+}
+
+impl NarrowRange {
+    fn new(p: &MacArrayParams) -> NarrowRange {
+        let w = p.acc_width;
+        let (lo, hi) = if p.signed() {
+            (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+        } else {
+            (0, (1i128 << w) - 1)
+        };
+        NarrowRange {
+            can_overflow: p.can_overflow(),
+            saturate: p.overflow == Overflow::Saturate,
+            lo,
+            hi,
+            modulus: 1i128 << w,
+        }
+    }
+
+    /// [`fit`] in 128-bit arithmetic.
+    #[inline]
+    fn fit(&self, v: i128) -> i128 {
+        if !self.can_overflow || (self.lo..=self.hi).contains(&v) {
+            v
+        } else if self.saturate {
+            v.clamp(self.lo, self.hi)
+        } else {
+            let m = v.rem_euclid(self.modulus);
+            if m > self.hi { m - self.modulus } else { m }
+        }
+    }
+}
+
+/// [`step`] in 128-bit arithmetic: every product and sum fits when the
+/// accumulator is at most 126 bits wide, because the product is never wider
+/// than the accumulator.
+#[inline]
+fn narrow_step(range: &NarrowRange, acc: &NarrowAcc, a: &Decoded, w: &Decoded, first: bool) -> NarrowAcc {
+    let value = (a.sig as i128 * w.sig as i128) << (a.shift + w.shift);
+    let sum = range.fit(if first { value } else { acc.value + value });
+    if a.class == Class::Finite && w.class == Class::Finite {
+        return if first {
+            NarrowAcc {
+                value: sum,
+                ..NarrowAcc::default()
+            }
+        } else {
+            NarrowAcc { value: sum, ..*acc }
+        };
+    }
+    let (_, nan, inf, neg) = product_of(a, w);
+    let flags = if first {
+        (false, false, false)
+    } else {
+        (acc.nan, acc.pinf, acc.ninf)
+    };
+    NarrowAcc {
+        value: sum,
+        nan: flags.0 || nan,
+        pinf: flags.1 || (inf && !neg),
+        ninf: flags.2 || (inf && neg),
+    }
 }
 
 impl ArrayModel {
@@ -180,10 +319,21 @@ impl ArrayModel {
             p: *p,
             beat: 0,
             gap: 0,
-            acc: vec![Acc::default(); (p.rows * p.cols) as usize],
+            acc: if p.acc_width <= 126 {
+                Vec::new()
+            } else {
+                vec![Acc::default(); (p.rows * p.cols) as usize]
+            },
             pending: VecDeque::new(),
             edges: 0,
             out: None,
+            wgt_decoded: Vec::with_capacity(p.cols as usize),
+            narrow: (p.acc_width <= 126).then(|| {
+                (
+                    NarrowRange::new(p),
+                    vec![NarrowAcc::default(); (p.rows * p.cols) as usize],
+                )
+            }),
         }
     }
 
@@ -226,10 +376,28 @@ impl ArrayModel {
         if accepted {
             let first = self.beat == 0;
             let cols = p.cols as usize;
-            for (r, &a) in act.iter().enumerate().take(p.rows as usize) {
-                for (c, &w) in wgt.iter().enumerate().take(cols) {
-                    let i = r * cols + c;
-                    self.acc[i] = mac_step(&p, &self.acc[i], a, w, first);
+            let can_overflow = p.can_overflow();
+            self.wgt_decoded.clear();
+            self.wgt_decoded.extend(wgt.iter().take(cols).map(|&w| p.wgt.decode(w)));
+            let rows = p.rows as usize;
+            match &mut self.narrow {
+                Some((range, sums)) => {
+                    for (r, &a) in act.iter().enumerate().take(rows) {
+                        let ad = p.act.decode(a);
+                        let row = &mut sums[r * cols..(r + 1) * cols];
+                        for (sum, w) in row.iter_mut().zip(&self.wgt_decoded) {
+                            *sum = narrow_step(range, sum, &ad, w, first);
+                        }
+                    }
+                }
+                None => {
+                    for (r, &a) in act.iter().enumerate().take(rows) {
+                        let ad = p.act.decode(a);
+                        for (c, w) in self.wgt_decoded.iter().enumerate() {
+                            let i = r * cols + c;
+                            self.acc[i] = step(&p, can_overflow, &self.acc[i], &ad, w, first);
+                        }
+                    }
                 }
             }
             self.beat += 1;
@@ -237,10 +405,14 @@ impl ArrayModel {
                 finished = true;
                 self.beat = 0;
                 for r in 0..p.rows {
-                    let row = &self.acc[(r * p.cols) as usize..((r + 1) * p.cols) as usize];
+                    let span = (r * p.cols) as usize..((r + 1) * p.cols) as usize;
+                    let data = match &self.narrow {
+                        Some((_, sums)) => sums[span].iter().map(NarrowAcc::widen).collect(),
+                        None => self.acc[span].to_vec(),
+                    };
                     self.pending.push_back(PendingRow {
                         due: edge + (p.row_latency(r) - 1) as u64,
-                        data: row.to_vec(),
+                        data,
                         last: r + 1 == p.rows,
                     });
                 }

@@ -108,12 +108,15 @@ impl Operand {
     /// Decode a code (its low `width()` bits).
     pub fn decode(&self, code: u64) -> Decoded {
         match self {
-            Operand::Int(f) => Decoded {
-                sig: f.decode(code),
-                shift: 0,
-                class: Class::Finite,
-                neg: f.decode(code) < 0,
-            },
+            Operand::Int(f) => {
+                let sig = f.decode(code);
+                Decoded {
+                    sig,
+                    shift: 0,
+                    class: Class::Finite,
+                    neg: sig < 0,
+                }
+            }
             Operand::Float(f) => {
                 let neg = code & f.sign_bit() != 0;
                 match f.decode(code) {

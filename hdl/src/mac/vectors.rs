@@ -1,7 +1,7 @@
 //! Test vectors for MAC designs: stimulus plus the golden model's expected
 //! response, cycle by cycle.
 
-use super::model::{ArrayModel, PeModel, output_code};
+use super::model::{ArrayModel, PeModel, output_code, output_code_u64};
 use super::operand::Operand;
 use super::params::MacArrayParams;
 use crate::stimulus::{CycleSink, Stimulus, input_index, output_index};
@@ -83,8 +83,19 @@ impl Stimulus for PeExhaustive {
         }
         match self.model.res() {
             Some(acc) => {
-                self.res_bits = acc.value.to_bits(self.p.acc_width);
-                sink.expect_bits(self.res_o, &self.res_bits);
+                match (self.p.acc_width <= 64, &acc.value) {
+                    (true, super::wide::Wide::Small(v)) => {
+                        let w = self.p.acc_width;
+                        sink.expect(
+                            self.res_o,
+                            (*v as u64) & if w == 64 { u64::MAX } else { (1u64 << w) - 1 },
+                        )
+                    }
+                    _ => {
+                        self.res_bits = acc.value.to_bits(self.p.acc_width);
+                        sink.expect_bits(self.res_o, &self.res_bits);
+                    }
+                }
                 if let Some(port) = self.res_special_o {
                     sink.expect(port, acc.special());
                 }
@@ -257,7 +268,10 @@ impl Stimulus for ArrayVectors {
                 self.rows_checked.set(self.rows_checked.get() + 1);
                 let rw = p.result_width();
                 for (c, acc) in row.iter().enumerate() {
-                    self.out_bits.set_field(c as u32 * rw, &output_code(&p, acc));
+                    match output_code_u64(&p, acc) {
+                        Some(code) => self.out_bits.set_u64_field(c as u32 * rw, rw, code),
+                        None => self.out_bits.set_field(c as u32 * rw, &output_code(&p, acc)),
+                    }
                     self.special_bits.set_u64_field(2 * c as u32, 2, acc.special());
                 }
                 sink.expect_bits(out_data_o, &self.out_bits);

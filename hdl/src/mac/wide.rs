@@ -44,6 +44,7 @@ impl Wide {
     }
 
     /// Back to the small form whenever the value fits.
+    #[inline]
     fn norm(v: BigInt) -> Wide {
         match i128::try_from(&v) {
             Ok(s) => Wide::Small(s),
@@ -52,6 +53,7 @@ impl Wide {
     }
 
     /// `a * b * 2^shift`.
+    #[inline]
     pub fn product(a: i64, b: i64, shift: u32) -> Wide {
         let p = a as i128 * b as i128;
         let bits = 128 - p.unsigned_abs().leading_zeros();
@@ -64,6 +66,7 @@ impl Wide {
         }
     }
 
+    #[inline]
     pub fn add(&self, other: &Wide) -> Wide {
         if let (Wide::Small(a), Wide::Small(b)) = (self, other)
             && let Some(s) = a.checked_add(*b)
@@ -73,6 +76,7 @@ impl Wide {
         Wide::norm(self.big() + other.big())
     }
 
+    #[inline]
     pub fn is_negative(&self) -> bool {
         match self {
             Wide::Small(v) => *v < 0,
@@ -108,6 +112,7 @@ impl Wide {
     }
 
     /// True when the value is representable in `width` bits.
+    #[inline]
     pub fn fits(&self, width: u32, signed: bool) -> bool {
         // The common case without allocating: a small value and a width
         // whose bounds are themselves small.
@@ -126,6 +131,7 @@ impl Wide {
     }
 
     /// Clamp into the `width`-bit range.
+    #[inline]
     pub fn saturate(&self, width: u32, signed: bool) -> Wide {
         let (lo, hi) = Wide::bounds(width, signed);
         if self.cmp_wide(&lo).is_lt() {
