@@ -2,6 +2,7 @@
 //! array), golden model and test vectors.
 
 pub mod array;
+pub mod cost;
 pub mod model;
 pub mod mul;
 pub mod operand;

@@ -1,0 +1,105 @@
+//! The MAC array's cost model: quantities derived from the configuration
+//! alone, evaluated in nanoseconds.
+//!
+//! Flip-flops are counted from the structure the generator emits, after
+//! the merging every synthesis tool performs: the valid/first/last tokens
+//! of all rows and columns are copies of one token at different delays, so
+//! they collapse into a single delay line of R + C - 1 stages. The count is
+//! exact for the designs Yosys synthesises (see the tests). LUT, carry and
+//! DSP estimates come from per-target coefficients fitted against synthesis
+//! (the calibration lives with the synthesis flow).
+
+use super::params::MacArrayParams;
+use crate::params::bits_for;
+
+/// Register bits of every part of the array.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Registers {
+    /// Input skew of activations and weights (triangles of shift registers).
+    pub skew: u64,
+    /// Operand forwarding between neighbouring PEs.
+    pub forwarding: u64,
+    /// Accumulator and result registers (and special-value flags) of all PEs.
+    pub pes: u64,
+    /// The token delay line, row-done flags and the beat and gap counters.
+    pub control: u64,
+    /// The output register.
+    pub output: u64,
+}
+
+impl Registers {
+    pub fn total(&self) -> u64 {
+        self.skew + self.forwarding + self.pes + self.control + self.output
+    }
+}
+
+/// Flip-flop bits of a MAC array, part by part.
+pub fn registers(p: &MacArrayParams) -> Registers {
+    let (r, c, k) = (p.rows as u64, p.cols as u64, p.dot_length as u64);
+    let (aw, ww) = (p.act.width() as u64, p.wgt.width() as u64);
+    let acc = p.acc_width as u64;
+    let tri = |n: u64| n * (n + 1) / 2;
+    // Sticky special-value flags, a running and a finished copy of each:
+    // NaN whenever specials exist, +inf and -inf when an operand has inf.
+    let flags = match (p.has_specials(), p.act.has_inf() || p.wgt.has_inf()) {
+        (false, _) => 0,
+        (true, false) => 2,
+        (true, true) => 6,
+    };
+    let beat = if k > 1 { bits_for(k - 1) as u64 } else { 0 };
+    let spacing = p.tile_spacing() as u64;
+    let gap = if k < spacing { bits_for(spacing - 1) as u64 } else { 0 };
+    let raw_specials = p.has_specials() && p.output.is_none();
+    // valid, first and last; with K = 1 first and last are the same signal.
+    let token_bits = if k == 1 { 2 } else { 3 };
+    Registers {
+        skew: aw * tri(r) + ww * tri(c),
+        forwarding: r * (c - 1) * aw + c * (r - 1) * ww,
+        pes: r * c * (2 * acc + flags),
+        control: token_bits * (r + c - 1) + r + beat + gap,
+        output: 2 + c * p.result_width() as u64 + if raw_specials { 2 * c } else { 0 },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::ResetStyle;
+    use crate::mac::params::{FormatSpec, MacArraySpec, MulImpl};
+    use crate::minifloat::OnOverflow;
+
+    fn params(r: u64, c: u64, k: u64, a: &str, w: &str, output: Option<&str>) -> MacArrayParams {
+        MacArraySpec {
+            rows: r,
+            cols: c,
+            dot_length: k,
+            activations: a.into(),
+            weights: w.into(),
+            acc_width: None,
+            overflow: None,
+            multiplier: MulImpl::Dsp,
+            reset: ResetStyle::SyncHigh,
+            output: output.map(|f| (FormatSpec::Name(f.into()), OnOverflow::Saturate)),
+        }
+        .validate()
+        .unwrap()
+    }
+
+    /// Flip-flop counts Yosys 0.23 reports after `synth -flatten` of the
+    /// example configurations (every `$_*DFF*_` cell is one bit).
+    #[test]
+    fn register_bits_match_yosys() {
+        assert_eq!(registers(&params(4, 4, 16, "int8", "int8", None)).total(), 1103);
+        assert_eq!(
+            registers(&params(4, 4, 32, "e4m3fn", "e4m3fn", Some("fp16"))).total(),
+            1856
+        );
+        assert_eq!(registers(&params(8, 4, 64, "int8", "e2m1fn", None)).total(), 1973);
+        // Specials with infinities and a raw special-value port, K < max(R, C).
+        assert_eq!(registers(&params(2, 3, 2, "e5m2", "e4m3fn", None)).total(), 984);
+        // K = 1: constant first/last tokens.
+        assert_eq!(registers(&params(5, 2, 1, "int4", "uint3", None)).total(), 289);
+        assert_eq!(registers(&params(3, 3, 7, "e5m2", "int8", Some("fp16"))).total(), 1109);
+        assert_eq!(registers(&params(1, 6, 4, "e2m1fn", "e3m2fn", None)).total(), 482);
+    }
+}
