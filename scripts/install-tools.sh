@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install the EDA tools accgen's tests and commands use, from the
 # distribution's packages: Verilator (co-simulation), Icarus Verilog (the
-# generated test benches) and Yosys (lint and synthesis checks).
+# generated test benches), Yosys (lint and synthesis) and the OSU 0.18 um
+# standard cells (qflow-tech-osu018: the liberty file of `accgen synth
+# --target asic`).
 # As root it installs what is missing; otherwise it prints the command.
 set -euo pipefail
 
@@ -9,6 +11,7 @@ missing=()
 for tool in verilator:verilator iverilog:iverilog yosys:yosys; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
 done
+[ -f /usr/share/qflow/tech/osu018/osu018_stdcells.lib ] || missing+=(qflow-tech-osu018)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends ${missing[*]}"

@@ -5,7 +5,9 @@ pub mod accuracy;
 pub mod bench;
 pub mod config;
 pub mod cosim;
+pub mod cost;
 pub mod output;
+pub mod synth;
 pub mod tools;
 
 use config::Config;

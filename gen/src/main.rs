@@ -58,6 +58,9 @@ enum Command {
     /// golden model; `--hardware` also checks the first layer on the generated
     /// array in Verilator
     Accuracy(accgen::accuracy::Args),
+    /// Synthesize the design with Yosys for FPGA families or standard cells and
+    /// print LUTs, FFs, carry cells, DSPs, block RAM and ASIC area (cached)
+    Synth(accgen::synth::Args),
     /// Measure co-simulation throughput, cached start-up and generation time
     Bench {
         /// Cycles per throughput run
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
             .and_then(|c| accgen::simulate(&c, vectors, seed, traffic)),
         Command::Demo { out } => accgen::demo(&out),
         Command::Accuracy(args) => accgen::accuracy::run(&args),
+        Command::Synth(args) => accgen::synth::run(&args),
         Command::Bench { vectors } => bench::run(vectors),
     };
     match result {

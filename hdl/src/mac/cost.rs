@@ -103,3 +103,75 @@ mod tests {
         assert_eq!(registers(&params(1, 6, 4, "e2m1fn", "e3m2fn", None)).total(), 482);
     }
 }
+
+/// What drives logic (LUT) cost, one number per structure, each scaled by
+/// how many copies the array has. A target's LUT estimate is a weighted sum
+/// of these with coefficients fitted against synthesis.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LogicFeatures {
+    /// Bit products of the significand multipliers (`sig_a * sig_b` per PE):
+    /// the partial products a LUT multiplier must sum.
+    pub multiplier_bits: f64,
+    /// Accumulator bits over all PEs (adder, restart multiplexer, saturation).
+    pub accumulator_bits: f64,
+    /// Alignment shifter bits over all PEs (`PROD_W * log2(shift range)`).
+    pub shifter_bits: f64,
+    /// Operand decode bits over all PEs (minifloat fields, special codes).
+    pub decode_bits: f64,
+    /// Result bits the output stage selects from (`R * C` entries).
+    pub drain_bits: f64,
+    /// Output rounder bits (`C * ACC_W * log2(ACC_W)`), zero without rounding.
+    pub rounder_bits: f64,
+}
+
+impl LogicFeatures {
+    pub const NAMES: [&str; 6] = [
+        "multiplier_bits",
+        "accumulator_bits",
+        "shifter_bits",
+        "decode_bits",
+        "drain_bits",
+        "rounder_bits",
+    ];
+
+    pub fn as_array(&self) -> [f64; 6] {
+        [
+            self.multiplier_bits,
+            self.accumulator_bits,
+            self.shifter_bits,
+            self.decode_bits,
+            self.drain_bits,
+            self.rounder_bits,
+        ]
+    }
+}
+
+/// The logic features of a MAC array.
+pub fn logic_features(p: &MacArrayParams) -> LogicFeatures {
+    let pes = (p.rows * p.cols) as f64;
+    let (sa, sb) = (p.act.sig_ty().width as f64, p.wgt.sig_ty().width as f64);
+    let shift_range = (p.act.max_shift() + p.wgt.max_shift()) as u64;
+    let shifter = if shift_range == 0 {
+        0.0
+    } else {
+        p.product_width() as f64 * bits_for(shift_range) as f64
+    };
+    let decode = |op: &super::operand::Operand| match op {
+        super::operand::Operand::Int(_) => 0.0,
+        super::operand::Operand::Float(f) => f.width() as f64,
+    };
+    let entry = p.acc_width as f64 + if p.has_specials() { 2.0 } else { 0.0 };
+    let acc = p.acc_width as f64;
+    LogicFeatures {
+        multiplier_bits: pes * sa * sb,
+        accumulator_bits: pes * acc,
+        shifter_bits: pes * shifter,
+        decode_bits: pes * (decode(&p.act) + decode(&p.wgt)),
+        drain_bits: pes * entry,
+        rounder_bits: if p.output.is_some() {
+            p.cols as f64 * acc * (bits_for(p.acc_width as u64) as f64)
+        } else {
+            0.0
+        },
+    }
+}

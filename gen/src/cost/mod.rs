@@ -1,0 +1,3 @@
+//! The cost model: calibration against synthesis and estimates.
+
+pub mod fit;
