@@ -61,6 +61,26 @@ enum Command {
     /// Synthesize the design with Yosys for FPGA families or standard cells and
     /// print LUTs, FFs, carry cells, DSPs, block RAM and ASIC area (cached)
     Synth(accgen::synth::Args),
+    /// Estimate a design's resources with the calibrated cost model (microseconds, no tools)
+    Cost {
+        /// Configuration file (YAML)
+        config: PathBuf,
+        /// Targets (xc7, xc7-nodsp, ice40, ice40-nodsp, ecp5, ecp5-nodsp, asic); all when omitted
+        #[arg(short, long, value_delimiter = ',')]
+        target: Vec<String>,
+        /// Also synthesize with Yosys and print the measured figures beside the estimate
+        #[arg(long)]
+        synth: bool,
+    },
+    /// Synthesize the cost model's calibration set on every target, fit the model and publish its error
+    Calibrate {
+        /// Where mac.json, mac_points.csv and README.md go
+        #[arg(short, long, default_value = "reports/calibration")]
+        out: PathBuf,
+        /// Parallel Yosys runs [default: the available cores]
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// Measure co-simulation throughput, cached start-up and generation time
     Bench {
         /// Cycles per throughput run
@@ -91,6 +111,13 @@ fn main() -> ExitCode {
         Command::Demo { out } => accgen::demo(&out),
         Command::Accuracy(args) => accgen::accuracy::run(&args),
         Command::Synth(args) => accgen::synth::run(&args),
+        Command::Cost { config, target, synth } => config::load(&config)
+            .map_err(Failure::from)
+            .and_then(|c| accgen::cost::run(&c, &target, synth)),
+        Command::Calibrate { out, jobs } => accgen::cost::calibrate::run(
+            &out,
+            jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+        ),
         Command::Bench { vectors } => bench::run(vectors),
     };
     match result {

@@ -62,6 +62,14 @@ impl Target {
     }
 
     /// The allowed names, comma-separated, for error messages and help.
+    /// True for the targets that map multipliers to DSP blocks.
+    pub fn has_dsp(self) -> bool {
+        matches!(
+            self,
+            Target::Xc7 { dsp: true } | Target::Ice40 { dsp: true } | Target::Ecp5 { dsp: true }
+        )
+    }
+
     pub fn names() -> String {
         Target::ALL.map(Target::name).join(", ")
     }
