@@ -24,11 +24,22 @@ pub struct Point {
     pub held_out: bool,
 }
 
-/// The calibration set: 48 small arrays drawn deterministically across
+/// The calibration set: 48 arrays of up to 4 x 4 PEs drawn deterministically across
 /// shapes, integer and minifloat formats, dot lengths, multipliers and
 /// output rounding. Every fourth is held out.
 pub fn points() -> Vec<Point> {
-    const SHAPES: [(u64, u64); 8] = [(1, 1), (1, 2), (2, 1), (2, 2), (2, 3), (3, 2), (3, 3), (1, 4)];
+    const SHAPES: [(u64, u64); 10] = [
+        (1, 1),
+        (1, 2),
+        (2, 2),
+        (2, 3),
+        (3, 2),
+        (3, 3),
+        (1, 4),
+        (2, 4),
+        (4, 2),
+        (4, 4),
+    ];
     const FORMATS: [&str; 19] = [
         "int2", "int3", "int4", "int5", "int6", "int8", "int10", "int12", "int16", "uint4", "uint8", "e4m3fn", "e5m2",
         "e4m3fnuz", "e3m4", "e2m3fn", "e3m2fn", "e2m1fn", "e4m3",
