@@ -16,9 +16,10 @@ use super::rng::SplitMix64;
 use crate::Failure;
 use crate::config::{Block, canonical};
 use accgen_hdl::mac::MacArrayParams;
-use accgen_hdl::mac::model::{Acc, ArrayModel, output_code};
+use accgen_hdl::mac::model::{Acc, output_code};
+use accgen_hdl::mac::vectors::ArrayDriver;
 use accgen_hdl::mac::vectors::Traffic;
-use accgen_hdl::stimulus::{CycleSink, Stimulus, input_index, output_index};
+use accgen_hdl::stimulus::{CycleSink, Stimulus};
 use accgen_hdl::{Bits, Design};
 use accgen_sim::{BuildOptions, Model};
 use sha2::{Digest, Sha256};
@@ -158,25 +159,16 @@ struct Record {
 /// each cycle's outputs predicted by the behavioural `ArrayModel`.
 struct TileStimulus {
     p: MacArrayParams,
-    model: ArrayModel,
+    driver: ArrayDriver,
     tiles: LayerTiles,
     rng: SplitMix64,
     traffic: Traffic,
-    reset_cycles: u32,
     /// Next beat to offer: tile * K + k.
     next_beat: usize,
     beats: usize,
     offering: bool,
-    act_bits: Bits,
-    wgt_bits: Bits,
-    out_bits: Bits,
-    special_bits: Bits,
     act: Vec<u64>,
     wgt: Vec<u64>,
-    rst: (usize, u64),
-    ins: [usize; 4],
-    outs: [usize; 4],
-    out_special: Option<usize>,
     record: Rc<RefCell<Record>>,
     /// Idle cycles allowed after the last expected row (a safety stop).
     budget: u64,
@@ -188,23 +180,14 @@ impl TileStimulus {
         let slowest = traffic.offer.min(traffic.ready).max(0.01);
         TileStimulus {
             p: *p,
-            model: ArrayModel::new(p),
+            driver: ArrayDriver::new(design, p),
             rng: SplitMix64::new(seed),
             traffic,
-            reset_cycles: 2,
             next_beat: 0,
             beats,
             offering: false,
-            act_bits: Bits::zero(p.rows * p.act.width()),
-            wgt_bits: Bits::zero(p.cols * p.wgt.width()),
-            out_bits: Bits::zero(p.cols * p.result_width()),
-            special_bits: Bits::zero(p.cols * 2),
             act: vec![0; p.rows as usize],
             wgt: vec![0; p.cols as usize],
-            rst: (input_index(design, p.reset.port_name()), p.reset.asserted()),
-            ins: ["in_valid_i", "in_act_i", "in_wgt_i", "out_ready_i"].map(|n| input_index(design, n)),
-            outs: ["in_ready_o", "out_valid_o", "out_data_o", "out_last_o"].map(|n| output_index(design, n)),
-            out_special: (p.has_specials() && p.output.is_none()).then(|| output_index(design, "out_special_o")),
             record: Rc::new(RefCell::new(Record::default())),
             budget: ((beats as f64 / slowest) as u64 + 64) * 4 + 1000,
             tiles,
@@ -226,40 +209,18 @@ impl TileStimulus {
             *w = self.tiles.weights[c][k];
         }
     }
+}
 
-    /// The output port's bits for a row of sums, exactly as the golden
-    /// model produces them (any accumulator width).
-    fn row_bits(&mut self, row: &[Acc]) -> Row {
-        let p = self.p;
-        let rw = p.result_width();
-        row.iter()
-            .enumerate()
-            .map(|(c, acc)| {
-                let bits = output_code(&p, acc);
-                self.out_bits.set_field(c as u32 * rw, &bits);
-                self.special_bits.set_u64_field(2 * c as u32, 2, acc.special());
-                (bits, acc.special())
-            })
-            .collect()
-    }
+/// A row of sums as the output port carries it, exactly as the golden
+/// model produces it (any accumulator width).
+fn row_bits(p: &MacArrayParams, row: &[Acc]) -> Row {
+    row.iter().map(|acc| (output_code(p, acc), acc.special())).collect()
 }
 
 impl Stimulus for TileStimulus {
     fn next_cycle(&mut self, sink: &mut dyn CycleSink) -> bool {
-        let [in_valid_i, in_act_i, in_wgt_i, out_ready_i] = self.ins;
-        let [in_ready_o, out_valid_o, out_data_o, out_last_o] = self.outs;
-        let (rst_port, asserted) = self.rst;
-        if self.reset_cycles > 0 {
-            self.reset_cycles -= 1;
-            sink.drive(rst_port, asserted);
-            sink.drive(in_valid_i, 0);
-            sink.drive(out_ready_i, 0);
-            sink.drive_bits(in_act_i, &self.act_bits);
-            sink.drive_bits(in_wgt_i, &self.wgt_bits);
-            for port in self.outs.into_iter().chain(self.out_special) {
-                sink.ignore(port);
-            }
-            self.model.reset();
+        if self.driver.in_reset() {
+            self.driver.cycle(sink, None, false);
             return true;
         }
         let done = self.record.borrow().rows.len() == self.rows_expected();
@@ -267,60 +228,24 @@ impl Stimulus for TileStimulus {
             return false;
         }
         self.budget -= 1;
-        sink.drive(rst_port, asserted ^ 1);
         // A beat once offered stays until accepted: valid never waits on ready.
         if !self.offering && self.next_beat < self.beats && self.rng.chance(self.traffic.offer) {
             self.offering = true;
             self.load_beat(self.next_beat);
         }
         let out_ready = self.rng.chance(self.traffic.ready);
-        let p = self.p;
-        let (aw, ww) = (p.act.width(), p.wgt.width());
-        for (r, &v) in self.act.iter().enumerate() {
-            self.act_bits.set_u64_field(r as u32 * aw, aw, v);
-        }
-        for (c, &v) in self.wgt.iter().enumerate() {
-            self.wgt_bits.set_u64_field(c as u32 * ww, ww, v);
-        }
-        sink.drive(in_valid_i, self.offering as u64);
-        sink.drive_bits(in_act_i, &self.act_bits);
-        sink.drive_bits(in_wgt_i, &self.wgt_bits);
-        sink.drive(out_ready_i, out_ready as u64);
-
-        let in_ready = self.model.in_ready(out_ready);
-        sink.expect(in_ready_o, in_ready as u64);
-        let out = self.model.out().map(|(row, last)| (row.to_vec(), last));
-        let (mut data, mut taken) = (0, None);
-        match out {
-            Some((row, last)) => {
-                let values = self.row_bits(&row);
-                sink.expect(out_valid_o, 1);
-                sink.expect_bits(out_data_o, &self.out_bits);
-                sink.expect(out_last_o, last as u64);
-                data += 2;
-                if let Some(port) = self.out_special {
-                    sink.expect_bits(port, &self.special_bits);
-                    data += 1;
-                }
-                // A row stays on the output until taken; record it once.
-                taken = out_ready.then_some(values);
-            }
-            None => {
-                sink.expect(out_valid_o, 0);
-                sink.ignore(out_data_o);
-                sink.ignore(out_last_o);
-                if let Some(port) = self.out_special {
-                    sink.ignore(port);
-                }
-            }
-        }
+        let shown = self.driver.shown_row().map(|row| row_bits(&self.p, row));
+        let offer = self.offering.then_some((self.act.as_slice(), self.wgt.as_slice()));
+        let cycle = self.driver.cycle(sink, offer, out_ready);
         let mut record = self.record.borrow_mut();
         record.handshakes += 2;
-        record.data += data;
-        record.rows.extend(taken);
+        record.data += cycle.compared - 2;
+        // A row stays on the output until taken; record it once.
+        if cycle.row_taken {
+            record.rows.extend(shown);
+        }
         drop(record);
-        self.model.clock(self.offering, &self.act, &self.wgt, out_ready);
-        if self.offering && in_ready {
+        if cycle.accepted {
             self.offering = false;
             self.next_beat += 1;
         }

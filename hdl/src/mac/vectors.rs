@@ -153,17 +153,14 @@ impl Traffic {
     pub const BURSTY: Traffic = Traffic { offer: 0.7, ready: 0.6 };
 }
 
-/// Random tiles through a MAC array under the valid/ready protocol, checked
-/// against the behavioural model on every cycle.
-pub struct ArrayVectors {
+/// The MAC array's ports for one cycle at a time: drives the reset, an
+/// input beat (or none) and the output's ready, and expects every output
+/// the behavioural model predicts. Stimulus types decide only which beat
+/// is on offer and when the consumer is ready.
+pub struct ArrayDriver {
     p: MacArrayParams,
     model: ArrayModel,
-    rng: StdRng,
-    traffic: Traffic,
-    cycles_left: u64,
     reset_cycles: u32,
-    /// The beat on offer: it stays until accepted (valid never waits on ready).
-    offer: Option<(Vec<u64>, Vec<u64>)>,
     act_bits: Bits,
     wgt_bits: Bits,
     out_bits: Bits,
@@ -174,19 +171,28 @@ pub struct ArrayVectors {
     ins: [usize; 4],
     outs: [usize; 4],
     out_special: Option<usize>,
-    rows_checked: Rc<Cell<u64>>,
 }
 
-impl ArrayVectors {
-    pub fn new(design: &Design, p: &MacArrayParams, seed: u64, cycles: u64, traffic: Traffic) -> ArrayVectors {
-        ArrayVectors {
+/// What one driven cycle did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DrivenCycle {
+    /// The offered beat was taken.
+    pub accepted: bool,
+    /// A result row was on the output (and compared).
+    pub row_shown: bool,
+    /// The consumer took that row.
+    pub row_taken: bool,
+    /// Output values compared this cycle.
+    pub compared: u64,
+}
+
+impl ArrayDriver {
+    /// The first two cycles hold the array in reset.
+    pub fn new(design: &Design, p: &MacArrayParams) -> ArrayDriver {
+        ArrayDriver {
             p: *p,
             model: ArrayModel::new(p),
-            rng: StdRng::seed_from_u64(seed),
-            traffic,
-            cycles_left: cycles,
             reset_cycles: 2,
-            offer: None,
             act_bits: Bits::zero(p.rows * p.act.width()),
             wgt_bits: Bits::zero(p.cols * p.wgt.width()),
             out_bits: Bits::zero(p.cols * p.result_width()),
@@ -197,6 +203,120 @@ impl ArrayVectors {
             ins: ["in_valid_i", "in_act_i", "in_wgt_i", "out_ready_i"].map(|n| input_index(design, n)),
             outs: ["in_ready_o", "out_valid_o", "out_data_o", "out_last_o"].map(|n| output_index(design, n)),
             out_special: (p.has_specials() && p.output.is_none()).then(|| output_index(design, "out_special_o")),
+        }
+    }
+
+    pub fn in_reset(&self) -> bool {
+        self.reset_cycles > 0
+    }
+
+    /// The row the output shows this cycle, before [`ArrayDriver::cycle`] runs.
+    pub fn shown_row(&self) -> Option<&[super::model::Acc]> {
+        if self.in_reset() {
+            None
+        } else {
+            self.model.out().map(|(row, _)| row)
+        }
+    }
+
+    /// Drive one cycle: `offer` holds A[r][k] per row and B[k][c] per column
+    /// (ignored during reset).
+    pub fn cycle(&mut self, sink: &mut dyn CycleSink, offer: Option<(&[u64], &[u64])>, out_ready: bool) -> DrivenCycle {
+        let [in_valid_i, in_act_i, in_wgt_i, out_ready_i] = self.ins;
+        let [in_ready_o, out_valid_o, out_data_o, out_last_o] = self.outs;
+        let (rst_port, asserted) = self.rst;
+        if self.reset_cycles > 0 {
+            self.reset_cycles -= 1;
+            sink.drive(rst_port, asserted);
+            sink.drive(in_valid_i, 0);
+            sink.drive(out_ready_i, 0);
+            sink.drive_bits(in_act_i, &self.act_bits);
+            sink.drive_bits(in_wgt_i, &self.wgt_bits);
+            for port in self.outs.into_iter().chain(self.out_special) {
+                sink.ignore(port);
+            }
+            self.model.reset();
+            return DrivenCycle::default();
+        }
+        sink.drive(rst_port, asserted ^ 1);
+        let p = self.p;
+        let (act, wgt) = offer.unwrap_or((&self.idle_act, &self.idle_wgt));
+        let (aw, ww) = (p.act.width(), p.wgt.width());
+        for (r, &v) in act.iter().enumerate() {
+            self.act_bits.set_u64_field(r as u32 * aw, aw, v);
+        }
+        for (c, &v) in wgt.iter().enumerate() {
+            self.wgt_bits.set_u64_field(c as u32 * ww, ww, v);
+        }
+        sink.drive(in_valid_i, offer.is_some() as u64);
+        sink.drive_bits(in_act_i, &self.act_bits);
+        sink.drive_bits(in_wgt_i, &self.wgt_bits);
+        sink.drive(out_ready_i, out_ready as u64);
+
+        let in_ready = self.model.in_ready(out_ready);
+        sink.expect(in_ready_o, in_ready as u64);
+        let mut done = DrivenCycle {
+            accepted: offer.is_some() && in_ready,
+            compared: 2,
+            ..DrivenCycle::default()
+        };
+        match self.model.out() {
+            Some((row, last)) => {
+                sink.expect(out_valid_o, 1);
+                let rw = p.result_width();
+                for (c, acc) in row.iter().enumerate() {
+                    match output_code_u64(&p, acc) {
+                        Some(code) => self.out_bits.set_u64_field(c as u32 * rw, rw, code),
+                        None => self.out_bits.set_field(c as u32 * rw, &output_code(&p, acc)),
+                    }
+                    self.special_bits.set_u64_field(2 * c as u32, 2, acc.special());
+                }
+                sink.expect_bits(out_data_o, &self.out_bits);
+                sink.expect(out_last_o, last as u64);
+                done.compared += 2;
+                if let Some(port) = self.out_special {
+                    sink.expect_bits(port, &self.special_bits);
+                    done.compared += 1;
+                }
+                done.row_shown = true;
+                done.row_taken = out_ready;
+            }
+            None => {
+                sink.expect(out_valid_o, 0);
+                sink.ignore(out_data_o);
+                sink.ignore(out_last_o);
+                if let Some(port) = self.out_special {
+                    sink.ignore(port);
+                }
+            }
+        }
+        self.model.clock(offer.is_some(), act, wgt, out_ready);
+        done
+    }
+}
+
+/// Random tiles through a MAC array under the valid/ready protocol, checked
+/// against the behavioural model on every cycle.
+pub struct ArrayVectors {
+    p: MacArrayParams,
+    driver: ArrayDriver,
+    rng: StdRng,
+    traffic: Traffic,
+    cycles_left: u64,
+    /// The beat on offer: it stays until accepted (valid never waits on ready).
+    offer: Option<(Vec<u64>, Vec<u64>)>,
+    rows_checked: Rc<Cell<u64>>,
+}
+
+impl ArrayVectors {
+    pub fn new(design: &Design, p: &MacArrayParams, seed: u64, cycles: u64, traffic: Traffic) -> ArrayVectors {
+        ArrayVectors {
+            p: *p,
+            driver: ArrayDriver::new(design, p),
+            rng: StdRng::seed_from_u64(seed),
+            traffic,
+            cycles_left: cycles,
+            offer: None,
             rows_checked: Rc::new(Cell::new(0)),
         }
     }
@@ -220,23 +340,10 @@ impl Stimulus for ArrayVectors {
             return false;
         }
         self.cycles_left -= 1;
-        let [in_valid_i, in_act_i, in_wgt_i, out_ready_i] = self.ins;
-        let [in_ready_o, out_valid_o, out_data_o, out_last_o] = self.outs;
-        let (rst_port, asserted) = self.rst;
-        if self.reset_cycles > 0 {
-            self.reset_cycles -= 1;
-            sink.drive(rst_port, asserted);
-            sink.drive(in_valid_i, 0);
-            sink.drive(out_ready_i, 0);
-            sink.drive_bits(in_act_i, &self.act_bits);
-            sink.drive_bits(in_wgt_i, &self.wgt_bits);
-            for port in self.outs {
-                sink.ignore(port);
-            }
-            self.model.reset();
+        if self.driver.in_reset() {
+            self.driver.cycle(sink, None, false);
             return true;
         }
-        sink.drive(rst_port, asserted ^ 1);
         let p = self.p;
         if self.offer.is_none() && self.rng.random_bool(self.traffic.offer) {
             let act = (0..p.rows).map(|_| operand_code(&mut self.rng, &p.act)).collect();
@@ -244,58 +351,12 @@ impl Stimulus for ArrayVectors {
             self.offer = Some((act, wgt));
         }
         let out_ready = self.rng.random_bool(self.traffic.ready);
-        let (act, wgt) = match &self.offer {
-            Some((a, w)) => (a.as_slice(), w.as_slice()),
-            None => (self.idle_act.as_slice(), self.idle_wgt.as_slice()),
-        };
-        let (aw, ww) = (p.act.width(), p.wgt.width());
-        for (r, &v) in act.iter().enumerate() {
-            self.act_bits.set_u64_field(r as u32 * aw, aw, v);
+        let offer = self.offer.as_ref().map(|(a, w)| (a.as_slice(), w.as_slice()));
+        let done = self.driver.cycle(sink, offer, out_ready);
+        if done.row_shown {
+            self.rows_checked.set(self.rows_checked.get() + 1);
         }
-        for (c, &v) in wgt.iter().enumerate() {
-            self.wgt_bits.set_u64_field(c as u32 * ww, ww, v);
-        }
-        sink.drive(in_valid_i, self.offer.is_some() as u64);
-        sink.drive_bits(in_act_i, &self.act_bits);
-        sink.drive_bits(in_wgt_i, &self.wgt_bits);
-        sink.drive(out_ready_i, out_ready as u64);
-
-        let in_ready = self.model.in_ready(out_ready);
-        sink.expect(in_ready_o, in_ready as u64);
-        match self.model.out() {
-            Some((row, last)) => {
-                sink.expect(out_valid_o, 1);
-                self.rows_checked.set(self.rows_checked.get() + 1);
-                let rw = p.result_width();
-                for (c, acc) in row.iter().enumerate() {
-                    match output_code_u64(&p, acc) {
-                        Some(code) => self.out_bits.set_u64_field(c as u32 * rw, rw, code),
-                        None => self.out_bits.set_field(c as u32 * rw, &output_code(&p, acc)),
-                    }
-                    self.special_bits.set_u64_field(2 * c as u32, 2, acc.special());
-                }
-                sink.expect_bits(out_data_o, &self.out_bits);
-                sink.expect(out_last_o, last as u64);
-                if let Some(port) = self.out_special {
-                    sink.expect_bits(port, &self.special_bits);
-                }
-            }
-            None => {
-                sink.expect(out_valid_o, 0);
-                sink.ignore(out_data_o);
-                sink.ignore(out_last_o);
-                if let Some(port) = self.out_special {
-                    sink.ignore(port);
-                }
-            }
-        }
-        let valid = self.offer.is_some();
-        if let Some((a, w)) = &self.offer {
-            self.model.clock(true, a, w, out_ready);
-        } else {
-            self.model.clock(false, &self.idle_act, &self.idle_wgt, out_ready);
-        }
-        if valid && in_ready {
+        if done.accepted {
             self.offer = None;
         }
         true
