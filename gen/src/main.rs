@@ -81,6 +81,9 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Sweep configurations (the embedded default without a file): cost on every
+    /// target, accuracy on the block's workload, Pareto fronts, plots and a report
+    Explore(accgen::explore::Args),
     /// Measure co-simulation throughput, cached start-up and generation time
     Bench {
         /// Cycles per throughput run
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
             &out,
             jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
         ),
+        Command::Explore(args) => accgen::explore::run(&args),
         Command::Bench { vectors } => bench::run(vectors),
     };
     match result {
