@@ -241,10 +241,7 @@ fn qformat(op: &Operand) -> QFormat {
             subnormals: f.subnormals,
         },
     };
-    QFormat {
-        spec,
-        operand: *op,
-    }
+    QFormat { spec, operand: *op }
 }
 
 fn bar(show: bool, len: u64, what: &str) -> ProgressBar {
