@@ -16,6 +16,58 @@ fn build(design: &accgen_hdl::Design) -> Result<Model, Failure> {
     Ok(Model::build(design, &BuildOptions::default())?)
 }
 
+/// The exploration benchmarks: a 200-point model-only sweep end to end
+/// (parse, cost, accuracy, fronts, report), and a 20-point synthesized
+/// sweep with an empty cache, then again from the cache.
+pub fn explore() -> Result<(), Failure> {
+    use crate::explore::{self, Options, report, sweep};
+    use crate::synth::SynthOptions;
+    const MODEL_200: &str = include_str!("../../examples/explore/bench_model_200.yaml");
+    const SYNTH_20: &str = include_str!("../../examples/explore/bench_synth_20.yaml");
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let scratch = std::env::temp_dir().join(format!("accgen-bench-explore-{}", std::process::id()));
+    let run = |text: &str, name: &str, cache: Option<std::path::PathBuf>| -> Result<(f64, explore::Results), Failure> {
+        let start = Instant::now();
+        let s = sweep::parse(text, name).map_err(Failure::Input)?;
+        let options = Options {
+            synthesize: s.synthesize,
+            threads,
+            synth: SynthOptions {
+                threads,
+                cache_dir: cache,
+                ..SynthOptions::default()
+            },
+            seed: 1,
+            progress: false,
+        };
+        let results = explore::evaluate(&s, &options)?;
+        report::write(&results, &scratch.join(&s.name)).map_err(|e| Failure::Run(format!("error: {e}")))?;
+        Ok((start.elapsed().as_secs_f64(), results))
+    };
+    println!("== exploration: model-only sweep, end to end (parse, cost, accuracy, fronts, report and plots)");
+    let (secs, r) = run(MODEL_200, "examples/explore/bench_model_200.yaml", None)?;
+    println!(
+        "{} points x {} targets = {} rows, {} accuracy evaluations: {secs:.2} s ({:.0} points/s)",
+        r.stats.points,
+        r.sweep.targets.len(),
+        r.stats.rows,
+        r.stats.accuracy_evaluations,
+        r.stats.points as f64 / secs
+    );
+    println!("== exploration: synthesized sweep on {threads} cores, cold (empty cache) then cached");
+    let cache = scratch.join("synth-cache");
+    for pass in ["cold", "cached"] {
+        let (secs, r) = run(SYNTH_20, "examples/explore/bench_synth_20.yaml", Some(cache.clone()))?;
+        let s = &r.stats;
+        println!(
+            "{pass:>6}: {} points, {} Yosys jobs ({} synthesized, {} cached, {} failed) in {secs:.1} s",
+            s.points, s.synth_jobs, s.synthesized, s.synth_cached, s.synth_failed
+        );
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
 pub fn run(vectors: u64) -> Result<(), Failure> {
     crate::tools::ensure(&[crate::tools::VERILATOR]).map_err(Failure::Run)?;
     let base = config::parse(config::DEFAULT_CONFIG, config::DEFAULT_CONFIG_NAME)?;

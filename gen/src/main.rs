@@ -89,6 +89,10 @@ enum Command {
         /// Cycles per throughput run
         #[arg(long, default_value_t = 1_000_000)]
         vectors: u64,
+        /// Run only the exploration benchmarks (a 200-point model-only sweep;
+        /// a 20-point synthesized sweep, cold and cached)
+        #[arg(long)]
+        explore: bool,
     },
 }
 
@@ -122,7 +126,11 @@ fn main() -> ExitCode {
             jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
         ),
         Command::Explore(args) => accgen::explore::run(&args),
-        Command::Bench { vectors } => bench::run(vectors),
+        Command::Bench {
+            vectors,
+            explore: false,
+        } => bench::run(vectors),
+        Command::Bench { explore: true, .. } => bench::explore(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
