@@ -67,7 +67,8 @@ fn flip_flops_are_within_one_percent_where_registers_stay_flip_flops() {
 }
 
 /// The published held-out errors do not regress: LUTs within 30% on every
-/// target (the goal is 10%: met on ice40-nodsp and asic so far), FFs
+/// target (the goal is 10%: met on xc7-nodsp, ice40-nodsp and asic so far; the
+/// bound is 22%, ecp5's error), FFs
 /// within 8%, DSP counts exact except on ice40, where Yosys' choice of
 /// which small multipliers to map is not a size threshold alone.
 #[test]
@@ -89,7 +90,7 @@ fn held_out_errors_are_published_and_bounded() {
                 .collect()
         };
         let lut = mape(&pairs(3, 4));
-        assert!(lut <= 30.0, "{}: LUT MAPE {lut:.1}%", target.name());
+        assert!(lut <= 22.0, "{}: LUT MAPE {lut:.1}%", target.name());
         let ff = mape(&pairs(5, 6));
         assert!(ff <= 8.0, "{}: FF MAPE {ff:.1}%", target.name());
         let dsp_exact = rows

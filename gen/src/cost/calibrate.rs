@@ -144,9 +144,24 @@ fn fit_target(target: Target, points: &[Point], results: &[&SynthResult]) -> Tar
             f
         })
         .collect();
-    let solve = |y: &dyn Fn(&SynthResult) -> f64| {
+    // LUTs are fitted for relative error, the error that is published:
+    // each design's equation is divided by its measured count, so small
+    // designs weigh as much as large ones. Carry cells, a few per adder,
+    // are fitted in absolute terms: their relative error on designs with
+    // a handful of carries would dominate the fit.
+    let solve = |y: &dyn Fn(&SynthResult) -> f64, relative: bool| {
         let b: Vec<f64> = train.iter().map(|&i| y(results[i])).collect();
-        let x = nnls(&rows, &b);
+        let w: Vec<f64> = b
+            .iter()
+            .map(|&y| if relative { 1.0 / y.max(1.0) } else { 1.0 })
+            .collect();
+        let scaled: Vec<Vec<f64>> = rows
+            .iter()
+            .zip(&w)
+            .map(|(r, w)| r.iter().map(|x| x * w).collect())
+            .collect();
+        let b: Vec<f64> = b.iter().zip(&w).map(|(b, w)| b * w).collect();
+        let x = nnls(&scaled, &b);
         (x[6], x[..6].to_vec())
     };
     let luts = |r: &SynthResult| {
@@ -156,8 +171,8 @@ fn fit_target(target: Target, points: &[Point], results: &[&SynthResult]) -> Tar
             r.summary.luts as f64
         }
     };
-    (model.lut_intercept, model.lut_weights) = solve(&luts);
-    (model.carry_intercept, model.carry_weights) = solve(&|r: &SynthResult| r.summary.carry as f64);
+    (model.lut_intercept, model.lut_weights) = solve(&luts, true);
+    (model.carry_intercept, model.carry_weights) = solve(&|r: &SynthResult| r.summary.carry as f64, false);
     if target == Target::Asic {
         let rows_ff: Vec<Vec<f64>> = train
             .iter()
