@@ -304,6 +304,8 @@ pub enum Expr {
     ShiftRight(Arc<Expr>, u32),
     /// `e << amount` by an unsigned signal; width unchanged.
     ShiftLeftBy(Arc<Expr>, Arc<Expr>),
+    /// `e >> amount` (logical: `e` is unsigned) by an unsigned signal; width unchanged.
+    ShiftRightBy(Arc<Expr>, Arc<Expr>),
     /// `mem[addr]`: one word of a memory array; unsigned.
     MemRead(Memory, Arc<Expr>),
 }
@@ -336,7 +338,9 @@ impl Expr {
                 width: e.ty().width,
                 signed: *signed,
             },
-            Expr::ShiftLeft(e, _) | Expr::ShiftRight(e, _) | Expr::ShiftLeftBy(e, _) => e.ty(),
+            Expr::ShiftLeft(e, _) | Expr::ShiftRight(e, _) | Expr::ShiftLeftBy(e, _) | Expr::ShiftRightBy(e, _) => {
+                e.ty()
+            }
             Expr::MemRead(mem, _) => Ty::u(mem.width()),
         }
     }
@@ -501,6 +505,18 @@ impl Expr {
         let amount = amount.into();
         assert!(!amount.ty().signed, "shift amounts are unsigned");
         Expr::ShiftLeftBy(Arc::new(self.clone()), Arc::new(amount))
+    }
+
+    /// `self >> amount` within the same width, by an unsigned amount; `self` is unsigned.
+    #[track_caller]
+    pub fn shr_by(&self, amount: impl Into<Expr>) -> Expr {
+        let amount = amount.into();
+        assert!(!amount.ty().signed, "shift amounts are unsigned");
+        assert!(
+            !self.ty().signed,
+            "variable right shifts are logical: cast to unsigned first"
+        );
+        Expr::ShiftRightBy(Arc::new(self.clone()), Arc::new(amount))
     }
 
     /// `self >> k` (arithmetic when signed) within the same width.

@@ -468,7 +468,12 @@ fn expr(e: &Expr, top: bool) -> String {
             };
             // A one-bit `~x` reads as logical negation.
             let sym = if *op == UnOp::Not && a.width() == 1 { "!" } else { sym };
-            return format!("{sym}{}", expr(a, false));
+            // `!|x` is not Verilog: a unary operand that is itself unary gets parentheses.
+            let inner = expr(a, false);
+            return match &**a {
+                Expr::Unary(..) => format!("{sym}({inner})"),
+                _ => format!("{sym}{inner}"),
+            };
         }
         Expr::Binary(op, a, b) => {
             let sym = match op {
@@ -507,6 +512,7 @@ fn expr(e: &Expr, top: bool) -> String {
         Expr::MemRead(mem, addr) => return format!("{}[{}]", mem.name(), expr(addr, true)),
         Expr::ShiftLeft(a, k) => format!("{} << {k}", expr(a, false)),
         Expr::ShiftLeftBy(a, k) => format!("{} << {}", expr(a, false), expr(k, false)),
+        Expr::ShiftRightBy(a, k) => format!("{} >> {}", expr(a, false), expr(k, false)),
         Expr::ShiftRight(a, k) => {
             let sym = if a.ty().signed { ">>>" } else { ">>" };
             format!("{} {sym} {k}", expr(a, false))
