@@ -207,11 +207,10 @@ fn float_decoder(m: &mut ModuleBuilder, f: &FloatFormat, p: &HashGridParams, cod
     let (nan, inf) = match f.specials {
         Specials::Ieee => {
             let top = exp.e().reduce_and();
-            let man_zero = match &man {
-                Some(man) => !man.e().reduce_or(),
-                None => Ty::BIT.lit(1),
-            };
-            (top.clone() & !man_zero.clone(), top & man_zero)
+            match &man {
+                Some(man) => (top.clone() & man.e().reduce_or(), top & !man.e().reduce_or()),
+                None => (Ty::BIT.lit(0), top),
+            }
         }
         Specials::Fn => {
             let all = match &man {
@@ -440,7 +439,6 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
         m.assign(&lo, Ty::u(fw).lit(1i128 << wb) - w_q[k].e().zext(fw));
         one_minus.push(lo);
     }
-    let cw_w = fw;
     let iw = if lv.hashed {
         log2t
     } else {
@@ -452,9 +450,14 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
         let mut terms = Vec::new();
         for k in 0..d {
             let bit = (c >> k) & 1;
+            let vertex = if bit == 1 {
+                g_q[k].e().zext(gw + 1) + Ty::u(gw + 1).lit(1)
+            } else {
+                g_q[k].e().zext(gw + 1)
+            };
             let v = m.wire_of(
                 &format!("c{c}_{}", AXES[k]),
-                g_q[k].e().zext(gw + 1) + Ty::u(gw + 1).lit(bit as i128),
+                vertex,
                 &format!("corner {c}: vertex along {}", AXES[k]),
             );
             let term = if lv.hashed {

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod model;
 pub mod params;
 pub mod reference;
+pub mod vectors;
 
 pub use params::{EntryFormat, GridGeometry, HashGridParams, HashGridSpec};
 

@@ -149,11 +149,11 @@ impl HardwareModel {
 
     /// Write entry `index` of level `l` (all F features, feature f in bits
     /// `[f * E +: E]` of `word`), as the load port does.
-    pub fn load(&mut self, l: usize, index: u32, word: u64) {
+    pub fn load(&mut self, l: usize, index: u32, word: u128) {
         let nf = self.p.features() as usize;
         let e = self.p.entry.width();
         for f in 0..nf {
-            self.tables[l][index as usize * nf + f] = (word >> (f as u32 * e)) & ((1u64 << e) - 1);
+            self.tables[l][index as usize * nf + f] = ((word >> (f as u32 * e)) as u64) & ((1u64 << e) - 1);
         }
     }
 
