@@ -79,7 +79,7 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Resul
     let min = cosim::min_cycles(config, TrafficKind::Bursty);
     if tb_cycles < min {
         return Err(Failure::Input(format!(
-            "error: --tb-cycles {tb_cycles} is too few: the test bench needs at least {min} cycles to finish one tile of {}",
+            "error: --tb-cycles {tb_cycles} is too few: the test bench needs at least {min} cycles to check one result of {}",
             config.name
         )));
     }
@@ -106,7 +106,7 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
     let min = cosim::min_cycles(config, traffic);
     if vectors < min {
         return Err(Failure::Input(format!(
-            "error: --vectors {vectors} is too few: at least {min} cycles are needed to finish one tile of {} (K = beats per tile)",
+            "error: --vectors {vectors} is too few: at least {min} cycles are needed to check one result of {} (a MAC tile of K beats, or a hash grid's table load and pipeline)",
             config.name
         )));
     }
@@ -122,20 +122,23 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
         model.build_time().as_secs_f64()
     );
     let rows = std::cell::Cell::new(None);
+    let what = std::cell::Cell::new("results");
     let report = model.check(|| {
         let stimulus = cosim::vectors(config, &design, seed, vectors, traffic);
-        rows.set(Some(stimulus.rows_checked()));
+        rows.set(Some(stimulus.results_checked()));
+        what.set(stimulus.result_name());
         cosim::Source::new(&design, model.layout(), stimulus)
     })?;
     let rows = rows.take().map(|r| r.get()).unwrap_or(0);
+    let what = what.get();
     if rows == 0 {
         return Err(Failure::Run(format!(
-            "error: {}: no result row was compared in {} cycles; run more --vectors",
+            "error: {}: no {what} were compared in {} cycles; run more --vectors",
             design.top, report.cycles
         )));
     }
     println!(
-        "PASS {}: {} cycles, {} values compared ({rows} result rows), 0 mismatches, {:.2} M cycles/s",
+        "PASS {}: {} cycles, {} values compared ({rows} {what}), 0 mismatches, {:.2} M cycles/s",
         design.top,
         report.cycles,
         report.compared,

@@ -526,10 +526,10 @@ impl HashGridParams {
             EntryFormat::Int(_) => {
                 let first = self.int_scale_log2[0];
                 if self.int_scale_log2.iter().all(|&s| s == first) {
-                    format!("_s{first}")
+                    format!("_sc{first}")
                 } else {
                     format!(
-                        "_s{}",
+                        "_sc{}",
                         self.int_scale_log2
                             .iter()
                             .map(|s| s.to_string())
