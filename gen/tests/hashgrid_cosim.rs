@@ -123,3 +123,26 @@ fn broken_rtl_is_caught() {
         }
     }
 }
+
+/// Yosys maps every table bank to block RAM: a one-level hashed grid with
+/// T = 2^9 fp16 pairs has 4 banks (2 replicas x even/odd) of 256 x 32 bits.
+#[test]
+fn tables_map_to_block_ram() {
+    use accgen::synth::{SynthOptions, Target, synthesize};
+    let p = params(|s| {
+        s.levels = 1;
+        s.base_resolution = 40;
+        s.log2_table_size = 9;
+    });
+    assert!(p.geometry.levels[0].hashed);
+    let design = hashgrid::design(&p, &prov());
+    for (target, per_bank) in [(Target::Ice40 { dsp: true }, 2), (Target::Xc7 { dsp: true }, 1)] {
+        let r = synthesize(&design, target, &SynthOptions::default()).unwrap_or_else(|e| panic!("{target:?}: {e}"));
+        // iCE40 SB_RAM40_4K holds 256 x 16 bits: two per bank; a 7-series
+        // RAMB18E1 holds a whole bank.
+        assert_eq!(r.summary.bram, 4 * per_bank, "{target:?}: {:?}", r.cells);
+        assert_eq!(r.summary.lutram, 0, "{target:?}: {:?}", r.cells);
+        // The 32 kbit of tables are not in flip-flops.
+        assert!(r.summary.ffs < 1000, "{target:?}: {} FFs", r.summary.ffs);
+    }
+}
