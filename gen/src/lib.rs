@@ -89,6 +89,9 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Resul
     let frames = accgen_sim::Frames::record(&layout, cosim::Source::new(&design, &layout, stimulus))?;
     let tb = accgen_sim::testbench::write(&design, &frames)?;
     let written = output::write_design(config, &design, &tb, out).map_err(Failure::Run)?;
+    if let Some(line) = reference_distance(config) {
+        println!("{line}");
+    }
     println!(
         "wrote {} files for {} to {}",
         written.files.len(),
@@ -99,6 +102,19 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Resul
         println!("  {}", out.join(f).display());
     }
     Ok(written)
+}
+
+/// For a hash grid: how far the hardware model's features are from
+/// tiny-cuda-nn's f32 encoding on the same tables, one line.
+pub fn reference_distance(config: &Config) -> Option<String> {
+    let config::Block::HashGrid(p) = &config.block else {
+        return None;
+    };
+    let d = accgen_hdl::hashgrid::model::distance(p, 1, 10_000, 2);
+    Some(format!(
+        "hardware model vs tiny-cuda-nn (f32) on {} points, same tables: max |diff| {:.3e}, RMS {:.3e} (features' RMS {:.3e})",
+        d.points, d.max_abs, d.rms, d.reference_rms
+    ))
 }
 
 /// `accgen sim`.
@@ -136,6 +152,9 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
             "error: {}: no {what} were compared in {} cycles; run more --vectors",
             design.top, report.cycles
         )));
+    }
+    if let Some(line) = reference_distance(config) {
+        println!("{line}");
     }
     println!(
         "PASS {}: {} cycles, {} values compared ({rows} {what}), 0 mismatches, {:.2} M cycles/s",
