@@ -81,6 +81,9 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Fit hash grids with a small decoder to a generated 256 x 256 image and a torus SDF,
+    /// and report PSNR / mean absolute SDF error per table format with the hardware encoding
+    HashgridFit(accgen::hashgrid_fit::Args),
     /// Measure co-simulation throughput, cached start-up and generation time
     Bench {
         /// Cycles per throughput run
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
             &out,
             jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
         ),
+        Command::HashgridFit(args) => accgen::hashgrid_fit::run(&args),
         Command::Bench { vectors } => bench::run(vectors),
     };
     match result {
