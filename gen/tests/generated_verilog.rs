@@ -77,7 +77,7 @@ fn generation_is_deterministic() {
 /// Small named configurations whose every emitted byte is reviewed: a
 /// change to the output shows up as a diff of these files. Regenerate with
 /// `ACCGEN_BLESS=1 cargo test --test generated_verilog golden`.
-const GOLDEN: [(&str, &str); 2] = [
+const GOLDEN: [(&str, &str); 3] = [
     (
         "int4_2x2_lut",
         "mac_array:\n  rows: 2\n  cols: 2\n  dot_length: 2\n  activations: uint4\n  weights: int4\n  multiplier: lut\n",
@@ -85,6 +85,10 @@ const GOLDEN: [(&str, &str); 2] = [
     (
         "int8_1x3_saturate_async",
         "reset: async\nmac_array:\n  rows: 1\n  cols: 3\n  dot_length: 4\n  activations: int8\n  weights: int8\n  accumulator:\n    width: 16\n    overflow: saturate\n",
+    ),
+    (
+        "hashgrid_2d_int4_dense_hashed",
+        "hash_grid:\n  dims: 2\n  levels: 2\n  features: 1\n  log2_table_size: 8\n  base_resolution: 12\n  per_level_scale: 2\n  table: int4\n  int_scale_log2: 3\n",
     ),
 ];
 
