@@ -5,6 +5,7 @@
 //! never writes anything.
 
 use accgen_hdl::Design;
+use accgen_hdl::hashgrid::{HashGridParams, HashGridSpec};
 use accgen_hdl::ir::ResetStyle;
 use accgen_hdl::ir::verilog::Provenance;
 use accgen_hdl::mac::params::FormatSpec;
@@ -139,6 +140,57 @@ struct FileYaml {
     name: Option<Spanned<String>>,
     reset: Option<ResetYaml>,
     mac_array: Option<Spanned<MacArrayYaml>>,
+    hash_grid: Option<Spanned<HashGridYaml>>,
+}
+
+/// One whole number for every level, or a list with one per level.
+#[derive(Debug)]
+struct IntList(Vec<i64>);
+
+impl<'de> Deserialize<'de> for IntList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<IntList, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = IntList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number or a list of whole numbers")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IntList, E> {
+                Ok(IntList(vec![v]))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IntList, E> {
+                Int::deserialize(de::value::U64Deserializer::<E>::new(v)).map(|i| IntList(vec![i.0]))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<IntList, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Int(v)) = seq.next_element()? {
+                    out.push(v);
+                }
+                Ok(IntList(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HashGridYaml {
+    dims: Spanned<Int>,
+    levels: Spanned<Int>,
+    features: Spanned<Int>,
+    log2_table_size: Spanned<Int>,
+    base_resolution: Spanned<Int>,
+    per_level_scale: Spanned<f64>,
+    table: Spanned<FormatYaml>,
+    int_scale_log2: Option<Spanned<IntList>>,
+    coord_frac_bits: Option<Spanned<Int>>,
+    scale_frac_bits: Option<Spanned<Int>>,
+    weight_frac_bits: Option<Spanned<Int>>,
+    feature_int_bits: Option<Spanned<Int>>,
+    feature_frac_bits: Option<Spanned<Int>>,
+    init_files: Option<bool>,
+    block_ram_bits: Option<Spanned<Int>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,9 +215,10 @@ struct AccumulatorYaml {
 }
 
 /// The block a configuration describes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Block {
     MacArray(MacArrayParams),
+    HashGrid(Box<HashGridParams>),
 }
 
 /// A validated configuration.
@@ -273,10 +326,58 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
     let file: FileYaml = serde_saphyr::from_str(text).map_err(|e| syntax_error(text, origin, &e))?;
     let reset: ResetStyle = file.reset.unwrap_or_default().into();
-    let Some(mac) = file.mac_array else {
+    let block = match (file.mac_array, file.hash_grid) {
+        (Some(_), Some(hg)) => {
+            return Err(located(
+                text,
+                origin,
+                &hg,
+                "`hash_grid` is not allowed next to `mac_array`: a configuration describes one block".into(),
+            ));
+        }
+        (None, Some(hg)) => hash_grid_block(text, origin, &hg, reset)?,
+        (mac, None) => mac_block(text, origin, mac, reset)?,
+    };
+    let name = match &file.name {
+        Some(n) => {
+            let ok = !n.value.is_empty()
+                && n.value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !ok {
+                return Err(located(
+                    text,
+                    origin,
+                    n,
+                    format!(
+                        "`name` = {:?} is not allowed: use letters, digits, `_` and `-` only",
+                        n.value
+                    ),
+                ));
+            }
+            n.value.clone()
+        }
+        None => default_name(&block),
+    };
+    let hash = hash_of(&block);
+    Ok(Config {
+        origin: origin.to_string(),
+        name,
+        block,
+        hash,
+    })
+}
+
+fn mac_block(
+    text: &str,
+    origin: &str,
+    mac: Option<Spanned<MacArrayYaml>>,
+    reset: ResetStyle,
+) -> Result<Block, ConfigError> {
+    let Some(mac) = mac else {
         return Err(ConfigError {
             message: format!(
-                "error: {origin}: no block to generate: add a `mac_array:` section (see examples/int8_4x4.yaml)"
+                "error: {origin}: no block to generate: add a `mac_array:` or `hash_grid:` section (see examples/int8_4x4.yaml, examples/hashgrid_image_2d.yaml)"
             ),
         });
     };
@@ -340,40 +441,103 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
             _ => located(text, origin, &mac, message),
         }
     })?;
-    let block = Block::MacArray(params);
-    let name = match &file.name {
-        Some(n) => {
-            let ok = !n.value.is_empty()
-                && n.value
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            if !ok {
-                return Err(located(
-                    text,
-                    origin,
-                    n,
-                    format!(
-                        "`name` = {:?} is not allowed: use letters, digits, `_` and `-` only",
-                        n.value
-                    ),
-                ));
-            }
-            n.value.clone()
-        }
-        None => default_name(&block),
+    Ok(Block::MacArray(params))
+}
+
+fn hash_grid_block(
+    text: &str,
+    origin: &str,
+    hg: &Spanned<HashGridYaml>,
+    reset: ResetStyle,
+) -> Result<Block, ConfigError> {
+    let h = &hg.value;
+    let key = |k: &str| format!("hash_grid.{k}");
+    let whole = |k: &str, v: &Spanned<Int>, what: &str| in_range(text, origin, &key(k), v, what);
+    let opt = |k: &str, v: &Option<Spanned<Int>>, default: u64, what: &str| match v {
+        Some(v) => whole(k, v, what),
+        None => Ok(default),
     };
-    let hash = hash_of(&block);
-    Ok(Config {
-        origin: origin.to_string(),
-        name,
-        block,
-        hash,
-    })
+    let d = HashGridSpec::default();
+    let spec = HashGridSpec {
+        dims: whole("dims", &h.dims, "D")?,
+        levels: whole("levels", &h.levels, "L")?,
+        features: whole("features", &h.features, "F")?,
+        log2_table_size: whole("log2_table_size", &h.log2_table_size, "log2 T")?,
+        base_resolution: whole("base_resolution", &h.base_resolution, "N0")?,
+        per_level_scale: h.per_level_scale.value,
+        table: h.table.value.0.clone(),
+        int_scale_log2: h
+            .int_scale_log2
+            .as_ref()
+            .map(|l| l.value.0.clone())
+            .unwrap_or(d.int_scale_log2.clone()),
+        coord_frac_bits: opt("coord_frac_bits", &h.coord_frac_bits, d.coord_frac_bits, "a bit count")?,
+        scale_frac_bits: opt("scale_frac_bits", &h.scale_frac_bits, d.scale_frac_bits, "a bit count")?,
+        weight_frac_bits: opt(
+            "weight_frac_bits",
+            &h.weight_frac_bits,
+            d.weight_frac_bits,
+            "a bit count",
+        )?,
+        feature_int_bits: opt(
+            "feature_int_bits",
+            &h.feature_int_bits,
+            d.feature_int_bits,
+            "a bit count",
+        )?,
+        feature_frac_bits: opt(
+            "feature_frac_bits",
+            &h.feature_frac_bits,
+            d.feature_frac_bits,
+            "a bit count",
+        )?,
+        init_files: h.init_files.unwrap_or(false),
+        block_ram_bits: match &h.block_ram_bits {
+            Some(b) => Some(whole("block_ram_bits", b, "a memory budget")?),
+            None => None,
+        },
+        reset,
+    };
+    let params = spec.validate().map_err(|e: ParamError| {
+        let message = format!("`hash_grid.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
+        let ints: [(&str, Option<&Spanned<Int>>); 11] = [
+            ("dims", Some(&h.dims)),
+            ("levels", Some(&h.levels)),
+            ("features", Some(&h.features)),
+            ("log2_table_size", Some(&h.log2_table_size)),
+            ("base_resolution", Some(&h.base_resolution)),
+            ("coord_frac_bits", h.coord_frac_bits.as_ref()),
+            ("scale_frac_bits", h.scale_frac_bits.as_ref()),
+            ("weight_frac_bits", h.weight_frac_bits.as_ref()),
+            ("feature_int_bits", h.feature_int_bits.as_ref()),
+            ("feature_frac_bits", h.feature_frac_bits.as_ref()),
+            ("block_ram_bits", h.block_ram_bits.as_ref()),
+        ];
+        let first = e.key.split('.').next().unwrap_or("");
+        if let Some((_, Some(at))) = ints.iter().find(|(k, _)| *k == first) {
+            return located(text, origin, at, message);
+        }
+        match (first, &h.int_scale_log2) {
+            ("per_level_scale", _) => located(text, origin, &h.per_level_scale, message),
+            ("table", _) => located(text, origin, &h.table, message),
+            ("int_scale_log2", Some(at)) => located(text, origin, at, message),
+            _ => located(text, origin, hg, message),
+        }
+    })?;
+    Ok(Block::HashGrid(Box::new(params)))
 }
 
 fn default_name(block: &Block) -> String {
     match block {
         Block::MacArray(p) => format!("mac_{}x{}_{}x{}", p.rows, p.cols, p.act, p.wgt),
+        Block::HashGrid(p) => format!(
+            "hashgrid_d{}_l{}_f{}_t{}_{}",
+            p.dims(),
+            p.levels(),
+            p.features(),
+            p.geometry.log2_table_size,
+            p.entry
+        ),
     }
 }
 
@@ -392,6 +556,28 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             "accumulator": { "width": p.acc_width, "overflow": p.overflow },
             "multiplier": p.multiplier,
             "reset": p.reset.port_name(),
+        }),
+        Block::HashGrid(p) => serde_json::json!({
+            "block": "hash_grid",
+            "dims": p.dims(),
+            "levels": p.levels(),
+            "features": p.features(),
+            "log2_table_size": p.geometry.log2_table_size,
+            "base_resolution": p.geometry.base_resolution,
+            "per_level_scale": p.geometry.per_level_scale,
+            "table": p.entry.to_string(),
+            "int_scale_log2": p.int_scale_log2,
+            "coord_frac_bits": p.coord_frac_bits,
+            "scale_frac_bits": p.scale_frac_bits,
+            "weight_frac_bits": p.weight_frac_bits,
+            "feature_int_bits": p.feature_int_bits,
+            "feature_frac_bits": p.feature_frac_bits,
+            "init_files": p.init_files,
+            "reset": p.reset.port_name(),
+            "levels_geometry": p.geometry.levels.iter().map(|l| serde_json::json!({
+                "scale": l.scale, "res": l.res, "size": l.size, "hashed": l.hashed
+            })).collect::<Vec<_>>(),
+            "memory_bits": p.memory_bits(),
         }),
     }
 }
@@ -417,6 +603,7 @@ impl Config {
         let prov = self.provenance(command);
         match &self.block {
             Block::MacArray(p) => accgen_hdl::mac::design(p, &prov),
+            Block::HashGrid(p) => accgen_hdl::hashgrid::design(p, &prov),
         }
     }
 
@@ -432,6 +619,13 @@ impl Config {
                     "one beat (one MAC per PE) per cycle while K >= max(R, C) = {}",
                     p.tile_spacing()
                 ),
+            ],
+            Block::HashGrid(_) => vec![
+                format!(
+                    "a point's L * F features appear {} cycles after it is accepted",
+                    accgen_hdl::hashgrid::engine::LATENCY
+                ),
+                "one point per cycle; all levels in parallel".into(),
             ],
         }
     }

@@ -4,6 +4,7 @@
 use crate::config::{Block, Config};
 use accgen_hdl::Bits;
 use accgen_hdl::Design;
+use accgen_hdl::hashgrid::vectors::EngineVectors;
 use accgen_hdl::mac::vectors::{ArrayVectors, Traffic};
 use accgen_hdl::stimulus::{CycleSink, Stimulus};
 use accgen_sim::{CycleSource, Frame, InputId, Layout, OutputId};
@@ -94,10 +95,50 @@ impl TrafficKind {
     }
 }
 
+/// The random-vector stimulus of a configuration's block.
+pub enum Vectors {
+    MacArray(Box<ArrayVectors>),
+    HashGrid(Box<EngineVectors>),
+}
+
+impl Vectors {
+    /// Results (MAC result rows, encoded points) compared so far; shared so
+    /// the count survives the stimulus being moved into a simulator.
+    pub fn results_checked(&self) -> std::rc::Rc<std::cell::Cell<u64>> {
+        match self {
+            Vectors::MacArray(v) => v.rows_checked(),
+            Vectors::HashGrid(v) => v.points_checked(),
+        }
+    }
+
+    /// What a result is, for reports.
+    pub fn result_name(&self) -> &'static str {
+        match self {
+            Vectors::MacArray(_) => "result rows",
+            Vectors::HashGrid(_) => "encoded points",
+        }
+    }
+}
+
+impl Stimulus for Vectors {
+    fn next_cycle(&mut self, sink: &mut dyn CycleSink) -> bool {
+        match self {
+            Vectors::MacArray(v) => v.next_cycle(sink),
+            Vectors::HashGrid(v) => v.next_cycle(sink),
+        }
+    }
+}
+
 /// The random-vector stimulus for a configuration.
-pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic: TrafficKind) -> ArrayVectors {
+pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic: TrafficKind) -> Vectors {
     match &config.block {
-        Block::MacArray(p) => ArrayVectors::new(design, p, seed, cycles, traffic.traffic()),
+        Block::MacArray(p) => {
+            Vectors::MacArray(Box::new(ArrayVectors::new(design, p, seed, cycles, traffic.traffic())))
+        }
+        Block::HashGrid(p) => {
+            let t = traffic.traffic();
+            Vectors::HashGrid(Box::new(EngineVectors::new(design, p, seed, cycles, t.offer, t.ready)))
+        }
     }
 }
 
@@ -106,5 +147,6 @@ pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic
 pub fn min_cycles(config: &Config, traffic: TrafficKind) -> u64 {
     match &config.block {
         Block::MacArray(p) => ArrayVectors::min_cycles(p, traffic.traffic()),
+        Block::HashGrid(p) => EngineVectors::min_cycles(p),
     }
 }

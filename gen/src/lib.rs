@@ -7,6 +7,7 @@ pub mod config;
 pub mod cosim;
 pub mod cost;
 pub mod explore;
+pub mod hashgrid_fit;
 pub mod output;
 pub mod synth;
 pub mod tools;
@@ -80,7 +81,7 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Resul
     let min = cosim::min_cycles(config, TrafficKind::Bursty);
     if tb_cycles < min {
         return Err(Failure::Input(format!(
-            "error: --tb-cycles {tb_cycles} is too few: the test bench needs at least {min} cycles to finish one tile of {}",
+            "error: --tb-cycles {tb_cycles} is too few: the test bench needs at least {min} cycles to check one result of {}",
             config.name
         )));
     }
@@ -90,6 +91,9 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Resul
     let frames = accgen_sim::Frames::record(&layout, cosim::Source::new(&design, &layout, stimulus))?;
     let tb = accgen_sim::testbench::write(&design, &frames)?;
     let written = output::write_design(config, &design, &tb, out).map_err(Failure::Run)?;
+    if let Some(line) = reference_distance(config) {
+        println!("{line}");
+    }
     println!(
         "wrote {} files for {} to {}",
         written.files.len(),
@@ -102,12 +106,25 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Resul
     Ok(written)
 }
 
+/// For a hash grid: how far the hardware model's features are from
+/// tiny-cuda-nn's f32 encoding on the same tables, one line.
+pub fn reference_distance(config: &Config) -> Option<String> {
+    let config::Block::HashGrid(p) = &config.block else {
+        return None;
+    };
+    let d = accgen_hdl::hashgrid::model::distance(p, 1, 10_000, 2);
+    Some(format!(
+        "hardware model vs tiny-cuda-nn (f32) on {} points, same tables: max |diff| {:.3e}, RMS {:.3e} (features' RMS {:.3e})",
+        d.points, d.max_abs, d.rms, d.reference_rms
+    ))
+}
+
 /// `accgen sim`.
 pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) -> Result<(), Failure> {
     let min = cosim::min_cycles(config, traffic);
     if vectors < min {
         return Err(Failure::Input(format!(
-            "error: --vectors {vectors} is too few: at least {min} cycles are needed to finish one tile of {} (K = beats per tile)",
+            "error: --vectors {vectors} is too few: at least {min} cycles are needed to check one result of {} (a MAC tile of K beats, or a hash grid's table load and pipeline)",
             config.name
         )));
     }
@@ -123,20 +140,26 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
         model.build_time().as_secs_f64()
     );
     let rows = std::cell::Cell::new(None);
+    let what = std::cell::Cell::new("results");
     let report = model.check(|| {
         let stimulus = cosim::vectors(config, &design, seed, vectors, traffic);
-        rows.set(Some(stimulus.rows_checked()));
+        rows.set(Some(stimulus.results_checked()));
+        what.set(stimulus.result_name());
         cosim::Source::new(&design, model.layout(), stimulus)
     })?;
     let rows = rows.take().map(|r| r.get()).unwrap_or(0);
+    let what = what.get();
     if rows == 0 {
         return Err(Failure::Run(format!(
-            "error: {}: no result row was compared in {} cycles; run more --vectors",
+            "error: {}: no {what} were compared in {} cycles; run more --vectors",
             design.top, report.cycles
         )));
     }
+    if let Some(line) = reference_distance(config) {
+        println!("{line}");
+    }
     println!(
-        "PASS {}: {} cycles, {} values compared ({rows} result rows), 0 mismatches, {:.2} M cycles/s",
+        "PASS {}: {} cycles, {} values compared ({rows} {what}), 0 mismatches, {:.2} M cycles/s",
         design.top,
         report.cycles,
         report.compared,

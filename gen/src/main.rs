@@ -84,6 +84,9 @@ enum Command {
     /// Sweep configurations (the embedded default without a file): cost on every
     /// target, accuracy on the block's workload, Pareto fronts, plots and a report
     Explore(accgen::explore::Args),
+    /// Fit hash grids with a small decoder to a generated 256 x 256 image and a torus SDF,
+    /// and report PSNR / mean absolute SDF error per table format with the hardware encoding
+    HashgridFit(accgen::hashgrid_fit::Args),
     /// Measure co-simulation throughput, cached start-up and generation time
     Bench {
         /// Cycles per throughput run
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
             &out,
             jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
         ),
+        Command::HashgridFit(args) => accgen::hashgrid_fit::run(&args),
         Command::Explore(args) => accgen::explore::run(&args),
         Command::Bench {
             vectors,

@@ -301,7 +301,7 @@ fn bad_sweeps_are_located_input_errors() {
         (
             "no block section",
             "studies:\n  - name: a\n    vary: {}\n",
-            &["s.yaml:2:", "has no block section", "mac_array:"],
+            &["s.yaml:2:", "has no block section", "`mac_array:`, `hash_grid:`"],
         ),
         (
             "unknown target",
@@ -371,7 +371,9 @@ studies:
     assert_eq!(labels[1], "weights=int4 accumulator.width=16 reset=async");
     assert_eq!(labels[7], "weights=int6 accumulator.width=30 reset=async");
     let c = s.studies[0].points[7].config.as_ref().expect("valid point");
-    let accgen::config::Block::MacArray(p) = &c.block;
+    let accgen::config::Block::MacArray(p) = &c.block else {
+        panic!("a MAC array point")
+    };
     assert_eq!((p.acc_width, p.wgt.to_string().as_str()), (30, "int6"));
     // The embedded default parses.
     assert!(sweep::parse(DEFAULT_SWEEP, DEFAULT_SWEEP_NAME).is_ok());

@@ -77,7 +77,7 @@ fn generation_is_deterministic() {
 /// Small named configurations whose every emitted byte is reviewed: a
 /// change to the output shows up as a diff of these files. Regenerate with
 /// `ACCGEN_BLESS=1 cargo test --test generated_verilog golden`.
-const GOLDEN: [(&str, &str); 2] = [
+const GOLDEN: [(&str, &str); 3] = [
     (
         "int4_2x2_lut",
         "mac_array:\n  rows: 2\n  cols: 2\n  dot_length: 2\n  activations: uint4\n  weights: int4\n  multiplier: lut\n",
@@ -85,6 +85,10 @@ const GOLDEN: [(&str, &str); 2] = [
     (
         "int8_1x3_saturate_async",
         "reset: async\nmac_array:\n  rows: 1\n  cols: 3\n  dot_length: 4\n  activations: int8\n  weights: int8\n  accumulator:\n    width: 16\n    overflow: saturate\n",
+    ),
+    (
+        "hashgrid_2d_int4_dense_hashed",
+        "hash_grid:\n  dims: 2\n  levels: 2\n  features: 1\n  log2_table_size: 8\n  base_resolution: 12\n  per_level_scale: 2\n  table: int4\n  int_scale_log2: 3\n",
     ),
 ];
 
@@ -142,12 +146,15 @@ fn generated_testbench_passes_under_icarus() {
         let c = config::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let design = c.design("accgen gen");
         let layout = accgen_sim::Layout::new(&design).expect("layout");
-        let stim = accgen::cosim::vectors(&c, &design, 3, 3000, accgen::cosim::TrafficKind::Bursty);
+        // Hash grids load every table entry first: enough cycles for that and 2,000 more.
+        let bursty = accgen::cosim::TrafficKind::Bursty;
+        let cycles = 3000.max(accgen::cosim::min_cycles(&c, bursty) + 2000);
+        let stim = accgen::cosim::vectors(&c, &design, 3, cycles, bursty);
         let frames =
             accgen_sim::Frames::record(&layout, accgen::cosim::Source::new(&design, &layout, stim)).expect("frames");
         let tb = accgen_sim::testbench::write(&design, &frames).expect("testbench");
         let report = run_icarus(&design, &tb, &IcarusOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(report.cycles, 3000);
+        assert_eq!(report.cycles, cycles);
         assert!(report.compared > 6000, "{}: {} compared", design.top, report.compared);
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
         // The same vectors under Verilator.

@@ -9,6 +9,7 @@
 pub mod bits;
 pub mod common;
 pub mod design;
+pub mod hashgrid;
 pub mod ir;
 pub mod mac;
 pub mod minifloat;

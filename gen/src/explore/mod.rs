@@ -15,6 +15,7 @@
 //! each layer's dot product, as an array with the default accumulator
 //! computes it).
 
+pub mod family;
 pub mod metric;
 pub mod pareto;
 pub mod plot;
@@ -23,12 +24,9 @@ pub mod sweep;
 
 use crate::Failure;
 use crate::accuracy::Workload;
-use crate::accuracy::quant::{Calibration as ActCalibration, QFormat};
-use crate::config::Block;
-use crate::cost::{Calibration, Estimate, estimate};
+use crate::accuracy::quant::Calibration as ActCalibration;
+use crate::cost::{Calibration, Estimate};
 use crate::synth::{Progress, Summary, SynthOptions, Target};
-use accgen_hdl::mac::operand::Operand;
-use accgen_hdl::mac::params::FormatSpec;
 use indicatif::{ProgressBar, ProgressStyle};
 use metric::Metric;
 use serde::Serialize;
@@ -137,6 +135,9 @@ pub struct Row {
     /// What went wrong for this point (invalid combination, synthesis
     /// failure, workload failure); the other figures are kept.
     pub errors: Vec<String>,
+    /// What the row lacks without being wrong (a family with no cost model
+    /// yet, when Yosys gives the figures instead).
+    pub notes: Vec<String>,
 }
 
 impl Row {
@@ -221,29 +222,6 @@ pub struct Options {
     pub progress: bool,
 }
 
-fn kind(act: &Operand, wgt: &Operand) -> Kind {
-    match (act, wgt) {
-        (Operand::Int(_), Operand::Int(_)) => Kind::Integer,
-        (Operand::Float(_), Operand::Float(_)) => Kind::Minifloat,
-        _ => Kind::Mixed,
-    }
-}
-
-/// A MAC operand as a workload format.
-fn qformat(op: &Operand) -> QFormat {
-    let spec = match op {
-        Operand::Int(i) => FormatSpec::Name(i.to_string()),
-        Operand::Float(f) => FormatSpec::Float {
-            exponent: f.exp_bits.into(),
-            mantissa: f.man_bits.into(),
-            bias: Some(f.bias.into()),
-            specials: f.specials,
-            subnormals: f.subnormals,
-        },
-    };
-    QFormat { spec, operand: *op }
-}
-
 fn bar(show: bool, len: u64, what: &str) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
@@ -289,17 +267,20 @@ pub fn evaluate(sweep: &Sweep, options: &Options) -> Result<Results, Failure> {
                     accuracy: None,
                     sqnr_db: None,
                     errors: Vec::new(),
+                    notes: Vec::new(),
                 };
                 match &point.config {
                     Err(e) => row.errors.push(format!("not a valid design: {e}")),
                     Ok(config) => {
-                        let Block::MacArray(p) = &config.block;
-                        row.design = Some(accgen_hdl::mac::array::name(p));
-                        row.kind = Some(kind(&p.act, &p.wgt));
-                        row.formats = Some(format!("{} x {}", qformat(&p.wgt), qformat(&p.act)));
-                        match calibration.model(target) {
-                            Some(m) => row.model = Some(estimate(p, m)),
-                            None => row.errors.push(format!("no cost model for target {}", target.name())),
+                        let d = family::describe(config);
+                        row.design = Some(d.design);
+                        row.kind = d.kind;
+                        row.formats = d.formats;
+                        match family::estimate(config, target, &calibration) {
+                            Ok(e) => row.model = Some(e),
+                            // Without a model the point still has Yosys' figures when synthesized.
+                            Err(e) if options.synthesize => row.notes.push(e),
+                            Err(e) => row.errors.push(e),
                         }
                     }
                 }
@@ -327,88 +308,101 @@ pub fn evaluate(sweep: &Sweep, options: &Options) -> Result<Results, Failure> {
     })
 }
 
-/// Accuracy and SQNR of one format pair, or why the workload failed.
-type Scored = Result<(f64, f64), String>;
+/// Accuracy and SQNR of one workload job, or why it failed.
+type Scored = Result<(Option<f64>, Option<f64>), String>;
 
-/// Accuracy of every distinct (weights, activations) pair, on the digits
-/// classifier, shared by the rows that use it.
+/// Every distinct workload job of the sweep, evaluated once on `threads`
+/// threads and shared by the rows that need it. The digits classifier is
+/// trained only when some job needs it.
 fn workloads(
     sweep: &Sweep,
     rows: &mut [Row],
     options: &Options,
     stats: &mut Stats,
 ) -> Result<BTreeMap<String, f64>, Failure> {
-    let mut pairs: Vec<(QFormat, QFormat)> = Vec::new();
-    let mut pair_of_point: BTreeMap<(String, usize), usize> = BTreeMap::new();
+    let mut jobs: Vec<family::Job> = Vec::new();
+    let mut job_of_point: BTreeMap<(String, usize), usize> = BTreeMap::new();
     for study in &sweep.studies {
         for (i, point) in study.points.iter().enumerate() {
-            let Ok(config) = &point.config else { continue };
-            let Block::MacArray(p) = &config.block;
-            let pair = (qformat(&p.wgt), qformat(&p.act));
-            let at = match pairs
-                .iter()
-                .position(|q| q.0.label() == pair.0.label() && q.1.label() == pair.1.label())
-            {
+            let Some(job) = point.config.as_ref().ok().and_then(family::job) else {
+                continue;
+            };
+            let key = job.key();
+            let at = match jobs.iter().position(|j| j.key() == key) {
                 Some(at) => at,
                 None => {
-                    pairs.push(pair);
-                    pairs.len() - 1
+                    jobs.push(job);
+                    jobs.len() - 1
                 }
             };
-            pair_of_point.insert((study.name.clone(), i + 1), at);
+            job_of_point.insert((study.name.clone(), i + 1), at);
         }
     }
     let mut float_accuracy = BTreeMap::new();
-    if pairs.is_empty() {
+    if jobs.is_empty() {
         return Ok(float_accuracy);
     }
-    let spinner = bar(options.progress, pairs.len() as u64, "accuracy");
-    spinner.set_message("training the digits classifier");
-    let workload = Workload::prepare(options.seed, ActCalibration::Max)?;
-    spinner.set_message("digits classifier, post-training quantization");
+    let progress = bar(options.progress, jobs.len() as u64, "workloads");
+    let digits = if jobs.iter().any(|j| matches!(j, family::Job::Digits(..))) {
+        progress.set_message("training the digits classifier");
+        Some(Workload::prepare(options.seed, ActCalibration::Max)?)
+    } else {
+        None
+    };
+    progress.set_message("scoring");
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Scored>>> = Mutex::new(vec![None; pairs.len()]);
+    let results: Mutex<Vec<Option<Scored>>> = Mutex::new(vec![None; jobs.len()]);
     std::thread::scope(|s| {
-        for _ in 0..options.threads.clamp(1, pairs.len()) {
+        for _ in 0..options.threads.clamp(1, jobs.len()) {
             s.spawn(|| {
                 loop {
                     let idx = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((w, a)) = pairs.get(idx) else { break };
-                    let r = workload
-                        .quantize(w, a)
-                        .map(|q| {
-                            let r = workload.evaluate(&q);
-                            (r.accuracy(), r.sqnr_logits_db)
-                        })
-                        .map_err(|e| match e {
-                            Failure::Input(m) | Failure::Run(m) => {
-                                format!("digits workload: {}", m.trim_start_matches("error: "))
-                            }
-                        });
+                    let Some(job) = jobs.get(idx) else { break };
+                    let r = match job {
+                        family::Job::Digits(w, a) => match &digits {
+                            Some(workload) => workload
+                                .quantize(w, a)
+                                .map(|q| {
+                                    let r = workload.evaluate(&q);
+                                    (Some(r.accuracy()), Some(r.sqnr_logits_db))
+                                })
+                                .map_err(|e| match e {
+                                    Failure::Input(m) | Failure::Run(m) => {
+                                        format!("digits workload: {}", m.trim_start_matches("error: "))
+                                    }
+                                }),
+                            None => Err("digits workload: not prepared".into()),
+                        },
+                        family::Job::HashGridFidelity(p) => Ok(family::hash_grid_fidelity(p)),
+                    };
                     results.lock().unwrap_or_else(|e| e.into_inner())[idx] = Some(r);
-                    spinner.inc(1);
+                    progress.inc(1);
                 }
             });
         }
     });
-    spinner.finish_and_clear();
-    stats.accuracy_evaluations = pairs.len();
+    progress.finish_and_clear();
+    stats.accuracy_evaluations = jobs.len();
     let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     for row in rows.iter_mut() {
-        let Some(&at) = pair_of_point.get(&(row.study.clone(), row.point)) else {
+        let Some(&at) = job_of_point.get(&(row.study.clone(), row.point)) else {
             continue;
         };
         match &results[at] {
             Some(Ok((acc, sqnr))) => {
-                row.accuracy = Some(*acc);
-                row.sqnr_db = Some(*sqnr);
+                row.accuracy = *acc;
+                row.sqnr_db = *sqnr;
             }
             Some(Err(e)) => row.errors.push(e.clone()),
-            None => row.errors.push("digits workload: not evaluated".into()),
+            None => row.errors.push("workload: not evaluated".into()),
         }
     }
-    for study in &sweep.studies {
-        float_accuracy.insert(study.name.clone(), workload.float_accuracy);
+    if let Some(workload) = &digits {
+        for study in &sweep.studies {
+            if study.family == sweep::Family::MacArray {
+                float_accuracy.insert(study.name.clone(), workload.float_accuracy);
+            }
+        }
     }
     Ok(float_accuracy)
 }
@@ -467,7 +461,7 @@ pub fn fronts(sweep: &Sweep, rows: &[Row]) -> Vec<Front> {
     let mut out = Vec::new();
     for study in &sweep.studies {
         for &target in &sweep.targets {
-            for metrics in &sweep.fronts {
+            for metrics in &sweep.fronts_for(study) {
                 let candidates: Vec<usize> = (0..rows.len())
                     .filter(|&r| rows[r].study == study.name && rows[r].target == target)
                     .filter(|&r| metrics.iter().all(|&m| rows[r].metric(m).is_some()))

@@ -6,6 +6,7 @@
 
 use super::metric::Metric;
 use super::plot;
+use super::sweep::Family;
 use super::{Front, Kind, Results, Row};
 use crate::output::write_atomic;
 use crate::synth::Target;
@@ -33,7 +34,7 @@ pub fn csv(results: &Results) -> String {
     let mut out = String::from(
         "study,point,label,target,design,kind,formats,model_luts,model_ffs,model_carry,model_dsp,model_bram,\
          model_area_um2,synth_luts,synth_ffs,synth_carry,synth_dsp,synth_bram,synth_area_um2,accuracy,sqnr_db,\
-         fronts,errors\n",
+         fronts,errors,notes\n",
     );
     for (i, r) in results.rows.iter().enumerate() {
         let m = r.model.as_ref();
@@ -68,6 +69,7 @@ pub fn csv(results: &Results) -> String {
             opt(r.sqnr_db, 3),
             fronts.join(" "),
             r.errors.join("; "),
+            r.notes.join("; "),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
@@ -310,15 +312,28 @@ fn errors_section(results: &Results) -> String {
     md
 }
 
+/// How a family's points are scored.
+pub fn workload_text(family: Family) -> &'static str {
+    match family {
+        Family::MacArray => {
+            "accuracy is the digits classifier's (1,797 real 8x8 digits, 355 test images) with weights and \
+             activations quantized to the point's formats, run through the bit-exact golden model of the PE; SQNR is \
+             that of its logits against the float network."
+        }
+        Family::HashGrid => {
+            "SQNR is that of the hardware model's features (fixed-point positions, weights and sums, the table \
+             format) against tiny-cuda-nn's f32 reference encoding on the same tables, over 4,098 points."
+        }
+    }
+}
+
 /// The Markdown report; `plots` says whether plot images sit beside it.
 pub fn markdown(results: &Results, plots: bool) -> String {
     let s = &results.stats;
     let mut md = format!("# accgen explore: `{}`\n\n", results.sweep.name);
     let _ = writeln!(
         md,
-        "Sweep `{}`: {} points ({} not valid designs) on {} targets ({}); {}. Accuracy: the digits classifier \
-         (1,797 real 8x8 digits, 355 test images) quantized to each point's formats and run through the bit-exact \
-         golden model of the PE.\n",
+        "Sweep `{}`: {} points ({} not valid designs) on {} targets ({}); {}.\n",
         results.sweep.origin,
         s.points,
         s.invalid_points,
@@ -332,6 +347,17 @@ pub fn markdown(results: &Results, plots: bool) -> String {
             .join(", "),
         results.tools.join("; ")
     );
+    for study in &results.sweep.studies {
+        let _ = writeln!(
+            md,
+            "- Study `{}` ({}, {} points): {}",
+            study.name,
+            study.family.key(),
+            study.points.len(),
+            workload_text(study.family)
+        );
+    }
+    md.push('\n');
     if s.synth_jobs == 0 {
         md.push_str(
             "Costs are the calibrated model's estimates (held-out errors in `reports/calibration/README.md`); run \

@@ -49,6 +49,25 @@ pub const MAC_ARRAY_AXES: &[&str] = &[
     "reset",
 ];
 
+/// Parameters of a hash-grid encoder a sweep may vary.
+pub const HASH_GRID_AXES: &[&str] = &[
+    "dims",
+    "levels",
+    "features",
+    "log2_table_size",
+    "base_resolution",
+    "per_level_scale",
+    "table",
+    "int_scale_log2",
+    "coord_frac_bits",
+    "scale_frac_bits",
+    "weight_frac_bits",
+    "feature_int_bits",
+    "feature_frac_bits",
+    "block_ram_bits",
+    "reset",
+];
+
 /// Points in one sweep at most: far beyond what a report can show, small
 /// enough that a typo in an axis cannot start a day-long run.
 pub const MAX_POINTS: usize = 100_000;
@@ -70,6 +89,7 @@ struct StudyYaml {
     name: Spanned<String>,
     reset: Option<Value>,
     mac_array: Option<Spanned<Value>>,
+    hash_grid: Option<Spanned<Value>>,
     #[serde(default)]
     vary: BTreeMap<String, Spanned<Vec<Spanned<Value>>>>,
 }
@@ -99,18 +119,25 @@ impl Point {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
     MacArray,
+    HashGrid,
 }
 
 impl Family {
+    pub const ALL: [Family; 2] = [Family::MacArray, Family::HashGrid];
+
+    /// The section that holds a design of the family, in sweeps as in
+    /// configuration files.
     pub fn key(self) -> &'static str {
         match self {
             Family::MacArray => "mac_array",
+            Family::HashGrid => "hash_grid",
         }
     }
 
     fn axes(self) -> &'static [&'static str] {
         match self {
             Family::MacArray => MAC_ARRAY_AXES,
+            Family::HashGrid => HASH_GRID_AXES,
         }
     }
 }
@@ -130,7 +157,8 @@ pub struct Sweep {
     pub name: String,
     pub targets: Vec<Target>,
     pub synthesize: bool,
-    pub fronts: Vec<Vec<Metric>>,
+    /// The fronts the file names; `None`: each family's defaults.
+    pub fronts: Option<Vec<Vec<Metric>>>,
     pub studies: Vec<Study>,
 }
 
@@ -140,13 +168,21 @@ impl Sweep {
     }
 }
 
-/// The fronts a sweep gets when it names none.
-pub fn default_fronts() -> Vec<Vec<Metric>> {
-    vec![
-        vec![Metric::Luts, Metric::Accuracy],
-        vec![Metric::Area, Metric::Accuracy],
-        vec![Metric::Luts, Metric::Dsp, Metric::Accuracy],
-    ]
+impl Sweep {
+    /// The fronts of `study`: the file's, else its family's defaults.
+    pub fn fronts_for(&self, study: &Study) -> Vec<Vec<Metric>> {
+        self.fronts.clone().unwrap_or_else(|| default_fronts(study.family))
+    }
+}
+
+/// The fronts a study gets when the sweep names none: cost against the
+/// family's measure of quality.
+pub fn default_fronts(family: Family) -> Vec<Vec<Metric>> {
+    use Metric::*;
+    match family {
+        Family::MacArray => vec![vec![Luts, Accuracy], vec![Area, Accuracy], vec![Luts, Dsp, Accuracy]],
+        Family::HashGrid => vec![vec![Luts, Sqnr], vec![Bram, Sqnr], vec![Area, Sqnr]],
+    }
 }
 
 pub fn load(path: &Path) -> Result<Sweep, String> {
@@ -206,11 +242,13 @@ pub fn parse(text: &str, origin: &str) -> Result<Sweep, String> {
         }
     };
     let fronts = match &file.fronts {
-        None => default_fronts(),
-        Some(fronts) => fronts
-            .iter()
-            .map(|front| parse_front(text, origin, front))
-            .collect::<Result<_, _>>()?,
+        None => None,
+        Some(fronts) => Some(
+            fronts
+                .iter()
+                .map(|front| parse_front(text, origin, front))
+                .collect::<Result<_, _>>()?,
+        ),
     };
     if file.studies.value.is_empty() {
         return Err(err(
@@ -364,16 +402,33 @@ fn parse_study(text: &str, origin: &str, study: &Spanned<StudyYaml>) -> Result<S
             ),
         ));
     }
-    let (family, section) = match &s.mac_array {
-        Some(section) => (Family::MacArray, section),
-        None => {
+    let sections = [(Family::MacArray, &s.mac_array), (Family::HashGrid, &s.hash_grid)];
+    let present: Vec<(Family, &Spanned<Value>)> = sections
+        .iter()
+        .filter_map(|(f, section)| section.as_ref().map(|v| (*f, v)))
+        .collect();
+    let keys: Vec<String> = Family::ALL.iter().map(|f| format!("`{}:`", f.key())).collect();
+    let (family, section) = match present.as_slice() {
+        [one] => *one,
+        [] => {
             return Err(err(
                 text,
                 origin,
                 study,
                 format!(
-                    "study `{}` has no block section: add `mac_array:` with the base design (the block families \
-                     accgen can explore)",
+                    "study `{}` has no block section: add one of {} with the base design",
+                    s.name.value,
+                    keys.join(", ")
+                ),
+            ));
+        }
+        [_, (_, second), ..] => {
+            return Err(err(
+                text,
+                origin,
+                second,
+                format!(
+                    "study `{}` has more than one block section: a study explores one block family; make a study for each",
                     s.name.value
                 ),
             ));

@@ -8,7 +8,7 @@
 //! one signedness, and the block code extends or truncates explicitly. The
 //! emitted Verilog is then self-determined everywhere and lint-clean.
 
-use super::{Genvar, Signal};
+use super::{Genvar, Memory, Signal};
 use crate::Bits;
 use std::sync::Arc;
 
@@ -304,6 +304,10 @@ pub enum Expr {
     ShiftRight(Arc<Expr>, u32),
     /// `e << amount` by an unsigned signal; width unchanged.
     ShiftLeftBy(Arc<Expr>, Arc<Expr>),
+    /// `e >> amount` (logical: `e` is unsigned) by an unsigned signal; width unchanged.
+    ShiftRightBy(Arc<Expr>, Arc<Expr>),
+    /// `mem[addr]`: one word of a memory array; unsigned.
+    MemRead(Memory, Arc<Expr>),
 }
 
 impl Expr {
@@ -334,7 +338,10 @@ impl Expr {
                 width: e.ty().width,
                 signed: *signed,
             },
-            Expr::ShiftLeft(e, _) | Expr::ShiftRight(e, _) | Expr::ShiftLeftBy(e, _) => e.ty(),
+            Expr::ShiftLeft(e, _) | Expr::ShiftRight(e, _) | Expr::ShiftLeftBy(e, _) | Expr::ShiftRightBy(e, _) => {
+                e.ty()
+            }
+            Expr::MemRead(mem, _) => Ty::u(mem.width()),
         }
     }
 
@@ -498,6 +505,18 @@ impl Expr {
         let amount = amount.into();
         assert!(!amount.ty().signed, "shift amounts are unsigned");
         Expr::ShiftLeftBy(Arc::new(self.clone()), Arc::new(amount))
+    }
+
+    /// `self >> amount` within the same width, by an unsigned amount; `self` is unsigned.
+    #[track_caller]
+    pub fn shr_by(&self, amount: impl Into<Expr>) -> Expr {
+        let amount = amount.into();
+        assert!(!amount.ty().signed, "shift amounts are unsigned");
+        assert!(
+            !self.ty().signed,
+            "variable right shifts are logical: cast to unsigned first"
+        );
+        Expr::ShiftRightBy(Arc::new(self.clone()), Arc::new(amount))
     }
 
     /// `self >> k` (arithmetic when signed) within the same width.

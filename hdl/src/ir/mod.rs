@@ -99,6 +99,49 @@ impl Signal {
     }
 }
 
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct MemoryData {
+    name: String,
+    width: u32,
+    depth: u32,
+}
+
+/// A memory array `reg [W-1:0] name [0:DEPTH-1]`: written in clocked
+/// processes ([`ProcessBuilder::write_mem`]) and read with [`Memory::read`];
+/// a read registered in a process is what synthesis maps to block RAM.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Memory(Arc<MemoryData>);
+
+impl Memory {
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+    pub fn width(&self) -> u32 {
+        self.0.width
+    }
+    pub fn depth(&self) -> u32 {
+        self.0.depth
+    }
+    /// Width of an address: exactly `clog2(depth)` (at least one bit), so
+    /// every address selects a word and linters see no width mismatch.
+    pub fn addr_width(&self) -> u32 {
+        crate::params::clog2(self.0.depth as u64).max(1)
+    }
+    /// `name[addr]`.
+    #[track_caller]
+    pub fn read(&self, addr: impl Into<Expr>) -> Expr {
+        let addr = addr.into();
+        assert!(
+            addr.width() == self.addr_width() && !addr.ty().signed,
+            "{}: a {}-bit address needs {} unsigned bits",
+            self.name(),
+            addr.width(),
+            self.addr_width()
+        );
+        Expr::MemRead(self.clone(), Arc::new(addr))
+    }
+}
+
 /// A generate-loop variable ranging over `first..end`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Genvar {
@@ -210,6 +253,8 @@ impl Signal {
 #[derive(Clone, Debug)]
 pub enum Stmt {
     Assign(LValue, Expr),
+    /// `mem[addr] <= data;`
+    MemWrite(Memory, Expr, Expr),
     If(Expr, Vec<Stmt>, Vec<Stmt>),
 }
 
@@ -252,6 +297,16 @@ pub enum Item {
     Decl {
         sig: Signal,
         doc: String,
+    },
+    /// A memory array declaration.
+    MemDecl {
+        mem: Memory,
+        doc: String,
+    },
+    /// `initial $readmemh("file", mem);`: contents at synthesis time.
+    ReadMemH {
+        file: String,
+        mem: Memory,
     },
     Assign(LValue, Expr),
     Process(Process),
@@ -415,6 +470,36 @@ impl ModuleBuilder {
     #[track_caller]
     pub fn reg(&mut self, name: &str, width: impl Into<Width>, signed: bool, doc: &str) -> Signal {
         self.declare(SigKind::Reg, name, width.into(), signed, doc)
+    }
+
+    /// A memory array of `depth` words of `width` bits.
+    #[track_caller]
+    pub fn memory(&mut self, name: &str, width: u32, depth: u32, doc: &str) -> Memory {
+        assert!(width > 0 && depth > 0, "memory {name} of {depth} x {width} bits");
+        self.claim(name);
+        let mem = Memory(Arc::new(MemoryData {
+            name: name.to_string(),
+            width,
+            depth,
+        }));
+        self.push(Item::MemDecl {
+            mem: mem.clone(),
+            doc: doc.to_string(),
+        });
+        mem
+    }
+
+    /// Initialise `mem` from a hex file (one word per line) when the design
+    /// is elaborated: synthesis tools fold it into the block RAM's contents.
+    pub fn readmemh(&mut self, mem: &Memory, file: &str) {
+        assert!(
+            !file.contains('"') && !file.contains('\\'),
+            "memory file name {file:?} needs no escaping"
+        );
+        self.push(Item::ReadMemH {
+            file: file.to_string(),
+            mem: mem.clone(),
+        });
     }
 
     /// Declare a wire and drive it with `e`.
@@ -659,6 +744,29 @@ impl ProcessBuilder {
             lhs.ty().width
         );
         self.top().push(Stmt::Assign(lhs, e));
+    }
+
+    /// `mem[addr] <= data;`
+    #[track_caller]
+    pub fn write_mem(&mut self, mem: &Memory, addr: impl Into<Expr>, data: impl Into<Expr>) {
+        let (addr, data) = (addr.into(), data.into());
+        assert_eq!(
+            addr.width(),
+            mem.addr_width(),
+            "{}: write address of {} bits, expected {}",
+            mem.name(),
+            addr.width(),
+            mem.addr_width()
+        );
+        assert_eq!(
+            data.width(),
+            mem.width(),
+            "{}: write data of {} bits, expected {}",
+            mem.name(),
+            data.width(),
+            mem.width()
+        );
+        self.top().push(Stmt::MemWrite(mem.clone(), addr, data));
     }
 
     fn top(&mut self) -> &mut Vec<Stmt> {

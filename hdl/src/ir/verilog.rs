@@ -184,7 +184,7 @@ impl Printer {
 
     fn items(&mut self, items: &[Item], in_generate: bool) {
         for (i, item) in items.iter().enumerate() {
-            let prev_decl = i > 0 && matches!(items[i - 1], Item::Decl { .. });
+            let prev_decl = i > 0 && matches!(items[i - 1], Item::Decl { .. } | Item::MemDecl { .. });
             let prev_assign = i > 0 && matches!(items[i - 1], Item::Assign(..));
             match item {
                 Item::Section { title, lines, origin } => {
@@ -213,6 +213,16 @@ impl Printer {
                     } else {
                         self.line(&format!("{decl:<40} // {doc}"));
                     }
+                }
+                Item::MemDecl { mem, doc } => {
+                    if i == 0 || !(prev_decl || matches!(items[i - 1], Item::Section { .. })) {
+                        self.out.push('\n');
+                    }
+                    let decl = format!("reg [{}:0] {} [0:{}];", mem.width() - 1, mem.name(), mem.depth() - 1);
+                    self.line(&format!("{decl:<40} // {doc}"));
+                }
+                Item::ReadMemH { file, mem } => {
+                    self.line(&format!("initial $readmemh(\"{file}\", {});", mem.name()));
                 }
                 Item::Assign(lhs, e) => {
                     if i > 0 && !prev_assign && !prev_decl && !matches!(items[i - 1], Item::Section { .. }) {
@@ -321,6 +331,12 @@ impl Printer {
         for s in stmts {
             match s {
                 Stmt::Assign(l, e) => self.line(&format!("{} <= {};", lvalue(l), expr(e, true))),
+                Stmt::MemWrite(mem, addr, data) => self.line(&format!(
+                    "{}[{}] <= {};",
+                    mem.name(),
+                    expr(addr, true),
+                    expr(data, true)
+                )),
                 Stmt::If(c, t, e) => {
                     self.line(&format!("if ({}) begin", expr(c, true)));
                     self.indent += 1;
@@ -452,7 +468,12 @@ fn expr(e: &Expr, top: bool) -> String {
             };
             // A one-bit `~x` reads as logical negation.
             let sym = if *op == UnOp::Not && a.width() == 1 { "!" } else { sym };
-            return format!("{sym}{}", expr(a, false));
+            // `!|x` is not Verilog: a unary operand that is itself unary gets parentheses.
+            let inner = expr(a, false);
+            return match &**a {
+                Expr::Unary(..) => format!("{sym}({inner})"),
+                _ => format!("{sym}{inner}"),
+            };
         }
         Expr::Binary(op, a, b) => {
             let sym = match op {
@@ -488,8 +509,10 @@ fn expr(e: &Expr, top: bool) -> String {
             };
             format!("{} ? {} : {else_arm}", expr(c, false), expr(a, false))
         }
+        Expr::MemRead(mem, addr) => return format!("{}[{}]", mem.name(), expr(addr, true)),
         Expr::ShiftLeft(a, k) => format!("{} << {k}", expr(a, false)),
         Expr::ShiftLeftBy(a, k) => format!("{} << {}", expr(a, false), expr(k, false)),
+        Expr::ShiftRightBy(a, k) => format!("{} >> {}", expr(a, false), expr(k, false)),
         Expr::ShiftRight(a, k) => {
             let sym = if a.ty().signed { ">>>" } else { ">>" };
             format!("{} {sym} {k}", expr(a, false))

@@ -1,0 +1,115 @@
+//! What exploration needs of each block family, in one place: how a point
+//! is described, its cost model estimate, and the workload that scores it.
+//! A new family adds an arm to each function here.
+
+use super::Kind;
+use crate::accuracy::quant::QFormat;
+use crate::config::{Block, Config};
+use crate::cost::{Calibration, Estimate, estimate as mac_estimate};
+use crate::synth::Target;
+use accgen_hdl::mac::operand::Operand;
+use accgen_hdl::mac::params::FormatSpec;
+
+/// A point as the report shows it.
+pub struct Described {
+    /// The top module.
+    pub design: String,
+    /// Integer, minifloat or mixed arithmetic, where the family has a choice.
+    pub kind: Option<Kind>,
+    /// The number formats, e.g. `int8 x uint8` (weights x activations) or a
+    /// hash grid's table format.
+    pub formats: Option<String>,
+}
+
+fn kind(act: &Operand, wgt: &Operand) -> Kind {
+    match (act, wgt) {
+        (Operand::Int(_), Operand::Int(_)) => Kind::Integer,
+        (Operand::Float(_), Operand::Float(_)) => Kind::Minifloat,
+        _ => Kind::Mixed,
+    }
+}
+
+/// A MAC operand as a workload format.
+pub fn qformat(op: &Operand) -> QFormat {
+    let spec = match op {
+        Operand::Int(i) => FormatSpec::Name(i.to_string()),
+        Operand::Float(f) => FormatSpec::Float {
+            exponent: f.exp_bits.into(),
+            mantissa: f.man_bits.into(),
+            bias: Some(f.bias.into()),
+            specials: f.specials,
+            subnormals: f.subnormals,
+        },
+    };
+    QFormat { spec, operand: *op }
+}
+
+pub fn describe(config: &Config) -> Described {
+    match &config.block {
+        Block::MacArray(p) => Described {
+            design: accgen_hdl::mac::array::name(p),
+            kind: Some(kind(&p.act, &p.wgt)),
+            formats: Some(format!("{} x {}", qformat(&p.wgt), qformat(&p.act))),
+        },
+        Block::HashGrid(p) => Described {
+            design: accgen_hdl::hashgrid::engine::name(p),
+            kind: None,
+            formats: Some(p.entry.tag()),
+        },
+    }
+}
+
+/// The cost model's estimate on `target`, or why there is none.
+pub fn estimate(config: &Config, target: Target, calibration: &Calibration) -> Result<Estimate, String> {
+    match &config.block {
+        Block::MacArray(p) => calibration
+            .model(target)
+            .map(|m| mac_estimate(p, m))
+            .ok_or_else(|| format!("no cost model for target {}", target.name())),
+        Block::HashGrid(_) => {
+            Err("the cost model does not cover hash grids yet: add --synth for Yosys' figures".into())
+        }
+    }
+}
+
+/// The workload evaluation a point needs; points with equal jobs share one
+/// evaluation.
+#[derive(Clone, Debug)]
+pub enum Job {
+    /// The digits classifier quantized to (weights, activations).
+    Digits(QFormat, QFormat),
+    /// The hash grid's features against tiny-cuda-nn's reference encoding
+    /// (f32) on the same tables: their SQNR.
+    HashGridFidelity(Box<accgen_hdl::hashgrid::HashGridParams>),
+}
+
+impl Job {
+    /// Equal keys, equal results.
+    pub fn key(&self) -> String {
+        match self {
+            Job::Digits(w, a) => format!("digits {} {}", w.label(), a.label()),
+            Job::HashGridFidelity(p) => format!("hashgrid {}", p.tag()),
+        }
+    }
+}
+
+pub fn job(config: &Config) -> Option<Job> {
+    match &config.block {
+        Block::MacArray(p) => Some(Job::Digits(qformat(&p.wgt), qformat(&p.act))),
+        Block::HashGrid(p) => Some(Job::HashGridFidelity(p.clone())),
+    }
+}
+
+/// Random points per hash-grid fidelity measurement (plus the corners).
+pub const HASH_GRID_POINTS: u64 = 4096;
+
+/// A job's score: (accuracy, SQNR in dB).
+pub fn hash_grid_fidelity(p: &accgen_hdl::hashgrid::HashGridParams) -> (Option<f64>, Option<f64>) {
+    let d = accgen_hdl::hashgrid::model::distance(p, 1, HASH_GRID_POINTS, 2);
+    let sqnr = if d.rms > 0.0 {
+        20.0 * (d.reference_rms / d.rms).log10()
+    } else {
+        f64::INFINITY
+    };
+    (None, Some(sqnr))
+}
