@@ -69,7 +69,7 @@ fn flip_flops_are_within_one_percent_where_registers_stay_flip_flops() {
 /// The published held-out errors do not regress: LUTs within 30% on every
 /// target (the goal is 10%: met on xc7-nodsp, ice40-nodsp and asic so far; the
 /// bound is 22%, ecp5's error), FFs
-/// within 8%, DSP counts exact except on ice40, where Yosys' choice of
+/// within 5.5% (xc7, where DSP blocks absorb registers, is at 5.0%), DSP counts exact except on ice40, where Yosys' choice of
 /// which small multipliers to map is not a size threshold alone.
 #[test]
 fn held_out_errors_are_published_and_bounded() {
@@ -92,7 +92,7 @@ fn held_out_errors_are_published_and_bounded() {
         let lut = mape(&pairs(3, 4));
         assert!(lut <= 22.0, "{}: LUT MAPE {lut:.1}%", target.name());
         let ff = mape(&pairs(5, 6));
-        assert!(ff <= 8.0, "{}: FF MAPE {ff:.1}%", target.name());
+        assert!(ff <= 5.5, "{}: FF MAPE {ff:.1}%", target.name());
         let dsp_exact = rows
             .iter()
             .all(|f| f[9].parse::<f64>().ok() == f[10].parse::<f64>().ok());

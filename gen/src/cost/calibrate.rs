@@ -115,6 +115,36 @@ fn dsp_threshold(points: &[Point], results: &[&SynthResult]) -> Option<u32> {
         .min()
 }
 
+/// Yosys' `shregmap` for Xilinx maps delay chains of 3 or more stages
+/// (without resets on the stages) to SRL16E.
+const SRL_MIN_LENGTH: u32 = 3;
+
+/// Flip-flops DSP blocks absorb, per DSP, over the training points that
+/// use DSPs: what the structural count (less shift registers) has beyond
+/// the measured count.
+fn ffs_per_dsp(model: &TargetModel, points: &[Point], results: &[&SynthResult], train: &[usize]) -> f64 {
+    let mut per_dsp: Vec<f64> = Vec::new();
+    for &i in train {
+        let p = &points[i].params;
+        if !super::uses_dsp(p, model) {
+            continue;
+        }
+        let structural = registers(p).total()
+            - model
+                .shift_register_min_length
+                .map_or(0, |m| accgen_hdl::mac::cost::shift_register_bits(p, m));
+        per_dsp.push((structural as f64 - results[i].summary.ffs as f64) / (p.rows * p.cols) as f64);
+    }
+    // The median: a few designs where a DSP absorbs a whole operand
+    // register would pull a mean away from the typical design.
+    per_dsp.sort_by(f64::total_cmp);
+    match per_dsp.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => per_dsp[n / 2].max(0.0),
+        n => ((per_dsp[n / 2 - 1] + per_dsp[n / 2]) / 2.0).max(0.0),
+    }
+}
+
 /// Fit one target's weights on the training points.
 fn fit_target(target: Target, points: &[Point], results: &[&SynthResult]) -> TargetModel {
     let train: Vec<usize> = (0..points.len()).filter(|&i| !points[i].held_out).collect();
@@ -132,10 +162,13 @@ fn fit_target(target: Target, points: &[Point], results: &[&SynthResult]) -> Tar
         } else {
             None
         },
+        shift_register_min_length: (target.family() == crate::synth::Family::Xc7).then_some(SRL_MIN_LENGTH),
+        ffs_per_dsp: 0.0,
         area_intercept: 0.0,
         area_per_ff: 0.0,
         area_weights: vec![0.0; 6],
     };
+    model.ffs_per_dsp = ffs_per_dsp(&model, points, results, &train);
     let rows: Vec<Vec<f64>> = train
         .iter()
         .map(|&i| {

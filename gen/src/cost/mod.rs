@@ -17,7 +17,7 @@ pub mod calibrate;
 pub mod fit;
 
 use crate::synth::Target;
-use accgen_hdl::mac::cost::{logic_features, registers};
+use accgen_hdl::mac::cost::{logic_features, registers, shift_register_bits};
 use accgen_hdl::mac::{MacArrayParams, MulImpl};
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +36,14 @@ pub struct TargetModel {
     /// Products of at least this many significand bits (`sig_a * sig_b`)
     /// go to a DSP block; `None` when the target has none.
     pub dsp_min_bits: Option<u32>,
+    /// Delay chains of at least this many stages become shift-register
+    /// LUTs, not flip-flops (Xilinx); `None` where synthesis keeps them.
+    #[serde(default)]
+    pub shift_register_min_length: Option<u32>,
+    /// Flip-flops a DSP block absorbs into its own pipeline registers, on
+    /// average (fitted; zero without DSPs).
+    #[serde(default)]
+    pub ffs_per_dsp: f64,
     /// ASIC area (um^2) = intercept + per_ff * FFs + sum(weights * features), `asic` only.
     pub area_intercept: f64,
     pub area_per_ff: f64,
@@ -93,12 +101,15 @@ pub fn estimate(p: &MacArrayParams, model: &TargetModel) -> Estimate {
     let f = features(p, model);
     let dot = |w: &[f64]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
     let luts = model.lut_intercept + dot(&model.lut_weights);
-    let ffs = registers(p).total() as f64;
     let dsp = if uses_dsp(p, model) {
         (p.rows * p.cols) as f64
     } else {
         0.0
     };
+    let shift_registers = model
+        .shift_register_min_length
+        .map_or(0, |min| shift_register_bits(p, min));
+    let ffs = (registers(p).total() - shift_registers) as f64 - model.ffs_per_dsp * dsp;
     Estimate {
         luts,
         ffs,

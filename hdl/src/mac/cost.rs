@@ -61,6 +61,16 @@ pub fn registers(p: &MacArrayParams) -> Registers {
     }
 }
 
+/// Skew register bits that sit in delay chains of at least `min_length`
+/// stages: synthesis for Xilinx (`shregmap`) turns each such chain into
+/// one shift-register LUT (SRL16E) per bit, so they are not flip-flops
+/// there. Row `i` of activations is delayed by `i + 1` stages, column `j`
+/// of weights by `j + 1`.
+pub fn shift_register_bits(p: &MacArrayParams, min_length: u32) -> u64 {
+    let chains = |n: u32, width: u64| -> u64 { (1..=n).filter(|&d| d >= min_length).map(|d| d as u64 * width).sum() };
+    chains(p.rows, p.act.width() as u64) + chains(p.cols, p.wgt.width() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +93,17 @@ mod tests {
         }
         .validate()
         .unwrap()
+    }
+
+    /// How many skew bits Yosys 0.23's `synth_xilinx -nodsp` turned into
+    /// SRL16E in the calibration set (flip-flops measured against
+    /// [`registers`]): chains of 3 and 4 stages.
+    #[test]
+    fn shift_register_bits_match_yosys() {
+        assert_eq!(shift_register_bits(&params(4, 4, 1, "uint8", "int3", None), 3), 77);
+        assert_eq!(shift_register_bits(&params(4, 2, 1, "uint8", "int12", None), 3), 56);
+        assert_eq!(shift_register_bits(&params(3, 3, 1, "uint8", "e3m2fn", None), 3), 42);
+        assert_eq!(shift_register_bits(&params(2, 2, 1, "uint8", "e3m2fn", None), 3), 0);
     }
 
     /// Flip-flop counts Yosys 0.23 reports after `synth -flatten` of the
