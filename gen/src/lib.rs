@@ -6,6 +6,7 @@ pub mod bench;
 pub mod config;
 pub mod cosim;
 pub mod cost;
+pub mod flow;
 pub mod output;
 pub mod synth;
 pub mod tools;

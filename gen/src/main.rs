@@ -61,6 +61,9 @@ enum Command {
     /// Synthesize the design with Yosys for FPGA families or standard cells and
     /// print LUTs, FFs, carry cells, DSPs, block RAM and ASIC area (cached)
     Synth(accgen::synth::Args),
+    /// Synthesize, place and route, and pack a design into an FPGA bitstream (Yosys, nextpnr,
+    /// icepack/ecppack), writing the bitstream, logs, utilisation and Fmax under bitstreams/
+    Flow(accgen::flow::Args),
     /// Estimate a design's resources with the calibrated cost model (microseconds, no tools)
     Cost {
         /// Configuration file (YAML)
@@ -111,6 +114,7 @@ fn main() -> ExitCode {
         Command::Demo { out } => accgen::demo(&out),
         Command::Accuracy(args) => accgen::accuracy::run(&args),
         Command::Synth(args) => accgen::synth::run(&args),
+        Command::Flow(args) => accgen::flow::run(&args),
         Command::Cost { config, target, synth } => config::load(&config)
             .map_err(Failure::from)
             .and_then(|c| accgen::cost::run(&c, &target, synth)),
