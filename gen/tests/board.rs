@@ -1,0 +1,234 @@
+//! The board wrapper: a MAC array behind a UART, co-simulated in Verilator
+//! with a UART model on the host side. Operand bytes go in on uart_rx_i,
+//! the serial line uart_tx_o is recorded cycle by cycle and decoded, and
+//! every result is compared with the golden model.
+
+mod common;
+
+use accgen_hdl::board::protocol::{Framing, expected_tile};
+use accgen_hdl::board::{self, UartParams};
+use accgen_hdl::mac::MacArrayParams;
+use accgen_hdl::{Bits, Design};
+use accgen_sim::{BuildOptions, Model};
+use rand::{RngExt, SeedableRng};
+
+/// One tile's operand codes: act[r][k] and wgt[k][c].
+type Tile = (Vec<Vec<u64>>, Vec<Vec<u64>>);
+
+/// Clock cycles per bit in the tests: short frames, same logic.
+const CLKS: u32 = 4;
+
+fn wrapped(p: &MacArrayParams) -> Design {
+    board::design(p, UartParams { clks_per_bit: CLKS }, &common::prov())
+}
+
+/// The serial waveform of `bytes`, one line level per clock cycle, with
+/// `gap` idle bit periods after each byte.
+fn serial(bytes: &[u8], gap: u32) -> Vec<bool> {
+    let mut line = Vec::new();
+    for &b in bytes {
+        let bits = std::iter::once(false)
+            .chain((0..8).map(|i| (b >> i) & 1 == 1))
+            .chain(std::iter::repeat_n(true, 1 + gap as usize));
+        for bit in bits {
+            line.extend(std::iter::repeat_n(bit, CLKS as usize));
+        }
+    }
+    line
+}
+
+/// Decode an 8N1 waveform sampled once per cycle: the middle of every bit
+/// after each falling edge. Panics on a framing error.
+fn deserial(line: &[bool]) -> Vec<u8> {
+    let (mut bytes, mut t, clks) = (Vec::new(), 1, CLKS as usize);
+    while t < line.len() {
+        if line[t - 1] && !line[t] {
+            let mid = |bit: usize| t + bit * clks + clks / 2;
+            if mid(9) >= line.len() {
+                break;
+            }
+            assert!(!line[mid(0)], "a glitch, not a start bit, at cycle {t}");
+            let byte = (0..8).fold(0u8, |acc, i| acc | (u8::from(line[mid(i + 1)]) << i));
+            assert!(line[mid(9)], "framing error: stop bit low at cycle {}", mid(9));
+            bytes.push(byte);
+            t = mid(9);
+        } else {
+            t += 1;
+        }
+    }
+    bytes
+}
+
+/// Drive `rx` into the wrapper, then keep clocking `tail` idle cycles;
+/// returns the bytes the wrapper sent.
+fn exchange(s: &mut accgen_sim::Session, rx: &[bool], tail: usize) -> Vec<u8> {
+    let mut tx = Vec::with_capacity(rx.len() + tail);
+    let mut level = None;
+    for &bit in rx.iter().chain(std::iter::repeat_n(&true, tail)) {
+        if level != Some(bit) {
+            s.poke("uart_rx_i", bit).unwrap_or_else(|e| panic!("{e}"));
+            level = Some(bit);
+        }
+        tx.push(s.peek_u64("uart_tx_o").unwrap_or_else(|e| panic!("{e}")) == 1);
+        s.tick().unwrap_or_else(|e| panic!("{e}"));
+    }
+    deserial(&tx)
+}
+
+/// Random operand codes for one tile: act[r][k], wgt[k][c].
+fn random_tile(p: &MacArrayParams, rng: &mut rand::rngs::StdRng) -> Tile {
+    let (aw, ww) = (p.act.width(), p.wgt.width());
+    let act = (0..p.rows)
+        .map(|_| (0..p.dot_length).map(|_| rng.random_range(0..1u64 << aw)).collect())
+        .collect();
+    let wgt = (0..p.dot_length)
+        .map(|_| (0..p.cols).map(|_| rng.random_range(0..1u64 << ww)).collect())
+        .collect();
+    (act, wgt)
+}
+
+/// Corner tiles: all zero, all codes at the most negative / largest value.
+fn corner_tiles(p: &MacArrayParams) -> Vec<Tile> {
+    let (aw, ww) = (p.act.width(), p.wgt.width());
+    let fill = |a: u64, w: u64| {
+        (
+            vec![vec![a; p.dot_length as usize]; p.rows as usize],
+            vec![vec![w; p.cols as usize]; p.dot_length as usize],
+        )
+    };
+    let (amax, wmax) = ((1u64 << aw) - 1, (1u64 << ww) - 1);
+    let (amin, wmin) = (1u64 << (aw - 1), 1u64 << (ww - 1));
+    vec![
+        fill(0, 0),
+        fill(amin, wmin),
+        fill(amax, wmax),
+        fill(amin, wmax),
+        fill(amax - 1, wmin),
+    ]
+}
+
+/// Send `tiles` one at a time (the protocol is stop-and-wait: a tile, then
+/// its R result rows) and compare every result with the golden model.
+/// Returns the number of results compared, or the first mismatch.
+fn run_tiles(design: &Design, p: &MacArrayParams, tiles: &[Tile]) -> Result<usize, String> {
+    let model = Model::build(design, &BuildOptions::default()).map_err(|e| e.to_string())?;
+    let mut s = model.session().map_err(|e| e.to_string())?;
+    let arr = accgen_hdl::mac::design(p, &common::prov());
+    let framing = Framing::new(p, arr.port("out_data_o").map_or(0, |o| o.width));
+    // Let the power-on reset finish with the line idle.
+    exchange(&mut s, &[], 16);
+    let row_cycles = (framing.out_bytes() * 10 * CLKS) as usize;
+    let mut compared = 0;
+    for (i, (act, wgt)) in tiles.iter().enumerate() {
+        let bytes = framing.encode_tile(act, wgt);
+        let answer = exchange(&mut s, &serial(&bytes, 0), (p.rows as usize + 1) * row_cycles + 200);
+        let got = framing.decode_tile(&answer).map_err(|e| format!("tile {i}: {e}"))?;
+        let led = s.peek_u64("led_o").map_err(|e| e.to_string())?;
+        if led != (i as u64 + 1) % 2 {
+            return Err(format!("tile {i}: led_o = {led} did not toggle"));
+        }
+        let want = expected_tile(p, act, wgt);
+        for r in 0..p.rows as usize {
+            for c in 0..p.cols as usize {
+                if got[r][c] != want[r][c] {
+                    return Err(format!(
+                        "tile {i}: Y[{r}][{c}] = {} from the board, {} from the golden model (A = {act:?}, B = {wgt:?})",
+                        got[r][c].to_hex(),
+                        want[r][c].to_hex()
+                    ));
+                }
+                compared += 1;
+            }
+        }
+    }
+    s.close().map_err(|e| e.to_string())?;
+    Ok(compared)
+}
+
+fn tiles(p: &MacArrayParams, random: usize, seed: u64) -> Vec<Tile> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut t = corner_tiles(p);
+    t.extend((0..random).map(|_| random_tile(p, &mut rng)));
+    t
+}
+
+#[test]
+fn the_wrapper_is_lint_clean() {
+    common::lint(&wrapped(&common::params(2, 2, 4, "int4", "int4")));
+    common::lint(&wrapped(&common::params(3, 2, 5, "int8", "uint4")));
+}
+
+#[test]
+fn tiles_sent_over_the_uart_come_back_as_the_golden_models_results() {
+    let p = common::params(2, 2, 4, "int4", "int4");
+    let n = run_tiles(&wrapped(&p), &p, &tiles(&p, 40, 7)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 45 * 4);
+    // Results wider than a byte, rows of several bytes, beats that span
+    // bytes unevenly: 3 x 2 int8 x uint4, K = 5.
+    let p = common::params(3, 2, 5, "int8", "uint4");
+    let n = run_tiles(&wrapped(&p), &p, &tiles(&p, 20, 8)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 25 * 6);
+}
+
+#[test]
+fn a_partial_beat_is_dropped_after_a_long_pause() {
+    let p = common::params(2, 2, 4, "int4", "int4");
+    let design = wrapped(&p);
+    let model = Model::build(&design, &BuildOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut s = model.session().unwrap_or_else(|e| panic!("{e}"));
+    let arr = accgen_hdl::mac::design(&p, &common::prov());
+    let framing = Framing::new(&p, arr.port("out_data_o").map_or(0, |o| o.width));
+    exchange(&mut s, &[], 16);
+    // One stray byte, then silence past the resynchronisation limit.
+    let limit = (board::wrapper::RESYNC_BITS * CLKS) as usize;
+    assert!(exchange(&mut s, &serial(&[0x5a], 0), limit + 100).is_empty());
+    let (act, wgt) = random_tile(&p, &mut rand::rngs::StdRng::seed_from_u64(3));
+    let answer = exchange(&mut s, &serial(&framing.encode_tile(&act, &wgt), 0), 2000);
+    let got = framing.decode_tile(&answer).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got, expected_tile(&p, &act, &wgt));
+}
+
+#[test]
+fn a_broken_wrapper_fails_the_check() {
+    // Mutation: the transmitter sends the row's high byte first.
+    let p = common::params(2, 2, 4, "int4", "int4");
+    let mut design = wrapped(&p);
+    let top = design
+        .files
+        .iter_mut()
+        .find(|f| f.module == design.top)
+        .unwrap_or_else(|| panic!("no top"));
+    let before = top.text.clone();
+    top.text = top.text.replacen("(row_q[7:0])", "(row_q[15:8])", 1);
+    assert_ne!(top.text, before, "the mutation did not apply:\n{before}");
+    let e = run_tiles(&design, &p, &tiles(&p, 5, 9)).err().unwrap_or_default();
+    assert!(
+        e.contains("from the golden model") || e.contains("bytes"),
+        "the mutant passed: {e}"
+    );
+}
+
+#[test]
+fn framing_round_trips_and_pads_to_whole_bytes() {
+    let p = common::params(3, 2, 2, "int4", "int8");
+    let f = Framing::new(&p, 2 * 13);
+    assert_eq!(
+        (f.act_bytes(), f.wgt_bytes(), f.in_bytes(), f.out_bytes()),
+        (2, 2, 4, 4)
+    );
+    let act = vec![vec![0x1, 0xf], vec![0x2, 0xe], vec![0x3, 0xd]];
+    let wgt = vec![vec![0x80, 0x7f], vec![0x01, 0xff]];
+    assert_eq!(
+        f.encode_tile(&act, &wgt),
+        [0x21, 0x03, 0x80, 0x7f, 0xef, 0x0d, 0x01, 0xff]
+    );
+    let rows: Vec<u8> = [0xff, 0x1f, 0x00, 0x00, 0x01, 0x20, 0x00, 0x00, 0, 0, 0, 0x3].to_vec();
+    let y = f.decode_tile(&rows).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(y[0][0], Bits::from_u64(13, 0x1fff));
+    assert_eq!(y[0][1], Bits::from_u64(13, 0));
+    assert_eq!(y[1][0], Bits::from_u64(13, 1));
+    assert_eq!(y[1][1], Bits::from_u64(13, 1));
+    assert_eq!(y[2][0], Bits::from_u64(13, 0));
+    assert_eq!(y[2][1], Bits::from_u64(13, 0x1800));
+    assert!(f.decode_tile(&rows[1..]).is_err());
+}
