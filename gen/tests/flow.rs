@@ -34,23 +34,27 @@ fn config(dir: &Path, name: &str, rows: u32, cols: u32, extra: &str) -> PathBuf 
 
 /// Run a flow that must succeed and check what it left: the bitstream,
 /// nextpnr's report with a positive Fmax, and `summary.json`.
-fn flow_ok(scratch: &str, name: &str, rows: u32, cols: u32, target: &str, ext: &str, min_bytes: u64) {
+/// `constraints` is the pin file expected beside the bitstream (none for `--bare`).
+fn flow_ok(scratch: &str, name: &str, rows: u32, cols: u32, target: &str, constraints: Option<&str>) -> PathBuf {
     let dir = common::scratch(scratch);
     let cfg = config(&dir, name, rows, cols, "");
     let out = dir.join("bitstreams");
-    let (code, stdout, stderr) = accgen(
-        &[
-            "flow",
-            &cfg.to_string_lossy(),
-            "--target",
-            target,
-            "-o",
-            &out.to_string_lossy(),
-        ],
-        None,
-    );
+    let (cfg, out_arg) = (cfg.to_string_lossy(), out.to_string_lossy());
+    let mut args = vec!["flow", &cfg, "--target", target, "-o", &out_arg];
+    if constraints.is_none() {
+        args.push("--bare");
+    }
+    let (code, stdout, stderr) = accgen(&args, None);
     assert_eq!(code, 0, "accgen flow --target {target} failed:\n{stdout}\n{stderr}");
-    let folder = out.join(name).join(target);
+    let folder = out.join(name).join(match constraints {
+        Some(_) => target.to_string(),
+        None => format!("{target}-bare"),
+    });
+    let (ext, min_bytes) = if target.starts_with("ice40") {
+        ("bin", 100_000)
+    } else {
+        ("bit", 500_000)
+    };
     let line = stdout.lines().find(|l| l.starts_with("accgen flow: ")).unwrap_or("");
     assert!(
         line.contains(target) && line.contains("Fmax") && line.contains(&format!(".{ext}")),
@@ -85,18 +89,73 @@ fn flow_ok(scratch: &str, name: &str, rows: u32, cols: u32, target: &str, ext: &
     for log in ["nextpnr.log", "synth/yosys.log", "synth/netlist.json"] {
         assert!(folder.join(log).is_file(), "{target}: no {log}");
     }
+    let top = summary["top"].as_str().unwrap_or("");
+    match constraints {
+        Some(pins) => {
+            // The wrapper, on the board's pins, with the clock constraint.
+            assert!(top.starts_with("accgen_uart_mac_array_"), "{top}");
+            let text = std::fs::read_to_string(folder.join(pins)).unwrap_or_default();
+            for port in ["clk_i", "uart_rx_i", "uart_tx_o", "led_o"] {
+                assert!(text.contains(port), "{pins} lacks {port}:\n{text}");
+            }
+            assert!(
+                text.contains("set_frequency clk_i 12") || text.contains("FREQUENCY PORT \"clk_i\" 25 MHZ"),
+                "{text}"
+            );
+            let io = summary["resources"]
+                .as_array()
+                .and_then(|r| r.iter().find(|r| r["resource"] == "IO"))
+                .and_then(|r| r["used"].as_u64());
+            assert_eq!(io, Some(4), "{summary}");
+        }
+        None => assert!(top.starts_with("accgen_mac_array_"), "{top}"),
+    }
+    folder
 }
 
 #[test]
-fn a_small_array_goes_to_an_ice40_up5k_bitstream() {
-    // A UP5K bitstream is always 104,090 bytes; 1 x 2 keeps the bare array's
-    // ports within the SG48 package's 39 pins.
-    flow_ok("flow/up5k", "int4_1x2", 1, 2, "ice40-up5k", "bin", 100_000);
+fn a_small_array_goes_to_an_icebreaker_bitstream() {
+    // A UP5K bitstream is always 104,090 bytes.
+    flow_ok("flow/up5k", "int4_2x2", 2, 2, "ice40-up5k", Some("icebreaker.pcf"));
+    // The bare array, its ports on pins nextpnr picks: 1 x 2 fits the
+    // SG48 package's 39 pins.
+    flow_ok("flow/up5k_bare", "int4_1x2", 1, 2, "ice40-up5k", None);
 }
 
 #[test]
-fn a_small_array_goes_to_an_ecp5_25k_bitstream() {
-    flow_ok("flow/ecp5", "int4_2x2", 2, 2, "ecp5-25k", "bit", 500_000);
+fn a_small_array_goes_to_a_ulx3s_bitstream() {
+    flow_ok("flow/ecp5", "int4_2x2", 2, 2, "ecp5-25k", Some("ulx3s.lpf"));
+}
+
+#[test]
+fn an_array_with_more_multipliers_than_dsp_blocks_says_dsp_overflowed() {
+    // 3 x 3 int8 PEs want 9 SB_MAC16; the UP5K has 8.
+    let dir = common::scratch("flow/dsp_overflow");
+    let cfg = dir.join("dsp.yaml");
+    std::fs::write(
+        &cfg,
+        "name: dsp\nmac_array:\n  rows: 3\n  cols: 3\n  dot_length: 4\n  activations: int8\n  weights: int8\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join("out");
+    let (code, _, stderr) = accgen(
+        &[
+            "flow",
+            &cfg.to_string_lossy(),
+            "--target",
+            "ice40-up5k",
+            "-o",
+            &out.to_string_lossy(),
+        ],
+        None,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("does not fit ice40-up5k")
+            && stderr.contains("DSP (9 used of 8) overflowed")
+            && stderr.contains("multiplier: lut"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -110,6 +169,7 @@ fn an_array_with_too_many_ports_for_the_package_says_io_overflowed() {
             &cfg.to_string_lossy(),
             "--target",
             "ice40-up5k",
+            "--bare",
             "-o",
             &out.to_string_lossy(),
         ],

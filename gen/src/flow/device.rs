@@ -33,6 +33,19 @@ impl Board {
         }
     }
 
+    /// The pin constraints in `constraints/` (file name, text): the UART
+    /// wrapper's `clk_i`, `uart_rx_i`, `uart_tx_o` and `led_o`.
+    pub fn constraints(self) -> (&'static str, &'static str) {
+        match self {
+            Board::Icebreaker => ("icebreaker.pcf", include_str!("../../../constraints/icebreaker.pcf")),
+            Board::Hx8kBreakout => (
+                "hx8k-breakout.pcf",
+                include_str!("../../../constraints/hx8k-breakout.pcf"),
+            ),
+            Board::Ulx3s => ("ulx3s.lpf", include_str!("../../../constraints/ulx3s.lpf")),
+        }
+    }
+
     /// The board's oscillator, which clocks the wrapper: the clock constraint.
     pub fn clock_mhz(self) -> f64 {
         match self {
