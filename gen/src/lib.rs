@@ -10,6 +10,7 @@ pub mod flow;
 pub mod output;
 pub mod synth;
 pub mod tools;
+pub mod uart_host;
 
 use config::Config;
 use cosim::TrafficKind;

@@ -5,12 +5,14 @@
 
 mod common;
 
+use accgen::uart_host::{self, random_tile};
 use accgen_hdl::board::protocol::{Framing, expected_tile};
 use accgen_hdl::board::{self, UartParams};
 use accgen_hdl::mac::MacArrayParams;
 use accgen_hdl::{Bits, Design};
 use accgen_sim::{BuildOptions, Model};
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
+use std::io::{Read, Write};
 
 /// One tile's operand codes: act[r][k] and wgt[k][c].
 type Tile = (Vec<Vec<u64>>, Vec<Vec<u64>>);
@@ -62,6 +64,12 @@ fn deserial(line: &[bool]) -> Vec<u8> {
 /// Drive `rx` into the wrapper, then keep clocking `tail` idle cycles;
 /// returns the bytes the wrapper sent.
 fn exchange(s: &mut accgen_sim::Session, rx: &[bool], tail: usize) -> Vec<u8> {
+    deserial(&clock_line(s, rx, tail))
+}
+
+/// Drive `rx` into the wrapper, then `tail` idle cycles; returns tx_o's
+/// level in every cycle.
+fn clock_line(s: &mut accgen_sim::Session, rx: &[bool], tail: usize) -> Vec<bool> {
     let mut tx = Vec::with_capacity(rx.len() + tail);
     let mut level = None;
     for &bit in rx.iter().chain(std::iter::repeat_n(&true, tail)) {
@@ -72,19 +80,7 @@ fn exchange(s: &mut accgen_sim::Session, rx: &[bool], tail: usize) -> Vec<u8> {
         tx.push(s.peek_u64("uart_tx_o").unwrap_or_else(|e| panic!("{e}")) == 1);
         s.tick().unwrap_or_else(|e| panic!("{e}"));
     }
-    deserial(&tx)
-}
-
-/// Random operand codes for one tile: act[r][k], wgt[k][c].
-fn random_tile(p: &MacArrayParams, rng: &mut rand::rngs::StdRng) -> Tile {
-    let (aw, ww) = (p.act.width(), p.wgt.width());
-    let act = (0..p.rows)
-        .map(|_| (0..p.dot_length).map(|_| rng.random_range(0..1u64 << aw)).collect())
-        .collect();
-    let wgt = (0..p.dot_length)
-        .map(|_| (0..p.cols).map(|_| rng.random_range(0..1u64 << ww)).collect())
-        .collect();
-    (act, wgt)
+    tx
 }
 
 /// Corner tiles: all zero, all codes at the most negative / largest value.
@@ -231,4 +227,107 @@ fn framing_round_trips_and_pads_to_whole_bytes() {
     assert_eq!(y[2][0], Bits::from_u64(13, 0));
     assert_eq!(y[2][1], Bits::from_u64(13, 0x1800));
     assert!(f.decode_tile(&rows[1..]).is_err());
+}
+
+/// A serial port whose far end is the wrapper in Verilator: bytes written
+/// become the rx line's waveform, bytes read are decoded from tx_o.
+struct SimPort {
+    session: accgen_sim::Session,
+    /// tx_o since the start, one level per cycle (frames straddle calls).
+    tx: Vec<bool>,
+    /// Bytes of `tx` already read.
+    delivered: usize,
+    /// Decoded bytes not yet read.
+    pending: std::collections::VecDeque<u8>,
+    /// Cycles to wait for an answer before a read returns 0 (a time-out).
+    patience: usize,
+}
+
+impl SimPort {
+    fn run(&mut self, rx: &[bool], tail: usize) {
+        let line = clock_line(&mut self.session, rx, tail);
+        self.tx.extend(line);
+        let bytes = deserial(&self.tx);
+        self.pending.extend(&bytes[self.delivered..]);
+        self.delivered = bytes.len();
+    }
+}
+
+impl Write for SimPort {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.run(&serial(buf, 0), 0);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for SimPort {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pending.is_empty() {
+            self.run(&[], self.patience);
+        }
+        let n = buf.len().min(self.pending.len());
+        for (slot, b) in buf.iter_mut().zip(self.pending.drain(..n)) {
+            *slot = b;
+        }
+        Ok(n)
+    }
+}
+
+#[test]
+fn the_host_command_talks_to_the_wrapper_in_simulation() {
+    let p = common::params(2, 3, 3, "int4", "uint4");
+    let model = Model::build(&wrapped(&p), &BuildOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut session = model.session().unwrap_or_else(|e| panic!("{e}"));
+    exchange(&mut session, &[], 16);
+    let framing = board::framing(&p);
+    // A row is at most 10 bit periods per byte away once the tile is in.
+    let patience = (framing.out_bytes() * 10 * CLKS) as usize * 2 + 100;
+    let mut port = SimPort {
+        session,
+        tx: Vec::new(),
+        delivered: 0,
+        pending: Default::default(),
+        patience,
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let tiles: Vec<Tile> = (0..30).map(|_| random_tile(&p, &mut rng)).collect();
+    let n = uart_host::exchange(&mut port, &p, &framing, &tiles).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 30 * 6);
+
+    // A configuration that does not match the bitstream: the host sends
+    // beats of the wrong size and reports a short or wrong answer.
+    let wrong = common::params(2, 3, 4, "int4", "uint4");
+    let wrong_tiles: Vec<Tile> = (0..2).map(|_| random_tile(&wrong, &mut rng)).collect();
+    let e = uart_host::exchange(&mut port, &wrong, &board::framing(&wrong), &wrong_tiles)
+        .err()
+        .unwrap_or_default();
+    assert!(e.contains("tile"), "a mismatched configuration passed: {e}");
+}
+
+#[test]
+fn run_uart_reports_a_port_it_cannot_use() {
+    let dir = common::scratch("board/run_uart");
+    let cfg = dir.join("c.yaml");
+    std::fs::write(
+        &cfg,
+        "mac_array:\n  rows: 2\n  cols: 2\n  dot_length: 4\n  activations: int4\n  weights: int4\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_accgen"))
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let cfg = cfg.to_string_lossy();
+    let missing = dir.join("no-such-tty");
+    let (code, stderr) = run(&["run-uart", &cfg, "--port", &missing.to_string_lossy()]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no-such-tty"), "{stderr}");
+    let (code, stderr) = run(&["run-uart", &cfg, "--port", "/dev/null", "--tiles", "0"]);
+    assert_eq!(code, Some(2), "{stderr}");
 }

@@ -59,6 +59,17 @@ impl UartParams {
     }
 }
 
+/// The byte counts of `p`'s frames.
+pub fn framing(p: &MacArrayParams) -> Framing {
+    let modules = crate::mac::array::array(p);
+    let width = modules
+        .last()
+        .and_then(|m| m.port("out_data_o"))
+        .map(|port| port.sig.width())
+        .unwrap_or_else(|| unreachable!("the MAC array has out_data_o"));
+    Framing::new(p, width)
+}
+
 /// The wrapped design: the array, the UART and the top `accgen_uart_...`.
 pub fn design(p: &MacArrayParams, uart: UartParams, prov: &Provenance) -> Design {
     Design::assemble(&wrapper::wrapper(p, uart), prov)
