@@ -7,7 +7,9 @@
 //! nextpnr's report and `summary.json` with utilisation and Fmax.
 
 pub mod device;
+pub mod fusesoc;
 pub mod report;
+pub mod xilinx;
 
 pub use device::{Arch, Board, Device, Resource};
 pub use report::{PnrReport, Usage};
@@ -292,13 +294,16 @@ fn run_tool(program: &Path, args: &[String], dir: &Path, stem: &str, timeout: Du
 
 /// `accgen flow`.
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let device = Device::find(&args.target).ok_or_else(|| {
-        Failure::Input(format!(
-            "error: unknown flow target `{}`: the targets are {}",
+    let device = Device::find(&args.target);
+    let part = xilinx::Part::find(&args.target);
+    if device.is_none() && part.is_none() {
+        return Err(Failure::Input(format!(
+            "error: unknown flow target `{}`: the targets are {} (open toolchains) and the Xilinx 7-series parts {}",
             args.target,
-            Device::names()
-        ))
-    })?;
+            Device::names(),
+            xilinx::Part::names()
+        )));
+    }
     if let Some(f) = args.freq
         && !(f.is_finite() && f > 0.0 && f <= 1000.0)
     {
@@ -312,23 +317,45 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         ));
     }
     let config = config::load(&args.config)?;
-    let tools = find_tools(device)?;
+    let target = device.map_or_else(|| part.map_or("", |p| p.name), |d| d.name);
     let command = format!(
-        "accgen flow {} --target {}{}",
+        "accgen flow {} --target {target}{}",
         config.origin,
-        device.name,
         if args.bare { " --bare" } else { "" }
     );
+    let folder = args.out.join(&config.name).join(if args.bare {
+        format!("{target}-bare")
+    } else {
+        target.to_string()
+    });
+    if let Some(part) = part {
+        tools::ensure(&[YOSYS]).map_err(Failure::Run)?;
+        let design = if args.bare {
+            config.design(&command)
+        } else {
+            // The Arty A7 and the boardless parts alike get the UART wrapper,
+            // clocked at 100 MHz unless --freq says otherwise.
+            let mhz = args.freq.unwrap_or(xilinx::ARTY_CLOCK_MHZ);
+            wrapped(&config, mhz, &command)?
+        };
+        let line = xilinx::flow(
+            &config.name,
+            &design,
+            part,
+            args.freq.unwrap_or(xilinx::ARTY_CLOCK_MHZ),
+            args.bare,
+            &folder,
+        )?;
+        println!("accgen flow: {line}");
+        return Ok(());
+    }
+    let device = device.unwrap_or_else(|| unreachable!("checked above"));
+    let tools = find_tools(device)?;
     let design = if args.bare {
         config.design(&command)
     } else {
         board_design(&config, device.board, &command)?
     };
-    let folder = args.out.join(&config.name).join(if args.bare {
-        format!("{}-bare", device.name)
-    } else {
-        device.name.to_string()
-    });
     let summary = flow(&config, &design, device, args, &tools, &folder)?;
     println!("accgen flow: {}", summary.line(&folder));
     Ok(())
@@ -337,9 +364,18 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 /// The configuration's block behind the board's UART wrapper, at
 /// [`board::DEFAULT_BAUD`] from the board's oscillator.
 pub fn board_design(config: &config::Config, board: Board, command: &str) -> Result<Design, Failure> {
-    let clock_hz = (board.clock_mhz() * 1e6).round() as u64;
-    let uart = board::UartParams::for_baud(clock_hz, board::DEFAULT_BAUD)
-        .map_err(|e| run_err(format!("the {} wrapper's UART: {e}", board.name())))?;
+    wrapped(config, board.clock_mhz(), command)
+}
+
+/// The configuration's block behind the UART wrapper for a `clock_mhz` clock.
+fn wrapped(config: &config::Config, clock_mhz: f64, command: &str) -> Result<Design, Failure> {
+    let clock_hz = (clock_mhz * 1e6).round() as u64;
+    let uart = board::UartParams::for_baud(clock_hz, board::DEFAULT_BAUD).map_err(|e| {
+        Failure::Input(format!(
+            "error: no {} baud UART from a {clock_mhz} MHz clock: {e}",
+            board::DEFAULT_BAUD
+        ))
+    })?;
     let prov = config.provenance(command);
     Ok(match &config.block {
         config::Block::MacArray(p) => board::design(p, uart, &prov),
@@ -482,6 +518,36 @@ fn flow(
             ))
         })?
         .len();
+
+    // A FuseSoC core of what was built, for edalize's icestorm and trellis flows.
+    let (tool, fileset_kind) = match device.arch {
+        Arch::Ice40 => ("icestorm", "PCF"),
+        Arch::Ecp5 => ("trellis", "LPF"),
+    };
+    let constraint_file = constraints(design, device, constraint_mhz, args.bare).map(|(name, _)| name);
+    let core = fusesoc::core(
+        &config.name,
+        design,
+        "synth/",
+        &fusesoc::CoreExtras {
+            testbench: None,
+            constraints: constraint_file.iter().map(|n| (n.as_str(), fileset_kind)).collect(),
+            fpga: Some((tool, {
+                // edalize's icestorm tool also drives arachne-pnr; trellis
+                // has only nextpnr.
+                let mut options: Vec<String> = match device.arch {
+                    Arch::Ice40 => vec!["pnr: next".into()],
+                    Arch::Ecp5 => Vec::new(),
+                };
+                options.push(format!(
+                    "nextpnr_options: [{}, --package, {}, --freq, {constraint_mhz}]",
+                    device.nextpnr_device, device.package
+                ));
+                options
+            })),
+        },
+    );
+    output::write_atomic(&folder.join(format!("{}.core", config.name)), core.as_bytes()).map_err(Failure::Run)?;
 
     let summary = Summary {
         generator: format!("accgen {}", env!("CARGO_PKG_VERSION")),
