@@ -253,6 +253,16 @@ impl SimPort {
     }
 }
 
+impl SimPort {
+    /// Clock until the answer to what was written has left, and take it.
+    fn read_to_end_pending(&mut self, out: &mut Vec<u8>) -> usize {
+        self.run(&[], self.patience);
+        let n = self.pending.len();
+        out.extend(self.pending.drain(..));
+        n
+    }
+}
+
 impl Write for SimPort {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.run(&serial(buf, 0), 0);
@@ -330,4 +340,108 @@ fn run_uart_reports_a_port_it_cannot_use() {
     assert!(stderr.contains("no-such-tty"), "{stderr}");
     let (code, stderr) = run(&["run-uart", &cfg, "--port", "/dev/null", "--tiles", "0"]);
     assert_eq!(code, Some(2), "{stderr}");
+}
+
+/// A pseudo-terminal: the master side (the "board" end) and the slave's path.
+fn open_pty() -> (std::fs::File, String) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain POSIX calls on a descriptor this function owns; the
+    // name buffer outlives the call that fills it.
+    unsafe {
+        let fd = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(fd >= 0, "posix_openpt failed");
+        assert_eq!(libc::grantpt(fd), 0, "grantpt failed");
+        assert_eq!(libc::unlockpt(fd), 0, "unlockpt failed");
+        let mut name = [0 as libc::c_char; 256];
+        assert_eq!(
+            libc::ptsname_r(fd, name.as_mut_ptr(), name.len()),
+            0,
+            "ptsname_r failed"
+        );
+        let path = std::ffi::CStr::from_ptr(name.as_ptr()).to_string_lossy().into_owned();
+        (std::fs::File::from_raw_fd(fd), path)
+    }
+}
+
+#[test]
+fn run_uart_checks_tiles_through_a_pseudo_terminal_against_the_simulated_board() {
+    // accgen run-uart on the slave side of a pty (stty sets it up as for
+    // a real port); on the master side, the wrapper in Verilator.
+    let p = common::params(2, 2, 4, "int4", "int4");
+    let model = Model::build(&wrapped(&p), &BuildOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut session = model.session().unwrap_or_else(|e| panic!("{e}"));
+    exchange(&mut session, &[], 16);
+    let framing = board::framing(&p);
+    let mut board = SimPort {
+        session,
+        tx: Vec::new(),
+        delivered: 0,
+        pending: Default::default(),
+        patience: (p.rows * framing.out_bytes() * 10 * CLKS) as usize + 200,
+    };
+    let (master, slave_path) = open_pty();
+    // Held open so the master never sees a hang-up between stty and accgen.
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&slave_path)
+        .unwrap_or_else(|e| panic!("{slave_path}: {e}"));
+    let mut to_host = master.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    let (sender, from_host) = std::sync::mpsc::channel::<Vec<u8>>();
+    let mut reader = master;
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || sender.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+
+    let dir = common::scratch("board/pty");
+    let cfg = dir.join("int4_2x2.yaml");
+    std::fs::write(
+        &cfg,
+        "mac_array:\n  rows: 2\n  cols: 2\n  dot_length: 4\n  activations: int4\n  weights: int4\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut host = std::process::Command::new(env!("CARGO_BIN_EXE_accgen"))
+        .args([
+            "run-uart",
+            &cfg.to_string_lossy(),
+            "--port",
+            &slave_path,
+            "--tiles",
+            "12",
+            "--seed",
+            "5",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut bytes_in = 0;
+    while host.try_wait().ok().flatten().is_none() && std::time::Instant::now() < deadline {
+        if let Ok(chunk) = from_host.recv_timeout(std::time::Duration::from_millis(50)) {
+            bytes_in += chunk.len();
+            board.write_all(&chunk).unwrap_or_else(|e| panic!("{e}"));
+            let mut answer = Vec::new();
+            let _ = board.read_to_end_pending(&mut answer);
+            to_host.write_all(&answer).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    let _ = host.kill();
+    let out = host.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    drop(slave);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "run-uart failed:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("PASS: 12 tiles, 48 results equal to the golden model"),
+        "{stdout}"
+    );
+    assert_eq!(bytes_in, 12 * 4 * 2, "bytes the host sent");
 }

@@ -558,7 +558,11 @@ fn flow(
         target: device.name.into(),
         device: format!("{} {}", device.nextpnr_device.trim_start_matches('-'), device.package),
         package: device.package.into(),
-        board: device.board.name().into(),
+        board: if args.bare {
+            "bare array, pins chosen by nextpnr".into()
+        } else {
+            format!("{}, UART wrapper", device.board.name())
+        },
         constraint_mhz,
         fmax_mhz,
         timing_met: fmax_mhz >= constraint_mhz,
