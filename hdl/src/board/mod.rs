@@ -12,6 +12,9 @@
 //! - **Results**: the board answers each finished tile with R rows, row 0
 //!   first, each `OUT_BYTES = ceil(C*OUT_W / 8)` bytes of `out_data_o`
 //!   (column c at `[c*OUT_W +: OUT_W]`).
+//! - **Stop-and-wait**: the host sends one tile and reads its R rows before
+//!   sending the next. While a row is on the line the array holds, and a
+//!   beat that completes while the previous one still waits is dropped.
 //! - **Resynchronising**: a beat's bytes must follow each other within 1024
 //!   bit periods (89 ms at 115,200 baud); after a longer pause a partial
 //!   beat is dropped, so a host that lost count pauses and starts again.
