@@ -484,12 +484,16 @@ fn flow(
                 .iter()
                 .map(|(r, u)| format!("{} ({} used of {})", r.name(), u.used, u.available))
                 .collect();
-            let advice = if over.iter().any(|(r, _)| *r == Resource::Dsp) {
+            let lut_multipliers = match &config.block {
+                config::Block::MacArray(p) => p.multiplier == accgen_hdl::mac::MulImpl::Lut,
+            };
+            let has = |r: Resource| over.iter().any(|(o, _)| *o == r);
+            let advice = if has(Resource::Dsp) && !lut_multipliers {
                 "set `multiplier: lut` to build the multipliers from LUTs, or choose a smaller array"
-            } else if over.iter().any(|(r, _)| *r == Resource::Luts) && device.synth.uses_dsp() {
+            } else if has(Resource::Luts) && lut_multipliers && device.synth.uses_dsp() {
                 "set `multiplier: dsp` to use the DSP blocks, narrow the operands, or choose a larger part"
             } else {
-                "choose a smaller array or a larger part"
+                "narrow the operands, or choose a smaller array or a larger part"
             };
             return Err(run_err(format!(
                 "{} does not fit {} ({}): {} overflowed; {advice}. The log is {}",
