@@ -58,7 +58,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "n x n operands, LUTs (+ carry cells) of the lone combinational multiplier after `synth_xilinx -nodsp`, \
          `synth_ice40` and `synth_ecp5 -nodsp` ({tool}). `*`: the `dsp` structure (a plain `*`, mapped by Yosys \
          into the fabric); `lut`: accgen's partial-product rows and balanced adder tree. The issue's goal for \
-         a better LUT multiplier is a ratio of at most 0.55 at 8 bits.\n\nRegenerate with \
+         a better LUT multiplier is a ratio of at most 0.55 at 8 bits. Yosys merges the `lut` structure's plain additions back into one \
+         multiply and re-maps it (see the toolchain notes), so both columns stay close; the goal needs \
+         target-aware structure (instantiated carry primitives).\n\nRegenerate with \
          `cargo run --release -p accgen --example mul_table`.\n"
     );
     md += "| bits | signed | target | `*` LUTs | `*` carry | `lut` LUTs | `lut` carry | ratio (LUTs) |\n|---|---|---|---|---|---|---|---|\n";
