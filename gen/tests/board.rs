@@ -83,7 +83,8 @@ fn clock_line(s: &mut accgen_sim::Session, rx: &[bool], tail: usize) -> Vec<bool
     tx
 }
 
-/// Corner tiles: all zero, all codes at the most negative / largest value.
+/// Corner tiles: all zero, all codes at the most negative / largest value
+/// (for minifloats: -0, NaN or -max, and mixes).
 fn corner_tiles(p: &MacArrayParams) -> Vec<Tile> {
     let (aw, ww) = (p.act.width(), p.wgt.width());
     let fill = |a: u64, w: u64| {
@@ -152,6 +153,7 @@ fn tiles(p: &MacArrayParams, random: usize, seed: u64) -> Vec<Tile> {
 fn the_wrapper_is_lint_clean() {
     common::lint(&wrapped(&common::params(2, 2, 4, "int4", "int4")));
     common::lint(&wrapped(&common::params(3, 2, 5, "int8", "uint4")));
+    common::lint(&wrapped(&common::params(2, 2, 3, "e4m3fn", "e5m2")));
 }
 
 #[test]
@@ -164,6 +166,11 @@ fn tiles_sent_over_the_uart_come_back_as_the_golden_models_results() {
     let p = common::params(3, 2, 5, "int8", "uint4");
     let n = run_tiles(&wrapped(&p), &p, &tiles(&p, 20, 8)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(n, 25 * 6);
+    // Minifloats without output rounding: NaN and infinity codes travel
+    // beside the sums (corner tiles hold 0xff and 0x80 codes: NaN, -0).
+    let p = common::params(2, 2, 3, "e4m3fn", "e5m2");
+    let n = run_tiles(&wrapped(&p), &p, &tiles(&p, 30, 9)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 35 * 4);
 }
 
 #[test]
@@ -208,6 +215,7 @@ fn a_broken_wrapper_fails_the_check() {
 fn framing_round_trips_and_pads_to_whole_bytes() {
     let p = common::params(3, 2, 2, "int4", "int8");
     let f = Framing::new(&p, 2 * 13);
+    assert_eq!(f.special_w, 0);
     assert_eq!(
         (f.act_bytes(), f.wgt_bytes(), f.in_bytes(), f.out_bytes()),
         (2, 2, 4, 4)

@@ -10,8 +10,9 @@
 //!   (B[k][c]) in `WGT_BYTES = ceil(C*WGT_W / 8)` bytes; unused top bits are
 //!   zero. K beats form a tile.
 //! - **Results**: the board answers each finished tile with R rows, row 0
-//!   first, each `OUT_BYTES = ceil(C*OUT_W / 8)` bytes of `out_data_o`
-//!   (column c at `[c*OUT_W +: OUT_W]`).
+//!   first, each `OUT_BYTES = ceil((C*OUT_W + S) / 8)` bytes: `out_data_o`
+//!   (column c at `[c*OUT_W +: OUT_W]`) and above it, for minifloat arrays
+//!   without output rounding, `out_special_o` (S = 2*C bits; 0 otherwise).
 //! - **Stop-and-wait**: the host sends one tile and reads its R rows before
 //!   sending the next. While a row is on the line the array holds, and a
 //!   beat that completes while the previous one still waits is dropped.

@@ -14,8 +14,11 @@ pub struct Framing {
     pub dot_length: u32,
     pub act_w: u32,
     pub wgt_w: u32,
-    /// Bits of one result (the sum, or the rounded output code, with any special-value bits).
+    /// Bits of one result on `out_data_o` (the sum, or the rounded output code).
     pub out_w: u32,
+    /// Bits of `out_special_o` after the results in each row: 2 per column
+    /// for minifloat arrays without output rounding, else 0.
+    pub special_w: u32,
 }
 
 impl Framing {
@@ -28,6 +31,11 @@ impl Framing {
             act_w: p.act.width(),
             wgt_w: p.wgt.width(),
             out_w: out_data_width / p.cols,
+            special_w: if p.has_specials() && p.output.is_none() {
+                2 * p.cols
+            } else {
+                0
+            },
         }
     }
 
@@ -41,9 +49,14 @@ impl Framing {
     pub fn in_bytes(&self) -> u32 {
         self.act_bytes() + self.wgt_bytes()
     }
-    /// Bytes of one result row.
+    /// Bytes of one result row: the results, then any special-value codes.
     pub fn out_bytes(&self) -> u32 {
-        (self.cols * self.out_w).div_ceil(8)
+        (self.cols * self.out_w + self.special_w).div_ceil(8)
+    }
+
+    /// Bits of one result as [`Framing::decode_tile`] returns it.
+    pub fn result_w(&self) -> u32 {
+        self.out_w + if self.special_w > 0 { 2 } else { 0 }
     }
 
     /// The bytes of a tile: `act[r][k]` and `wgt[k][c]` are operand codes.
@@ -57,7 +70,9 @@ impl Framing {
         bytes
     }
 
-    /// Split a tile's answer (R rows of `out_bytes`) into R x C result codes.
+    /// Split a tile's answer (R rows of `out_bytes`) into R x C results:
+    /// the code on `out_data_o`, with the column's 2-bit special-value code
+    /// on top when the row carries them.
     pub fn decode_tile(&self, bytes: &[u8]) -> Result<Vec<Vec<Bits>>, String> {
         let want = (self.rows * self.out_bytes()) as usize;
         if bytes.len() != want {
@@ -70,7 +85,16 @@ impl Framing {
                 for (i, &b) in row.iter().enumerate() {
                     all.set_u64_field(i as u32 * 8, 8, u64::from(b));
                 }
-                (0..self.cols).map(|c| all.field(c * self.out_w, self.out_w)).collect()
+                (0..self.cols)
+                    .map(|c| {
+                        let data = all.field(c * self.out_w, self.out_w);
+                        if self.special_w == 0 {
+                            return data;
+                        }
+                        let special = all.u64_field(self.cols * self.out_w + 2 * c, 2);
+                        with_special(&data, special)
+                    })
+                    .collect()
             })
             .collect())
     }
@@ -85,8 +109,17 @@ fn pack(values: &[u64], width: u32, n: u32) -> Vec<u8> {
     (0..n).map(|i| bits.u64_field(i * 8, 8) as u8).collect()
 }
 
+/// `data` with a 2-bit special-value code on top.
+fn with_special(data: &Bits, special: u64) -> Bits {
+    let mut b = Bits::zero(data.width() + 2);
+    b.set_field(0, data);
+    b.set_u64_field(data.width(), 2, special);
+    b
+}
+
 /// What the array answers for one tile, from the golden model: Y[r][c] as
-/// the result codes on `out_data_o` (without special-value bits).
+/// the code on `out_data_o`, with the special-value code on top for
+/// minifloat arrays without output rounding (as [`Framing::decode_tile`]).
 pub fn expected_tile(p: &MacArrayParams, act: &[Vec<u64>], wgt: &[Vec<u64>]) -> Vec<Vec<Bits>> {
     (0..p.rows as usize)
         .map(|r| {
@@ -96,7 +129,12 @@ pub fn expected_tile(p: &MacArrayParams, act: &[Vec<u64>], wgt: &[Vec<u64>]) -> 
                     for k in 0..p.dot_length as usize {
                         acc = mac_step(p, &acc, act[r][k], wgt[k][c], k == 0);
                     }
-                    output_code(p, &acc)
+                    let code = output_code(p, &acc);
+                    if p.has_specials() && p.output.is_none() {
+                        with_special(&code, acc.special())
+                    } else {
+                        code
+                    }
                 })
                 .collect()
         })

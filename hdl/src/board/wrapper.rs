@@ -39,6 +39,8 @@ pub fn wrapper(p: &MacArrayParams, u: UartParams) -> Vec<Module> {
             .unwrap_or_else(|| unreachable!("the MAC array has a port {name}"))
     };
     let out_data_w = port_width("out_data_o");
+    // Minifloat arrays without output rounding flag NaN and infinities beside the sums.
+    let special_w = arr.port("out_special_o").map(|port| port.sig.width());
     let f = Framing::new(p, out_data_w);
     let (act_bits, wgt_bits) = (p.rows * f.act_w, p.cols * f.wgt_w);
     let (in_bytes, out_bytes) = (f.in_bytes(), f.out_bytes());
@@ -59,7 +61,12 @@ pub fn wrapper(p: &MacArrayParams, u: UartParams) -> Vec<Module> {
                     p.dot_length
                 ),
                 format!(
-                    "Results: every result row of out_data_o leaves as {out_bytes} bytes, least significant first, row 0 first; {} rows per tile.",
+                    "Results: every result row of out_data_o{} leaves as {out_bytes} bytes, least significant first, row 0 first; {} rows per tile.",
+                    if special_w.is_some() {
+                        ", followed by its out_special_o codes,"
+                    } else {
+                        ""
+                    },
                     p.rows
                 ),
                 format!(
@@ -104,7 +111,10 @@ pub fn wrapper(p: &MacArrayParams, u: UartParams) -> Vec<Module> {
     m.localparam(
         "OUT_BYTES",
         i64::from(out_bytes),
-        &format!("bytes per result row: ceil({out_data_w} / 8)"),
+        &match special_w {
+            Some(w) => format!("bytes per result row: ceil(({out_data_w} result + {w} special-code bits) / 8)"),
+            None => format!("bytes per result row: ceil({out_data_w} / 8)"),
+        },
     );
     let idle_p = m.localparam(
         "IDLE_W",
@@ -236,6 +246,12 @@ pub fn wrapper(p: &MacArrayParams, u: UartParams) -> Vec<Module> {
     let left_q = m.reg("left_q", left_w, false, "bytes of row_q still to send");
     let out_valid = m.wire("out_valid", 1u32, false, "the array offers a row");
     let out_data = m.wire("out_data", out_data_w, false, "the row");
+    let out_special = special_w.map(|w| m.wire("out_special", w, false, "the row's special-value codes"));
+    let row_bits = match &out_special {
+        Some(sp) => concat(vec![sp.e(), out_data.e()]),
+        None => out_data.e(),
+    };
+    let row_bits_w = out_data_w + special_w.unwrap_or(0);
     let out_last = m.wire(
         "out_last",
         1u32,
@@ -276,10 +292,10 @@ pub fn wrapper(p: &MacArrayParams, u: UartParams) -> Vec<Module> {
         pr.when_else(
             out_ready.e(),
             |pr| {
-                let row = if row_w == out_data_w {
-                    out_data.e()
+                let row = if row_w == row_bits_w {
+                    row_bits.clone()
                 } else {
-                    concat(vec![Ty::u(row_w - out_data_w).zero(), out_data.e()])
+                    concat(vec![Ty::u(row_w - row_bits_w).zero(), row_bits.clone()])
                 };
                 pr.when(out_valid.e(), |pr| pr.set(&row_q, row));
             },
@@ -292,22 +308,22 @@ pub fn wrapper(p: &MacArrayParams, u: UartParams) -> Vec<Module> {
     });
 
     m.section("The accelerator", &[]);
-    m.instance(
-        &arr,
-        "u_array",
-        vec![
-            ("clk_i", drive(&clk)),
-            (p.reset.port_name(), drive(array_rst)),
-            ("in_valid_i", drive(&full_q)),
-            ("in_ready_o", sink(&in_ready)),
-            ("in_act_i", drive(beat_q.select(0u32, act_bits))),
-            ("in_wgt_i", drive(beat_q.select(f.act_bytes() * 8, wgt_bits))),
-            ("out_valid_o", sink(&out_valid)),
-            ("out_ready_i", drive(&out_ready)),
-            ("out_data_o", sink(&out_data)),
-            ("out_last_o", sink(&out_last)),
-        ],
-    );
+    let mut connections = vec![
+        ("clk_i", drive(&clk)),
+        (p.reset.port_name(), drive(array_rst)),
+        ("in_valid_i", drive(&full_q)),
+        ("in_ready_o", sink(&in_ready)),
+        ("in_act_i", drive(beat_q.select(0u32, act_bits))),
+        ("in_wgt_i", drive(beat_q.select(f.act_bytes() * 8, wgt_bits))),
+        ("out_valid_o", sink(&out_valid)),
+        ("out_ready_i", drive(&out_ready)),
+        ("out_data_o", sink(&out_data)),
+        ("out_last_o", sink(&out_last)),
+    ];
+    if let Some(sp) = &out_special {
+        connections.push(("out_special_o", sink(sp)));
+    }
+    m.instance(&arr, "u_array", connections);
     modules.push(rx_mod);
     modules.push(tx_mod);
     modules.push(m.finish());
