@@ -7,10 +7,12 @@ pub mod config;
 pub mod cosim;
 pub mod cost;
 pub mod explore;
+pub mod flow;
 pub mod hashgrid_fit;
 pub mod output;
 pub mod synth;
 pub mod tools;
+pub mod uart_host;
 
 use config::Config;
 use cosim::TrafficKind;

@@ -61,6 +61,12 @@ enum Command {
     /// Synthesize the design with Yosys for FPGA families or standard cells and
     /// print LUTs, FFs, carry cells, DSPs, block RAM and ASIC area (cached)
     Synth(accgen::synth::Args),
+    /// Synthesize, place and route, and pack a design into an FPGA bitstream (Yosys, nextpnr,
+    /// icepack/ecppack), writing the bitstream, logs, utilisation and Fmax under bitstreams/
+    Flow(accgen::flow::Args),
+    /// Send random tiles to a board running the flow's UART wrapper and check every result
+    /// against the golden model
+    RunUart(accgen::uart_host::Args),
     /// Estimate a design's resources with the calibrated cost model (microseconds, no tools)
     Cost {
         /// Configuration file (YAML)
@@ -121,6 +127,8 @@ fn main() -> ExitCode {
         Command::Demo { out } => accgen::demo(&out),
         Command::Accuracy(args) => accgen::accuracy::run(&args),
         Command::Synth(args) => accgen::synth::run(&args),
+        Command::Flow(args) => accgen::flow::run(&args),
+        Command::RunUart(args) => accgen::uart_host::run(&args),
         Command::Cost { config, target, synth } => config::load(&config)
             .map_err(Failure::from)
             .and_then(|c| accgen::cost::run(&c, &target, synth)),

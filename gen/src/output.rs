@@ -69,6 +69,7 @@ pub fn manifest(config: &Config, design: &Design, tb: &Testbench) -> serde_json:
         .collect();
     files.push(serde_json::json!({ "path": tb.file_name(), "module": tb.module, "role": "testbench" }));
     files.push(serde_json::json!({ "path": tb.vectors_file, "role": "vectors", "cycles": tb.cycles }));
+    files.push(serde_json::json!({ "path": core_file(config), "role": "fusesoc" }));
     let ports: Vec<serde_json::Value> = design
         .ports
         .iter()
@@ -96,7 +97,29 @@ pub fn manifest(config: &Config, design: &Design, tb: &Testbench) -> serde_json:
     })
 }
 
-/// Write the design's files, its test bench and vectors, and `manifest.json` into `out`.
+/// The FuseSoC core's file name: `<configuration name>.core`.
+pub fn core_file(config: &Config) -> String {
+    format!("{}.core", config.name)
+}
+
+/// The FuseSoC core of a generated folder: the Verilog (`default`, and
+/// `lint` with Verilator -Wall) and the test bench (`sim`, with Icarus).
+pub fn core(config: &Config, design: &Design, tb: &Testbench) -> String {
+    let tb_file = tb.file_name();
+    crate::flow::fusesoc::core(
+        &config.name,
+        design,
+        "",
+        &crate::flow::fusesoc::CoreExtras {
+            testbench: Some((&tb_file, &tb.module, &tb.vectors_file)),
+            constraints: Vec::new(),
+            fpga: None,
+        },
+    )
+}
+
+/// Write the design's files, its test bench and vectors, its FuseSoC core
+/// and `manifest.json` into `out`.
 pub fn write_design(config: &Config, design: &Design, tb: &Testbench, out: &Path) -> Result<Written, String> {
     let manifest = serde_json::to_string_pretty(&manifest(config, design, tb))
         .map_err(|e| format!("error: manifest: {e}"))?
@@ -104,6 +127,8 @@ pub fn write_design(config: &Config, design: &Design, tb: &Testbench, out: &Path
     let mut files: Vec<(String, &str)> = design.files.iter().map(|f| (f.file_name(), f.text.as_str())).collect();
     files.push((tb.file_name(), &tb.text));
     files.push((tb.vectors_file.clone(), &tb.vectors));
+    let core = core(config, design, tb);
+    files.push((core_file(config), &core));
     files.push(("manifest.json".into(), &manifest));
     fs::create_dir_all(out).map_err(|e| format!("error: creating {}: {e}", out.display()))?;
     let previous = previous_files(out);

@@ -66,7 +66,7 @@ fn generation_is_deterministic() {
         files.sort();
         runs.push(files);
     }
-    assert_eq!(runs[0].len(), 6);
+    assert_eq!(runs[0].len(), 7);
     assert!(runs[0] == runs[1], "second run wrote different bytes");
     assert!(
         !runs[0].iter().any(|(n, _)| n.contains(".tmp")),

@@ -7,6 +7,7 @@
 //!   model and test vectors: [`mac`].
 
 pub mod bits;
+pub mod board;
 pub mod common;
 pub mod design;
 pub mod hashgrid;

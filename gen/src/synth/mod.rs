@@ -26,7 +26,7 @@ mod command;
 mod error;
 mod liberty;
 mod target;
-mod yosys;
+pub(crate) mod yosys;
 
 pub use cache::cache_root;
 pub use cells::{CellClass, Summary, classify};

@@ -7,15 +7,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The files a run writes in its work folder.
 const SCRIPT: &str = "synth.ys";
-const LOG: &str = "yosys.log";
-const STAT_JSON: &str = "stat.json";
+pub(crate) const LOG: &str = "yosys.log";
+pub(crate) const STAT_JSON: &str = "stat.json";
 const STAT_TEXT: &str = "stat.txt";
 
 /// Lines of the log quoted in an error.
@@ -140,64 +140,7 @@ pub fn run(
     timeout: Duration,
 ) -> Result<Output, SynthError> {
     let dir = work_dir(&design.top);
-    let io = |what: &str| {
-        let context = format!("{what} in {}", dir.display());
-        move |e| SynthError::io(context, e)
-    };
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).map_err(io("creating the synthesis folder"))?;
-    for f in &design.files {
-        fs::write(dir.join(f.file_name()), &f.text).map_err(io("writing the Verilog"))?;
-    }
-    fs::write(dir.join(SCRIPT), script).map_err(io("writing the Yosys script"))?;
-    let stdout = fs::File::create(dir.join("stdout.txt")).map_err(io("creating stdout.txt"))?;
-    let stderr = fs::File::create(dir.join("stderr.txt")).map_err(io("creating stderr.txt"))?;
-
-    let start = Instant::now();
-    let mut child = Command::new(yosys)
-        .args(["-q", "-l", LOG, "-s", SCRIPT])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .spawn()
-        .map_err(|e| SynthError::ToolMissing {
-            program: yosys.to_path_buf(),
-            message: if e.kind() == ErrorKind::NotFound {
-                "not found".into()
-            } else {
-                e.to_string()
-            },
-        })?;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if start.elapsed() >= timeout => {
-                stop(&mut child);
-                return Err(SynthError::Timeout {
-                    target,
-                    top: design.top.clone(),
-                    seconds: timeout.as_secs_f64(),
-                    work_dir: dir,
-                });
-            }
-            Ok(None) => std::thread::sleep(timeout.saturating_sub(start.elapsed()).min(Duration::from_millis(20))),
-            Err(e) => {
-                stop(&mut child);
-                return Err(SynthError::io(format!("waiting for yosys in {}", dir.display()), e));
-            }
-        }
-    };
-    let seconds = start.elapsed().as_secs_f64();
-    if !status.success() {
-        return Err(SynthError::Failed {
-            target,
-            top: design.top.clone(),
-            status: status.to_string(),
-            log_tail: log_tail(&dir),
-            work_dir: dir,
-        });
-    }
+    let seconds = run_in(yosys, &dir, design, target, script, timeout)?;
     let read = |name: &str| fs::read_to_string(dir.join(name));
     let stat_json = read(STAT_JSON).map_err(|e| SynthError::BadOutput {
         target,
@@ -221,8 +164,92 @@ pub fn run(
     })
 }
 
+/// Run `script` on `design` in `dir` (emptied first), leaving the Verilog,
+/// the script, `yosys.log` and whatever the script writes there; returns
+/// the wall-clock seconds. The FPGA flows use this to keep the netlist.
+pub(crate) fn run_in(
+    yosys: &Path,
+    dir: &Path,
+    design: &Design,
+    target: Target,
+    script: &str,
+    timeout: Duration,
+) -> Result<f64, SynthError> {
+    let io = |what: &str| {
+        let context = format!("{what} in {}", dir.display());
+        move |e| SynthError::io(context, e)
+    };
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).map_err(io("creating the synthesis folder"))?;
+    for f in &design.files {
+        fs::write(dir.join(f.file_name()), &f.text).map_err(io("writing the Verilog"))?;
+    }
+    fs::write(dir.join(SCRIPT), script).map_err(io("writing the Yosys script"))?;
+    let stdout = fs::File::create(dir.join("stdout.txt")).map_err(io("creating stdout.txt"))?;
+    let stderr = fs::File::create(dir.join("stderr.txt")).map_err(io("creating stderr.txt"))?;
+
+    let start = Instant::now();
+    let child = Command::new(yosys)
+        .args(["-q", "-l", LOG, "-s", SCRIPT])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| SynthError::ToolMissing {
+            program: yosys.to_path_buf(),
+            message: if e.kind() == ErrorKind::NotFound {
+                "not found".into()
+            } else {
+                e.to_string()
+            },
+        })?;
+    let status = match wait_with_timeout(child, timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            return Err(SynthError::Timeout {
+                target,
+                top: design.top.clone(),
+                seconds: timeout.as_secs_f64(),
+                work_dir: dir.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(SynthError::io(format!("waiting for yosys in {}", dir.display()), e)),
+    };
+    if !status.success() {
+        return Err(SynthError::Failed {
+            target,
+            top: design.top.clone(),
+            status: status.to_string(),
+            log_tail: log_tail(dir),
+            work_dir: dir.to_path_buf(),
+        });
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Wait for `child` at most `timeout`; past it, stop the child and every
+/// process it started and return `None`.
+pub(crate) fn wait_with_timeout(mut child: Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(Some(status)),
+            Ok(None) if start.elapsed() >= timeout => {
+                stop(&mut child);
+                return Ok(None);
+            }
+            Ok(None) => std::thread::sleep(timeout.saturating_sub(start.elapsed()).min(Duration::from_millis(20))),
+            Err(e) => {
+                stop(&mut child);
+                return Err(e);
+            }
+        }
+    }
+}
+
 /// The end of Yosys' log (or of its stderr, when it wrote no log).
-fn log_tail(dir: &Path) -> String {
+pub(crate) fn log_tail(dir: &Path) -> String {
     let log = fs::read_to_string(dir.join(LOG)).unwrap_or_default();
     let text = if log.trim().is_empty() {
         fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default()

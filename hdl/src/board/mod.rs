@@ -1,0 +1,80 @@
+//! Board wrappers: a top level that puts a MAC array behind a UART, so a
+//! bitstream is useful on a real board (a bare array has far more ports than
+//! a small package has pins), and the byte protocol a host speaks to it.
+//!
+//! # Protocol (8N1, least significant byte first)
+//!
+//! - **Operands**: the host sends each input beat as `IN_BYTES` bytes: the
+//!   activation bus `in_act_i` (A[r][k], row r at bits `[r*ACT_W +: ACT_W]`)
+//!   in `ACT_BYTES = ceil(R*ACT_W / 8)` bytes, then the weight bus `in_wgt_i`
+//!   (B[k][c]) in `WGT_BYTES = ceil(C*WGT_W / 8)` bytes; unused top bits are
+//!   zero. K beats form a tile.
+//! - **Results**: the board answers each finished tile with R rows, row 0
+//!   first, each `OUT_BYTES = ceil((C*OUT_W + S) / 8)` bytes: `out_data_o`
+//!   (column c at `[c*OUT_W +: OUT_W]`) and above it, for minifloat arrays
+//!   without output rounding, `out_special_o` (S = 2*C bits; 0 otherwise).
+//! - **Stop-and-wait**: the host sends one tile and reads its R rows before
+//!   sending the next. While a row is on the line the array holds, and a
+//!   beat that completes while the previous one still waits is dropped.
+//! - **Resynchronising**: a beat's bytes must follow each other within 1024
+//!   bit periods (89 ms at 115,200 baud); after a longer pause a partial
+//!   beat is dropped, so a host that lost count pauses and starts again.
+//!   Power-up holds the array in reset for 8 cycles.
+
+pub mod protocol;
+pub mod uart;
+pub mod wrapper;
+
+pub use protocol::Framing;
+
+use crate::Design;
+use crate::ir::verilog::Provenance;
+use crate::mac::MacArrayParams;
+use crate::params::ParamError;
+
+/// How fast the UART runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UartParams {
+    /// Clock cycles per bit: the clock frequency over the baud rate.
+    pub clks_per_bit: u32,
+}
+
+/// The baud rate every board wrapper uses.
+pub const DEFAULT_BAUD: u32 = 115_200;
+
+impl UartParams {
+    /// The bit period for `baud` from a `clock_hz` clock, rounded to the
+    /// nearest cycle; the rate must come within 2% (an 8N1 receiver samples
+    /// the stop bit 9.5 bit periods after the start edge and tolerates
+    /// about 5% between both ends).
+    pub fn for_baud(clock_hz: u64, baud: u32) -> Result<UartParams, ParamError> {
+        let allowed = "a baud rate at most clock / 4, within 2% of a whole number of clock cycles per bit";
+        if baud == 0 {
+            return Err(ParamError::new("baud", baud, allowed));
+        }
+        let clks = (clock_hz + u64::from(baud) / 2) / u64::from(baud);
+        let actual = clock_hz as f64 / clks.max(1) as f64;
+        if clks < 4 || clks > u64::from(u16::MAX) || (actual / f64::from(baud) - 1.0).abs() > 0.02 {
+            return Err(ParamError::new("baud", baud, allowed));
+        }
+        Ok(UartParams {
+            clks_per_bit: clks as u32,
+        })
+    }
+}
+
+/// The byte counts of `p`'s frames.
+pub fn framing(p: &MacArrayParams) -> Framing {
+    let modules = crate::mac::array::array(p);
+    let width = modules
+        .last()
+        .and_then(|m| m.port("out_data_o"))
+        .map(|port| port.sig.width())
+        .unwrap_or_else(|| unreachable!("the MAC array has out_data_o"));
+    Framing::new(p, width)
+}
+
+/// The wrapped design: the array, the UART and the top `accgen_uart_...`.
+pub fn design(p: &MacArrayParams, uart: UartParams, prov: &Provenance) -> Design {
+    Design::assemble(&wrapper::wrapper(p, uart), prov)
+}
