@@ -39,6 +39,7 @@ pub fn explore() -> Result<(), Failure> {
             },
             seed: 1,
             progress: false,
+            flow_dir: scratch.join("flows"),
         };
         let results = explore::evaluate(&s, &options)?;
         report::write(&results, &scratch.join(&s.name)).map_err(|e| Failure::Run(format!("error: {e}")))?;

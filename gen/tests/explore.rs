@@ -22,6 +22,7 @@ fn options(synthesize: bool) -> Options {
         },
         seed: 1,
         progress: false,
+        flow_dir: common::scratch("explore/flows"),
     }
 }
 

@@ -18,10 +18,12 @@ pub enum Metric {
     Accuracy,
     /// Signal-to-quantization-noise ratio of the workload's outputs, dB.
     Sqnr,
+    /// Maximum clock frequency nextpnr reports after place and route, MHz.
+    Fmax,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 8] = [
+    pub const ALL: [Metric; 9] = [
         Metric::Luts,
         Metric::Ffs,
         Metric::Carry,
@@ -30,6 +32,7 @@ impl Metric {
         Metric::Area,
         Metric::Accuracy,
         Metric::Sqnr,
+        Metric::Fmax,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Metric {
             Metric::Area => "area",
             Metric::Accuracy => "accuracy",
             Metric::Sqnr => "sqnr",
+            Metric::Fmax => "fmax",
         }
     }
 
@@ -56,12 +60,13 @@ impl Metric {
             Metric::Area => "area (um^2)",
             Metric::Accuracy => "test accuracy (%)",
             Metric::Sqnr => "SQNR (dB)",
+            Metric::Fmax => "Fmax (MHz)",
         }
     }
 
     /// Higher is better (a quality); otherwise lower is (a cost).
     pub fn maximize(self) -> bool {
-        matches!(self, Metric::Accuracy | Metric::Sqnr)
+        matches!(self, Metric::Accuracy | Metric::Sqnr | Metric::Fmax)
     }
 
     /// A value as printed: accuracy in percent, counts whole.
@@ -69,6 +74,7 @@ impl Metric {
         match self {
             Metric::Accuracy => format!("{:.2}%", v * 100.0),
             Metric::Sqnr => format!("{v:.1} dB"),
+            Metric::Fmax => format!("{v:.1} MHz"),
             _ => format!("{v:.0}"),
         }
     }

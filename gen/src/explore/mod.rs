@@ -132,6 +132,10 @@ pub struct Row {
     pub synth: Option<Synthesized>,
     pub accuracy: Option<f64>,
     pub sqnr_db: Option<f64>,
+    /// Fmax after place and route on the sweep's flow device for this
+    /// row's target, with the device's name.
+    pub fmax_mhz: Option<f64>,
+    pub flow_device: Option<String>,
     /// What went wrong for this point (invalid combination, synthesis
     /// failure, workload failure); the other figures are kept.
     pub errors: Vec<String>,
@@ -156,6 +160,7 @@ impl Row {
                 Metric::Area => s.area_um2,
                 Metric::Accuracy => self.accuracy,
                 Metric::Sqnr => self.sqnr_db,
+                Metric::Fmax => self.fmax_mhz,
             };
         }
         let e = self.model.as_ref();
@@ -168,6 +173,7 @@ impl Row {
             Metric::Area => e.and_then(|e| e.area_um2),
             Metric::Accuracy => self.accuracy,
             Metric::Sqnr => self.sqnr_db,
+            Metric::Fmax => self.fmax_mhz,
         }
     }
 }
@@ -207,6 +213,8 @@ pub struct Stats {
     pub synth_cached: usize,
     pub synthesized: usize,
     pub synth_failed: usize,
+    pub flows: usize,
+    pub flows_failed: usize,
     pub accuracy_evaluations: usize,
     pub seconds: f64,
 }
@@ -220,6 +228,9 @@ pub struct Options {
     pub seed: u64,
     /// Draw progress bars (on a terminal).
     pub progress: bool,
+    /// Where place-and-route runs keep their files (one folder per point
+    /// and device).
+    pub flow_dir: PathBuf,
 }
 
 fn bar(show: bool, len: u64, what: &str) -> ProgressBar {
@@ -266,6 +277,8 @@ pub fn evaluate(sweep: &Sweep, options: &Options) -> Result<Results, Failure> {
                     synth: None,
                     accuracy: None,
                     sqnr_db: None,
+                    fmax_mhz: None,
+                    flow_device: None,
                     errors: Vec::new(),
                     notes: Vec::new(),
                 };
@@ -294,6 +307,9 @@ pub fn evaluate(sweep: &Sweep, options: &Options) -> Result<Results, Failure> {
 
     if options.synthesize {
         synthesize(sweep, &mut rows, options, &mut stats, &mut tools);
+    }
+    if !sweep.flows.is_empty() {
+        place_and_route(sweep, &mut rows, options, &mut stats, &mut tools);
     }
 
     let fronts = fronts(sweep, &rows);
@@ -455,6 +471,71 @@ fn synthesize(sweep: &Sweep, rows: &mut [Row], options: &Options, stats: &mut St
     }
 }
 
+/// Place and route every valid point on each flow device (the board
+/// wrapper for MAC arrays, as `accgen flow` builds it), `threads` at a time;
+/// Fmax lands on the rows of the device's synthesis target. Failures are
+/// recorded on those rows.
+fn place_and_route(sweep: &Sweep, rows: &mut [Row], options: &Options, stats: &mut Stats, tools: &mut Vec<String>) {
+    let mut jobs = Vec::new();
+    for study in &sweep.studies {
+        for (i, point) in study.points.iter().enumerate() {
+            if let Ok(config) = &point.config {
+                for &device in &sweep.flows {
+                    jobs.push((study.name.clone(), i + 1, config, device));
+                }
+            }
+        }
+    }
+    let progress = bar(options.progress, jobs.len() as u64, "flows");
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<crate::flow::Summary, String>>>> = Mutex::new(vec![None; jobs.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..options.threads.clamp(1, jobs.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let idx = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((study, point, config, device)) = jobs.get(idx) else { break };
+                    let folder = options.flow_dir.join(format!("{study}-{point}")).join(device.name);
+                    let r = crate::flow::place_and_route(config, *device, &folder, options.synth.timeout).map_err(
+                        |e| match e {
+                            Failure::Input(m) | Failure::Run(m) => {
+                                format!("flow on {}: {}", device.name, m.trim_start_matches("error: "))
+                            }
+                        },
+                    );
+                    results.lock().unwrap_or_else(|e| e.into_inner())[idx] = Some(r);
+                    progress.inc(1);
+                }
+            });
+        }
+    });
+    progress.finish_and_clear();
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    stats.flows = jobs.len();
+    for ((study, point, _, device), result) in jobs.iter().zip(results) {
+        let result = result.unwrap_or_else(|| Err("flow: not run".into()));
+        if let Ok(summary) = &result
+            && let Some(nextpnr) = summary.tools.iter().find(|t| t.contains("nextpnr"))
+            && !tools.iter().any(|t| t.ends_with(nextpnr.as_str()))
+        {
+            tools.push(format!("placed and routed with {nextpnr}"));
+        }
+        if result.is_err() {
+            stats.flows_failed += 1;
+        }
+        for row in rows
+            .iter_mut()
+            .filter(|r| &r.study == study && r.point == *point && r.target == device.synth)
+        {
+            row.flow_device = Some(device.name.to_string());
+            match &result {
+                Ok(summary) => row.fmax_mhz = Some(summary.fmax_mhz),
+                Err(e) => row.errors.push(e.clone()),
+            }
+        }
+    }
+}
+
 /// Every requested front, for every study and target where its metrics
 /// have values.
 pub fn fronts(sweep: &Sweep, rows: &[Row]) -> Vec<Front> {
@@ -521,11 +602,16 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         },
         seed: args.seed,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        flow_dir: PathBuf::new(),
     };
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports/explore").join(&sweep.name));
+    let options = Options {
+        flow_dir: out.join("flows"),
+        ..options
+    };
     eprintln!(
         "exploring {}: {} points x {} targets{}",
         sweep.origin,

@@ -94,7 +94,11 @@ where
         .map_err(e)?;
     chart
         .configure_mesh()
-        .x_desc(format!("{} (lower is better)", xm.title()))
+        .x_desc(format!(
+            "{} ({} is better)",
+            xm.title(),
+            if xm.maximize() { "higher" } else { "lower" }
+        ))
         .y_desc(format!(
             "{} ({} is better)",
             ym.title(),

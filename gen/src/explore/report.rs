@@ -34,7 +34,7 @@ pub fn csv(results: &Results) -> String {
     let mut out = String::from(
         "study,point,label,target,design,kind,formats,model_luts,model_ffs,model_carry,model_dsp,model_bram,\
          model_area_um2,synth_luts,synth_ffs,synth_carry,synth_dsp,synth_bram,synth_area_um2,accuracy,sqnr_db,\
-         fronts,errors,notes\n",
+         flow_device,fmax_mhz,fronts,errors,notes\n",
     );
     for (i, r) in results.rows.iter().enumerate() {
         let m = r.model.as_ref();
@@ -67,6 +67,8 @@ pub fn csv(results: &Results) -> String {
             opt(s.and_then(|s| s.area_um2), 0),
             opt(r.accuracy, 6),
             opt(r.sqnr_db, 3),
+            r.flow_device.clone().unwrap_or_default(),
+            opt(r.fmax_mhz, 2),
             fronts.join(" "),
             r.errors.join("; "),
             r.notes.join("; "),
@@ -554,6 +556,9 @@ pub fn summary(results: &Results) -> String {
             ", {} synthesis jobs ({} cached, {} synthesized, {} failed)",
             s.synth_jobs, s.synth_cached, s.synthesized, s.synth_failed
         );
+    }
+    if s.flows > 0 {
+        let _ = write!(text, ", {} place-and-route runs ({} failed)", s.flows, s.flows_failed);
     }
     text.push('\n');
     for f in &results.fronts {

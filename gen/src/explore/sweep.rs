@@ -4,6 +4,7 @@
 //! name: formats              # names the report folder
 //! targets: [xc7, ice40, asic]  # every point is estimated on every target
 //! synthesize: false          # true: also run Yosys on every point (cached)
+//! flows: [ice40-hx8k]        # place and route every point: Fmax (not cached)
 //! fronts:                    # Pareto fronts: 2 or 3 metrics each
 //!   - [luts, accuracy]
 //!   - [luts, dsp, accuracy]
@@ -79,6 +80,7 @@ struct SweepYaml {
     targets: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     synthesize: bool,
+    flows: Option<Vec<Spanned<String>>>,
     fronts: Option<Vec<Spanned<Vec<Spanned<String>>>>>,
     studies: Spanned<Vec<Spanned<StudyYaml>>>,
 }
@@ -157,6 +159,8 @@ pub struct Sweep {
     pub name: String,
     pub targets: Vec<Target>,
     pub synthesize: bool,
+    /// Open-toolchain devices to place and route every point on, for Fmax.
+    pub flows: Vec<crate::flow::device::Device>,
     /// The fronts the file names; `None`: each family's defaults.
     pub fronts: Option<Vec<Vec<Metric>>>,
     pub studies: Vec<Study>,
@@ -241,6 +245,37 @@ pub fn parse(text: &str, origin: &str) -> Result<Sweep, String> {
             targets
         }
     };
+    let mut flows = Vec::new();
+    for f in file.flows.iter().flatten() {
+        let Some(device) = crate::flow::device::Device::find(&f.value) else {
+            return Err(err(
+                text,
+                origin,
+                f,
+                format!(
+                    "`flows`: `{}` is not an open-toolchain flow target: the targets are {}",
+                    f.value,
+                    crate::flow::device::Device::names()
+                ),
+            ));
+        };
+        if !targets.contains(&device.synth) {
+            return Err(err(
+                text,
+                origin,
+                f,
+                format!(
+                    "`flows`: {} reports Fmax beside the {} figures: add `{}` to `targets`",
+                    device.name,
+                    device.synth.name(),
+                    device.synth.name()
+                ),
+            ));
+        }
+        if !flows.contains(&device) {
+            flows.push(device);
+        }
+    }
     let fronts = match &file.fronts {
         None => None,
         Some(fronts) => Some(
@@ -288,6 +323,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Sweep, String> {
         name,
         targets,
         synthesize: file.synthesize,
+        flows,
         fronts,
         studies,
     })

@@ -361,6 +361,36 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Place and route `config` on the open-toolchain device `target` as
+/// `accgen flow` does (the board wrapper for MAC arrays, the block alone
+/// otherwise), with the board's clock as the constraint, into `folder`.
+/// For exploration: the summary carries Fmax and utilisation.
+pub fn place_and_route(
+    config: &config::Config,
+    target: Device,
+    folder: &Path,
+    timeout: Duration,
+) -> Result<Summary, Failure> {
+    let tools = find_tools(target)?;
+    let bare = !matches!(config.block, config::Block::MacArray(_));
+    let command = format!("accgen explore --flow {}", target.name);
+    let design = if bare {
+        config.design(&command)
+    } else {
+        board_design(config, target.board, &command)?
+    };
+    let args = Args {
+        config: PathBuf::from(&config.origin),
+        target: target.name.to_string(),
+        out: folder.to_path_buf(),
+        freq: None,
+        bare,
+        seed: 1,
+        timeout: timeout.as_secs().max(1),
+    };
+    flow(config, &design, target, &args, &tools, folder)
+}
+
 /// The configuration's block behind the board's UART wrapper, at
 /// [`board::DEFAULT_BAUD`] from the board's oscillator.
 pub fn board_design(config: &config::Config, board: Board, command: &str) -> Result<Design, Failure> {
