@@ -61,7 +61,7 @@ fn previous_files(out: &Path) -> Vec<String> {
 }
 
 /// The manifest: files, top module, ports, timing and the configuration.
-pub fn manifest(config: &Config, design: &Design, tb: &Testbench) -> serde_json::Value {
+pub fn manifest(config: &Config, design: &Design, tb: &Testbench, init: &[(String, String)]) -> serde_json::Value {
     let mut files: Vec<serde_json::Value> = design
         .files
         .iter()
@@ -69,6 +69,9 @@ pub fn manifest(config: &Config, design: &Design, tb: &Testbench) -> serde_json:
         .collect();
     files.push(serde_json::json!({ "path": tb.file_name(), "module": tb.module, "role": "testbench" }));
     files.push(serde_json::json!({ "path": tb.vectors_file, "role": "vectors", "cycles": tb.cycles }));
+    for (name, _) in init {
+        files.push(serde_json::json!({ "path": name, "role": "memory init ($readmemh)" }));
+    }
     let ports: Vec<serde_json::Value> = design
         .ports
         .iter()
@@ -97,13 +100,22 @@ pub fn manifest(config: &Config, design: &Design, tb: &Testbench) -> serde_json:
 }
 
 /// Write the design's files, its test bench and vectors, and `manifest.json` into `out`.
-pub fn write_design(config: &Config, design: &Design, tb: &Testbench, out: &Path) -> Result<Written, String> {
-    let manifest = serde_json::to_string_pretty(&manifest(config, design, tb))
+pub fn write_design(
+    config: &Config,
+    design: &Design,
+    tb: &Testbench,
+    init: &[(String, String)],
+    out: &Path,
+) -> Result<Written, String> {
+    let manifest = serde_json::to_string_pretty(&manifest(config, design, tb, init))
         .map_err(|e| format!("error: manifest: {e}"))?
         + "\n";
     let mut files: Vec<(String, &str)> = design.files.iter().map(|f| (f.file_name(), f.text.as_str())).collect();
     files.push((tb.file_name(), &tb.text));
     files.push((tb.vectors_file.clone(), &tb.vectors));
+    for (name, text) in init {
+        files.push((name.clone(), text));
+    }
     files.push(("manifest.json".into(), &manifest));
     fs::create_dir_all(out).map_err(|e| format!("error: creating {}: {e}", out.display()))?;
     let previous = previous_files(out);
