@@ -141,6 +141,18 @@ fn tables_map_to_block_ram() {
         // iCE40 SB_RAM40_4K holds 256 x 16 bits: two per bank; a 7-series
         // RAMB18E1 holds a whole bank.
         assert_eq!(r.summary.bram, 4 * per_bank, "{target:?}: {:?}", r.cells);
+        // The configuration-only estimate agrees (iCE40 4K blocks, 7-series RAMB18s).
+        let estimate = hashgrid::cost::memory(&p).primitives;
+        let name = if per_bank == 2 {
+            "iCE40 SB_RAM40_4K"
+        } else {
+            "xc7 RAMB18"
+        };
+        assert!(
+            estimate.contains(&(name, r.summary.bram)),
+            "{estimate:?} vs {}",
+            r.summary.bram
+        );
         assert_eq!(r.summary.lutram, 0, "{target:?}: {:?}", r.cells);
         // The 32 kbit of tables are not in flip-flops.
         assert!(r.summary.ffs < 1000, "{target:?}: {} FFs", r.summary.ffs);

@@ -2,6 +2,7 @@
 //! parameters, the tiny-cuda-nn reference model, the bit-exact hardware
 //! model, the streaming engine and its test vectors.
 
+pub mod cost;
 pub mod engine;
 pub mod model;
 pub mod params;
