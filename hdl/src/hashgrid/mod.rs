@@ -18,3 +18,12 @@ use crate::ir::verilog::Provenance;
 pub fn design(p: &HashGridParams, prov: &Provenance) -> Design {
     Design::assemble(&engine::engine(p), prov)
 }
+
+/// The entry decoder of level `l` alone, for exhaustive tests.
+pub fn decoder_design(p: &HashGridParams, l: usize, prov: &Provenance) -> Design {
+    let shift = match p.entry {
+        EntryFormat::Int(_) => p.feature_frac_bits - p.int_scale_log2[l],
+        EntryFormat::Float(_) => 0,
+    };
+    Design::assemble(&[engine::decoder(p, shift)], prov)
+}
