@@ -223,3 +223,83 @@ fn entry_decoders_exhaustive() {
     }
     assert!(compared > 3 * 65536, "{compared}");
 }
+
+/// A random valid hash grid: small tables, any dimension count, feature
+/// count, entry format, fixed-point widths and reset.
+fn random_params(rng: &mut rand::rngs::StdRng) -> HashGridParams {
+    use accgen_hdl::ir::ResetStyle;
+    use rand::RngExt;
+    loop {
+        let tables = [
+            "fp16", "bf16", "e4m3fn", "e5m2", "e2m1fn", "e3m2fn", "e4m3fnuz", "int8", "int4", "int6",
+        ];
+        let table = tables[rng.random_range(0..tables.len())];
+        let coord = rng.random_range(6..=16u64);
+        let scale = rng.random_range(0..=16u64);
+        let fb = rng.random_range(0..=20u64);
+        let mut ib = rng.random_range(0..=6u64);
+        let bits = table
+            .strip_prefix("int")
+            .and_then(|b| b.parse::<u64>().ok())
+            .unwrap_or(0);
+        if bits > 0 && ib + 1 < bits {
+            ib = bits - 1; // room for the integer codes at the smallest scale
+        }
+        let s = if bits > 0 {
+            rng.random_range((bits as i64 - 1 - ib as i64).max(0)..=fb as i64)
+        } else {
+            0
+        };
+        let spec = HashGridSpec {
+            dims: rng.random_range(2..=3),
+            levels: rng.random_range(1..=4),
+            features: [1, 2, 4, 8][rng.random_range(0..4)],
+            log2_table_size: rng.random_range(8..=9),
+            base_resolution: rng.random_range(1..=24),
+            per_level_scale: (rng.random_range(1.05f64..2.5) * 1000.0).round() / 1000.0,
+            table: table.into(),
+            int_scale_log2: vec![s],
+            coord_frac_bits: coord,
+            scale_frac_bits: scale,
+            weight_frac_bits: rng.random_range(2..=16u64.min(coord + scale)),
+            feature_int_bits: ib,
+            feature_frac_bits: fb,
+            init_files: false,
+            block_ram_bits: None,
+            reset: if rng.random_range(0..2) == 0 {
+                ResetStyle::SyncHigh
+            } else {
+                ResetStyle::AsyncLow
+            },
+        };
+        if let Ok(p) = spec.validate() {
+            return p;
+        }
+    }
+}
+
+/// Seeded random configurations (3 per run; `ACCGEN_SWEEP=N` for more):
+/// lint-clean under all three tools and bit-exact after loading every table.
+#[test]
+fn random_configs_lint_and_cosim() {
+    use rand::SeedableRng;
+    let n: u64 = std::env::var("ACCGEN_SWEEP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x4a5e_u64.wrapping_add(n));
+    for i in 0..n {
+        let p = random_params(&mut rng);
+        let design = hashgrid::design(&p, &prov());
+        lint(&design);
+        let cycles = EngineVectors::min_cycles(&p) + 3000;
+        let counter = std::cell::Cell::new(None);
+        check(&design, || {
+            let v = EngineVectors::new(&design, &p, i, cycles, 0.8, 0.8);
+            counter.set(Some(v.points_checked()));
+            v
+        });
+        let points = counter.take().map(|c| c.get()).unwrap_or(0);
+        assert!(points > 1000, "{}: {points} points", design.top);
+    }
+}
