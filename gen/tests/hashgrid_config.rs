@@ -104,6 +104,16 @@ fn bad_parameters_are_named_with_their_location() {
         &(with("table", "int8") + "  int_scale_log2: [3, 4, 5]\n"),
         "error: cfg.yaml:9:19: `hash_grid.int_scale_log2` = a list of 3 is not allowed: one exponent for every level, or a list of L = 2",
     );
+    let t = BASE.replace("log2_table_size: 8", "table_size: 5000");
+    assert_error(
+        "t_not_pow2",
+        &t,
+        "error: cfg.yaml:5:15: `hash_grid.table_size` = 5000 is not allowed: T must be a power of two, 256..=16777216 (e.g. 4096 or 8192)",
+    );
+    let t = BASE.replace("log2_table_size: 8", "table_size: 512");
+    let (code, out, _) = run_gen("t_pow2", &t, &["--tb-cycles", "2000"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("_t9_"), "T = 512 is log2 T = 9: {out}");
     let (code, out, _) = run_gen("unknown", &(BASE.to_string() + "  colour: red\n"), &[]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("cfg.yaml:9:") && out.contains("colour"), "{out}");
