@@ -179,7 +179,9 @@ struct HashGridYaml {
     dims: Spanned<Int>,
     levels: Spanned<Int>,
     features: Spanned<Int>,
-    log2_table_size: Spanned<Int>,
+    /// log2 T; or `table_size: T`, which must be a power of two.
+    log2_table_size: Option<Spanned<Int>>,
+    table_size: Option<Spanned<Int>>,
     base_resolution: Spanned<Int>,
     per_level_scale: Spanned<f64>,
     table: Spanned<FormatYaml>,
@@ -462,7 +464,41 @@ fn hash_grid_block(
         dims: whole("dims", &h.dims, "D")?,
         levels: whole("levels", &h.levels, "L")?,
         features: whole("features", &h.features, "F")?,
-        log2_table_size: whole("log2_table_size", &h.log2_table_size, "log2 T")?,
+        log2_table_size: match (&h.log2_table_size, &h.table_size) {
+            (Some(l), None) => whole("log2_table_size", l, "log2 T")?,
+            (None, Some(t)) => {
+                let v = whole("table_size", t, "T")?;
+                if !v.is_power_of_two() {
+                    return Err(located(
+                        text,
+                        origin,
+                        t,
+                        format!(
+                            "`hash_grid.table_size` = {v} is not allowed: T must be a power of two, 256..=16777216 (e.g. {} or {})",
+                            (v.max(2) / 2).next_power_of_two().max(256),
+                            v.next_power_of_two().clamp(256, 1 << 24)
+                        ),
+                    ));
+                }
+                v.trailing_zeros() as u64
+            }
+            (Some(_), Some(t)) => {
+                return Err(located(
+                    text,
+                    origin,
+                    t,
+                    "`hash_grid.table_size` is not allowed next to `log2_table_size`: give one of them".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(located(
+                    text,
+                    origin,
+                    hg,
+                    "`hash_grid` needs `log2_table_size` (8..24) or `table_size` (a power of two)".into(),
+                ));
+            }
+        },
         base_resolution: whole("base_resolution", &h.base_resolution, "N0")?,
         per_level_scale: h.per_level_scale.value,
         table: h.table.value.0.clone(),
@@ -504,7 +540,7 @@ fn hash_grid_block(
             ("dims", Some(&h.dims)),
             ("levels", Some(&h.levels)),
             ("features", Some(&h.features)),
-            ("log2_table_size", Some(&h.log2_table_size)),
+            ("log2_table_size", h.log2_table_size.as_ref().or(h.table_size.as_ref())),
             ("base_resolution", Some(&h.base_resolution)),
             ("coord_frac_bits", h.coord_frac_bits.as_ref()),
             ("scale_frac_bits", h.scale_frac_bits.as_ref()),

@@ -142,6 +142,39 @@ pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic
     }
 }
 
+/// The vectors of `accgen gen`'s test bench: as [`vectors`], except that a
+/// hash grid with `$readmemh` tables skips loading them (its files, from
+/// [`init_files`], hold the same tables), so the test bench checks the
+/// initialisation. Verilator runs (`accgen sim`) keep the load phase: the
+/// model runs where the files are not.
+pub fn testbench_vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic: TrafficKind) -> Vectors {
+    match (vectors(config, design, seed, cycles, traffic), &config.block) {
+        (Vectors::HashGrid(v), Block::HashGrid(p)) if p.init_files => Vectors::HashGrid(Box::new(v.preloaded())),
+        (v, _) => v,
+    }
+}
+
+/// Files a design reads when elaborated (`$readmemh` tables), with their
+/// contents: the tables the vectors of `seed` expect.
+pub fn init_files(config: &Config, design: &Design, seed: u64) -> Vec<(String, String)> {
+    match &config.block {
+        Block::HashGrid(p) if p.init_files => {
+            let v = EngineVectors::new(design, p, seed, 1, 1.0, 1.0);
+            let mut files = Vec::new();
+            for l in 0..p.levels() as usize {
+                for odd in [false, true] {
+                    files.push((
+                        accgen_hdl::hashgrid::engine::init_file(p, l, odd),
+                        accgen_hdl::hashgrid::engine::init_file_text(v.model(), l, odd),
+                    ));
+                }
+            }
+            files
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The fewest cycles in which a run finishes at least one tile, so result
 /// data (not only handshakes) is compared.
 pub fn min_cycles(config: &Config, traffic: TrafficKind) -> u64 {

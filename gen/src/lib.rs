@@ -89,10 +89,11 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Resul
     }
     let design = config.design(&header_command());
     let layout = accgen_sim::Layout::new(&design)?;
-    let stimulus = cosim::vectors(config, &design, seed, tb_cycles, TrafficKind::Bursty);
+    let stimulus = cosim::testbench_vectors(config, &design, seed, tb_cycles, TrafficKind::Bursty);
     let frames = accgen_sim::Frames::record(&layout, cosim::Source::new(&design, &layout, stimulus))?;
     let tb = accgen_sim::testbench::write(&design, &frames)?;
-    let written = output::write_design(config, &design, &tb, out).map_err(Failure::Run)?;
+    let init = cosim::init_files(config, &design, seed);
+    let written = output::write_design(config, &design, &tb, &init, out).map_err(Failure::Run)?;
     if let Some(line) = reference_distance(config) {
         println!("{line}");
     }

@@ -61,7 +61,7 @@ fn previous_files(out: &Path) -> Vec<String> {
 }
 
 /// The manifest: files, top module, ports, timing and the configuration.
-pub fn manifest(config: &Config, design: &Design, tb: &Testbench) -> serde_json::Value {
+pub fn manifest(config: &Config, design: &Design, tb: &Testbench, init: &[(String, String)]) -> serde_json::Value {
     let mut files: Vec<serde_json::Value> = design
         .files
         .iter()
@@ -70,6 +70,9 @@ pub fn manifest(config: &Config, design: &Design, tb: &Testbench) -> serde_json:
     files.push(serde_json::json!({ "path": tb.file_name(), "module": tb.module, "role": "testbench" }));
     files.push(serde_json::json!({ "path": tb.vectors_file, "role": "vectors", "cycles": tb.cycles }));
     files.push(serde_json::json!({ "path": core_file(config), "role": "fusesoc" }));
+    for (name, _) in init {
+        files.push(serde_json::json!({ "path": name, "role": "memory init ($readmemh)" }));
+    }
     let ports: Vec<serde_json::Value> = design
         .ports
         .iter()
@@ -118,15 +121,24 @@ pub fn core(config: &Config, design: &Design, tb: &Testbench) -> String {
     )
 }
 
-/// Write the design's files, its test bench and vectors, its FuseSoC core
-/// and `manifest.json` into `out`.
-pub fn write_design(config: &Config, design: &Design, tb: &Testbench, out: &Path) -> Result<Written, String> {
-    let manifest = serde_json::to_string_pretty(&manifest(config, design, tb))
+/// Write the design's files, its test bench and vectors, its memory
+/// initialisation files, its FuseSoC core and `manifest.json` into `out`.
+pub fn write_design(
+    config: &Config,
+    design: &Design,
+    tb: &Testbench,
+    init: &[(String, String)],
+    out: &Path,
+) -> Result<Written, String> {
+    let manifest = serde_json::to_string_pretty(&manifest(config, design, tb, init))
         .map_err(|e| format!("error: manifest: {e}"))?
         + "\n";
     let mut files: Vec<(String, &str)> = design.files.iter().map(|f| (f.file_name(), f.text.as_str())).collect();
     files.push((tb.file_name(), &tb.text));
     files.push((tb.vectors_file.clone(), &tb.vectors));
+    for (name, text) in init {
+        files.push((name.clone(), text));
+    }
     let core = core(config, design, tb);
     files.push((core_file(config), &core));
     files.push(("manifest.json".into(), &manifest));

@@ -104,6 +104,16 @@ fn bad_parameters_are_named_with_their_location() {
         &(with("table", "int8") + "  int_scale_log2: [3, 4, 5]\n"),
         "error: cfg.yaml:9:19: `hash_grid.int_scale_log2` = a list of 3 is not allowed: one exponent for every level, or a list of L = 2",
     );
+    let t = BASE.replace("log2_table_size: 8", "table_size: 5000");
+    assert_error(
+        "t_not_pow2",
+        &t,
+        "error: cfg.yaml:5:15: `hash_grid.table_size` = 5000 is not allowed: T must be a power of two, 256..=16777216 (e.g. 4096 or 8192)",
+    );
+    let t = BASE.replace("log2_table_size: 8", "table_size: 512");
+    let (code, out, _) = run_gen("t_pow2", &t, &["--tb-cycles", "2000"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("_t9_"), "T = 512 is log2 T = 9: {out}");
     let (code, out, _) = run_gen("unknown", &(BASE.to_string() + "  colour: red\n"), &[]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("cfg.yaml:9:") && out.contains("colour"), "{out}");
@@ -147,4 +157,58 @@ fn a_small_grid_generates_and_its_test_bench_passes_in_icarus() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no PASS line: {text}"));
     assert!(text.contains("PASS") && compared > 3000, "{text}");
+}
+
+/// Run the generated test bench in `dir` under Icarus; returns its output.
+fn icarus(dir: &std::path::Path) -> String {
+    let files: Vec<_> = std::fs::read_dir(dir)
+        .expect("out")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "v"))
+        .collect();
+    let build = Command::new("iverilog")
+        .current_dir(dir)
+        .args(["-g2005", "-Wall", "-o", "tb.vvp"])
+        .args(&files)
+        .output()
+        .expect("iverilog");
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let run = Command::new("vvp")
+        .current_dir(dir)
+        .arg("tb.vvp")
+        .output()
+        .expect("vvp");
+    String::from_utf8_lossy(&run.stdout).to_string()
+}
+
+/// With `init_files: true` the tables come from `$readmemh` files and the
+/// test bench never uses the load port: it passes only if the files are
+/// read, and fails when one of them is corrupted.
+#[test]
+fn readmemh_tables_initialise_the_engine() {
+    let yaml = BASE.to_string() + "  init_files: true\n";
+    let (code, out, dir) = run_gen("init", &yaml, &["--tb-cycles", "2000"]);
+    assert_eq!(code, 0, "{out}");
+    let out_dir = dir.join("out");
+    let hex: Vec<_> = std::fs::read_dir(&out_dir)
+        .expect("out")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with("_even.hex") || p.to_string_lossy().ends_with("_odd.hex"))
+        .collect();
+    assert_eq!(hex.len(), 4, "two levels x even/odd banks: {hex:?}");
+    let text = icarus(&out_dir);
+    assert!(text.contains("PASS"), "{text}");
+    // Zero one bank: the features change and the test bench must fail.
+    let victim = hex
+        .iter()
+        .find(|p| p.to_string_lossy().contains("_l0_even"))
+        .expect("level 0 even bank");
+    let zeros: String = std::fs::read_to_string(victim)
+        .expect("hex")
+        .lines()
+        .map(|l| "0".repeat(l.len()) + "\n")
+        .collect();
+    std::fs::write(victim, zeros).expect("corrupt");
+    let text = icarus(&out_dir);
+    assert!(!text.contains("PASS"), "a zeroed table still passed:\n{text}");
 }

@@ -125,11 +125,9 @@ pub fn estimate(p: &MacArrayParams, model: &TargetModel) -> Estimate {
 /// synthesized figures beside it.
 pub fn run(config: &crate::config::Config, targets: &[String], synth: bool) -> Result<(), crate::Failure> {
     use crate::Failure;
-    let crate::config::Block::MacArray(p) = &config.block else {
-        return Err(Failure::Input(format!(
-            "error: {}: the cost model covers MAC arrays only so far; run `accgen synth` for Yosys' figures",
-            config.origin
-        )));
+    let p = match &config.block {
+        crate::config::Block::MacArray(p) => p,
+        crate::config::Block::HashGrid(p) => return hash_grid(config, p, targets, synth),
     };
     let targets: Vec<Target> = if targets.is_empty() {
         Target::ALL.to_vec()
@@ -195,6 +193,54 @@ pub fn run(config: &crate::config::Config, targets: &[String], synth: bool) -> R
                 }
                 Err(e) => println!("  synth failed: {e}"),
             }
+        }
+    }
+    Ok(())
+}
+
+/// `accgen cost` for a hash grid: memory bits and block-RAM primitives from
+/// the configuration; with `synth`, Yosys' figures on the given targets
+/// (default ice40 and xc7).
+fn hash_grid(
+    config: &crate::config::Config,
+    p: &accgen_hdl::hashgrid::HashGridParams,
+    targets: &[String],
+    synth: bool,
+) -> Result<(), crate::Failure> {
+    use crate::Failure;
+    let m = accgen_hdl::hashgrid::cost::memory(p);
+    println!("accgen cost: {} from {}", config.name, config.origin);
+    println!(
+        "throughput: 1 point per cycle, {} table entries read per cycle (L x 2^D), latency {} cycles",
+        m.entries_per_cycle,
+        accgen_hdl::hashgrid::engine::LATENCY
+    );
+    println!(
+        "memory: {} bits in {} banks ({} replica(s) of an even/odd bank pair per level)",
+        m.bits,
+        m.banks,
+        p.replicas()
+    );
+    for (name, n) in &m.primitives {
+        println!("  {name:<20} {n}");
+    }
+    if synth {
+        let targets: Vec<Target> = if targets.is_empty() {
+            vec![Target::Ice40 { dsp: true }, Target::Xc7 { dsp: true }]
+        } else {
+            targets
+                .iter()
+                .map(|t| t.parse::<Target>().map_err(|e| Failure::Input(format!("error: {e}"))))
+                .collect::<Result<_, _>>()?
+        };
+        let design = config.design(&format!("accgen cost {}", config.origin));
+        let jobs: Vec<_> = targets.iter().map(|&t| (design.clone(), t)).collect();
+        for r in crate::synth::synth_all(&jobs, &crate::synth::SynthOptions::default(), &|_| {}) {
+            let r = r.map_err(|e| Failure::Run(format!("error: {e}")))?;
+            println!(
+                "Yosys {:?}: {} block RAM, {} LUT RAM, {} LUTs, {} FFs, {} DSPs",
+                r.target, r.summary.bram, r.summary.lutram, r.summary.luts, r.summary.ffs, r.summary.dsp
+            );
         }
     }
     Ok(())

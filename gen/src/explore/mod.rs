@@ -494,15 +494,18 @@ fn place_and_route(sweep: &Sweep, rows: &mut [Row], options: &Options, stats: &m
             s.spawn(|| {
                 loop {
                     let idx = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((study, point, config, device)) = jobs.get(idx) else { break };
+                    let Some((study, point, config, device)) = jobs.get(idx) else {
+                        break;
+                    };
                     let folder = options.flow_dir.join(format!("{study}-{point}")).join(device.name);
-                    let r = crate::flow::place_and_route(config, *device, &folder, options.synth.timeout).map_err(
-                        |e| match e {
-                            Failure::Input(m) | Failure::Run(m) => {
-                                format!("flow on {}: {}", device.name, m.trim_start_matches("error: "))
+                    let r =
+                        crate::flow::place_and_route(config, *device, &folder, options.synth.timeout).map_err(|e| {
+                            match e {
+                                Failure::Input(m) | Failure::Run(m) => {
+                                    format!("flow on {}: {}", device.name, m.trim_start_matches("error: "))
+                                }
                             }
-                        },
-                    );
+                        });
                     results.lock().unwrap_or_else(|e| e.into_inner())[idx] = Some(r);
                     progress.inc(1);
                 }

@@ -68,7 +68,7 @@ fn decoder_name(p: &HashGridParams, shift: u32) -> String {
 }
 
 /// The combinational entry decoder: an entry code in, a signed fixed-point feature out.
-fn decoder(p: &HashGridParams, shift: u32) -> Module {
+pub fn decoder(p: &HashGridParams, shift: u32) -> Module {
     let vb = p.feature_width();
     let ew = p.entry.width();
     let (ib, fb) = (p.feature_int_bits, p.feature_frac_bits);

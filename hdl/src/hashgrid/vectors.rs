@@ -53,6 +53,8 @@ pub struct EngineVectors {
     cycle: u64,
     phase: Phase,
     reloaded: bool,
+    /// Tables come from `$readmemh` files: no load phase.
+    preloaded: bool,
     /// Pipeline contents: stage 1 first; `Some` holds the expected features.
     pipe: [Option<Vec<i64>>; LATENCY as usize],
     /// The point on offer (valid stays high until it is taken).
@@ -98,6 +100,7 @@ impl EngineVectors {
             cycle: 0,
             phase: Phase::Reset(2),
             reloaded: false,
+            preloaded: false,
             pipe: Default::default(),
             pending: None,
             edges,
@@ -117,6 +120,13 @@ impl EngineVectors {
             },
             outs: ["in_ready_o", "out_valid_o", "out_data_o"].map(|n| output_index(design, n)),
         }
+    }
+
+    /// Skip the load phase: the design's tables were initialised from the
+    /// `$readmemh` files of [`model`](Self::model) (see `engine::init_file_text`).
+    pub fn preloaded(mut self) -> EngineVectors {
+        self.preloaded = true;
+        self
     }
 
     /// Points whose features left the engine and were compared; shared so
@@ -194,6 +204,8 @@ impl Stimulus for EngineVectors {
             }
             self.phase = if n > 1 {
                 Phase::Reset(n - 1)
+            } else if self.preloaded {
+                Phase::Junk(Self::junk_writes(&p))
             } else {
                 Phase::Load { level: 0, addr: 0 }
             };

@@ -1,0 +1,123 @@
+//! What a hash-grid engine costs in memory: bits, and how its banks map to
+//! the block RAMs of common FPGA families, from the configuration alone.
+//!
+//! Each bank (depth x width) maps to a grid of primitives in the aspect
+//! ratio that needs the fewest; banks never share a primitive (each has its
+//! own read address every cycle).
+
+use super::params::HashGridParams;
+
+/// A block-RAM primitive: the depth x width shapes it can take.
+#[derive(Clone, Copy, Debug)]
+pub struct RamPrimitive {
+    pub name: &'static str,
+    pub shapes: &'static [(u32, u32)],
+}
+
+/// 7-series RAMB36E1 in simple dual-port mode (up to 72 bits wide).
+pub const RAMB36: RamPrimitive = RamPrimitive {
+    name: "xc7 RAMB36",
+    shapes: &[
+        (32768, 1),
+        (16384, 2),
+        (8192, 4),
+        (4096, 9),
+        (2048, 18),
+        (1024, 36),
+        (512, 72),
+    ],
+};
+
+/// 7-series RAMB18E1 (half a RAMB36), simple dual-port up to 36 bits.
+pub const RAMB18: RamPrimitive = RamPrimitive {
+    name: "xc7 RAMB18",
+    shapes: &[(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)],
+};
+
+/// iCE40 SB_RAM40_4K.
+pub const ICE40_4K: RamPrimitive = RamPrimitive {
+    name: "iCE40 SB_RAM40_4K",
+    shapes: &[(256, 16), (512, 8), (1024, 4), (2048, 2)],
+};
+
+/// ECP5 DP16KD in pseudo dual-port mode (up to 36 bits).
+pub const ECP5_DP16KD: RamPrimitive = RamPrimitive {
+    name: "ECP5 DP16KD",
+    shapes: &[(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)],
+};
+
+impl RamPrimitive {
+    /// Primitives for one memory of `depth` words of `width` bits.
+    pub fn count(&self, depth: u32, width: u32) -> u64 {
+        self.shapes
+            .iter()
+            .map(|&(d, w)| depth.div_ceil(d) as u64 * width.div_ceil(w) as u64)
+            .min()
+            .unwrap_or(0)
+    }
+}
+
+/// The engine's memory: bits and primitives per family.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemoryCost {
+    /// Banks (memories) in the design.
+    pub banks: u64,
+    /// Bits of all banks (tables times replicas).
+    pub bits: u64,
+    /// Primitive name and count, per family.
+    pub primitives: Vec<(&'static str, u64)>,
+    /// Table entries read per cycle (one point): L * 2^D.
+    pub entries_per_cycle: u64,
+}
+
+/// Memory cost of `p` from its parameters.
+pub fn memory(p: &HashGridParams) -> MemoryCost {
+    let banks_per_level = 2 * p.replicas() as u64;
+    let w = p.word_width();
+    let prims = [RAMB36, RAMB18, ICE40_4K, ECP5_DP16KD];
+    let primitives = prims
+        .iter()
+        .map(|prim| {
+            let n = p
+                .geometry
+                .levels
+                .iter()
+                .map(|l| banks_per_level * prim.count(l.size / 2, w))
+                .sum();
+            (prim.name, n)
+        })
+        .collect();
+    MemoryCost {
+        banks: banks_per_level * p.levels() as u64,
+        bits: p.memory_bits(),
+        primitives,
+        entries_per_cycle: p.levels() as u64 * (1 << p.dims()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::params::HashGridSpec;
+    use super::*;
+
+    #[test]
+    fn banks_map_to_primitives() {
+        assert_eq!(ICE40_4K.count(256, 32), 2);
+        assert_eq!(ICE40_4K.count(2048, 32), 16);
+        assert_eq!(RAMB18.count(256, 32), 1);
+        assert_eq!(RAMB36.count(2048, 32), 2);
+        assert_eq!(RAMB36.count(2048, 16), 1);
+        let p = HashGridSpec {
+            levels: 1,
+            base_resolution: 40,
+            log2_table_size: 9,
+            ..HashGridSpec::default()
+        }
+        .validate()
+        .expect("valid");
+        let m = memory(&p);
+        assert_eq!((m.banks, m.bits, m.entries_per_cycle), (4, 4 * 256 * 32, 4));
+        assert_eq!(m.primitives[2], ("iCE40 SB_RAM40_4K", 8));
+        assert_eq!(m.primitives[1], ("xc7 RAMB18", 4));
+    }
+}
