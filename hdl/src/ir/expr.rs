@@ -304,6 +304,8 @@ pub enum Expr {
     ShiftRight(Arc<Expr>, u32),
     /// `e << amount` by an unsigned signal; width unchanged.
     ShiftLeftBy(Arc<Expr>, Arc<Expr>),
+    /// `mem[addr]`: one word of a memory (unsigned).
+    MemRead(Signal, Arc<Expr>),
 }
 
 impl Expr {
@@ -335,6 +337,7 @@ impl Expr {
                 signed: *signed,
             },
             Expr::ShiftLeft(e, _) | Expr::ShiftRight(e, _) | Expr::ShiftLeftBy(e, _) => e.ty(),
+            Expr::MemRead(mem, _) => Ty::u(mem.width()),
         }
     }
 

@@ -54,6 +54,9 @@ pub enum SigKind {
     Output,
     Wire,
     Reg,
+    /// An array of registers `reg [W-1:0] name [0:DEPTH-1]`, read and written
+    /// one word at a time in processes (the form synthesis maps to block RAM).
+    Memory,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -63,6 +66,10 @@ struct SignalData {
     kind: SigKind,
     /// Symbolic width for the declaration, e.g. `ACC_W`.
     width_name: Option<String>,
+    /// Number of words of a memory; 0 for every other kind.
+    depth: u32,
+    /// The localparam that names the depth of a memory, if any.
+    depth_name: Option<String>,
 }
 
 /// A named net: a port, wire or register. Cheap to clone.
@@ -84,6 +91,35 @@ impl Signal {
     }
     pub fn width_name(&self) -> Option<&str> {
         self.0.width_name.as_deref()
+    }
+    /// Words of a memory (0 for other signals).
+    pub fn depth(&self) -> u32 {
+        self.0.depth
+    }
+    pub fn depth_name(&self) -> Option<&str> {
+        self.0.depth_name.as_deref()
+    }
+    /// One word of a memory, `mem[addr]`: read it inside a process so the
+    /// read is registered (block RAM has no asynchronous read port).
+    #[track_caller]
+    pub fn word_at(&self, addr: impl Into<Expr>) -> Expr {
+        let addr = addr.into();
+        assert_eq!(self.kind(), SigKind::Memory, "`{}` is not a memory", self.name());
+        assert!(!addr.ty().signed, "memory addresses are unsigned");
+        Expr::MemRead(self.clone(), Arc::new(addr))
+    }
+    /// One word of a memory as an assignment target (a write port).
+    #[track_caller]
+    pub fn word(&self, addr: impl Into<Expr>) -> LValue {
+        let addr = addr.into();
+        assert_eq!(self.kind(), SigKind::Memory, "`{}` is not a memory", self.name());
+        assert!(!addr.ty().signed, "memory addresses are unsigned");
+        LValue {
+            sig: self.clone(),
+            slice: None,
+            width_name: None,
+            word: Some(addr),
+        }
     }
     /// The signal as an expression.
     pub fn e(&self) -> Expr {
@@ -169,6 +205,8 @@ pub struct LValue {
     pub slice: Option<(Index, u32)>,
     /// The localparam that names the slice width, if any.
     pub width_name: Option<String>,
+    /// The address of a memory word written.
+    pub word: Option<Expr>,
 }
 
 impl LValue {
@@ -186,6 +224,7 @@ impl From<&Signal> for LValue {
             sig: sig.clone(),
             slice: None,
             width_name: None,
+            word: None,
         }
     }
 }
@@ -202,6 +241,7 @@ impl Signal {
             sig: self.clone(),
             slice: Some((lo, value)),
             width_name: name,
+            word: None,
         }
     }
 }
@@ -260,6 +300,12 @@ pub enum Item {
         label: String,
         var: Genvar,
         items: Vec<Item>,
+    },
+    /// `initial $readmemh("file", mem);`: initial memory contents for
+    /// simulation and synthesis.
+    ReadMemH {
+        mem: Signal,
+        file: String,
     },
 }
 
@@ -357,7 +403,44 @@ impl ModuleBuilder {
             ty,
             kind,
             width_name: width,
+            depth: 0,
+            depth_name: None,
         }))
+    }
+
+    /// A memory of `depth` words, each `width` bits (unsigned).
+    #[track_caller]
+    pub fn memory(&mut self, name: &str, width: impl Into<Width>, depth: impl Into<Width>, doc: &str) -> Signal {
+        self.claim(name);
+        let (width, depth) = (width.into(), depth.into());
+        assert!(depth.value > 0, "memory `{name}` with no words");
+        let sig = Signal(Arc::new(SignalData {
+            name: name.to_string(),
+            ty: Ty::u(width.value),
+            kind: SigKind::Memory,
+            width_name: width.name,
+            depth: depth.value,
+            depth_name: depth.name,
+        }));
+        self.push(Item::Decl {
+            sig: sig.clone(),
+            doc: doc.to_string(),
+        });
+        sig
+    }
+
+    /// Initialise memory `mem` from the hex file `file` (`$readmemh`).
+    #[track_caller]
+    pub fn read_mem_h(&mut self, mem: &Signal, file: &str) {
+        assert_eq!(mem.kind(), SigKind::Memory, "`{}` is not a memory", mem.name());
+        assert!(
+            !file.contains('"') && !file.contains('\\'),
+            "memory file name {file:?} cannot be quoted in Verilog"
+        );
+        self.push(Item::ReadMemH {
+            mem: mem.clone(),
+            file: file.to_string(),
+        });
     }
 
     #[track_caller]
@@ -644,10 +727,9 @@ impl ProcessBuilder {
     #[track_caller]
     pub fn set(&mut self, lhs: impl Into<LValue>, e: impl Into<Expr>) {
         let (lhs, e) = (lhs.into(), e.into());
-        assert_eq!(
-            lhs.sig.kind(),
-            SigKind::Reg,
-            "`{}` is assigned in a process but not declared reg",
+        assert!(
+            lhs.sig.kind() == SigKind::Reg || (lhs.sig.kind() == SigKind::Memory && lhs.word.is_some()),
+            "`{}` is assigned in a process but not declared reg (or a memory word)",
             lhs.sig.name()
         );
         assert_eq!(

@@ -200,11 +200,20 @@ impl Printer {
                     if i == 0 || !(prev_decl || matches!(items[i - 1], Item::Section { .. })) {
                         self.out.push('\n');
                     }
-                    let kind = if sig.kind() == SigKind::Reg { "reg" } else { "wire" };
+                    let kind = if matches!(sig.kind(), SigKind::Reg | SigKind::Memory) {
+                        "reg"
+                    } else {
+                        "wire"
+                    };
                     let signed = if sig.ty().signed { " signed" } else { "" };
                     let r = range(sig);
+                    let words = match (sig.kind(), sig.depth_name()) {
+                        (SigKind::Memory, Some(n)) => format!(" [0:{n}-1]"),
+                        (SigKind::Memory, None) => format!(" [0:{}]", sig.depth() - 1),
+                        _ => String::new(),
+                    };
                     let decl = format!(
-                        "{kind}{signed}{}{r} {};",
+                        "{kind}{signed}{}{r} {}{words};",
                         if r.is_empty() { "" } else { " " },
                         sig.name()
                     );
@@ -244,6 +253,10 @@ impl Printer {
                     }
                     self.indent -= 1;
                     self.line(");");
+                }
+                Item::ReadMemH { mem, file } => {
+                    self.out.push('\n');
+                    self.line(&format!("initial $readmemh(\"{file}\", {});", mem.name()));
                 }
                 Item::GenFor {
                     label,
@@ -391,6 +404,9 @@ fn select(base: &str, lo: &Index, width: u32, width_name: Option<&str>, base_wid
 }
 
 fn lvalue(l: &LValue) -> String {
+    if let Some(addr) = &l.word {
+        return format!("{}[{}]", l.sig.name(), expr(addr, true));
+    }
     match &l.slice {
         None => l.sig.name().to_string(),
         Some((lo, w)) => select(l.sig.name(), lo, *w, l.width_name.as_deref(), l.sig.width(), false),
@@ -490,6 +506,7 @@ fn expr(e: &Expr, top: bool) -> String {
         }
         Expr::ShiftLeft(a, k) => format!("{} << {k}", expr(a, false)),
         Expr::ShiftLeftBy(a, k) => format!("{} << {}", expr(a, false), expr(k, false)),
+        Expr::MemRead(mem, addr) => return format!("{}[{}]", mem.name(), expr(addr, true)),
         Expr::ShiftRight(a, k) => {
             let sym = if a.ty().signed { ">>>" } else { ">>" };
             format!("{} {sym} {k}", expr(a, false))

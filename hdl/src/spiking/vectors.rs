@@ -1,0 +1,1 @@
+//! Test vectors for spiking designs.
