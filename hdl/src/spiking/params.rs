@@ -287,6 +287,38 @@ impl NeuronParams {
             decay("current.decay", &s.decay, s.current.width)?;
         }
         check_range(&key("input_shift"), self.input_shift as u64, 0, 16, "the input shift")?;
+        // A wrapping state keeps the low bits of its sum; an input wider than
+        // the state would have bits that cannot matter, so it is refused.
+        let input_w = self.accumulator.width + self.input_shift;
+        if let Some(syn) = &self.synapse {
+            if syn.current.overflow == Overflow::Wrap && syn.current.width < input_w {
+                return Err(ParamError::new(
+                    key("current.width"),
+                    syn.current.width,
+                    format!(
+                        "a wrapping current must be at least as wide as the shifted input (accumulator.width + input_shift = {input_w})"
+                    ),
+                ));
+            }
+            if self.membrane.overflow == Overflow::Wrap && vw < syn.current.width {
+                return Err(ParamError::new(
+                    key("membrane.width"),
+                    vw,
+                    format!(
+                        "a wrapping membrane must be at least as wide as the current ({} bits)",
+                        syn.current.width
+                    ),
+                ));
+            }
+        } else if self.membrane.overflow == Overflow::Wrap && vw < input_w {
+            return Err(ParamError::new(
+                key("membrane.width"),
+                vw,
+                format!(
+                    "a wrapping membrane must be at least as wide as the shifted input (accumulator.width + input_shift = {input_w})"
+                ),
+            ));
+        }
         if self.threshold < 1 || self.threshold > self.membrane.max() {
             return Err(ParamError::new(
                 key("threshold"),
