@@ -157,3 +157,117 @@ impl CoreModel {
         0..self.p.neurons
     }
 }
+
+/// Each preset against its reference's equations, written out here from the
+/// reference document (`docs/spiking.md`: snnTorch `Leaky`, Lava's bit-accurate LIF), independently of [`update`].
+#[cfg(test)]
+mod reference {
+    use super::*;
+    use crate::spiking::params::{Decay, Preset, Synapse};
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    /// snnTorch `Leaky`, one step, on integers: beta * U with beta = 1 - 2^-k
+    /// is `U - (U >> k)`.
+    ///   R[t] = (U[t-1] > theta)
+    ///   U[t] = beta * U[t-1] + I[t] - R[t] * theta        (subtract)
+    ///   U[t] = beta * (1 - R[t]) * U[t-1] + I[t]          (zero)
+    ///   S[t] = (U[t] > theta)
+    fn snntorch_leaky(u_prev: i64, input: i64, theta: i64, k: u32, zero: bool) -> (i64, bool) {
+        let r = if u_prev > theta { 1 } else { 0 };
+        let beta_u = u_prev - (u_prev >> k);
+        let u = if zero {
+            (1 - r) * beta_u + input
+        } else {
+            beta_u + input - r * theta
+        };
+        (u, u > theta)
+    }
+
+    fn lava_decay(x: i64, factor: i64) -> i64 {
+        let p = x * factor;
+        p.signum() * (p.abs() >> 12)
+    }
+
+    fn wrap24(x: i64) -> i64 {
+        ((x << 40) as i64) >> 40
+    }
+
+    /// Lava's bit-accurate LIF, one step (24-bit state, du and dv 12-bit).
+    fn lava_lif(u: i64, v: i64, a_in: i64, du: i64, dv: i64, vth: i64, bias: i64) -> (i64, i64, bool) {
+        let u = lava_decay(u, 4096 - du - 1);
+        let u = wrap24(u + (a_in << 6));
+        let v = lava_decay(v, 4096 - dv);
+        let v = (v + u + bias).clamp(-((1 << 23) - 1), (1 << 23) - 1);
+        let s = v > (vth << 6);
+        (u, if s { 0 } else { v }, s)
+    }
+
+    #[test]
+    fn snntorch_leaky_presets_match_snntorch_equations() {
+        let mut rng = StdRng::seed_from_u64(11);
+        for (preset, zero) in [(Preset::SnntorchLeaky, false), (Preset::SnntorchLeakyZero, true)] {
+            for k in [1u32, 2, 4, 7] {
+                let mut p = preset.neuron();
+                p.decay = Decay::Shift {
+                    k,
+                    min_decrement: false,
+                };
+                p.threshold = rng.random_range(1..400);
+                let mut s = NeuronState::default();
+                let mut u_ref = 0i64;
+                let mut spikes = 0;
+                for _ in 0..20_000 {
+                    // Inputs small enough that the 16-bit membrane never clips.
+                    let input = rng.random_range(-300..=600);
+                    let (u, spike_ref) = snntorch_leaky(u_ref, input, p.threshold, k, zero);
+                    u_ref = u;
+                    s.acc = input;
+                    let (next, spike) = update(&p, s);
+                    s = next;
+                    assert_eq!((s.v, spike), (u_ref, spike_ref), "{preset:?} k = {k}");
+                    spikes += spike as u32;
+                }
+                assert!(spikes > 100, "{preset:?} k = {k}: only {spikes} spikes");
+            }
+        }
+    }
+
+    #[test]
+    fn lava_loihi_preset_matches_lava_bit_accurate_lif() {
+        let mut rng = StdRng::seed_from_u64(12);
+        let mut spikes = 0;
+        for _ in 0..200 {
+            let du = rng.random_range(0..4096i64);
+            let dv = rng.random_range(0..4096i64);
+            let vth = rng.random_range(1..2000i64);
+            let bias = rng.random_range(-3000..3000i64);
+            let mut p = Preset::LavaLoihi.neuron();
+            // The preset's translation of Lava's parameters.
+            p.synapse = Some(Synapse {
+                decay: Decay::Multiply { d: du as u32 + 1 },
+                ..p.synapse.expect("lava-loihi is CUBA")
+            });
+            p.decay = Decay::Multiply { d: dv as u32 };
+            p.threshold = vth << 6;
+            p.bias = bias;
+            let (mut u, mut v) = (0i64, 0i64);
+            let mut s = NeuronState::default();
+            for _ in 0..500 {
+                let a_in = rng.random_range(-(1i64 << 15)..(1 << 15));
+                let (nu, nv, spike_ref) = lava_lif(u, v, a_in, du, dv, vth, bias);
+                (u, v) = (nu, nv);
+                s.acc = a_in;
+                let (next, spike) = update(&p, s);
+                s = next;
+                assert_eq!(
+                    (s.i, s.v, spike),
+                    (u, v, spike_ref),
+                    "du {du} dv {dv} vth {vth} bias {bias}"
+                );
+                spikes += spike as u32;
+            }
+        }
+        assert!(spikes > 1000, "only {spikes} spikes");
+    }
+}
