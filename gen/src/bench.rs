@@ -19,7 +19,9 @@ fn build(design: &accgen_hdl::Design) -> Result<Model, Failure> {
 pub fn run(vectors: u64) -> Result<(), Failure> {
     crate::tools::ensure(&[crate::tools::VERILATOR]).map_err(Failure::Run)?;
     let base = config::parse(config::DEFAULT_CONFIG, config::DEFAULT_CONFIG_NAME)?;
-    let Block::MacArray(int8) = base.block;
+    let Block::MacArray(int8) = base.block else {
+        unreachable!("the default configuration is a MAC array")
+    };
 
     println!("== co-simulation throughput (checked vs raw C++ loop, same model, same vectors)");
     // The int8 PE: every operand pair, as many passes as needed.

@@ -139,6 +139,7 @@ struct FileYaml {
     name: Option<Spanned<String>>,
     reset: Option<ResetYaml>,
     mac_array: Option<Spanned<MacArrayYaml>>,
+    spiking_core: Option<Spanned<crate::spiking_config::SpikingCoreYaml>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,6 +167,7 @@ struct AccumulatorYaml {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Block {
     MacArray(MacArrayParams),
+    SpikingCore(accgen_hdl::spiking::CoreParams),
 }
 
 /// A validated configuration.
@@ -273,13 +275,56 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
     let file: FileYaml = serde_saphyr::from_str(text).map_err(|e| syntax_error(text, origin, &e))?;
     let reset: ResetStyle = file.reset.unwrap_or_default().into();
-    let Some(mac) = file.mac_array else {
-        return Err(ConfigError {
-            message: format!(
-                "error: {origin}: no block to generate: add a `mac_array:` section (see examples/int8_4x4.yaml)"
-            ),
-        });
+    let block = match (file.mac_array, file.spiking_core) {
+        (Some(mac), None) => mac_array(text, origin, mac, reset)?,
+        (None, Some(core)) => Block::SpikingCore(crate::spiking_config::parse(text, origin, &core, reset)?),
+        (Some(_), Some(core)) => {
+            return Err(located(
+                text,
+                origin,
+                &core,
+                "`spiking_core` is not allowed beside `mac_array`: a configuration describes one block".into(),
+            ));
+        }
+        (None, None) => {
+            return Err(ConfigError {
+                message: format!(
+                    "error: {origin}: no block to generate: add a `mac_array:` section (see examples/int8_4x4.yaml) or a `spiking_core:` section (see examples/snn_lif_256.yaml)"
+                ),
+            });
+        }
     };
+    let name = match &file.name {
+        Some(n) => {
+            let ok = !n.value.is_empty()
+                && n.value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !ok {
+                return Err(located(
+                    text,
+                    origin,
+                    n,
+                    format!(
+                        "`name` = {:?} is not allowed: use letters, digits, `_` and `-` only",
+                        n.value
+                    ),
+                ));
+            }
+            n.value.clone()
+        }
+        None => default_name(&block),
+    };
+    let hash = hash_of(&block);
+    Ok(Config {
+        origin: origin.to_string(),
+        name,
+        block,
+        hash,
+    })
+}
+
+fn mac_array(text: &str, origin: &str, mac: Spanned<MacArrayYaml>, reset: ResetStyle) -> Result<Block, ConfigError> {
     let m = &mac.value;
     let key = |k: &str| format!("mac_array.{k}");
     let rows = in_range(text, origin, &key("rows"), &m.rows, "the number of PE rows")?;
@@ -340,40 +385,13 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
             _ => located(text, origin, &mac, message),
         }
     })?;
-    let block = Block::MacArray(params);
-    let name = match &file.name {
-        Some(n) => {
-            let ok = !n.value.is_empty()
-                && n.value
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            if !ok {
-                return Err(located(
-                    text,
-                    origin,
-                    n,
-                    format!(
-                        "`name` = {:?} is not allowed: use letters, digits, `_` and `-` only",
-                        n.value
-                    ),
-                ));
-            }
-            n.value.clone()
-        }
-        None => default_name(&block),
-    };
-    let hash = hash_of(&block);
-    Ok(Config {
-        origin: origin.to_string(),
-        name,
-        block,
-        hash,
-    })
+    Ok(Block::MacArray(params))
 }
 
 fn default_name(block: &Block) -> String {
     match block {
         Block::MacArray(p) => format!("mac_{}x{}_{}x{}", p.rows, p.cols, p.act, p.wgt),
+        Block::SpikingCore(p) => format!("snn_n{}_i{}_p{}", p.neurons, p.inputs, p.units),
     }
 }
 
@@ -391,6 +409,11 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             "output": p.output.map(|o| serde_json::json!({ "format": o.format.to_string(), "overflow": o.overflow })),
             "accumulator": { "width": p.acc_width, "overflow": p.overflow },
             "multiplier": p.multiplier,
+            "reset": p.reset.port_name(),
+        }),
+        Block::SpikingCore(p) => serde_json::json!({
+            "block": "spiking_core",
+            "core": p,
             "reset": p.reset.port_name(),
         }),
     }
@@ -417,6 +440,7 @@ impl Config {
         let prov = self.provenance(command);
         match &self.block {
             Block::MacArray(p) => accgen_hdl::mac::design(p, &prov),
+            Block::SpikingCore(p) => accgen_hdl::spiking::design(p, &prov),
         }
     }
 
@@ -431,6 +455,18 @@ impl Config {
                 format!(
                     "one beat (one MAC per PE) per cycle while K >= max(R, C) = {}",
                     p.tile_spacing()
+                ),
+            ],
+            Block::SpikingCore(p) => vec![
+                format!(
+                    "an input event takes {} cycles (N/P = {} weight words of P = {} synaptic operations, + 1 to accept)",
+                    p.cycles_per_event(),
+                    p.slots(),
+                    p.units
+                ),
+                format!(
+                    "a time step takes {} cycles with no spikes (accept tick, 2 per slot, end-of-step marker), + 1 per spike beyond the first of a slot, + output stalls",
+                    2 * p.slots() as u64 + 2
                 ),
             ],
         }

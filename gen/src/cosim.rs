@@ -5,8 +5,11 @@ use crate::config::{Block, Config};
 use accgen_hdl::Bits;
 use accgen_hdl::Design;
 use accgen_hdl::mac::vectors::{ArrayVectors, Traffic};
+use accgen_hdl::spiking::vectors::{CoreVectors, Traffic as SpikeTraffic};
 use accgen_hdl::stimulus::{CycleSink, Stimulus};
 use accgen_sim::{CycleSource, Frame, InputId, Layout, OutputId};
+use std::cell::Cell;
+use std::rc::Rc;
 
 /// A block's stimulus as a co-simulation cycle source.
 pub struct Source<S> {
@@ -92,19 +95,67 @@ impl TrafficKind {
             TrafficKind::Bursty => Traffic::BURSTY,
         }
     }
-}
 
-/// The random-vector stimulus for a configuration.
-pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic: TrafficKind) -> ArrayVectors {
-    match &config.block {
-        Block::MacArray(p) => ArrayVectors::new(design, p, seed, cycles, traffic.traffic()),
+    /// The spiking cores' traffic of the same kind.
+    pub fn spiking(self) -> SpikeTraffic {
+        match self {
+            TrafficKind::Full => SpikeTraffic::FULL,
+            TrafficKind::Bursty => SpikeTraffic::BURSTY,
+        }
     }
 }
 
-/// The fewest cycles in which a run finishes at least one tile, so result
-/// data (not only handshakes) is compared.
+/// A block's random-vector stimulus.
+pub enum BlockVectors {
+    Mac(ArrayVectors),
+    Spiking(CoreVectors),
+}
+
+impl BlockVectors {
+    /// Results compared so far (MAC: result rows; spiking: whole time
+    /// steps, every spike and the end-of-step marker), readable while the
+    /// simulator runs the stimulus.
+    pub fn results_checked(&self) -> Rc<Cell<u64>> {
+        match self {
+            BlockVectors::Mac(v) => v.rows_checked(),
+            BlockVectors::Spiking(v) => v.counts().ticks,
+        }
+    }
+}
+
+impl Stimulus for BlockVectors {
+    fn next_cycle(&mut self, sink: &mut dyn CycleSink) -> bool {
+        match self {
+            BlockVectors::Mac(v) => v.next_cycle(sink),
+            BlockVectors::Spiking(v) => v.next_cycle(sink),
+        }
+    }
+}
+
+/// What one finished result is called in reports.
+pub fn result_noun(config: &Config) -> &'static str {
+    match &config.block {
+        Block::MacArray(_) => "result rows",
+        Block::SpikingCore(_) => "time steps",
+    }
+}
+
+/// The random-vector stimulus for a configuration.
+pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic: TrafficKind) -> BlockVectors {
+    match &config.block {
+        Block::MacArray(p) => BlockVectors::Mac(ArrayVectors::new(design, p, seed, cycles, traffic.traffic())),
+        Block::SpikingCore(p) => {
+            let events = CoreVectors::events_for_cycles(p, cycles);
+            BlockVectors::Spiking(CoreVectors::new(design, p, seed, events, traffic.spiking()).cycle_limit(cycles))
+        }
+    }
+}
+
+/// The fewest cycles in which a run finishes at least one tile (or time
+/// step), so result data (not only handshakes) is compared.
 pub fn min_cycles(config: &Config, traffic: TrafficKind) -> u64 {
     match &config.block {
         Block::MacArray(p) => ArrayVectors::min_cycles(p, traffic.traffic()),
+        Block::SpikingCore(p) => CoreVectors::min_cycles(p, traffic.spiking()),
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod cosim;
 pub mod cost;
 pub mod output;
+pub mod spiking_config;
 pub mod synth;
 pub mod tools;
 
@@ -75,11 +76,15 @@ pub fn header_command() -> String {
 /// `accgen gen`: everything is produced in memory first, then each file is
 /// written under a temporary name and renamed, so a failure leaves no
 /// half-written file.
-pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Result<output::Written, Failure> {
+pub fn generate(config: &Config, out: &Path, tb_cycles: Option<u64>, seed: u64) -> Result<output::Written, Failure> {
     let min = cosim::min_cycles(config, TrafficKind::Bursty);
+    let tb_cycles = tb_cycles.unwrap_or(match config.block {
+        config::Block::MacArray(_) => 2000,
+        config::Block::SpikingCore(_) => min + 2000,
+    });
     if tb_cycles < min {
         return Err(Failure::Input(format!(
-            "error: --tb-cycles {tb_cycles} is too few: the test bench needs at least {min} cycles to finish one tile of {}",
+            "error: --tb-cycles {tb_cycles} is too few: the test bench needs at least {min} cycles to finish one tile (or time step) of {}",
             config.name
         )));
     }
@@ -106,7 +111,7 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
     let min = cosim::min_cycles(config, traffic);
     if vectors < min {
         return Err(Failure::Input(format!(
-            "error: --vectors {vectors} is too few: at least {min} cycles are needed to finish one tile of {} (K = beats per tile)",
+            "error: --vectors {vectors} is too few: at least {min} cycles are needed to finish one tile (or time step) of {}",
             config.name
         )));
     }
@@ -124,21 +129,24 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
     let rows = std::cell::Cell::new(None);
     let report = model.check(|| {
         let stimulus = cosim::vectors(config, &design, seed, vectors, traffic);
-        rows.set(Some(stimulus.rows_checked()));
+        rows.set(Some(stimulus.results_checked()));
         cosim::Source::new(&design, model.layout(), stimulus)
     })?;
     let rows = rows.take().map(|r| r.get()).unwrap_or(0);
     if rows == 0 {
         return Err(Failure::Run(format!(
-            "error: {}: no result row was compared in {} cycles; run more --vectors",
-            design.top, report.cycles
+            "error: {}: no {} were compared in {} cycles; run more --vectors",
+            design.top,
+            cosim::result_noun(config),
+            report.cycles
         )));
     }
     println!(
-        "PASS {}: {} cycles, {} values compared ({rows} result rows), 0 mismatches, {:.2} M cycles/s",
+        "PASS {}: {} cycles, {} values compared ({rows} {}), 0 mismatches, {:.2} M cycles/s",
         design.top,
         report.cycles,
         report.compared,
+        cosim::result_noun(config),
         report.vectors_per_second() / 1e6
     );
     Ok(())
@@ -148,7 +156,7 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
 pub fn demo(out: &Path) -> Result<(), Failure> {
     let config = config::parse(config::DEFAULT_CONFIG, config::DEFAULT_CONFIG_NAME)?;
     println!("accgen demo: {} from {}", config.name, config.origin);
-    generate(&config, out, 2000, 1)?;
+    generate(&config, out, Some(2000), 1)?;
     simulate(&config, 100_000, 1, TrafficKind::Bursty)?;
     println!("Open {} to read the Verilog; rerun its test bench with:", out.display());
     println!("  cd {} && iverilog -g2005 -o tb.vvp *.v && vvp tb.vvp", out.display());

@@ -26,9 +26,10 @@ enum Command {
         /// Output folder (created if missing)
         #[arg(short, long)]
         out: PathBuf,
-        /// Cycles of test-bench vectors to write
-        #[arg(long, default_value_t = 2000)]
-        tb_cycles: u64,
+        /// Cycles of test-bench vectors to write [default: 2000, or the fewest that
+        /// complete a spiking core's time step plus 2000]
+        #[arg(long)]
+        tb_cycles: Option<u64>,
         /// Seed of the test-bench vectors
         #[arg(long, default_value_t = 1)]
         seed: u64,

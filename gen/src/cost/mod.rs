@@ -114,7 +114,12 @@ pub fn estimate(p: &MacArrayParams, model: &TargetModel) -> Estimate {
 /// synthesized figures beside it.
 pub fn run(config: &crate::config::Config, targets: &[String], synth: bool) -> Result<(), crate::Failure> {
     use crate::Failure;
-    let crate::config::Block::MacArray(p) = &config.block;
+    let crate::config::Block::MacArray(p) = &config.block else {
+        return Err(Failure::Input(format!(
+            "error: {}: the cost model covers MAC arrays only so far; run `accgen synth` for a spiking core",
+            config.origin
+        )));
+    };
     let targets: Vec<Target> = if targets.is_empty() {
         Target::ALL.to_vec()
     } else {

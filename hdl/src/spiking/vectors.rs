@@ -170,7 +170,7 @@ pub struct CoreVectors {
     // Stimulus.
     reset_left: u32,
     load_next: u32,
-    load_offered: bool,
+    cycles_left: u64,
     script: std::vec::IntoIter<Option<u32>>,
     pending: Option<Option<u32>>,
     ticks_left: u64,
@@ -236,7 +236,7 @@ impl CoreVectors {
             step_spikes: vec![false; p.neurons as usize],
             reset_left: 2,
             load_next: 0,
-            load_offered: false,
+            cycles_left: u64::MAX,
             script: script.into_iter(),
             pending: None,
             ticks_left: ticks,
@@ -262,6 +262,35 @@ impl CoreVectors {
         self.counts.clone()
     }
 
+    /// Stop after `cycles` cycles even if events are left (for a CLI run
+    /// of a given length); every cycle until then is compared.
+    pub fn cycle_limit(mut self, cycles: u64) -> CoreVectors {
+        self.cycles_left = cycles;
+        self
+    }
+
+    /// Enough events to fill about `cycles` cycles at full rate.
+    pub fn events_for_cycles(p: &CoreParams, cycles: u64) -> u64 {
+        let fixed = Self::fixed_cycles(p);
+        let step = 2 * p.slots() as u64 + 2;
+        let mean = (p.inputs as u64 / 2).clamp(1, 24);
+        let per_event = p.cycles_per_event() + step / mean.max(1);
+        (cycles.saturating_sub(fixed) / per_event).max(1)
+    }
+
+    /// Reset, loading every weight word and clearing the state memory.
+    fn fixed_cycles(p: &CoreParams) -> u64 {
+        2 + p.synapse_words() as u64 + p.slots() as u64
+    }
+
+    /// The fewest cycles in which a run compares at least one whole time
+    /// step under `traffic` (a bound: back-pressure is random).
+    pub fn min_cycles(p: &CoreParams, traffic: Traffic) -> u64 {
+        let step = p.cycles_per_event() + 2 * p.slots() as u64 + p.neurons as u64 + 2;
+        let slow = (1.0 / traffic.offer.min(traffic.ready)).ceil() as u64;
+        Self::fixed_cycles(p) + 4 * step * slow + 64
+    }
+
     /// The weight word `addr` as the load port takes it.
     fn weight_word(&self, addr: u32) -> u64 {
         let slots = self.p.slots();
@@ -282,6 +311,10 @@ impl Stimulus for CoreVectors {
     fn next_cycle(&mut self, sink: &mut dyn CycleSink) -> bool {
         let ports = &self.ports;
         let rst_on = self.p.reset.asserted();
+        if self.cycles_left == 0 {
+            return false;
+        }
+        self.cycles_left -= 1;
         if self.reset_left > 0 {
             self.reset_left -= 1;
             sink.drive(ports.rst, rst_on);
@@ -308,18 +341,16 @@ impl Stimulus for CoreVectors {
             self.tail -= 1;
         }
         sink.drive(ports.rst, 1 - rst_on);
-        // Weights first, with random gaps; events only after the last word.
+        // Weights first, one word per cycle (the port is always ready);
+        // events only after the last word.
         let words = self.p.synapse_words();
         let loading = self.load_next < words;
-        let wl_valid = loading && (self.load_offered || self.rng.random_bool(0.8));
-        sink.drive(ports.wl_valid, wl_valid as u64);
-        if wl_valid {
+        sink.drive(ports.wl_valid, loading as u64);
+        if loading {
             sink.drive(ports.wl_addr, self.load_next as u64);
             let word = self.weight_word(self.load_next);
             sink.drive(ports.wl_data, word);
-            // Always ready: the word is taken.
             self.load_next += 1;
-            self.load_offered = false;
         }
         if self.pending.is_none() && !loading && self.rng.random_bool(self.traffic.offer) {
             self.pending = self.script.next();
