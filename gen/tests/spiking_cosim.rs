@@ -152,8 +152,138 @@ fn random_core(p: &CoreParams, events: u64, traffic: Traffic, seed: u64) -> (u64
     (c.events.get(), c.spikes.get(), report.compared)
 }
 
+/// A leaky neuron with a refractory period and Xylo's minimum decrement,
+/// non-strict threshold, reset to zero: modes the presets leave out.
+fn refractory_neuron() -> NeuronParams {
+    NeuronParams {
+        decay: Decay::Shift {
+            k: 3,
+            min_decrement: true,
+        },
+        compare: accgen_hdl::spiking::params::Compare::NonStrict,
+        reset: accgen_hdl::spiking::params::ResetMode::Zero,
+        refractory: 2,
+        bias: -2,
+        ..Preset::If.neuron()
+    }
+}
+
+/// Random event streams (102,000 events) through cores of 16, 256 and
+/// 1024 neurons on 1 and 4 units, with random input gaps and output
+/// back-pressure; every handshake, spike address and end-of-step marker is
+/// compared with the golden model, cycle by cycle.
 #[test]
-fn small_core_random_events() {
+fn random_event_streams_through_cores() {
+    let cases = [
+        (16, 1, Preset::SnntorchLeaky.neuron(), 30_000),
+        (16, 4, Preset::LavaLoihi.neuron(), 30_000),
+        (256, 1, refractory_neuron(), 10_000),
+        (256, 4, Preset::SnntorchLeakyZero.neuron(), 20_000),
+        (1024, 1, Preset::LavaLoihi.neuron(), 4_000),
+        (1024, 4, Preset::SnntorchLeaky.neuron(), 8_000),
+    ];
+    let mut events = 0;
+    for (seed, (n, units, neuron, count)) in cases.into_iter().enumerate() {
+        let p = core(n, 32, units, neuron);
+        let (e, _, _) = random_core(&p, count, Traffic::BURSTY, seed as u64);
+        events += e;
+    }
+    assert!(events >= 100_000, "{events} events");
+}
+
+/// Back-pressure on both streams: a producer that offers an event every
+/// cycle (so the core's in_ready_o throttles it), and a consumer that
+/// takes an output event one cycle in twenty.
+#[test]
+fn back_pressure_on_both_streams() {
+    let p = core(16, 8, 4, refractory_neuron());
+    let (_, spikes, _) = random_core(
+        &p,
+        3000,
+        Traffic {
+            offer: 1.0,
+            ready: 0.05,
+        },
+        21,
+    );
+    assert!(spikes > 500, "{spikes} spikes");
+    random_core(&p, 3000, Traffic::STALLED, 22);
+    random_core(&p, 3000, Traffic::FULL, 23);
+    let p = core(64, 8, 1, Preset::SnntorchLeaky.neuron());
+    random_core(
+        &p,
+        2000,
+        Traffic {
+            offer: 1.0,
+            ready: 0.05,
+        },
+        24,
+    );
+}
+
+/// Broken RTL must fail: an output handshake that ignores back-pressure
+/// (drops spikes), and a decay shift off by one.
+#[test]
+fn mutants_are_caught() {
     let p = core(16, 8, 4, Preset::SnntorchLeaky.neuron());
-    random_core(&p, 2000, Traffic::BURSTY, 1);
+    let good = spiking::design(&p, &prov());
+    for (module, from, to) in [
+        (
+            "accgen_snn_core",
+            "assign emit_done = (spk_q == 4'd0) || ((spk_rest == 4'd0) && out_ready_i);",
+            "assign emit_done = (spk_q == 4'd0) || (spk_rest == 4'd0);",
+        ),
+        (
+            "accgen_snn_neuron",
+            "assign mem_dec = v_i >>> 4;",
+            "assign mem_dec = v_i >>> 3;",
+        ),
+    ] {
+        let mut bad = good.clone();
+        let file = bad
+            .files
+            .iter_mut()
+            .find(|f| f.module.starts_with(module))
+            .expect("module");
+        assert!(
+            file.text.contains(from),
+            "mutation site `{from}` missing from {}",
+            file.module
+        );
+        file.text = file.text.replace(from, to);
+        let model = build(&bad);
+        match try_check(&model, &bad, || CoreVectors::new(&bad, &p, 5, 3000, Traffic::BURSTY)) {
+            Err(accgen_sim::SimError::Mismatch(_)) => {}
+            other => panic!("mutant `{to}` was not caught: {other:?}"),
+        }
+    }
+    random_core(&p, 3000, Traffic::BURSTY, 5);
+}
+
+/// The synapse memory is block RAM, not flip-flops: Yosys maps a 64-neuron
+/// core's 2048 x 8-bit weights to iCE40 RAM blocks (4 kbit each).
+#[test]
+fn synapse_memory_is_block_ram() {
+    let p = core(64, 32, 1, Preset::SnntorchLeaky.neuron());
+    let design = spiking::design(&p, &prov());
+    let r = accgen::synth::synthesize(
+        &design,
+        "ice40".parse().expect("target"),
+        &accgen::synth::SynthOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let synapse_bits = 64 * 32 * 8;
+    assert!(
+        r.summary.bram * 4096 >= synapse_bits,
+        "{}: {} RAM blocks for {synapse_bits} synapse bits; cells {:?}",
+        design.top,
+        r.summary.bram,
+        r.cells
+    );
+    // The state is 64 x 32 bits; with the weights in RAM, flip-flops are the controller's only.
+    assert!(
+        r.summary.ffs < 200,
+        "{} flip-flops: memories were not inferred",
+        r.summary.ffs
+    );
 }
