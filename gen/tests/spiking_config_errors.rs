@@ -24,7 +24,10 @@ fn run_gen(case: &str, yaml: &str) -> (i32, String) {
         .output()
         .expect("run accgen");
     assert!(!out.exists(), "{case}: output folder written for a bad configuration");
-    (run.status.code().unwrap_or(-1), String::from_utf8_lossy(&run.stderr).to_string())
+    (
+        run.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&run.stderr).to_string(),
+    )
 }
 
 fn assert_error(case: &str, extra: &str, first_line: &str) {
@@ -33,7 +36,10 @@ fn assert_error(case: &str, extra: &str, first_line: &str) {
     assert_eq!(code, 2, "{case}: exit code, stderr:\n{stderr}");
     let line = stderr.lines().next().unwrap_or("");
     assert_eq!(line, first_line, "{case}: full stderr:\n{stderr}");
-    assert!(stderr.contains(" --> bad.yaml:"), "{case}: no source location:\n{stderr}");
+    assert!(
+        stderr.contains(" --> bad.yaml:"),
+        "{case}: no source location:\n{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{case}: panic:\n{stderr}");
 }
 

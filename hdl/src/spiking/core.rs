@@ -443,3 +443,132 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
     let _ = Signal::name;
     vec![unit, m.finish()]
 }
+
+/// Two cores in a row: the output events of the first are the input events
+/// of the second (a two-layer feed-forward network; layer 2's inputs are
+/// layer 1's neurons). The stream between them is also brought out as a
+/// read-only tap (`mid_*`) so layer-1 spikes can be checked.
+///
+/// The caller guarantees `second.inputs == first.neurons` and one reset
+/// style (see [`chain_params_error`]).
+pub fn chain(first: &CoreParams, second: &CoreParams) -> Vec<Module> {
+    let mut mods = core(first);
+    let c1 = mods.pop().unwrap_or_else(|| unreachable!("core emits its top"));
+    let mut rest = core(second);
+    let c2 = rest.pop().unwrap_or_else(|| unreachable!("core emits its top"));
+    mods.extend(rest);
+    let strip = |n: &str| n.trim_start_matches("accgen_snn_core_").to_string();
+    let mut m = ModuleBuilder::new(
+        format!("accgen_snn_chain_{}__{}", strip(&c1.name), strip(&c2.name)),
+        ModuleDoc {
+            title: "Two spiking cores in a row: layer 1's output events feed layer 2".into(),
+            description: vec![
+                "The input stream goes to layer 1; every spike of layer 1 (and its end-of-step marker) is an input event of layer 2, so layer 2 sees step t's layer-1 spikes in its step t. Back-pressure from layer 2 stalls layer 1's output.".into(),
+                "wl1_* and wl2_* load each layer's weights (see the cores' headers for the word layout). mid_* shows the events between the layers.".into(),
+            ],
+            params: vec![
+                ("layer 1".into(), c1.name.clone(), String::new()),
+                ("layer 2".into(), c2.name.clone(), String::new()),
+            ],
+            timing: vec!["as the two cores; layer 2 starts a step's events as layer 1 emits them".into()],
+        },
+    );
+    let clk = m.input("clk_i", Ty::BIT, "clock");
+    let rst = m.input(first.reset.port_name(), Ty::BIT, first.reset.doc());
+    let in_valid = m.input("in_valid_i", Ty::BIT, "input event offered");
+    let in_ready = m.output("in_ready_o", Ty::BIT, "input event taken");
+    let in_data = m.input("in_data_i", Ty::u(first.in_event_width()), "{tick, input address}");
+    let out_valid = m.output("out_valid_o", Ty::BIT, "layer-2 event offered");
+    let out_ready = m.input("out_ready_i", Ty::BIT, "layer-2 event taken");
+    let out_data = m.output(
+        "out_data_o",
+        Ty::u(second.out_event_width()),
+        "{end of step, layer-2 neuron}",
+    );
+    let mid_valid = m.output("mid_valid_o", Ty::BIT, "layer-1 event offered (tap)");
+    let mid_ready = m.output("mid_ready_o", Ty::BIT, "layer-1 event taken by layer 2 (tap)");
+    let mid_data = m.output(
+        "mid_data_o",
+        Ty::u(first.out_event_width()),
+        "{end of step, layer-1 neuron} (tap)",
+    );
+    let mut wl = Vec::new();
+    for (k, p) in [(1, first), (2, second)] {
+        wl.push((
+            m.input(
+                &format!("wl{k}_valid_i"),
+                Ty::BIT,
+                &format!("layer-{k} weight word offered"),
+            ),
+            m.output(
+                &format!("wl{k}_ready_o"),
+                Ty::BIT,
+                &format!("layer-{k} weight word taken"),
+            ),
+            m.input(&format!("wl{k}_addr_i"), Ty::u(p.synapse_addr_width()), "synapse word"),
+            m.input(&format!("wl{k}_data_i"), Ty::u(p.units * p.weight_width), "P weights"),
+        ));
+    }
+    m.section("Layers", &[]);
+    let mv = m.wire("l1_valid", 1, false, "layer-1 event offered");
+    let mr = m.wire("l1_ready", 1, false, "layer 2 takes it");
+    let md = m.wire("l1_data", first.out_event_width(), false, "layer-1 event");
+    let (w1, w2) = (&wl[0], &wl[1]);
+    m.instance(
+        &c1,
+        "u_layer1",
+        vec![
+            ("clk_i", drive(&clk)),
+            (first.reset.port_name(), drive(&rst)),
+            ("in_valid_i", drive(&in_valid)),
+            ("in_ready_o", sink(&in_ready)),
+            ("in_data_i", drive(&in_data)),
+            ("out_valid_o", sink(&mv)),
+            ("out_ready_i", drive(&mr)),
+            ("out_data_o", sink(&md)),
+            ("wl_valid_i", drive(&w1.0)),
+            ("wl_ready_o", sink(&w1.1)),
+            ("wl_addr_i", drive(&w1.2)),
+            ("wl_data_i", drive(&w1.3)),
+        ],
+    );
+    m.instance(
+        &c2,
+        "u_layer2",
+        vec![
+            ("clk_i", drive(&clk)),
+            (second.reset.port_name(), drive(&rst)),
+            ("in_valid_i", drive(&mv)),
+            ("in_ready_o", sink(&mr)),
+            ("in_data_i", drive(&md)),
+            ("out_valid_o", sink(&out_valid)),
+            ("out_ready_i", drive(&out_ready)),
+            ("out_data_o", sink(&out_data)),
+            ("wl_valid_i", drive(&w2.0)),
+            ("wl_ready_o", sink(&w2.1)),
+            ("wl_addr_i", drive(&w2.2)),
+            ("wl_data_i", drive(&w2.3)),
+        ],
+    );
+    m.assign(&mid_valid, &mv);
+    m.assign(&mid_ready, &mr);
+    m.assign(&mid_data, &md);
+    mods.push(c1);
+    mods.push(c2);
+    mods.push(m.finish());
+    mods
+}
+
+/// Why two cores cannot be chained, if they cannot.
+pub fn chain_params_error(first: &CoreParams, second: &CoreParams) -> Option<String> {
+    if second.inputs != first.neurons {
+        return Some(format!(
+            "layer 2 has {} inputs but layer 1 has {} neurons; they must be equal",
+            second.inputs, first.neurons
+        ));
+    }
+    if second.reset != first.reset {
+        return Some("both layers need the same reset style".into());
+    }
+    None
+}

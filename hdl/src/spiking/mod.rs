@@ -21,3 +21,11 @@ pub fn design(p: &CoreParams, prov: &Provenance) -> Design {
 pub fn neuron_design(p: &NeuronParams, prov: &Provenance) -> Design {
     Design::assemble(&[neuron::neuron(p)], prov)
 }
+
+/// Two cores chained into a two-layer network (see [`core::chain`]).
+pub fn chain_design(first: &CoreParams, second: &CoreParams, prov: &Provenance) -> Result<Design, String> {
+    match core::chain_params_error(first, second) {
+        Some(e) => Err(e),
+        None => Ok(Design::assemble(&core::chain(first, second), prov)),
+    }
+}

@@ -146,6 +146,126 @@ enum Fsm {
     Tick,
 }
 
+/// The synapse word `addr` of `model` as the weight-load port takes it.
+pub fn weight_word(model: &CoreModel, addr: u32) -> u64 {
+    let p = &model.p;
+    let slots = p.slots();
+    let (input, slot) = (addr / slots, addr % slots);
+    let w = p.weight_width;
+    (0..p.units).fold(0u64, |acc, u| {
+        let wt = model.weight(input, slot * p.units + u);
+        acc | ((wt as u64 & mask(w)) << (u * w))
+    })
+}
+
+/// An event on either stream: an address, or the end of a time step.
+pub type Event = Option<u32>;
+
+/// The core's controller, cycle by cycle, around the functional model:
+/// what the RTL shows on its handshake outputs and when.
+#[derive(Clone, Debug)]
+pub struct CoreMirror {
+    pub model: CoreModel,
+    fsm: Fsm,
+    slot: u32,
+    spk: u64,
+    step_spikes: Vec<bool>,
+}
+
+impl CoreMirror {
+    /// The state right after reset: clearing the state memory.
+    pub fn new(model: CoreModel) -> CoreMirror {
+        let n = model.p.neurons as usize;
+        CoreMirror {
+            model,
+            fsm: Fsm::Init,
+            slot: 0,
+            spk: 0,
+            step_spikes: vec![false; n],
+        }
+    }
+
+    pub fn in_ready(&self) -> bool {
+        self.fsm == Fsm::Idle
+    }
+
+    /// The output event on offer this cycle, if any.
+    pub fn out_event(&self) -> Option<Event> {
+        match self.fsm {
+            Fsm::Tick => Some(None),
+            Fsm::Emit if self.spk != 0 => Some(Some(self.slot * self.model.p.units + self.spk.trailing_zeros())),
+            _ => None,
+        }
+    }
+
+    /// `out_data_o` of an output event.
+    pub fn out_code(&self, e: Event) -> u64 {
+        match e {
+            Some(n) => n as u64,
+            None => 1 << self.model.p.neuron_addr_width(),
+        }
+    }
+
+    pub fn idle(&self) -> bool {
+        self.fsm == Fsm::Idle
+    }
+
+    /// The clock edge: `accepted` is the input event taken this cycle (only
+    /// when [`in_ready`](Self::in_ready)); returns the output event that
+    /// left (offered and `out_ready`).
+    pub fn clock(&mut self, accepted: Option<Event>, out_ready: bool) -> Option<Event> {
+        let offered = self.out_event();
+        let p = &self.model.p;
+        let last = self.slot + 1 == p.slots();
+        let next_slot = if last { 0 } else { self.slot + 1 };
+        let units = p.units;
+        match self.fsm {
+            Fsm::Init | Fsm::Accum => {
+                if last {
+                    self.fsm = Fsm::Idle;
+                }
+                self.slot = next_slot;
+            }
+            Fsm::Idle => match accepted {
+                Some(Some(a)) => {
+                    self.model.event(a);
+                    self.fsm = Fsm::Accum;
+                }
+                Some(None) => {
+                    self.step_spikes.iter_mut().for_each(|s| *s = false);
+                    for n in self.model.tick() {
+                        self.step_spikes[n as usize] = true;
+                    }
+                    self.fsm = Fsm::Update;
+                }
+                None => {}
+            },
+            Fsm::Update => {
+                let base = (self.slot * units) as usize;
+                self.spk = (0..units as usize)
+                    .filter(|u| self.step_spikes[base + u])
+                    .fold(0u64, |acc, u| acc | 1 << u);
+                self.fsm = Fsm::Emit;
+            }
+            Fsm::Emit => {
+                if offered.is_some() && out_ready {
+                    self.spk &= self.spk - 1;
+                }
+                if self.spk == 0 {
+                    self.fsm = if last { Fsm::Tick } else { Fsm::Update };
+                    self.slot = next_slot;
+                }
+            }
+            Fsm::Tick => {
+                if out_ready {
+                    self.fsm = Fsm::Idle;
+                }
+            }
+        }
+        offered.filter(|_| out_ready)
+    }
+}
+
 /// Counters of what a run compared, readable while the simulator owns the stimulus.
 #[derive(Clone, Debug, Default)]
 pub struct CoreCounts {
@@ -159,14 +279,9 @@ pub struct CoreCounts {
 /// random input events (addresses may repeat) each ended by a tick.
 pub struct CoreVectors {
     p: CoreParams,
-    model: CoreModel,
+    core: CoreMirror,
     rng: StdRng,
     traffic: Traffic,
-    // Controller mirror.
-    fsm: Fsm,
-    slot: u32,
-    spk: u64,
-    step_spikes: Vec<bool>,
     // Stimulus.
     reset_left: u32,
     load_next: u32,
@@ -227,13 +342,9 @@ impl CoreVectors {
         let out = |n: &str| output_index(design, n);
         CoreVectors {
             p: p.clone(),
-            model,
+            core: CoreMirror::new(model),
             rng,
             traffic,
-            fsm: Fsm::Init,
-            slot: 0,
-            spk: 0,
-            step_spikes: vec![false; p.neurons as usize],
             reset_left: 2,
             load_next: 0,
             cycles_left: u64::MAX,
@@ -291,15 +402,8 @@ impl CoreVectors {
         Self::fixed_cycles(p) + 4 * step * slow + 64
     }
 
-    /// The weight word `addr` as the load port takes it.
     fn weight_word(&self, addr: u32) -> u64 {
-        let slots = self.p.slots();
-        let (input, slot) = (addr / slots, addr % slots);
-        let w = self.p.weight_width;
-        (0..self.p.units).fold(0u64, |acc, u| {
-            let wt = self.model.weight(input, slot * self.p.units + u);
-            acc | ((wt as u64 & mask(w)) << (u * w))
-        })
+        weight_word(&self.core.model, addr)
     }
 
     fn bump(c: &Rc<Cell<u64>>, by: u64) {
@@ -333,7 +437,7 @@ impl Stimulus for CoreVectors {
             }
             return true;
         }
-        if self.ticks_left == 0 && self.fsm == Fsm::Idle {
+        if self.ticks_left == 0 && self.core.idle() {
             // A few idle cycles after the last end-of-step marker, then stop.
             if self.tail == 0 {
                 return false;
@@ -377,83 +481,253 @@ impl Stimulus for CoreVectors {
         sink.drive(ports.out_ready, out_ready as u64);
 
         // Outputs before the clock edge, from the mirrored controller.
-        let in_ready = self.fsm == Fsm::Idle;
-        let spike_offered = self.fsm == Fsm::Emit && self.spk != 0;
-        let out_valid = spike_offered || self.fsm == Fsm::Tick;
-        sink.expect(ports.in_ready, in_ready as u64);
+        sink.expect(ports.in_ready, self.core.in_ready() as u64);
         sink.expect(ports.wl_ready, 1);
-        sink.expect(ports.out_valid, out_valid as u64);
-        let na = self.p.neuron_addr_width();
-        if self.fsm == Fsm::Tick {
-            sink.expect(ports.out_data, 1 << na);
-        } else if spike_offered {
-            let unit = self.spk.trailing_zeros();
-            sink.expect(ports.out_data, (self.slot * self.p.units + unit) as u64);
+        let offered = self.core.out_event();
+        sink.expect(ports.out_valid, offered.is_some() as u64);
+        match offered {
+            Some(e) => sink.expect(ports.out_data, self.core.out_code(e)),
+            None => sink.ignore(ports.out_data),
+        }
+        // The clock edge.
+        let accepted = if self.core.in_ready() {
+            self.pending.take()
         } else {
-            sink.ignore(ports.out_data);
+            None
+        };
+        if let Some(e) = accepted {
+            Self::bump(&self.counts.events, e.is_some() as u64);
+            if e.is_some() {
+                Self::bump(&self.counts.synaptic_ops, self.p.neurons as u64);
+            }
+        }
+        match self.core.clock(accepted, out_ready) {
+            Some(Some(_)) => Self::bump(&self.counts.spikes, 1),
+            Some(None) => {
+                self.ticks_left -= 1;
+                Self::bump(&self.counts.ticks, 1);
+            }
+            None => {}
+        }
+        true
+    }
+}
+
+/// Spikes of every time step a chain emitted, filled in while it runs.
+pub type StepLog = Rc<std::cell::RefCell<Vec<Vec<u32>>>>;
+
+/// A two-layer chain: both layers' weights, then a script of input events,
+/// checked cycle by cycle on the input, the tap between the layers and the
+/// output. Weights are given (a trained network) or random.
+pub struct ChainVectors {
+    l1: CoreMirror,
+    l2: CoreMirror,
+    rng: StdRng,
+    traffic: Traffic,
+    script: std::vec::IntoIter<Event>,
+    pending: Option<Event>,
+    reset_left: u32,
+    load: [u32; 2],
+    steps_left: u64,
+    tail: u32,
+    current: Vec<u32>,
+    layer1: StepLog,
+    layer2: StepLog,
+    ins: [usize; 10],
+    outs: [usize; 8],
+}
+
+impl ChainVectors {
+    pub fn new(
+        design: &Design,
+        l1: CoreModel,
+        l2: CoreModel,
+        script: Vec<Event>,
+        traffic: Traffic,
+        seed: u64,
+    ) -> ChainVectors {
+        let steps = script.iter().filter(|e| e.is_none()).count() as u64;
+        let reset = l1.p.reset.port_name();
+        let ins = [
+            reset,
+            "in_valid_i",
+            "in_data_i",
+            "out_ready_i",
+            "wl1_valid_i",
+            "wl1_addr_i",
+            "wl1_data_i",
+            "wl2_valid_i",
+            "wl2_addr_i",
+            "wl2_data_i",
+        ]
+        .map(|n| input_index(design, n));
+        let outs = [
+            "in_ready_o",
+            "out_valid_o",
+            "out_data_o",
+            "mid_valid_o",
+            "mid_ready_o",
+            "mid_data_o",
+            "wl1_ready_o",
+            "wl2_ready_o",
+        ]
+        .map(|n| output_index(design, n));
+        ChainVectors {
+            l1: CoreMirror::new(l1),
+            l2: CoreMirror::new(l2),
+            rng: StdRng::seed_from_u64(seed),
+            traffic,
+            script: script.into_iter(),
+            pending: None,
+            reset_left: 2,
+            load: [0, 0],
+            steps_left: steps,
+            tail: 4,
+            current: Vec::new(),
+            layer1: Rc::default(),
+            layer2: Rc::default(),
+            ins,
+            outs,
+        }
+    }
+
+    /// Layer-1 and layer-2 spikes of every step, as compared.
+    pub fn logs(&self) -> (StepLog, StepLog) {
+        (self.layer1.clone(), self.layer2.clone())
+    }
+
+    /// Rate-coded random input: `steps` steps, each input address sent with
+    /// probability `rate`.
+    pub fn random_script(inputs: u32, steps: u32, rate: f64, rng: &mut StdRng) -> Vec<Event> {
+        let mut s = Vec::new();
+        for _ in 0..steps {
+            for a in 0..inputs {
+                if rng.random_bool(rate) {
+                    s.push(Some(a));
+                }
+            }
+            s.push(None);
+        }
+        s
+    }
+}
+
+impl Stimulus for ChainVectors {
+    fn next_cycle(&mut self, sink: &mut dyn CycleSink) -> bool {
+        let [
+            rst,
+            in_valid,
+            in_data,
+            out_ready_i,
+            wl1_valid,
+            wl1_addr,
+            wl1_data,
+            wl2_valid,
+            wl2_addr,
+            wl2_data,
+        ] = self.ins;
+        let [
+            in_ready,
+            out_valid,
+            out_data,
+            mid_valid,
+            mid_ready,
+            mid_data,
+            wl1_ready,
+            wl2_ready,
+        ] = self.outs;
+        let rst_on = self.l1.model.p.reset.asserted();
+        if self.reset_left > 0 {
+            self.reset_left -= 1;
+            sink.drive(rst, rst_on);
+            for port in [
+                in_valid,
+                in_data,
+                out_ready_i,
+                wl1_valid,
+                wl1_addr,
+                wl1_data,
+                wl2_valid,
+                wl2_addr,
+                wl2_data,
+            ] {
+                sink.drive(port, 0);
+            }
+            for port in self.outs {
+                sink.ignore(port);
+            }
+            return true;
+        }
+        if self.steps_left == 0 && self.l1.idle() && self.l2.idle() {
+            if self.tail == 0 {
+                return false;
+            }
+            self.tail -= 1;
+        }
+        sink.drive(rst, 1 - rst_on);
+        let mut loading = false;
+        for (k, (valid, addr, data)) in [(wl1_valid, wl1_addr, wl1_data), (wl2_valid, wl2_addr, wl2_data)]
+            .into_iter()
+            .enumerate()
+        {
+            let model = if k == 0 { &self.l1.model } else { &self.l2.model };
+            let busy = self.load[k] < model.p.synapse_words();
+            sink.drive(valid, busy as u64);
+            if busy {
+                sink.drive(addr, self.load[k] as u64);
+                sink.drive(data, weight_word(model, self.load[k]));
+                self.load[k] += 1;
+                loading = true;
+            }
+        }
+        if self.pending.is_none() && !loading && self.rng.random_bool(self.traffic.offer) {
+            self.pending = self.script.next();
+        }
+        let ia = self.l1.model.p.input_addr_width();
+        match self.pending {
+            Some(e) => {
+                sink.drive(in_valid, 1);
+                sink.drive(in_data, e.map_or(1 << ia, |a| a as u64));
+            }
+            None => sink.drive(in_valid, 0),
+        }
+        let ready = self.rng.random_bool(self.traffic.ready);
+        sink.drive(out_ready_i, ready as u64);
+
+        sink.expect(in_ready, self.l1.in_ready() as u64);
+        sink.expect(wl1_ready, 1);
+        sink.expect(wl2_ready, 1);
+        let mid = self.l1.out_event();
+        sink.expect(mid_valid, mid.is_some() as u64);
+        match mid {
+            Some(e) => sink.expect(mid_data, self.l1.out_code(e)),
+            None => sink.ignore(mid_data),
+        }
+        sink.expect(mid_ready, self.l2.in_ready() as u64);
+        let out = self.l2.out_event();
+        sink.expect(out_valid, out.is_some() as u64);
+        match out {
+            Some(e) => sink.expect(out_data, self.l2.out_code(e)),
+            None => sink.ignore(out_data),
         }
 
-        // The clock edge.
-        let last = self.slot + 1 == self.p.slots();
-        let next_slot = if last { 0 } else { self.slot + 1 };
-        let units = self.p.units;
-        match self.fsm {
-            Fsm::Init => {
-                if last {
-                    self.fsm = Fsm::Idle;
-                }
-                self.slot = next_slot;
+        let accepted = if self.l1.in_ready() { self.pending.take() } else { None };
+        let l2_ready = self.l2.in_ready();
+        let passed = self.l1.clock(accepted, l2_ready);
+        if passed == Some(None) {
+            // Layer 1 finished a step: its spikes are the model's tick result.
+            let spikes: Vec<u32> = (0..self.l1.model.p.neurons)
+                .filter(|&n| self.l1.step_spikes[n as usize])
+                .collect();
+            self.layer1.borrow_mut().push(spikes);
+        }
+        match self.l2.clock(passed, ready) {
+            Some(Some(n)) => self.current.push(n),
+            Some(None) => {
+                self.layer2.borrow_mut().push(std::mem::take(&mut self.current));
+                self.steps_left -= 1;
             }
-            Fsm::Idle => {
-                if let Some(ev) = self.pending.take() {
-                    match ev {
-                        Some(a) => {
-                            self.model.event(a);
-                            Self::bump(&self.counts.events, 1);
-                            Self::bump(&self.counts.synaptic_ops, self.p.neurons as u64);
-                            self.fsm = Fsm::Accum;
-                        }
-                        None => {
-                            self.step_spikes.iter_mut().for_each(|s| *s = false);
-                            for n in self.model.tick() {
-                                self.step_spikes[n as usize] = true;
-                            }
-                            self.fsm = Fsm::Update;
-                        }
-                    }
-                }
-            }
-            Fsm::Accum => {
-                if last {
-                    self.fsm = Fsm::Idle;
-                }
-                self.slot = next_slot;
-            }
-            Fsm::Update => {
-                let base = (self.slot * units) as usize;
-                self.spk = (0..units as usize)
-                    .filter(|u| self.step_spikes[base + u])
-                    .fold(0u64, |acc, u| acc | 1 << u);
-                self.fsm = Fsm::Emit;
-            }
-            Fsm::Emit => {
-                if spike_offered && out_ready {
-                    self.spk &= self.spk - 1;
-                    Self::bump(&self.counts.spikes, 1);
-                }
-                let done = self.spk == 0;
-                if done {
-                    self.fsm = if last { Fsm::Tick } else { Fsm::Update };
-                    self.slot = next_slot;
-                }
-            }
-            Fsm::Tick => {
-                if out_ready {
-                    self.fsm = Fsm::Idle;
-                    self.ticks_left -= 1;
-                    Self::bump(&self.counts.ticks, 1);
-                }
-            }
+            None => {}
         }
         true
     }
