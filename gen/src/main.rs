@@ -59,6 +59,9 @@ enum Command {
     /// golden model; `--hardware` also checks the first layer on the generated
     /// array in Verilator
     Accuracy(accgen::accuracy::Args),
+    /// The digits MLP converted to a spiking network: test accuracy and synaptic operations per
+    /// inference for every (time steps, weight bits, membrane bits), through the spiking core's golden model
+    SnnDigits(accgen::accuracy::snn::SnnArgs),
     /// Synthesize the design with Yosys for FPGA families or standard cells and
     /// print LUTs, FFs, carry cells, DSPs, block RAM and ASIC area (cached)
     Synth(accgen::synth::Args),
@@ -111,6 +114,7 @@ fn main() -> ExitCode {
             .and_then(|c| accgen::simulate(&c, vectors, seed, traffic)),
         Command::Demo { out } => accgen::demo(&out),
         Command::Accuracy(args) => accgen::accuracy::run(&args),
+        Command::SnnDigits(args) => accgen::accuracy::snn::run(&args),
         Command::Synth(args) => accgen::synth::run(&args),
         Command::Cost { config, target, synth } => config::load(&config)
             .map_err(Failure::from)
