@@ -189,6 +189,15 @@ impl CoreMirror {
         self.fsm == Fsm::Idle
     }
 
+    /// The reset input: the controller restarts by clearing every neuron's
+    /// state; the weights (block RAM) are kept.
+    pub fn reset(&mut self) {
+        self.model.state.iter_mut().for_each(|s| *s = Default::default());
+        self.fsm = Fsm::Init;
+        self.slot = 0;
+        self.spk = 0;
+    }
+
     /// The output event on offer this cycle, if any.
     pub fn out_event(&self) -> Option<Event> {
         match self.fsm {
@@ -525,6 +534,8 @@ pub struct ChainVectors {
     rng: StdRng,
     traffic: Traffic,
     script: std::vec::IntoIter<Event>,
+    /// Further scripts, each run from a reset state (weights kept).
+    more: std::vec::IntoIter<Vec<Event>>,
     pending: Option<Event>,
     reset_left: u32,
     load: [u32; 2],
@@ -578,6 +589,7 @@ impl ChainVectors {
             rng: StdRng::seed_from_u64(seed),
             traffic,
             script: script.into_iter(),
+            more: Vec::new().into_iter(),
             pending: None,
             reset_left: 2,
             load: [0, 0],
@@ -589,6 +601,23 @@ impl ChainVectors {
             ins,
             outs,
         }
+    }
+
+    /// Run `scripts` one after another, each from a reset (one inference
+    /// per script, weights loaded once).
+    pub fn with_resets(
+        design: &Design,
+        l1: CoreModel,
+        l2: CoreModel,
+        scripts: Vec<Vec<Event>>,
+        traffic: Traffic,
+        seed: u64,
+    ) -> ChainVectors {
+        let mut scripts = scripts.into_iter();
+        let first = scripts.next().unwrap_or_default();
+        let mut v = ChainVectors::new(design, l1, l2, first, traffic, seed);
+        v.more = scripts.collect::<Vec<_>>().into_iter();
+        v
     }
 
     /// Layer-1 and layer-2 spikes of every step, as compared.
@@ -659,6 +688,23 @@ impl Stimulus for ChainVectors {
             return true;
         }
         if self.steps_left == 0 && self.l1.idle() && self.l2.idle() {
+            if let Some(next) = self.more.next() {
+                // The next inference starts from a reset; the weights stay.
+                self.steps_left = next.iter().filter(|e| e.is_none()).count() as u64;
+                self.script = next.into_iter();
+                self.l1.reset();
+                self.l2.reset();
+                self.reset_left = 1;
+                sink.drive(rst, rst_on);
+                sink.drive(in_valid, 0);
+                for port in [wl1_valid, wl2_valid] {
+                    sink.drive(port, 0);
+                }
+                for port in self.outs {
+                    sink.ignore(port);
+                }
+                return true;
+            }
             if self.tail == 0 {
                 return false;
             }
