@@ -14,7 +14,9 @@ use std::path::Path;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/int8_4x4.yaml");
     let config = config::load(&path)?;
-    let Block::MacArray(p) = config.block;
+    let Block::MacArray(p) = config.block else {
+        return Err("examples/int8_4x4.yaml is not a MAC array".into());
+    };
     let design = config.design("cargo run --example drive_mac_array");
     let model = Model::build(&design, &BuildOptions::default())?;
     let (r, c, k) = (p.rows as usize, p.cols as usize, p.dot_length as usize);

@@ -107,8 +107,9 @@ impl TrafficKind {
 
 /// A block's random-vector stimulus.
 pub enum BlockVectors {
-    Mac(ArrayVectors),
-    Spiking(CoreVectors),
+    // Boxed: the array driver is large, and a stimulus is made once per run.
+    Mac(Box<ArrayVectors>),
+    Spiking(Box<CoreVectors>),
 }
 
 impl BlockVectors {
@@ -143,10 +144,14 @@ pub fn result_noun(config: &Config) -> &'static str {
 /// The random-vector stimulus for a configuration.
 pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic: TrafficKind) -> BlockVectors {
     match &config.block {
-        Block::MacArray(p) => BlockVectors::Mac(ArrayVectors::new(design, p, seed, cycles, traffic.traffic())),
+        Block::MacArray(p) => {
+            BlockVectors::Mac(Box::new(ArrayVectors::new(design, p, seed, cycles, traffic.traffic())))
+        }
         Block::SpikingCore(p) => {
             let events = CoreVectors::events_for_cycles(p, cycles);
-            BlockVectors::Spiking(CoreVectors::new(design, p, seed, events, traffic.spiking()).cycle_limit(cycles))
+            BlockVectors::Spiking(Box::new(
+                CoreVectors::new(design, p, seed, events, traffic.spiking()).cycle_limit(cycles),
+            ))
         }
     }
 }

@@ -340,3 +340,32 @@ fn two_layers_chained() {
         assert!(s1 > 300 && s2 > 100, "{s1} / {s2} spikes");
     }
 }
+
+/// `weights.init`: the synapse memory starts from a `$readmemh` file, and
+/// events work with no word sent on the load port.
+#[test]
+fn weights_from_readmemh() {
+    let dir = scratch("spiking_readmemh");
+    let hex = dir.join("weights.hex");
+    let mut p = core(16, 8, 4, Preset::SnntorchLeaky.neuron());
+    p.weight_init = Some(hex.display().to_string());
+    let design = spiking::design(&p, &prov());
+    let text = &design.files.last().expect("top").text;
+    assert!(
+        text.contains(&format!("$readmemh(\"{}\", wgt_mem);", hex.display())),
+        "{text}"
+    );
+    let stim = CoreVectors::new(&design, &p, 31, 2000, Traffic::BURSTY);
+    std::fs::write(&hex, stim.weight_hex()).expect("write hex");
+    lint(&design);
+    // With the memory left empty no neuron would fire, and every expected spike would mismatch.
+    let counts = std::cell::RefCell::new(None);
+    check(&design, || {
+        let v = CoreVectors::new(&design, &p, 31, 2000, Traffic::BURSTY).preloaded();
+        *counts.borrow_mut() = Some(v.counts());
+        v
+    });
+    let c = counts.take().expect("counts");
+    assert_eq!(c.events.get(), 2000);
+    assert!(c.spikes.get() > 100, "{} spikes", c.spikes.get());
+}

@@ -190,7 +190,7 @@ mod reference {
     }
 
     fn wrap24(x: i64) -> i64 {
-        ((x << 40) as i64) >> 40
+        (x << 40) >> 40
     }
 
     /// Lava's bit-accurate LIF, one step (24-bit state, du and dv 12-bit).

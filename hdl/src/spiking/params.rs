@@ -8,16 +8,16 @@
 //!   by `input_shift`;
 //! - with a current-based synapse (CUBA), `i = ovf_c(decay_c(i) + I)` and the
 //!   membrane integrates `i` instead of `I`;
-//! - `integrate-then-fire` (Lava, SpikingJelly, Norse): `x = ovf_v(decay_v(v)
-//!   + I + bias)`; spike if `x > theta` (strict) or `x >= theta`; a spiking
+//! - `integrate-then-fire` (Lava, SpikingJelly, Norse):
+//!   `x = ovf_v(decay_v(v) + I + bias)`; spike if `x > theta` (strict) or `x >= theta`; a spiking
 //!   neuron's membrane becomes `0` (zero), `x - theta` (subtract) or stays `x`
 //!   (none); a refractory period of R steps then holds the membrane and
 //!   ignores input (the current keeps integrating) for the next R steps;
 //! - `reset-from-previous` (snnTorch `Leaky`): the reset is decided from the
 //!   previous membrane, `r = v > theta` (or `>=`), and applied with the new
 //!   input: subtract `v' = ovf_v(decay_v(v) + I + bias - r*theta)`, zero
-//!   `v' = ovf_v((r ? 0 : decay_v(v)) + I + bias)`, none `v' = ovf_v(decay_v(v)
-//!   + I + bias)`; the spike is `v' > theta` (or `>=`).
+//!   `v' = ovf_v((r ? 0 : decay_v(v)) + I + bias)`, none
+//!   `v' = ovf_v(decay_v(v) + I + bias)`; the spike is `v' > theta` (or `>=`).
 //!
 //! Arithmetic inside a step is exact; `ovf` is applied once per state update:
 //! `saturate` clips symmetrically to +-(2^(W-1) - 1) (Loihi's convention), `wrap`

@@ -158,6 +158,16 @@ pub fn weight_word(model: &CoreModel, addr: u32) -> u64 {
     })
 }
 
+/// `model`'s synapse memory as a `$readmemh` file: word `a*SLOTS + s` on
+/// line `a*SLOTS + s`, P weights per word, unit 0 in the low bits.
+pub fn weight_hex(model: &CoreModel) -> String {
+    let p = &model.p;
+    let digits = (p.units * p.weight_width).div_ceil(4) as usize;
+    (0..p.synapse_words())
+        .map(|a| format!("{:0digits$x}\n", weight_word(model, a)))
+        .collect()
+}
+
 /// An event on either stream: an address, or the end of a time step.
 pub type Event = Option<u32>;
 
@@ -387,6 +397,18 @@ impl CoreVectors {
     pub fn cycle_limit(mut self, cycles: u64) -> CoreVectors {
         self.cycles_left = cycles;
         self
+    }
+
+    /// The synapse memory already holds the weights (`$readmemh`): no
+    /// words are sent on the load port.
+    pub fn preloaded(mut self) -> CoreVectors {
+        self.load_next = self.p.synapse_words();
+        self
+    }
+
+    /// The weights as a `$readmemh` file: one synapse word per line, in hex.
+    pub fn weight_hex(&self) -> String {
+        weight_hex(&self.core.model)
     }
 
     /// Enough events to fill about `cycles` cycles at full rate.
