@@ -289,7 +289,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
         (None, None) => {
             return Err(ConfigError {
                 message: format!(
-                    "error: {origin}: no block to generate: add a `mac_array:` section (see examples/int8_4x4.yaml) or a `spiking_core:` section (see examples/snn_lif_256.yaml)"
+                    "error: {origin}: no block to generate: add a `mac_array:` section (see examples/int8_4x4.yaml) or a `spiking_core:` section (see examples/snn_snntorch_256.yaml)"
                 ),
             });
         }

@@ -77,7 +77,7 @@ fn generation_is_deterministic() {
 /// Small named configurations whose every emitted byte is reviewed: a
 /// change to the output shows up as a diff of these files. Regenerate with
 /// `ACCGEN_BLESS=1 cargo test --test generated_verilog golden`.
-const GOLDEN: [(&str, &str); 2] = [
+const GOLDEN: [(&str, &str); 4] = [
     (
         "int4_2x2_lut",
         "mac_array:\n  rows: 2\n  cols: 2\n  dot_length: 2\n  activations: uint4\n  weights: int4\n  multiplier: lut\n",
@@ -85,6 +85,14 @@ const GOLDEN: [(&str, &str); 2] = [
     (
         "int8_1x3_saturate_async",
         "reset: async\nmac_array:\n  rows: 1\n  cols: 3\n  dot_length: 4\n  activations: int8\n  weights: int8\n  accumulator:\n    width: 16\n    overflow: saturate\n",
+    ),
+    (
+        "snn_snntorch_8x4_p2",
+        "spiking_core:\n  neurons: 8\n  inputs: 4\n  units: 2\n  preset: snntorch-leaky\n  membrane: {width: 12}\n  threshold: 100\n",
+    ),
+    (
+        "snn_lava_cuba_4x4_refractory",
+        "spiking_core:\n  neurons: 4\n  inputs: 4\n  preset: lava-loihi\n  decay: {multiply: 205}\n  refractory: 2\n  bias: 64\n",
     ),
 ];
 

@@ -150,16 +150,11 @@ impl CoreModel {
         }
         spikes
     }
-
-    /// The order in which a slot's spikes leave the core: slot by slot, and
-    /// within a slot by unit, which is plain address order.
-    pub fn emit_order(&self) -> impl Iterator<Item = u32> {
-        0..self.p.neurons
-    }
 }
 
-/// Each preset against its reference's equations, written out here from the
-/// reference document (`docs/spiking.md`: snnTorch `Leaky`, Lava's bit-accurate LIF), independently of [`update`].
+/// Each preset against its reference's equations (snnTorch `Leaky`, Lava's
+/// bit-accurate LIF; see `docs/spiking.md`), written out here independently
+/// of [`update`].
 #[cfg(test)]
 mod reference {
     use super::*;
