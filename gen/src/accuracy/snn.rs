@@ -249,7 +249,7 @@ pub struct SnnArgs {
     #[arg(long, value_delimiter = ',', default_values_t = [3u32, 4, 6, 8])]
     pub weights: Vec<u32>,
     /// Membrane bits (comma-separated, up to 32)
-    #[arg(long, value_delimiter = ',', default_values_t = [8u32, 10, 12, 16])]
+    #[arg(long, value_delimiter = ',', default_values_t = [6u32, 8, 10, 12, 16])]
     pub membrane: Vec<u32>,
     /// Seed of the MLP's training
     #[arg(long, default_value_t = 1)]
