@@ -141,13 +141,14 @@ fn random_core(p: &CoreParams, events: u64, traffic: Traffic, seed: u64) -> (u64
         design.top
     );
     eprintln!(
-        "{}: {} cycles, {} values compared, {} events, {} steps, {} spikes",
+        "{}: {} cycles, {} values compared, {} events, {} steps, {} spikes, {:.0} k events/s",
         design.top,
         report.cycles,
         report.compared,
         c.events.get(),
         c.ticks.get(),
-        c.spikes.get()
+        c.spikes.get(),
+        c.events.get() as f64 / report.elapsed.as_secs_f64() / 1e3
     );
     (c.events.get(), c.spikes.get(), report.compared)
 }

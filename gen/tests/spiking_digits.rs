@@ -62,30 +62,34 @@ fn fifty_images_through_the_two_layer_core() {
         .iter()
         .map(|&i| snn::encode(test.image(i), steps, net.bias_repeats))
         .collect();
-    let logs = std::cell::RefCell::new(None);
-    let report = check(&design, || {
-        let v = ChainVectors::with_resets(&design, l1.clone(), l2.clone(), scripts.clone(), Traffic::BURSTY, 4);
-        *logs.borrow_mut() = Some(v.logs());
-        v
-    });
-    let (a, b) = logs.take().expect("logs");
-    let (a, b) = (a.borrow(), b.borrow());
-    assert_eq!(b.len(), 50 * steps as usize, "every step of every image compared");
-    let mut correct = 0;
-    for (k, e) in expected.iter().enumerate() {
-        let range = k * steps as usize..(k + 1) * steps as usize;
-        assert_eq!(&a[range.clone()], &e.layer1[..], "image {k}: layer-1 spikes");
-        assert_eq!(&b[range.clone()], &e.layer2[..], "image {k}: layer-2 spikes");
-        assert_eq!(snn::decide(&b[range]), e.class, "image {k}: class");
-        correct += (e.class == test.labels[images[k]] as usize) as usize;
+    // Bursty traffic (random input gaps, output back-pressure) and full rate
+    // (the figure for cycles per inference).
+    for (traffic, seed) in [(Traffic::BURSTY, 4), (Traffic::FULL, 5)] {
+        let logs = std::cell::RefCell::new(None);
+        let report = check(&design, || {
+            let v = ChainVectors::with_resets(&design, l1.clone(), l2.clone(), scripts.clone(), traffic, seed);
+            *logs.borrow_mut() = Some(v.logs());
+            v
+        });
+        let (a, b) = logs.take().expect("logs");
+        let (a, b) = (a.borrow(), b.borrow());
+        assert_eq!(b.len(), 50 * steps as usize, "every step of every image compared");
+        let mut correct = 0;
+        for (k, e) in expected.iter().enumerate() {
+            let range = k * steps as usize..(k + 1) * steps as usize;
+            assert_eq!(&a[range.clone()], &e.layer1[..], "image {k}: layer-1 spikes");
+            assert_eq!(&b[range.clone()], &e.layer2[..], "image {k}: layer-2 spikes");
+            assert_eq!(snn::decide(&b[range]), e.class, "image {k}: class");
+            correct += (e.class == test.labels[images[k]] as usize) as usize;
+        }
+        let spikes: usize = a.iter().chain(b.iter()).map(Vec::len).sum();
+        eprintln!(
+            "{} ({traffic:?}): 50 images, {} cycles ({} per inference), {} values compared, {spikes} spikes, {correct}/50 correct",
+            design.top,
+            report.cycles,
+            report.cycles / 50,
+            report.compared
+        );
+        assert!(correct >= 40, "{correct}/50 correct");
     }
-    let spikes: usize = a.iter().chain(b.iter()).map(Vec::len).sum();
-    eprintln!(
-        "{}: 50 images, {} cycles ({} per inference), {} values compared, {spikes} spikes, {correct}/50 correct",
-        design.top,
-        report.cycles,
-        report.cycles / 50,
-        report.compared
-    );
-    assert!(correct >= 40, "{correct}/50 correct");
 }
