@@ -370,3 +370,100 @@ fn weights_from_readmemh() {
     assert_eq!(c.events.get(), 2000);
     assert!(c.spikes.get() > 100, "{} spikes", c.spikes.get());
 }
+
+/// Seeded random valid configurations (widths 2..32, every decay, order,
+/// reset, overflow and synapse kind, odd N and P): lint and a random event
+/// stream each. Beyond the exhaustive 8-bit neurons, this is what covers
+/// wide membranes and currents.
+#[test]
+fn random_valid_configurations() {
+    use accgen_hdl::spiking::params::{Compare, Order, ResetMode, Synapse};
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+    let mut done = 0;
+    while done < 6 {
+        let word = |rng: &mut rand::rngs::StdRng, lo: u32| Word {
+            width: rng.random_range(lo..=32),
+            overflow: if rng.random_bool(0.5) {
+                Overflow::Saturate
+            } else {
+                Overflow::Wrap
+            },
+        };
+        let decay = |rng: &mut rand::rngs::StdRng, w: u32| match rng.random_range(0..3) {
+            0 => Decay::None,
+            1 => Decay::Shift {
+                k: rng.random_range(1..w),
+                min_decrement: rng.random_bool(0.5),
+            },
+            _ => Decay::Multiply {
+                d: rng.random_range(0..=4096),
+            },
+        };
+        let membrane = word(&mut rng, 4);
+        let accumulator = word(&mut rng, 8);
+        let synapse = rng.random_bool(0.4).then(|| {
+            let current = word(&mut rng, 4);
+            Synapse {
+                current,
+                decay: decay(&mut rng, current.width),
+            }
+        });
+        let order = if rng.random_bool(0.5) {
+            Order::IntegrateThenFire
+        } else {
+            Order::ResetFromPrevious
+        };
+        let max = membrane.max();
+        let neuron = NeuronParams {
+            order,
+            membrane,
+            decay: decay(&mut rng, membrane.width),
+            synapse,
+            accumulator,
+            input_shift: rng.random_range(0..4),
+            bias: rng.random_range(-(max / 64)..=max / 64),
+            threshold: rng.random_range(1..=max.min(1 << 12)),
+            compare: if rng.random_bool(0.5) {
+                Compare::Strict
+            } else {
+                Compare::NonStrict
+            },
+            reset: [ResetMode::Zero, ResetMode::Subtract, ResetMode::None][rng.random_range(0..3)],
+            refractory: if order == Order::IntegrateThenFire {
+                rng.random_range(0..4)
+            } else {
+                0
+            },
+        };
+        let n = [1u64, 3, 6, 12][rng.random_range(0..4)];
+        let divisors: Vec<u64> = (1..=n).filter(|d| n.is_multiple_of(*d)).collect();
+        let spec = CoreSpec {
+            neurons: n,
+            inputs: rng.random_range(1..=20),
+            units: divisors[rng.random_range(0..divisors.len())],
+            weight_width: rng.random_range(2..=8),
+            neuron,
+            weight_init: None,
+            max_synapse_bits: DEFAULT_MAX_SYNAPSE_BITS,
+            reset: if rng.random_bool(0.5) {
+                ResetStyle::SyncHigh
+            } else {
+                ResetStyle::AsyncLow
+            },
+        };
+        let Ok(p) = spec.validate() else { continue };
+        let design = spiking::design(&p, &prov());
+        lint(&design);
+        let counts = std::cell::RefCell::new(None);
+        check(&design, || {
+            let v = CoreVectors::new(&design, &p, done, 1500, Traffic::BURSTY);
+            *counts.borrow_mut() = Some(v.counts());
+            v
+        });
+        let c = counts.take().expect("counts");
+        assert_eq!(c.events.get(), 1500, "{}", design.top);
+        eprintln!("{}: {} steps, {} spikes", design.top, c.ticks.get(), c.spikes.get());
+        done += 1;
+    }
+}

@@ -180,6 +180,69 @@ fn describe(p: &NeuronParams) -> Vec<String> {
     d
 }
 
+fn decay_text(d: Decay) -> String {
+    match d {
+        Decay::None => "none".into(),
+        Decay::Shift { k, min_decrement } => format!(
+            "v - (v >>> {k}){}",
+            if min_decrement { ", at least 1 for v > 0" } else { "" }
+        ),
+        Decay::Multiply { d } => format!("v * ({} / 4096), truncated toward zero", 4096 - d),
+    }
+}
+
+fn params_table(p: &NeuronParams) -> Vec<(String, String, String)> {
+    let word = |w: &Word| format!("{} bits, {}", w.width, format!("{:?}", w.overflow).to_lowercase());
+    let mut t = vec![
+        (
+            "order".into(),
+            format!("{:?}", p.order),
+            "order of operations within a step".into(),
+        ),
+        ("membrane".into(), word(&p.membrane), "signed".into()),
+        ("decay".into(), decay_text(p.decay), "membrane decay per step".into()),
+        (
+            "accumulator".into(),
+            word(&p.accumulator),
+            "sum of a step's event weights".into(),
+        ),
+    ];
+    if let Some(s) = &p.synapse {
+        t.push(("current".into(), word(&s.current), "CUBA synaptic current".into()));
+        t.push(("current decay".into(), decay_text(s.decay), "per step".into()));
+    }
+    t.push((
+        "input_shift".into(),
+        p.input_shift.to_string(),
+        "input = accumulator << input_shift".into(),
+    ));
+    t.push((
+        "bias".into(),
+        p.bias.to_string(),
+        "added to the membrane every step".into(),
+    ));
+    t.push((
+        "threshold".into(),
+        format!(
+            "{} {}",
+            if p.compare == Compare::Strict { ">" } else { ">=" },
+            p.threshold
+        ),
+        "spike condition".into(),
+    ));
+    t.push((
+        "reset".into(),
+        format!("{:?}", p.reset).to_lowercase(),
+        "membrane after a spike".into(),
+    ));
+    t.push((
+        "refractory".into(),
+        p.refractory.to_string(),
+        "steps of rest after a spike".into(),
+    ));
+    t
+}
+
 /// The neuron unit.
 pub fn neuron(p: &NeuronParams) -> Module {
     let mut m = ModuleBuilder::new(
@@ -187,23 +250,7 @@ pub fn neuron(p: &NeuronParams) -> Module {
         ModuleDoc {
             title: "Spiking neuron update, one time step".into(),
             description: describe(p),
-            params: vec![
-                (
-                    "V_W".into(),
-                    p.membrane.width.to_string(),
-                    "membrane width, signed".into(),
-                ),
-                (
-                    "ACC_W".into(),
-                    p.accumulator.width.to_string(),
-                    "accumulated input width, signed".into(),
-                ),
-                (
-                    "decay".into(),
-                    format!("{:?}", p.decay),
-                    "membrane decay per step".into(),
-                ),
-            ],
+            params: params_table(p),
             timing: vec!["combinational".into()],
         },
     );
@@ -329,9 +376,13 @@ pub fn neuron(p: &NeuronParams) -> Module {
             }
         }
         Order::ResetFromPrevious => {
-            let r = m.wire_of("reset_now", fires(p, &v), "the previous membrane crossed the threshold");
+            // Without a reset the previous membrane's crossing changes nothing.
+            let mut reset_now = |m: &mut ModuleBuilder| {
+                m.wire_of("reset_now", fires(p, &v), "the previous membrane crossed the threshold")
+            };
             let nv = match p.reset {
                 ResetMode::Subtract => {
+                    let r = reset_now(&mut m);
                     let mut t = terms(&dv);
                     t.push(Term::When(r.e(), -p.threshold));
                     sum_fit(
@@ -344,6 +395,7 @@ pub fn neuron(p: &NeuronParams) -> Module {
                     )
                 }
                 ResetMode::Zero => {
+                    let r = reset_now(&mut m);
                     let kept = m.wire_of(
                         "mem_kept",
                         mux(&r, Ty::s(vw).zero(), &dv),

@@ -14,9 +14,17 @@
 // once: saturate clips to +-(2^(W-1) - 1), wrap keeps the low W bits.
 //
 // Parameters:
-//   V_W    24                   membrane width, signed
-//   ACC_W  16                   accumulated input width, signed
-//   decay  Multiply { d: 205 }  membrane decay per step
+//   order          IntegrateThenFire                         order of operations within a step
+//   membrane       24 bits, saturate                         signed
+//   decay          v * (3891 / 4096), truncated toward zero  membrane decay per step
+//   accumulator    16 bits, saturate                         sum of a step's event weights
+//   current        24 bits, wrap                             CUBA synaptic current
+//   current decay  v * (0 / 4096), truncated toward zero     per step
+//   input_shift    6                                         input = accumulator << input_shift
+//   bias           64                                        added to the membrane every step
+//   threshold      > 640                                     spike condition
+//   reset          zero                                      membrane after a spike
+//   refractory     2                                         steps of rest after a spike
 //
 // Ports:
 //   v_i      in s24   membrane potential before the step

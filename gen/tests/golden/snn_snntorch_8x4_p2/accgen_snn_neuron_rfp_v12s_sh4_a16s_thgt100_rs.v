@@ -14,9 +14,15 @@
 // once: saturate clips to +-(2^(W-1) - 1), wrap keeps the low W bits.
 //
 // Parameters:
-//   V_W    12                                    membrane width, signed
-//   ACC_W  16                                    accumulated input width, signed
-//   decay  Shift { k: 4, min_decrement: false }  membrane decay per step
+//   order        ResetFromPrevious  order of operations within a step
+//   membrane     12 bits, saturate  signed
+//   decay        v - (v >>> 4)      membrane decay per step
+//   accumulator  16 bits, saturate  sum of a step's event weights
+//   input_shift  0                  input = accumulator << input_shift
+//   bias         0                  added to the membrane every step
+//   threshold    > 100              spike condition
+//   reset        subtract           membrane after a spike
+//   refractory   0                  steps of rest after a spike
 //
 // Ports:
 //   v_i      in s12   membrane potential before the step
