@@ -377,7 +377,7 @@ pub fn neuron(p: &NeuronParams) -> Module {
         }
         Order::ResetFromPrevious => {
             // Without a reset the previous membrane's crossing changes nothing.
-            let mut reset_now = |m: &mut ModuleBuilder| {
+            let reset_now = |m: &mut ModuleBuilder| {
                 m.wire_of("reset_now", fires(p, &v), "the previous membrane crossed the threshold")
             };
             let nv = match p.reset {
