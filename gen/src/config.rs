@@ -168,6 +168,8 @@ struct AccumulatorYaml {
 pub enum Block {
     MacArray(MacArrayParams),
     SpikingCore(accgen_hdl::spiking::CoreParams),
+    /// Two cores, the first's output events feeding the second.
+    SpikingChain(accgen_hdl::spiking::CoreParams, accgen_hdl::spiking::CoreParams),
 }
 
 /// A validated configuration.
@@ -277,7 +279,14 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
     let reset: ResetStyle = file.reset.unwrap_or_default().into();
     let block = match (file.mac_array, file.spiking_core) {
         (Some(mac), None) => mac_array(text, origin, mac, reset)?,
-        (None, Some(core)) => Block::SpikingCore(crate::spiking_config::parse(text, origin, &core, reset)?),
+        (None, Some(core)) => {
+            let mut layers = crate::spiking_config::parse(text, origin, &core, reset)?;
+            match (layers.pop(), layers.pop()) {
+                (Some(second), Some(first)) => Block::SpikingChain(first, second),
+                (Some(only), None) => Block::SpikingCore(only),
+                _ => unreachable!("one or two layers"),
+            }
+        }
         (Some(_), Some(core)) => {
             return Err(located(
                 text,
@@ -392,6 +401,7 @@ fn default_name(block: &Block) -> String {
     match block {
         Block::MacArray(p) => format!("mac_{}x{}_{}x{}", p.rows, p.cols, p.act, p.wgt),
         Block::SpikingCore(p) => format!("snn_n{}_i{}_p{}", p.neurons, p.inputs, p.units),
+        Block::SpikingChain(a, b) => format!("snn_{}-{}-{}", a.inputs, a.neurons, b.neurons),
     }
 }
 
@@ -415,6 +425,12 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             "block": "spiking_core",
             "core": p,
             "reset": p.reset.port_name(),
+        }),
+        Block::SpikingChain(a, b) => serde_json::json!({
+            "block": "spiking_core",
+            "core": a,
+            "next_layer": b,
+            "reset": a.reset.port_name(),
         }),
     }
 }
@@ -441,6 +457,8 @@ impl Config {
         match &self.block {
             Block::MacArray(p) => accgen_hdl::mac::design(p, &prov),
             Block::SpikingCore(p) => accgen_hdl::spiking::design(p, &prov),
+            Block::SpikingChain(a, b) => accgen_hdl::spiking::chain_design(a, b, &prov)
+                .unwrap_or_else(|e| unreachable!("validated layers chain: {e}")),
         }
     }
 
@@ -456,6 +474,14 @@ impl Config {
                     "one beat (one MAC per PE) per cycle while K >= max(R, C) = {}",
                     p.tile_spacing()
                 ),
+            ],
+            Block::SpikingChain(a, b) => vec![
+                format!(
+                    "layer 1: an input event takes {} cycles; layer 2: a layer-1 spike takes {} cycles",
+                    a.cycles_per_event(),
+                    b.cycles_per_event()
+                ),
+                "a time step: layer 1's step, then layer 2 finishes after layer 1's end-of-step marker".into(),
             ],
             Block::SpikingCore(p) => vec![
                 format!(

@@ -5,7 +5,7 @@ use crate::config::{Block, Config};
 use accgen_hdl::Bits;
 use accgen_hdl::Design;
 use accgen_hdl::mac::vectors::{ArrayVectors, Traffic};
-use accgen_hdl::spiking::vectors::{CoreVectors, Traffic as SpikeTraffic};
+use accgen_hdl::spiking::vectors::{ChainVectors, CoreVectors, Traffic as SpikeTraffic};
 use accgen_hdl::stimulus::{CycleSink, Stimulus};
 use accgen_sim::{CycleSource, Frame, InputId, Layout, OutputId};
 use std::cell::Cell;
@@ -110,6 +110,7 @@ pub enum BlockVectors {
     // Boxed: the array driver is large, and a stimulus is made once per run.
     Mac(Box<ArrayVectors>),
     Spiking(Box<CoreVectors>),
+    SpikingChain(Box<ChainVectors>),
 }
 
 impl BlockVectors {
@@ -120,6 +121,7 @@ impl BlockVectors {
         match self {
             BlockVectors::Mac(v) => v.rows_checked(),
             BlockVectors::Spiking(v) => v.counts().ticks,
+            BlockVectors::SpikingChain(v) => v.steps_checked(),
         }
     }
 }
@@ -129,6 +131,7 @@ impl Stimulus for BlockVectors {
         match self {
             BlockVectors::Mac(v) => v.next_cycle(sink),
             BlockVectors::Spiking(v) => v.next_cycle(sink),
+            BlockVectors::SpikingChain(v) => v.next_cycle(sink),
         }
     }
 }
@@ -137,7 +140,7 @@ impl Stimulus for BlockVectors {
 pub fn result_noun(config: &Config) -> &'static str {
     match &config.block {
         Block::MacArray(_) => "result rows",
-        Block::SpikingCore(_) => "time steps",
+        Block::SpikingCore(_) | Block::SpikingChain(..) => "time steps",
     }
 }
 
@@ -153,6 +156,14 @@ pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic
                 CoreVectors::new(design, p, seed, events, traffic.spiking()).cycle_limit(cycles),
             ))
         }
+        Block::SpikingChain(a, b) => BlockVectors::SpikingChain(Box::new(ChainVectors::random(
+            design,
+            a,
+            b,
+            seed,
+            cycles,
+            traffic.spiking(),
+        ))),
     }
 }
 
@@ -162,5 +173,6 @@ pub fn min_cycles(config: &Config, traffic: TrafficKind) -> u64 {
     match &config.block {
         Block::MacArray(p) => ArrayVectors::min_cycles(p, traffic.traffic()),
         Block::SpikingCore(p) => CoreVectors::min_cycles(p, traffic.spiking()),
+        Block::SpikingChain(a, b) => ChainVectors::min_cycles(a, b, traffic.spiking()),
     }
 }

@@ -80,7 +80,7 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: Option<u64>, seed: u64) 
     let min = cosim::min_cycles(config, TrafficKind::Bursty);
     let tb_cycles = tb_cycles.unwrap_or(match config.block {
         config::Block::MacArray(_) => 2000,
-        config::Block::SpikingCore(_) => min + 2000,
+        config::Block::SpikingCore(_) | config::Block::SpikingChain(..) => min + 2000,
     });
     if tb_cycles < min {
         return Err(Failure::Input(format!(

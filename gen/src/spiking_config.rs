@@ -15,7 +15,8 @@ use serde_saphyr::Spanned;
 #[serde(deny_unknown_fields)]
 pub(crate) struct SpikingCoreYaml {
     neurons: Spanned<Int>,
-    inputs: Spanned<Int>,
+    /// Required for the first layer; a next layer's inputs are the first's neurons.
+    inputs: Option<Spanned<Int>>,
     #[serde(default)]
     units: Option<Spanned<Int>>,
     preset: Option<Spanned<Preset>>,
@@ -32,6 +33,8 @@ pub(crate) struct SpikingCoreYaml {
     input_shift: Option<Spanned<Int>>,
     bias: Option<Spanned<Int>>,
     refractory: Option<Spanned<Int>>,
+    /// A second core fed by this core's output events.
+    next_layer: Option<Box<Spanned<SpikingCoreYaml>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,15 +142,69 @@ fn word_of(
     })
 }
 
-/// Validate the section; `section` is the whole `spiking_core:` entry.
+/// Validate the section: one core, or two with `next_layer:`.
 pub(crate) fn parse(
     text: &str,
     origin: &str,
     section: &Spanned<SpikingCoreYaml>,
     reset: ResetStyle,
+) -> Result<Vec<CoreParams>, ConfigError> {
+    let Some(inputs) = &section.value.inputs else {
+        return Err(located(
+            text,
+            origin,
+            section,
+            "`spiking_core.inputs` is missing: the number of input addresses, 1..=4096".into(),
+        ));
+    };
+    let first = layer(
+        text,
+        origin,
+        section,
+        "spiking_core",
+        whole(text, origin, "spiking_core.inputs", inputs)?,
+        reset,
+    )?;
+    let Some(next) = &section.value.next_layer else {
+        return Ok(vec![first]);
+    };
+    let prefix = "spiking_core.next_layer";
+    if next.value.next_layer.is_some() {
+        return Err(located(
+            text,
+            origin,
+            &**next,
+            format!("`{prefix}.next_layer` is not allowed: accgen chains two layers at most"),
+        ));
+    }
+    if let Some(i) = &next.value.inputs
+        && i.value.0 != first.neurons as i64
+    {
+        return Err(located(
+            text,
+            origin,
+            i,
+            format!(
+                "`{prefix}.inputs` = {} is not allowed: a next layer's inputs are the first layer's {} neurons (leave it out)",
+                i.value.0, first.neurons
+            ),
+        ));
+    }
+    let second = layer(text, origin, next, prefix, first.neurons as u64, reset)?;
+    Ok(vec![first, second])
+}
+
+/// One layer; `prefix` is its dotted key.
+fn layer(
+    text: &str,
+    origin: &str,
+    section: &Spanned<SpikingCoreYaml>,
+    prefix: &str,
+    inputs: u64,
+    reset: ResetStyle,
 ) -> Result<CoreParams, ConfigError> {
     let s = &section.value;
-    let key = |k: &str| format!("spiking_core.{k}");
+    let key = |k: &str| format!("{prefix}.{k}");
     let preset = s.preset.as_ref().map_or(Preset::SnntorchLeaky, |p| p.value);
     let mut n: NeuronParams = preset.neuron();
     if let Some(o) = s.order {
@@ -206,7 +263,7 @@ pub(crate) fn parse(
     };
     let spec = CoreSpec {
         neurons: whole(text, origin, &key("neurons"), &s.neurons)?,
-        inputs: whole(text, origin, &key("inputs"), &s.inputs)?,
+        inputs,
         units: match &s.units {
             Some(u) => whole(text, origin, &key("units"), u)?,
             None => 1,
@@ -221,12 +278,12 @@ pub(crate) fn parse(
         reset,
     };
     spec.validate().map_err(|e: ParamError| {
-        let message = format!("`spiking_core.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
+        let message = format!("`{prefix}.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
         let first = e.key.split('.').next().unwrap_or("");
         let int = |x: &Option<Spanned<Int>>| x.as_ref().map(|x| located(text, origin, x, message.clone()));
         let at = match first {
             "neurons" => Some(located(text, origin, &s.neurons, message.clone())),
-            "inputs" => Some(located(text, origin, &s.inputs, message.clone())),
+            "inputs" => int(&s.inputs),
             "units" => int(&s.units),
             "threshold" => int(&s.threshold),
             "bias" => int(&s.bias),

@@ -133,3 +133,28 @@ fn other_bad_values() {
     assert!(stderr.starts_with("error: bad.yaml:4:"), "{stderr}");
     assert!(stderr.contains("lava-loihi"), "{stderr}");
 }
+
+#[test]
+fn bad_next_layers() {
+    assert_error(
+        "next_inputs",
+        "  next_layer:\n    neurons: 4\n    inputs: 8\n",
+        "error: bad.yaml:8:13: `spiking_core.next_layer.inputs` = 8 is not allowed: a next layer's inputs are the first layer's 16 neurons (leave it out)",
+    );
+    assert_error(
+        "next_units",
+        "  next_layer:\n    neurons: 4\n    units: 3\n",
+        "error: bad.yaml:8:12: `spiking_core.next_layer.units` = 3 is not allowed: P must divide N = 4 (each unit serves N/P neurons); divisors up to 64: 1, 2, 4",
+    );
+    assert_error(
+        "third_layer",
+        "  next_layer:\n    neurons: 4\n    next_layer:\n      neurons: 2\n",
+        "error: bad.yaml:7:5: `spiking_core.next_layer.next_layer` is not allowed: accgen chains two layers at most",
+    );
+    let (code, stderr) = run_gen("no_inputs", "spiking_core:\n  neurons: 4\n");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("error: bad.yaml:2:3: `spiking_core.inputs` is missing"),
+        "{stderr}"
+    );
+}

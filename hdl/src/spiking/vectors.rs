@@ -566,6 +566,8 @@ pub struct ChainVectors {
     current: Vec<u32>,
     layer1: StepLog,
     layer2: StepLog,
+    steps_done: Rc<Cell<u64>>,
+    cycles_left: u64,
     ins: [usize; 10],
     outs: [usize; 8],
 }
@@ -620,6 +622,8 @@ impl ChainVectors {
             current: Vec::new(),
             layer1: Rc::default(),
             layer2: Rc::default(),
+            steps_done: Rc::default(),
+            cycles_left: u64::MAX,
             ins,
             outs,
         }
@@ -640,6 +644,60 @@ impl ChainVectors {
         let mut v = ChainVectors::new(design, l1, l2, first, traffic, seed);
         v.more = scripts.collect::<Vec<_>>().into_iter();
         v
+    }
+
+    /// Random weights (leaning positive, extremes one time in eight) and
+    /// rate-coded random input for about `cycles` cycles, stopping there.
+    pub fn random(
+        design: &Design,
+        l1: &CoreParams,
+        l2: &CoreParams,
+        seed: u64,
+        cycles: u64,
+        traffic: Traffic,
+    ) -> ChainVectors {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut models = [CoreModel::new(l1), CoreModel::new(l2)];
+        for m in &mut models {
+            let (lo, hi) = (m.p.weight_min(), m.p.weight_max());
+            for a in 0..m.p.inputs {
+                for n in 0..m.p.neurons {
+                    let w = match rng.random_range(0..16) {
+                        0 => lo,
+                        1 => hi,
+                        _ => rng.random_range(lo / 2..=hi),
+                    };
+                    m.set_weight(a, n, w);
+                }
+            }
+        }
+        // A step: about a third of the inputs, then layer 1's spikes through layer 2.
+        let step = (l1.inputs as u64 / 3 + 1) * l1.cycles_per_event() + l1.neurons as u64 * l2.cycles_per_event();
+        let steps = (cycles / step.max(1)).clamp(1, 1 << 20) as u32;
+        let script = Self::random_script(l1.inputs, steps, 1.0 / 3.0, &mut rng);
+        let [a, b] = models;
+        let mut v = ChainVectors::new(design, a, b, script, traffic, seed);
+        v.cycles_left = cycles;
+        v
+    }
+
+    /// The fewest cycles in which a random run compares a whole time step
+    /// through both layers (a bound: traffic is random).
+    pub fn min_cycles(l1: &CoreParams, l2: &CoreParams, traffic: Traffic) -> u64 {
+        let load = l1.synapse_words().max(l2.synapse_words()) as u64 + 2 + l1.slots().max(l2.slots()) as u64;
+        let step = l1.inputs as u64 * l1.cycles_per_event()
+            + 2 * l1.slots() as u64
+            + l1.neurons as u64 * (l2.cycles_per_event() + 1)
+            + 2 * l2.slots() as u64
+            + l2.neurons as u64
+            + 4;
+        let slow = (1.0 / traffic.offer.min(traffic.ready)).ceil() as u64;
+        load + 2 * step * slow + 64
+    }
+
+    /// Whole time steps compared at the output so far.
+    pub fn steps_checked(&self) -> Rc<Cell<u64>> {
+        self.steps_done.clone()
     }
 
     /// Layer-1 and layer-2 spikes of every step, as compared.
@@ -687,6 +745,10 @@ impl Stimulus for ChainVectors {
             wl1_ready,
             wl2_ready,
         ] = self.outs;
+        if self.cycles_left == 0 {
+            return false;
+        }
+        self.cycles_left -= 1;
         let rst_on = self.l1.model.p.reset.asserted();
         if self.reset_left > 0 {
             self.reset_left -= 1;
@@ -794,6 +856,7 @@ impl Stimulus for ChainVectors {
             Some(None) => {
                 self.layer2.borrow_mut().push(std::mem::take(&mut self.current));
                 self.steps_left -= 1;
+                self.steps_done.set(self.steps_done.get() + 1);
             }
             None => {}
         }
