@@ -467,3 +467,14 @@ fn random_valid_configurations() {
         done += 1;
     }
 }
+
+/// Synapse words wider than 64 bits (16 units of 12-bit weights) and many
+/// units in one slot: the load port and spike emission at large P.
+#[test]
+fn many_units_and_wide_weight_words() {
+    let mut p = core(128, 24, 16, Preset::LavaLoihi.neuron());
+    p.weight_width = 12;
+    lint(&spiking::design(&p, &prov()));
+    let (_, spikes, _) = random_core(&p, 3000, Traffic::BURSTY, 41);
+    assert!(spikes > 1000, "{spikes} spikes");
+}

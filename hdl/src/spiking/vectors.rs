@@ -4,8 +4,8 @@
 
 use super::model::{CoreModel, NeuronState, update};
 use super::params::{CoreParams, NeuronParams};
-use crate::Design;
 use crate::stimulus::{CycleSink, Stimulus, input_index, output_index};
+use crate::{Bits, Design};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::cell::Cell;
@@ -146,16 +146,19 @@ enum Fsm {
     Tick,
 }
 
-/// The synapse word `addr` of `model` as the weight-load port takes it.
-pub fn weight_word(model: &CoreModel, addr: u32) -> u64 {
+/// The synapse word `addr` of `model` as the weight-load port takes it
+/// (P weights, unit u at bits `[u*W +: W]`; wider than 64 bits for large P).
+pub fn weight_word(model: &CoreModel, addr: u32) -> Bits {
     let p = &model.p;
     let slots = p.slots();
     let (input, slot) = (addr / slots, addr % slots);
     let w = p.weight_width;
-    (0..p.units).fold(0u64, |acc, u| {
+    let mut word = Bits::zero(p.units * w);
+    for u in 0..p.units {
         let wt = model.weight(input, slot * p.units + u);
-        acc | ((wt as u64 & mask(w)) << (u * w))
-    })
+        word.set_u64_field(u * w, w, wt as u64 & mask(w));
+    }
+    word
 }
 
 /// `model`'s synapse memory as a `$readmemh` file: word `a*SLOTS + s` on
@@ -164,7 +167,10 @@ pub fn weight_hex(model: &CoreModel) -> String {
     let p = &model.p;
     let digits = (p.units * p.weight_width).div_ceil(4) as usize;
     (0..p.synapse_words())
-        .map(|a| format!("{:0digits$x}\n", weight_word(model, a)))
+        .map(|a| {
+            let hex = weight_word(model, a).to_hex();
+            format!("{hex:0>digits$}\n")
+        })
         .collect()
 }
 
@@ -433,7 +439,7 @@ impl CoreVectors {
         Self::fixed_cycles(p) + 4 * step * slow + 64
     }
 
-    fn weight_word(&self, addr: u32) -> u64 {
+    fn weight_word(&self, addr: u32) -> Bits {
         weight_word(&self.core.model, addr)
     }
 
@@ -484,7 +490,7 @@ impl Stimulus for CoreVectors {
         if loading {
             sink.drive(ports.wl_addr, self.load_next as u64);
             let word = self.weight_word(self.load_next);
-            sink.drive(ports.wl_data, word);
+            sink.drive_bits(ports.wl_data, &word);
             self.load_next += 1;
         }
         if self.pending.is_none() && !loading && self.rng.random_bool(self.traffic.offer) {
@@ -805,7 +811,7 @@ impl Stimulus for ChainVectors {
             sink.drive(valid, busy as u64);
             if busy {
                 sink.drive(addr, self.load[k] as u64);
-                sink.drive(data, weight_word(model, self.load[k]));
+                sink.drive_bits(data, &weight_word(model, self.load[k]));
                 self.load[k] += 1;
                 loading = true;
             }
