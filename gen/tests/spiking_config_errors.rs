@@ -158,3 +158,79 @@ fn bad_next_layers() {
         "{stderr}"
     );
 }
+
+/// One field of a valid `spiking_core:` section replaced by a bad (or
+/// sometimes harmless) value: a located error or a design, never a panic.
+#[test]
+fn random_invalid_spiking_configs_are_rejected_without_panic() {
+    use rand::{RngExt, SeedableRng};
+    let fields = [
+        ("neurons", "12"),
+        ("inputs", "6"),
+        ("units", "3"),
+        ("preset", "lava-loihi"),
+        ("threshold", "640"),
+        ("decay", "{multiply: 100}"),
+        ("membrane", "{width: 24}"),
+        ("accumulator", "{width: 16, overflow: wrap}"),
+        ("current", "{width: 24, decay: {shift: 3}}"),
+        ("input_shift", "6"),
+        ("bias", "-5"),
+        ("refractory", "1"),
+        ("weights", "{width: 8}"),
+        ("next_layer", "{neurons: 4, units: 2}"),
+    ];
+    let bad_values = [
+        "0",
+        "-1",
+        "33",
+        "4097",
+        "99999999999999999999",
+        "1.5",
+        "abc",
+        "''",
+        "[1, 2]",
+        "{a: 1}",
+        "null",
+        "true",
+        "{shift: 0}",
+        "{shift: 40}",
+        "{multiply: -3}",
+        "{multiply: 5000}",
+        "{width: 1}",
+        "{width: 33}",
+        "{width: 8, overflow: wrap}",
+        "{neurons: 5, units: 2}",
+        "{neurons: 4, inputs: 3}",
+        "snntorch-leaky",
+        "none",
+        "{shift: 2, multiply: 3}",
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+    let mut rejected = 0;
+    for _ in 0..2000 {
+        let (victim, _) = fields[rng.random_range(0..fields.len())];
+        let mut yaml = String::from("spiking_core:\n");
+        for (k, v) in fields {
+            let v = if k == victim {
+                bad_values[rng.random_range(0..bad_values.len())]
+            } else {
+                v
+            };
+            yaml.push_str(&format!("  {k}: {v}\n"));
+        }
+        match accgen::config::parse(&yaml, "random.yaml") {
+            Err(e) => {
+                assert!(
+                    e.message.starts_with("error: random.yaml"),
+                    "unlocated error for\n{yaml}\n{e}"
+                );
+                rejected += 1;
+            }
+            Ok(c) => {
+                let _ = c.design("test");
+            }
+        }
+    }
+    assert!(rejected > 1000, "only {rejected} of 2000 mutations were invalid");
+}
