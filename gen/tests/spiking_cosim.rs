@@ -478,3 +478,38 @@ fn many_units_and_wide_weight_words() {
     let (_, spikes, _) = random_core(&p, 3000, Traffic::BURSTY, 41);
     assert!(spikes > 1000, "{spikes} spikes");
 }
+
+/// CUBA neurons over every (membrane, current, input) triple at 6-bit
+/// widths (2^17 or 2^18 triples), saturating and wrapping currents, both orders.
+#[test]
+fn cuba_neurons_exhaustive_over_current_too() {
+    use accgen_hdl::spiking::params::{Order, Synapse};
+    let w = |width, overflow| Word { width, overflow };
+    for (order, cur_ovf, acc_w, shift) in [
+        (Order::IntegrateThenFire, Overflow::Wrap, 5, 1),
+        (Order::ResetFromPrevious, Overflow::Saturate, 6, 2),
+    ] {
+        let p = NeuronParams {
+            order,
+            membrane: w(6, Overflow::Saturate),
+            accumulator: w(acc_w, Overflow::Saturate),
+            synapse: Some(Synapse {
+                current: w(6, cur_ovf),
+                decay: Decay::Multiply { d: 1500 },
+            }),
+            decay: Decay::Shift {
+                k: 2,
+                min_decrement: true,
+            },
+            input_shift: shift,
+            threshold: 20,
+            bias: 1,
+            ..Preset::LavaLoihi.neuron()
+        };
+        p.validate("").expect("valid neuron");
+        let design = spiking::neuron_design(&p, &prov());
+        lint(&design);
+        let report = check(&design, || NeuronExhaustive::new(&design, &p, 3).all_currents());
+        assert_eq!(report.cycles, 1u64 << (6 + 6 + acc_w), "{}: every triple", design.top);
+    }
+}

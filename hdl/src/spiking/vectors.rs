@@ -30,6 +30,7 @@ pub struct NeuronExhaustive {
     pairs: u64,
     ins: [Option<usize>; 4],
     outs: [Option<usize>; 4],
+    triples: bool,
 }
 
 impl NeuronExhaustive {
@@ -48,12 +49,23 @@ impl NeuronExhaustive {
             pairs: 1u64 << (p.membrane.width + p.accumulator.width),
             ins: [has_in("v_i"), has_in("i_i"), has_in("ref_i"), has_in("acc_i")],
             outs: [has_out("v_o"), has_out("i_o"), has_out("ref_o"), has_out("spike_o")],
+            triples: false,
         }
     }
 
     /// Pairs the run goes through.
     pub fn pairs(&self) -> u64 {
         self.pairs
+    }
+
+    /// Go through every (membrane, current, input) triple instead: the
+    /// current is no longer random (CUBA neurons only).
+    pub fn all_currents(mut self) -> NeuronExhaustive {
+        if let Some(s) = self.p.synapse {
+            self.triples = true;
+            self.pairs <<= s.current.width;
+        }
+        self
     }
 
     fn corner_or_random(&mut self, w: u32, corners: &[i64]) -> i64 {
@@ -71,10 +83,12 @@ impl Stimulus for NeuronExhaustive {
             return false;
         }
         let (vw, aw) = (self.p.membrane.width, self.p.accumulator.width);
-        let v = signed_of(self.next >> aw, vw);
-        let acc = signed_of(self.next & mask(aw), aw);
+        let index = self.next;
+        let v = signed_of(index >> aw, vw);
+        let acc = signed_of(index & mask(aw), aw);
         self.next += 1;
         let i = match self.p.synapse {
+            Some(s) if self.triples => signed_of(index >> (aw + vw), s.current.width),
             Some(s) => {
                 let m = s.current.max();
                 self.corner_or_random(s.current.width, &[0, 1, -1, m, -m, -m - 1])
