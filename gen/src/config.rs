@@ -141,6 +141,7 @@ struct FileYaml {
     reset: Option<ResetYaml>,
     mac_array: Option<Spanned<MacArrayYaml>>,
     hash_grid: Option<Spanned<HashGridYaml>>,
+    spiking_core: Option<Spanned<crate::spiking_config::SpikingCoreYaml>>,
 }
 
 /// One whole number for every level, or a list with one per level.
@@ -221,6 +222,9 @@ struct AccumulatorYaml {
 pub enum Block {
     MacArray(MacArrayParams),
     HashGrid(Box<HashGridParams>),
+    SpikingCore(accgen_hdl::spiking::CoreParams),
+    /// Two cores, the first's output events feeding the second.
+    SpikingChain(accgen_hdl::spiking::CoreParams, accgen_hdl::spiking::CoreParams),
 }
 
 /// A validated configuration.
@@ -328,8 +332,8 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
     let file: FileYaml = serde_saphyr::from_str(text).map_err(|e| syntax_error(text, origin, &e))?;
     let reset: ResetStyle = file.reset.unwrap_or_default().into();
-    let block = match (file.mac_array, file.hash_grid) {
-        (Some(_), Some(hg)) => {
+    let block = match (file.mac_array, file.hash_grid, file.spiking_core) {
+        (Some(_), Some(hg), _) => {
             return Err(located(
                 text,
                 origin,
@@ -337,8 +341,25 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
                 "`hash_grid` is not allowed next to `mac_array`: a configuration describes one block".into(),
             ));
         }
-        (None, Some(hg)) => hash_grid_block(text, origin, &hg, reset)?,
-        (mac, None) => mac_block(text, origin, mac, reset)?,
+        (_, Some(_), Some(core)) | (Some(_), _, Some(core)) => {
+            return Err(located(
+                text,
+                origin,
+                &core,
+                "`spiking_core` is not allowed beside another block section: a configuration describes one block"
+                    .into(),
+            ));
+        }
+        (None, Some(hg), None) => hash_grid_block(text, origin, &hg, reset)?,
+        (None, None, Some(core)) => {
+            let mut layers = crate::spiking_config::parse(text, origin, &core, reset)?;
+            match (layers.pop(), layers.pop()) {
+                (Some(second), Some(first)) => Block::SpikingChain(first, second),
+                (Some(only), None) => Block::SpikingCore(only),
+                _ => unreachable!("one or two layers"),
+            }
+        }
+        (mac, None, None) => mac_block(text, origin, mac, reset)?,
     };
     let name = match &file.name {
         Some(n) => {
@@ -379,7 +400,7 @@ fn mac_block(
     let Some(mac) = mac else {
         return Err(ConfigError {
             message: format!(
-                "error: {origin}: no block to generate: add a `mac_array:` or `hash_grid:` section (see examples/int8_4x4.yaml, examples/hashgrid_image_2d.yaml)"
+                "error: {origin}: no block to generate: add a `mac_array:`, `hash_grid:` or `spiking_core:` section (see examples/int8_4x4.yaml, examples/hashgrid_image_2d.yaml, examples/snn_snntorch_256.yaml)"
             ),
         });
     };
@@ -574,6 +595,8 @@ fn default_name(block: &Block) -> String {
             p.geometry.log2_table_size,
             p.entry
         ),
+        Block::SpikingCore(p) => format!("snn_n{}_i{}_p{}", p.neurons, p.inputs, p.units),
+        Block::SpikingChain(a, b) => format!("snn_{}-{}-{}", a.inputs, a.neurons, b.neurons),
     }
 }
 
@@ -615,6 +638,17 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             })).collect::<Vec<_>>(),
             "memory_bits": p.memory_bits(),
         }),
+        Block::SpikingCore(p) => serde_json::json!({
+            "block": "spiking_core",
+            "core": p,
+            "reset": p.reset.port_name(),
+        }),
+        Block::SpikingChain(a, b) => serde_json::json!({
+            "block": "spiking_core",
+            "core": a,
+            "next_layer": b,
+            "reset": a.reset.port_name(),
+        }),
     }
 }
 
@@ -640,6 +674,9 @@ impl Config {
         match &self.block {
             Block::MacArray(p) => accgen_hdl::mac::design(p, &prov),
             Block::HashGrid(p) => accgen_hdl::hashgrid::design(p, &prov),
+            Block::SpikingCore(p) => accgen_hdl::spiking::design(p, &prov),
+            Block::SpikingChain(a, b) => accgen_hdl::spiking::chain_design(a, b, &prov)
+                .unwrap_or_else(|e| unreachable!("validated layers chain: {e}")),
         }
     }
 
@@ -662,6 +699,26 @@ impl Config {
                     accgen_hdl::hashgrid::engine::LATENCY
                 ),
                 "one point per cycle; all levels in parallel".into(),
+            ],
+            Block::SpikingChain(a, b) => vec![
+                format!(
+                    "layer 1: an input event takes {} cycles; layer 2: a layer-1 spike takes {} cycles",
+                    a.cycles_per_event(),
+                    b.cycles_per_event()
+                ),
+                "a time step: layer 1's step, then layer 2 finishes after layer 1's end-of-step marker".into(),
+            ],
+            Block::SpikingCore(p) => vec![
+                format!(
+                    "an input event takes {} cycles (N/P = {} weight words of P = {} synaptic operations, + 1 to accept)",
+                    p.cycles_per_event(),
+                    p.slots(),
+                    p.units
+                ),
+                format!(
+                    "a time step takes {} cycles with no spikes (accept tick, 2 per slot, end-of-step marker), + 1 per spike beyond the first of a slot, + output stalls",
+                    2 * p.slots() as u64 + 2
+                ),
             ],
         }
     }

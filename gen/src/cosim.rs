@@ -6,6 +6,7 @@ use accgen_hdl::Bits;
 use accgen_hdl::Design;
 use accgen_hdl::hashgrid::vectors::EngineVectors;
 use accgen_hdl::mac::vectors::{ArrayVectors, Traffic};
+use accgen_hdl::spiking::vectors::{ChainVectors, CoreVectors, Traffic as SpikeTraffic};
 use accgen_hdl::stimulus::{CycleSink, Stimulus};
 use accgen_sim::{CycleSource, Frame, InputId, Layout, OutputId};
 
@@ -93,21 +94,36 @@ impl TrafficKind {
             TrafficKind::Bursty => Traffic::BURSTY,
         }
     }
+
+    /// The spiking cores' traffic of the same kind.
+    pub fn spiking(self) -> SpikeTraffic {
+        match self {
+            TrafficKind::Full => SpikeTraffic::FULL,
+            TrafficKind::Bursty => SpikeTraffic::BURSTY,
+        }
+    }
 }
 
 /// The random-vector stimulus of a configuration's block.
 pub enum Vectors {
+    // Boxed: the drivers are large, and a stimulus is made once per run.
     MacArray(Box<ArrayVectors>),
     HashGrid(Box<EngineVectors>),
+    SpikingCore(Box<CoreVectors>),
+    SpikingChain(Box<ChainVectors>),
 }
 
 impl Vectors {
-    /// Results (MAC result rows, encoded points) compared so far; shared so
-    /// the count survives the stimulus being moved into a simulator.
+    /// Results compared so far (MAC result rows, encoded points, whole
+    /// time steps of a spiking core: every spike and the end-of-step
+    /// marker); shared so the count survives the stimulus being moved into
+    /// a simulator.
     pub fn results_checked(&self) -> std::rc::Rc<std::cell::Cell<u64>> {
         match self {
             Vectors::MacArray(v) => v.rows_checked(),
             Vectors::HashGrid(v) => v.points_checked(),
+            Vectors::SpikingCore(v) => v.counts().ticks,
+            Vectors::SpikingChain(v) => v.steps_checked(),
         }
     }
 
@@ -116,6 +132,7 @@ impl Vectors {
         match self {
             Vectors::MacArray(_) => "result rows",
             Vectors::HashGrid(_) => "encoded points",
+            Vectors::SpikingCore(_) | Vectors::SpikingChain(_) => "time steps",
         }
     }
 }
@@ -125,6 +142,8 @@ impl Stimulus for Vectors {
         match self {
             Vectors::MacArray(v) => v.next_cycle(sink),
             Vectors::HashGrid(v) => v.next_cycle(sink),
+            Vectors::SpikingCore(v) => v.next_cycle(sink),
+            Vectors::SpikingChain(v) => v.next_cycle(sink),
         }
     }
 }
@@ -139,6 +158,20 @@ pub fn vectors(config: &Config, design: &Design, seed: u64, cycles: u64, traffic
             let t = traffic.traffic();
             Vectors::HashGrid(Box::new(EngineVectors::new(design, p, seed, cycles, t.offer, t.ready)))
         }
+        Block::SpikingCore(p) => {
+            let events = CoreVectors::events_for_cycles(p, cycles);
+            Vectors::SpikingCore(Box::new(
+                CoreVectors::new(design, p, seed, events, traffic.spiking()).cycle_limit(cycles),
+            ))
+        }
+        Block::SpikingChain(a, b) => Vectors::SpikingChain(Box::new(ChainVectors::random(
+            design,
+            a,
+            b,
+            seed,
+            cycles,
+            traffic.spiking(),
+        ))),
     }
 }
 
@@ -175,11 +208,14 @@ pub fn init_files(config: &Config, design: &Design, seed: u64) -> Vec<(String, S
     }
 }
 
-/// The fewest cycles in which a run finishes at least one tile, so result
-/// data (not only handshakes) is compared.
+/// The fewest cycles in which a run finishes at least one result (a
+/// tile, an encoded point, a time step), so result data (not only
+/// handshakes) is compared.
 pub fn min_cycles(config: &Config, traffic: TrafficKind) -> u64 {
     match &config.block {
         Block::MacArray(p) => ArrayVectors::min_cycles(p, traffic.traffic()),
         Block::HashGrid(p) => EngineVectors::min_cycles(p),
+        Block::SpikingCore(p) => CoreVectors::min_cycles(p, traffic.spiking()),
+        Block::SpikingChain(a, b) => ChainVectors::min_cycles(a, b, traffic.spiking()),
     }
 }

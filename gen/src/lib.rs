@@ -10,6 +10,7 @@ pub mod explore;
 pub mod flow;
 pub mod hashgrid_fit;
 pub mod output;
+pub mod spiking_config;
 pub mod synth;
 pub mod tools;
 pub mod uart_host;
@@ -79,11 +80,15 @@ pub fn header_command() -> String {
 /// `accgen gen`: everything is produced in memory first, then each file is
 /// written under a temporary name and renamed, so a failure leaves no
 /// half-written file.
-pub fn generate(config: &Config, out: &Path, tb_cycles: u64, seed: u64) -> Result<output::Written, Failure> {
+pub fn generate(config: &Config, out: &Path, tb_cycles: Option<u64>, seed: u64) -> Result<output::Written, Failure> {
     let min = cosim::min_cycles(config, TrafficKind::Bursty);
+    let tb_cycles = tb_cycles.unwrap_or(match config.block {
+        config::Block::MacArray(_) => 2000,
+        config::Block::HashGrid(_) | config::Block::SpikingCore(_) | config::Block::SpikingChain(..) => min + 2000,
+    });
     if tb_cycles < min {
         return Err(Failure::Input(format!(
-            "error: --tb-cycles {tb_cycles} is too few: the test bench needs at least {min} cycles to check one result of {}",
+            "error: --tb-cycles {tb_cycles} is too few: the test bench needs at least {min} cycles to check one result (a tile, an encoded point or a time step) of {}",
             config.name
         )));
     }
@@ -127,7 +132,7 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
     let min = cosim::min_cycles(config, traffic);
     if vectors < min {
         return Err(Failure::Input(format!(
-            "error: --vectors {vectors} is too few: at least {min} cycles are needed to check one result of {} (a MAC tile of K beats, or a hash grid's table load and pipeline)",
+            "error: --vectors {vectors} is too few: at least {min} cycles are needed to check one result of {} (a MAC tile of K beats, a hash grid's table load and pipeline, or a spiking core's time step)",
             config.name
         )));
     }
@@ -175,7 +180,7 @@ pub fn simulate(config: &Config, vectors: u64, seed: u64, traffic: TrafficKind) 
 pub fn demo(out: &Path) -> Result<(), Failure> {
     let config = config::parse(config::DEFAULT_CONFIG, config::DEFAULT_CONFIG_NAME)?;
     println!("accgen demo: {} from {}", config.name, config.origin);
-    generate(&config, out, 2000, 1)?;
+    generate(&config, out, Some(2000), 1)?;
     simulate(&config, 100_000, 1, TrafficKind::Bursty)?;
     println!("Open {} to read the Verilog; rerun its test bench with:", out.display());
     println!("  cd {} && iverilog -g2005 -o tb.vvp *.v && vvp tb.vvp", out.display());

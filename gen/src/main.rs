@@ -26,9 +26,10 @@ enum Command {
         /// Output folder (created if missing)
         #[arg(short, long)]
         out: PathBuf,
-        /// Cycles of test-bench vectors to write
-        #[arg(long, default_value_t = 2000)]
-        tb_cycles: u64,
+        /// Cycles of test-bench vectors to write [default: 2000 for a MAC array; for a
+        /// hash grid or spiking core, the fewest that check one result, plus 2000]
+        #[arg(long)]
+        tb_cycles: Option<u64>,
         /// Seed of the test-bench vectors
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -58,6 +59,9 @@ enum Command {
     /// golden model; `--hardware` also checks the first layer on the generated
     /// array in Verilator
     Accuracy(accgen::accuracy::Args),
+    /// The digits MLP converted to a spiking network: test accuracy and synaptic operations per
+    /// inference for every (time steps, weight bits, membrane bits), through the spiking core's golden model
+    SnnDigits(accgen::accuracy::snn::SnnArgs),
     /// Synthesize the design with Yosys for FPGA families or standard cells and
     /// print LUTs, FFs, carry cells, DSPs, block RAM and ASIC area (cached)
     Synth(accgen::synth::Args),
@@ -126,6 +130,7 @@ fn main() -> ExitCode {
             .and_then(|c| accgen::simulate(&c, vectors, seed, traffic)),
         Command::Demo { out } => accgen::demo(&out),
         Command::Accuracy(args) => accgen::accuracy::run(&args),
+        Command::SnnDigits(args) => accgen::accuracy::snn::run(&args),
         Command::Synth(args) => accgen::synth::run(&args),
         Command::Flow(args) => accgen::flow::run(&args),
         Command::RunUart(args) => accgen::uart_host::run(&args),

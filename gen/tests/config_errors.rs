@@ -72,7 +72,7 @@ fn unknown_key() {
     assert_error(
         "unknown_top_key",
         &format!("{VALID}colour: blue\n"),
-        "error: bad.yaml:8:1: unknown field `colour`, expected one of name, reset, mac_array, hash_grid",
+        "error: bad.yaml:8:1: unknown field `colour`, expected one of name, reset, mac_array, hash_grid, spiking_core",
     );
 }
 
@@ -170,7 +170,7 @@ fn missing_pieces() {
     assert_eq!(code, 2);
     assert_eq!(
         stderr.trim(),
-        "error: bad.yaml: no block to generate: add a `mac_array:` or `hash_grid:` section (see examples/int8_4x4.yaml, examples/hashgrid_image_2d.yaml)"
+        "error: bad.yaml: no block to generate: add a `mac_array:`, `hash_grid:` or `spiking_core:` section (see examples/int8_4x4.yaml, examples/hashgrid_image_2d.yaml, examples/snn_snntorch_256.yaml)"
     );
     let (code, stderr) = run_gen("not_yaml", "mac_array: [\n");
     assert_eq!(code, 2);

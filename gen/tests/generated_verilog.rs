@@ -77,7 +77,7 @@ fn generation_is_deterministic() {
 /// Small named configurations whose every emitted byte is reviewed: a
 /// change to the output shows up as a diff of these files. Regenerate with
 /// `ACCGEN_BLESS=1 cargo test --test generated_verilog golden`.
-const GOLDEN: [(&str, &str); 3] = [
+const GOLDEN: [(&str, &str); 5] = [
     (
         "int4_2x2_lut",
         "mac_array:\n  rows: 2\n  cols: 2\n  dot_length: 2\n  activations: uint4\n  weights: int4\n  multiplier: lut\n",
@@ -89,6 +89,14 @@ const GOLDEN: [(&str, &str); 3] = [
     (
         "hashgrid_2d_int4_dense_hashed",
         "hash_grid:\n  dims: 2\n  levels: 2\n  features: 1\n  log2_table_size: 8\n  base_resolution: 12\n  per_level_scale: 2\n  table: int4\n  int_scale_log2: 3\n",
+    ),
+    (
+        "snn_snntorch_8x4_p2",
+        "spiking_core:\n  neurons: 8\n  inputs: 4\n  units: 2\n  preset: snntorch-leaky\n  membrane: {width: 12}\n  threshold: 100\n",
+    ),
+    (
+        "snn_lava_cuba_4x4_refractory",
+        "spiking_core:\n  neurons: 4\n  inputs: 4\n  preset: lava-loihi\n  decay: {multiply: 205}\n  refractory: 2\n  bias: 64\n",
     ),
 ];
 

@@ -15,6 +15,7 @@ pub mod ir;
 pub mod mac;
 pub mod minifloat;
 pub mod params;
+pub mod spiking;
 pub mod stimulus;
 
 pub use bits::Bits;

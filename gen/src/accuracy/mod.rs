@@ -35,6 +35,7 @@ pub mod mlp;
 pub mod quant;
 pub mod report;
 mod rng;
+pub mod snn;
 
 use crate::Failure;
 use config::{AccuracyFile, DEFAULT_FORMATS, DEFAULT_HARDWARE, Role};

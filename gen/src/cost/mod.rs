@@ -128,6 +128,12 @@ pub fn run(config: &crate::config::Config, targets: &[String], synth: bool) -> R
     let p = match &config.block {
         crate::config::Block::MacArray(p) => p,
         crate::config::Block::HashGrid(p) => return hash_grid(config, p, targets, synth),
+        crate::config::Block::SpikingCore(_) | crate::config::Block::SpikingChain(..) => {
+            return Err(Failure::Input(format!(
+                "error: {}: the cost model covers MAC arrays and hash-grid memories so far; run `accgen synth` for a spiking core",
+                config.origin
+            )));
+        }
     };
     let targets: Vec<Target> = if targets.is_empty() {
         Target::ALL.to_vec()

@@ -56,6 +56,11 @@ pub fn describe(config: &Config) -> Described {
             kind: None,
             formats: Some(p.entry.tag()),
         },
+        Block::SpikingCore(p) | Block::SpikingChain(p, _) => Described {
+            design: config.design("accgen explore").top,
+            kind: None,
+            formats: Some(format!("w{} v{}", p.weight_width, p.neuron.membrane.width)),
+        },
     }
 }
 
@@ -69,6 +74,9 @@ pub fn estimate(config: &Config, target: Target, calibration: &Calibration) -> R
         Block::HashGrid(_) => {
             Err("the cost model does not cover hash grids yet: add --synth for Yosys' figures".into())
         }
+        Block::SpikingCore(_) | Block::SpikingChain(..) => {
+            Err("the cost model does not cover spiking cores yet: add --synth for Yosys' figures".into())
+        }
     }
 }
 
@@ -81,7 +89,14 @@ pub enum Job {
     /// The hash grid's features against tiny-cuda-nn's reference encoding
     /// (f32) on the same tables: their SQNR.
     HashGridFidelity(Box<accgen_hdl::hashgrid::HashGridParams>),
+    /// The digits classifier converted to a two-layer spiking network with
+    /// the core's weight and membrane widths, run for [`SPIKING_STEPS`]
+    /// time steps through the cores' golden model.
+    SpikingDigits(crate::accuracy::snn::Budget),
 }
+
+/// Time steps of the spiking digits workload in exploration.
+pub const SPIKING_STEPS: u32 = 16;
 
 impl Job {
     /// Equal keys, equal results.
@@ -89,6 +104,7 @@ impl Job {
         match self {
             Job::Digits(w, a) => format!("digits {} {}", w.label(), a.label()),
             Job::HashGridFidelity(p) => format!("hashgrid {}", p.tag()),
+            Job::SpikingDigits(b) => format!("snn {} {} {}", b.steps, b.weight_bits, b.membrane_bits),
         }
     }
 }
@@ -97,6 +113,11 @@ pub fn job(config: &Config) -> Option<Job> {
     match &config.block {
         Block::MacArray(p) => Some(Job::Digits(qformat(&p.wgt), qformat(&p.act))),
         Block::HashGrid(p) => Some(Job::HashGridFidelity(p.clone())),
+        Block::SpikingCore(p) | Block::SpikingChain(p, _) => Some(Job::SpikingDigits(crate::accuracy::snn::Budget {
+            steps: SPIKING_STEPS,
+            weight_bits: p.weight_width,
+            membrane_bits: p.neuron.membrane.width,
+        })),
     }
 }
 

@@ -365,6 +365,12 @@ fn workloads(
     } else {
         None
     };
+    let spiking = if jobs.iter().any(|j| matches!(j, family::Job::SpikingDigits(..))) {
+        progress.set_message("training the digits classifier for the spiking workload");
+        Some(crate::accuracy::snn::prepare(options.seed)?)
+    } else {
+        None
+    };
     progress.set_message("scoring");
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Scored>>> = Mutex::new(vec![None; jobs.len()]);
@@ -390,6 +396,15 @@ fn workloads(
                             None => Err("digits workload: not prepared".into()),
                         },
                         family::Job::HashGridFidelity(p) => Ok(family::hash_grid_fidelity(p)),
+                        family::Job::SpikingDigits(budget) => match &spiking {
+                            Some(prepared) => crate::accuracy::snn::convert(&prepared.net, prepared.lambdas, *budget)
+                                .map(|net| {
+                                    let (correct, _) = net.evaluate(&prepared.split.test);
+                                    (Some(correct as f64 / prepared.split.test.len() as f64), None)
+                                })
+                                .map_err(|e| format!("spiking digits workload: {e}")),
+                            None => Err("spiking digits workload: not prepared".into()),
+                        },
                     };
                     results.lock().unwrap_or_else(|e| e.into_inner())[idx] = Some(r);
                     progress.inc(1);
@@ -413,11 +428,14 @@ fn workloads(
             None => row.errors.push("workload: not evaluated".into()),
         }
     }
-    if let Some(workload) = &digits {
-        for study in &sweep.studies {
-            if study.family == sweep::Family::MacArray {
-                float_accuracy.insert(study.name.clone(), workload.float_accuracy);
-            }
+    for study in &sweep.studies {
+        let float = match study.family {
+            sweep::Family::MacArray => digits.as_ref().map(|w| w.float_accuracy),
+            sweep::Family::SpikingCore => spiking.as_ref().map(|p| p.float_accuracy),
+            sweep::Family::HashGrid => None,
+        };
+        if let Some(f) = float {
+            float_accuracy.insert(study.name.clone(), f);
         }
     }
     Ok(float_accuracy)

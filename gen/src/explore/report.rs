@@ -322,6 +322,11 @@ pub fn workload_text(family: Family) -> &'static str {
              activations quantized to the point's formats, run through the bit-exact golden model of the PE; SQNR is \
              that of its logits against the float network."
         }
+        Family::SpikingCore => {
+            "accuracy is the digits classifier's converted to a two-layer spiking network (rate-coded inputs, \
+             16 time steps) with the core's weight and membrane widths, run through the cores' bit-exact golden \
+             model; the core's other parameters do not enter the workload."
+        }
         Family::HashGrid => {
             "SQNR is that of the hardware model's features (fixed-point positions, weights and sums, the table \
              format) against tiny-cuda-nn's f32 reference encoding on the same tables, over 4,098 points."

@@ -69,6 +69,23 @@ pub const HASH_GRID_AXES: &[&str] = &[
     "reset",
 ];
 
+/// Parameters of a spiking core a sweep may vary (dotted for nested ones).
+pub const SPIKING_CORE_AXES: &[&str] = &[
+    "neurons",
+    "inputs",
+    "units",
+    "preset",
+    "weights.width",
+    "membrane.width",
+    "membrane.overflow",
+    "threshold",
+    "decay",
+    "compare",
+    "reset",
+    "refractory",
+    "accumulator.width",
+];
+
 /// Points in one sweep at most: far beyond what a report can show, small
 /// enough that a typo in an axis cannot start a day-long run.
 pub const MAX_POINTS: usize = 100_000;
@@ -92,6 +109,7 @@ struct StudyYaml {
     reset: Option<Value>,
     mac_array: Option<Spanned<Value>>,
     hash_grid: Option<Spanned<Value>>,
+    spiking_core: Option<Spanned<Value>>,
     #[serde(default)]
     vary: BTreeMap<String, Spanned<Vec<Spanned<Value>>>>,
 }
@@ -122,10 +140,11 @@ impl Point {
 pub enum Family {
     MacArray,
     HashGrid,
+    SpikingCore,
 }
 
 impl Family {
-    pub const ALL: [Family; 2] = [Family::MacArray, Family::HashGrid];
+    pub const ALL: [Family; 3] = [Family::MacArray, Family::HashGrid, Family::SpikingCore];
 
     /// The section that holds a design of the family, in sweeps as in
     /// configuration files.
@@ -133,6 +152,7 @@ impl Family {
         match self {
             Family::MacArray => "mac_array",
             Family::HashGrid => "hash_grid",
+            Family::SpikingCore => "spiking_core",
         }
     }
 
@@ -140,6 +160,7 @@ impl Family {
         match self {
             Family::MacArray => MAC_ARRAY_AXES,
             Family::HashGrid => HASH_GRID_AXES,
+            Family::SpikingCore => SPIKING_CORE_AXES,
         }
     }
 }
@@ -186,6 +207,7 @@ pub fn default_fronts(family: Family) -> Vec<Vec<Metric>> {
     match family {
         Family::MacArray => vec![vec![Luts, Accuracy], vec![Area, Accuracy], vec![Luts, Dsp, Accuracy]],
         Family::HashGrid => vec![vec![Luts, Sqnr], vec![Bram, Sqnr], vec![Area, Sqnr]],
+        Family::SpikingCore => vec![vec![Luts, Accuracy], vec![Bram, Accuracy], vec![Area, Accuracy]],
     }
 }
 
@@ -438,7 +460,11 @@ fn parse_study(text: &str, origin: &str, study: &Spanned<StudyYaml>) -> Result<S
             ),
         ));
     }
-    let sections = [(Family::MacArray, &s.mac_array), (Family::HashGrid, &s.hash_grid)];
+    let sections = [
+        (Family::MacArray, &s.mac_array),
+        (Family::HashGrid, &s.hash_grid),
+        (Family::SpikingCore, &s.spiking_core),
+    ];
     let present: Vec<(Family, &Spanned<Value>)> = sections
         .iter()
         .filter_map(|(f, section)| section.as_ref().map(|v| (*f, v)))

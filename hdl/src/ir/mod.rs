@@ -104,6 +104,9 @@ struct MemoryData {
     name: String,
     width: u32,
     depth: u32,
+    /// Symbolic width and depth for the declaration, e.g. `ROW_W`, `N_IN*SLOTS`.
+    width_name: Option<String>,
+    depth_name: Option<String>,
 }
 
 /// A memory array `reg [W-1:0] name [0:DEPTH-1]`: written in clocked
@@ -121,6 +124,12 @@ impl Memory {
     }
     pub fn depth(&self) -> u32 {
         self.0.depth
+    }
+    pub fn width_name(&self) -> Option<&str> {
+        self.0.width_name.as_deref()
+    }
+    pub fn depth_name(&self) -> Option<&str> {
+        self.0.depth_name.as_deref()
     }
     /// Width of an address: exactly `clog2(depth)` (at least one bit), so
     /// every address selects a word and linters see no width mismatch.
@@ -474,13 +483,21 @@ impl ModuleBuilder {
 
     /// A memory array of `depth` words of `width` bits.
     #[track_caller]
-    pub fn memory(&mut self, name: &str, width: u32, depth: u32, doc: &str) -> Memory {
-        assert!(width > 0 && depth > 0, "memory {name} of {depth} x {width} bits");
+    pub fn memory(&mut self, name: &str, width: impl Into<Width>, depth: impl Into<Width>, doc: &str) -> Memory {
+        let (width, depth) = (width.into(), depth.into());
+        assert!(
+            width.value > 0 && depth.value > 0,
+            "memory {name} of {} x {} bits",
+            depth.value,
+            width.value
+        );
         self.claim(name);
         let mem = Memory(Arc::new(MemoryData {
             name: name.to_string(),
-            width,
-            depth,
+            width: width.value,
+            depth: depth.value,
+            width_name: width.name,
+            depth_name: depth.name,
         }));
         self.push(Item::MemDecl {
             mem: mem.clone(),

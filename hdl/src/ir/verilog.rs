@@ -218,7 +218,15 @@ impl Printer {
                     if i == 0 || !(prev_decl || matches!(items[i - 1], Item::Section { .. })) {
                         self.out.push('\n');
                     }
-                    let decl = format!("reg [{}:0] {} [0:{}];", mem.width() - 1, mem.name(), mem.depth() - 1);
+                    let bits = match mem.width_name() {
+                        Some(n) => format!("[{n}-1:0]"),
+                        None => format!("[{}:0]", mem.width() - 1),
+                    };
+                    let words = match mem.depth_name() {
+                        Some(n) => format!("[0:{n}-1]"),
+                        None => format!("[0:{}]", mem.depth() - 1),
+                    };
+                    let decl = format!("reg {bits} {} {words};", mem.name());
                     self.line(&format!("{decl:<40} // {doc}"));
                 }
                 Item::ReadMemH { file, mem } => {

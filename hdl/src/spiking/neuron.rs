@@ -1,0 +1,420 @@
+//! The neuron unit: one time step of one neuron as combinational logic,
+//! the exact counterpart of [`super::model::update`].
+
+use super::params::{Compare, Decay, NeuronParams, Order, Overflow, ResetMode, Word};
+use crate::ir::{Expr, Module, ModuleBuilder, ModuleDoc, Signal, Ty, concat, mux};
+
+pub fn name(p: &NeuronParams) -> String {
+    format!("accgen_snn_neuron_{}", p.tag())
+}
+
+/// Width of the exact arithmetic of a step: the widest term plus two bits,
+/// enough for decayed membrane + input + bias - threshold.
+pub fn work_width(p: &NeuronParams) -> u32 {
+    let drive = match &p.synapse {
+        Some(s) => s.current.width,
+        None => p.accumulator.width + p.input_shift,
+    };
+    p.membrane.width.max(drive) + 2
+}
+
+/// A term of a state update: a signed signal, a constant, or a constant
+/// that counts only when a condition holds.
+pub enum Term {
+    Sig(Signal),
+    Lit(i64),
+    When(Expr, i64),
+}
+
+fn wrap_to(c: i64, w: u32) -> i128 {
+    let sh = 128 - w;
+    ((c as i128) << sh) >> sh
+}
+
+impl Term {
+    /// The term at `w` bits: sign-extended, or its low bits when wider
+    /// (exact modulo 2^w, which is all a wrapping sum needs).
+    fn at(&self, w: u32) -> Expr {
+        let t = Ty::s(w);
+        match self {
+            Term::Sig(s) if s.width() <= w => s.e().sext(w),
+            Term::Sig(s) => s.select(0u32, w).cast(true),
+            Term::Lit(c) => t.lit(wrap_to(*c, w)),
+            Term::When(cond, c) => mux(cond.clone(), t.lit(wrap_to(*c, w)), t.zero()),
+        }
+    }
+}
+
+/// The sum of `terms` brought into `word`: computed exactly in `exact`
+/// (a localparam) bits and clipped symmetrically to +-(2^(W-1) - 1), or
+/// computed modulo 2^W when the word wraps (the same low bits).
+pub fn sum_fit(
+    m: &mut ModuleBuilder,
+    prefix: &str,
+    terms: &[Term],
+    word: Word,
+    exact: &crate::ir::Param,
+    doc: &str,
+) -> Signal {
+    let w = word.width;
+    let total = |w: u32| {
+        terms
+            .iter()
+            .map(|t| t.at(w))
+            .reduce(|a, b| a + b)
+            .unwrap_or_else(|| unreachable!("a state update has terms"))
+    };
+    match word.overflow {
+        Overflow::Wrap => m.wire_of(
+            &format!("{prefix}_next"),
+            total(w),
+            &format!("{doc}, modulo 2^{w} (wrap)"),
+        ),
+        Overflow::Saturate => {
+            let xw = exact.value as u32;
+            let x = m.wire(&format!("{prefix}_sum"), exact, true, &format!("{doc}, exact"));
+            m.assign(&x, total(xw));
+            let t = Ty::s(xw);
+            let max = word.max() as i128;
+            let hi = m.wire_of(
+                &format!("{prefix}_over"),
+                x.e().gt(t.lit(max)),
+                "above the largest value",
+            );
+            let lo = m.wire_of(
+                &format!("{prefix}_under"),
+                x.e().lt(t.lit(-max)),
+                "below minus the largest value",
+            );
+            let ty = Ty::s(w);
+            m.wire_of(
+                &format!("{prefix}_next"),
+                mux(&hi, ty.lit(max), mux(&lo, ty.lit(-max), x.select(0u32, w).cast(true))),
+                "clipped symmetrically to +-(2^(W-1) - 1)",
+            )
+        }
+    }
+}
+
+/// One step of decay of the signed signal `v`; same width.
+pub fn decay_hw(m: &mut ModuleBuilder, prefix: &str, d: Decay, v: &Signal) -> Signal {
+    let w = v.width();
+    match d {
+        Decay::None => v.clone(),
+        Decay::Shift { k, min_decrement } => {
+            let dec = m.wire_of(&format!("{prefix}_dec"), v.e().shr(k), &format!("v >>> {k}"));
+            let dec = if min_decrement {
+                let zero = Ty::s(w).zero();
+                let small = m.wire_of(
+                    &format!("{prefix}_small"),
+                    v.e().gt(zero.clone()) & dec.e().eq(zero),
+                    "positive but v >>> k is 0: leak at least 1 (Xylo)",
+                );
+                m.wire_of(
+                    &format!("{prefix}_step"),
+                    mux(&small, Ty::s(w).lit(1), &dec),
+                    "decrement, at least 1 for a positive v",
+                )
+            } else {
+                dec
+            };
+            m.wire_of(
+                &format!("{prefix}_decayed"),
+                v - &dec,
+                "v - decrement (beta = 1 - 2^-k)",
+            )
+        }
+        Decay::Multiply { d } => {
+            // |v * (4096 - d)| <= 2^(W-1) * 2^12: W + 12 bits hold the product.
+            let pw = w + 12;
+            let prod = m.wire_of(
+                &format!("{prefix}_prod"),
+                v.e().sext(pw) * Ty::s(pw).lit(4096 - d as i128),
+                &format!("v * (4096 - {d}), exact"),
+            );
+            let floor = m.wire_of(
+                &format!("{prefix}_floor"),
+                prod.select(12u32, w).cast(true),
+                "product >>> 12, rounded toward minus infinity",
+            );
+            let up = m.wire_of(
+                &format!("{prefix}_up"),
+                prod.e().msb() & prod.select(0u32, 12).reduce_or(),
+                "a negative product with a fraction: round toward zero instead",
+            );
+            m.wire_of(
+                &format!("{prefix}_decayed"),
+                &floor + mux(&up, Ty::s(w).lit(1), Ty::s(w).zero()),
+                "(v * (4096 - d)) / 4096 truncated toward zero",
+            )
+        }
+    }
+}
+
+fn fires(p: &NeuronParams, x: &Signal) -> Expr {
+    let th = Ty::s(x.width()).lit(p.threshold as i128);
+    match p.compare {
+        Compare::Strict => x.e().gt(th),
+        Compare::NonStrict => x.e().ge(th),
+    }
+}
+
+fn describe(p: &NeuronParams) -> Vec<String> {
+    let mut d = vec![format!(
+        "Combinational: one time step of one neuron. Order: {}. Threshold {} ({}), reset {}.",
+        match p.order {
+            Order::IntegrateThenFire =>
+                "integrate-then-fire (decay, add input and bias, compare, reset in the same step)",
+            Order::ResetFromPrevious =>
+                "reset-from-previous (the reset is decided from the previous membrane and applied with the new input, snnTorch Leaky)",
+        },
+        p.threshold,
+        if p.compare == Compare::Strict {
+            "v > threshold"
+        } else {
+            "v >= threshold"
+        },
+        format!("{:?}", p.reset).to_lowercase()
+    )];
+    d.push("Arithmetic within the step is exact; each state is brought into its width once: saturate clips to +-(2^(W-1) - 1), wrap keeps the low W bits.".into());
+    d
+}
+
+fn decay_text(d: Decay) -> String {
+    match d {
+        Decay::None => "none".into(),
+        Decay::Shift { k, min_decrement } => format!(
+            "v - (v >>> {k}){}",
+            if min_decrement { ", at least 1 for v > 0" } else { "" }
+        ),
+        Decay::Multiply { d } => format!("v * ({} / 4096), truncated toward zero", 4096 - d),
+    }
+}
+
+fn params_table(p: &NeuronParams) -> Vec<(String, String, String)> {
+    let word = |w: &Word| format!("{} bits, {}", w.width, format!("{:?}", w.overflow).to_lowercase());
+    let mut t = vec![
+        (
+            "order".into(),
+            format!("{:?}", p.order),
+            "order of operations within a step".into(),
+        ),
+        ("membrane".into(), word(&p.membrane), "signed".into()),
+        ("decay".into(), decay_text(p.decay), "membrane decay per step".into()),
+        (
+            "accumulator".into(),
+            word(&p.accumulator),
+            "sum of a step's event weights".into(),
+        ),
+    ];
+    if let Some(s) = &p.synapse {
+        t.push(("current".into(), word(&s.current), "CUBA synaptic current".into()));
+        t.push(("current decay".into(), decay_text(s.decay), "per step".into()));
+    }
+    t.push((
+        "input_shift".into(),
+        p.input_shift.to_string(),
+        "input = accumulator << input_shift".into(),
+    ));
+    t.push((
+        "bias".into(),
+        p.bias.to_string(),
+        "added to the membrane every step".into(),
+    ));
+    t.push((
+        "threshold".into(),
+        format!(
+            "{} {}",
+            if p.compare == Compare::Strict { ">" } else { ">=" },
+            p.threshold
+        ),
+        "spike condition".into(),
+    ));
+    t.push((
+        "reset".into(),
+        format!("{:?}", p.reset).to_lowercase(),
+        "membrane after a spike".into(),
+    ));
+    t.push((
+        "refractory".into(),
+        p.refractory.to_string(),
+        "steps of rest after a spike".into(),
+    ));
+    t
+}
+
+/// The neuron unit.
+pub fn neuron(p: &NeuronParams) -> Module {
+    let mut m = ModuleBuilder::new(
+        name(p),
+        ModuleDoc {
+            title: "Spiking neuron update, one time step".into(),
+            description: describe(p),
+            params: params_table(p),
+            timing: vec!["combinational".into()],
+        },
+    );
+    let vw = p.membrane.width;
+    let v = m.input("v_i", Ty::s(vw), "membrane potential before the step");
+    let cur = p
+        .synapse
+        .map(|s| m.input("i_i", Ty::s(s.current.width), "synaptic current before the step"));
+    let refr = (p.refractory > 0).then(|| m.input("ref_i", Ty::u(p.refractory_width()), "refractory steps left"));
+    let acc = m.input("acc_i", Ty::s(p.accumulator.width), "sum of event weights in this step");
+    let v_o = m.output("v_o", Ty::s(vw), "membrane potential after the step");
+    let i_o = p
+        .synapse
+        .map(|s| m.output("i_o", Ty::s(s.current.width), "synaptic current after the step"));
+    let ref_o = (p.refractory > 0).then(|| {
+        m.output(
+            "ref_o",
+            Ty::u(p.refractory_width()),
+            "refractory steps left after the step",
+        )
+    });
+    let spike_o = m.output("spike_o", Ty::BIT, "the neuron spiked");
+
+    let xw = work_width(p);
+    let sat = |w: &Word| w.overflow == Overflow::Saturate;
+    // Declared only where a saturating sum uses it (an unused localparam is a lint warning).
+    let unused = |name: &str, value: u32| crate::ir::Param {
+        name: name.into(),
+        value: value as i64,
+        doc: String::new(),
+    };
+    let work = if sat(&p.membrane) {
+        m.localparam(
+            "WORK_W",
+            xw as i64,
+            "widest of membrane and input, + 2: exact decay + input + bias - threshold",
+        )
+    } else {
+        unused("WORK_W", xw)
+    };
+    m.section("Input", &["The accumulated weights, shifted by input_shift."]);
+    let aw = p.accumulator.width + p.input_shift;
+    let input = if p.input_shift == 0 {
+        acc.clone()
+    } else {
+        m.wire_of(
+            "drive_in",
+            concat(vec![acc.e(), Ty::u(p.input_shift).zero()]).cast(true),
+            &format!("acc_i << {}", p.input_shift),
+        )
+    };
+    let drive = match (&p.synapse, &cur, &i_o) {
+        (Some(s), Some(cur), Some(i_o)) => {
+            m.section(
+                "Synaptic current (CUBA)",
+                &["i = fit(decay(i) + input): the membrane integrates the new current."],
+            );
+            let cw = s.current.width;
+            let cur_w = cw.max(aw) + 1;
+            let cur_work = if sat(&s.current) {
+                m.localparam(
+                    "CUR_WORK_W",
+                    cur_w as i64,
+                    "widest of current and input, + 1: exact decay + input",
+                )
+            } else {
+                unused("CUR_WORK_W", cur_w)
+            };
+            let di = decay_hw(&mut m, "cur", s.decay, cur);
+            let ni = sum_fit(
+                &mut m,
+                "cur",
+                &[Term::Sig(di), Term::Sig(input)],
+                s.current,
+                &cur_work,
+                "decayed current + input",
+            );
+            m.assign(i_o, &ni);
+            ni
+        }
+        _ => input,
+    };
+    m.section("Membrane", &[]);
+    let dv = decay_hw(&mut m, "mem", p.decay, &v);
+    let zero_v = Ty::s(vw).zero();
+    let terms = |dv: &Signal| {
+        let mut t = vec![Term::Sig(dv.clone()), Term::Sig(drive.clone())];
+        if p.bias != 0 {
+            t.push(Term::Lit(p.bias));
+        }
+        t
+    };
+    match p.order {
+        Order::IntegrateThenFire => {
+            let x = sum_fit(&mut m, "mem", &terms(&dv), p.membrane, &work, "decay(v) + input + bias");
+            let rest = match &refr {
+                Some(r) => m.wire_of("resting", r.e().ne(Ty::u(r.width()).zero()), "in the refractory period"),
+                None => m.wire_of("resting", Ty::BIT.zero(), "no refractory period"),
+            };
+            let fire = m.wire_of(
+                "fire",
+                !rest.e() & fires(p, &x),
+                "crosses the threshold and is not resting",
+            );
+            let after = match p.reset {
+                ResetMode::Zero => zero_v,
+                ResetMode::Subtract => &x - Ty::s(vw).lit(p.threshold as i128),
+                ResetMode::None => x.e(),
+            };
+            let reset_v = m.wire_of("mem_reset", after, "membrane of a spiking neuron");
+            m.assign(&v_o, mux(&rest, &v, mux(&fire, &reset_v, &x)));
+            m.assign(&spike_o, &fire);
+            if let (Some(r), Some(ro)) = (&refr, &ref_o) {
+                let rt = Ty::u(r.width());
+                m.assign(
+                    ro,
+                    mux(
+                        &rest,
+                        r - rt.lit(1),
+                        mux(&fire, rt.lit(p.refractory as i128), rt.zero()),
+                    ),
+                );
+            }
+        }
+        Order::ResetFromPrevious => {
+            // Without a reset the previous membrane's crossing changes nothing.
+            let reset_now = |m: &mut ModuleBuilder| {
+                m.wire_of("reset_now", fires(p, &v), "the previous membrane crossed the threshold")
+            };
+            let nv = match p.reset {
+                ResetMode::Subtract => {
+                    let r = reset_now(&mut m);
+                    let mut t = terms(&dv);
+                    t.push(Term::When(r.e(), -p.threshold));
+                    sum_fit(
+                        &mut m,
+                        "mem",
+                        &t,
+                        p.membrane,
+                        &work,
+                        "decay(v) + input + bias - r * threshold",
+                    )
+                }
+                ResetMode::Zero => {
+                    let r = reset_now(&mut m);
+                    let kept = m.wire_of(
+                        "mem_kept",
+                        mux(&r, Ty::s(vw).zero(), &dv),
+                        "decayed membrane, 0 when resetting",
+                    );
+                    sum_fit(
+                        &mut m,
+                        "mem",
+                        &terms(&kept),
+                        p.membrane,
+                        &work,
+                        "(r ? 0 : decay(v)) + input + bias",
+                    )
+                }
+                ResetMode::None => sum_fit(&mut m, "mem", &terms(&dv), p.membrane, &work, "decay(v) + input + bias"),
+            };
+            m.assign(&v_o, &nv);
+            m.assign(&spike_o, fires(p, &nv));
+        }
+    }
+    m.finish()
+}
