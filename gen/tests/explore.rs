@@ -69,9 +69,10 @@ fn check_front(rows: &[Row], f: &explore::Front) {
 fn the_default_sweep_answers_integer_or_minifloat() {
     let results = run(DEFAULT_SWEEP, &options(false));
     let s = &results.sweep;
-    assert_eq!(s.studies.len(), 1);
-    assert_eq!(s.points(), 10 * 6 * 2);
-    assert_eq!(results.rows.len(), 120 * Target::ALL.len());
+    // One study per block family.
+    assert_eq!(s.studies.len(), 3);
+    assert_eq!(s.points(), 10 * 6 * 2 + 3 * 3 * 2 + 4 * 3);
+    assert_eq!(results.rows.len(), s.points() * Target::ALL.len());
     for r in &results.rows {
         assert!(
             r.errors.is_empty(),
@@ -81,10 +82,42 @@ fn the_default_sweep_answers_integer_or_minifloat() {
             r.errors
         );
         let e = r.model.expect("every row has an estimate");
-        assert!(e.ffs > 0.0);
-        let acc = r.accuracy.expect("every row has an accuracy");
-        assert!((0.5..=1.0).contains(&acc), "{}: accuracy {acc}", r.label);
+        match r.study.as_str() {
+            "digits_mac" => {
+                assert!(e.ffs > 0.0);
+                let acc = r.accuracy.expect("every MAC row has an accuracy");
+                assert!((0.5..=1.0).contains(&acc), "{}: accuracy {acc}", r.label);
+            }
+            "hashgrid_fixed_point" => {
+                // Block RAM on FPGAs; fidelity to tiny-cuda-nn as SQNR.
+                assert_eq!(r.metric(Metric::Bram).is_some(), r.target != Target::Asic);
+                assert!(
+                    r.metric(Metric::Luts).is_none(),
+                    "LUTs are not modelled for hash grids yet"
+                );
+                assert!(r.sqnr_db.expect("SQNR") > 20.0, "{}", r.label);
+            }
+            "spiking_digits" => {
+                let acc = r.accuracy.expect("every spiking row has an accuracy");
+                assert!((0.5..=1.0).contains(&acc), "{}: accuracy {acc}", r.label);
+                assert!(!r.notes.is_empty(), "the missing LUT model is noted");
+            }
+            other => panic!("unexpected study {other}"),
+        }
     }
+    // Finer interpolation weights are closer to the reference.
+    let sqnr = |label: &str| {
+        results
+            .rows
+            .iter()
+            .find(|r| r.study == "hashgrid_fixed_point" && r.label == label)
+            .and_then(|r| r.sqnr_db)
+            .unwrap_or(f64::NAN)
+    };
+    assert!(
+        sqnr("table=fp16 weight_frac_bits=12 log2_table_size=12")
+            > sqnr("table=fp16 weight_frac_bits=6 log2_table_size=12") + 6.0
+    );
     // Accuracy depends on the formats only; cost also on the multiplier.
     let acc = |w: &str, a: &str| {
         let r = results
@@ -96,9 +129,10 @@ fn the_default_sweep_answers_integer_or_minifloat() {
     };
     assert!(acc("int8", "uint8") > acc("int3", "uint4"));
     assert!(acc("int8", "uint8") > 0.95, "int8 x uint8 is near float accuracy");
-    // The fronts: (luts, accuracy) on the six FPGA targets, (area, accuracy)
-    // on asic, (luts, dsp, accuracy) on the six FPGA targets.
-    assert_eq!(results.fronts.len(), 6 + 1 + 6);
+    // MAC fronts: (luts, accuracy) on the six FPGA targets, (area, accuracy)
+    // on asic, (luts, dsp, accuracy) on the six FPGA targets; hash grid and
+    // spiking: (bram, quality) on the six FPGA targets (no LUT or area model).
+    assert_eq!(results.fronts.len(), 6 + 1 + 6 + 6 + 6);
     for f in &results.fronts {
         check_front(&results.rows, f);
     }
@@ -126,8 +160,8 @@ fn the_report_is_written_whole_and_stale_plots_go() {
         !plots.join("old_study_xc7_luts-accuracy.svg").exists(),
         "stale plot kept"
     );
-    // 7 two-metric fronts, SVG and PNG each, and 4 reports.
-    assert_eq!(written.len(), 7 * 2 + 4);
+    // 7 + 6 + 6 two-metric fronts, SVG and PNG each, and 4 reports.
+    assert_eq!(written.len(), 19 * 2 + 4);
     let svg = std::fs::read_to_string(plots.join("digits_mac_ice40_luts-accuracy.svg")).expect("svg");
     assert!(svg.starts_with("<svg") && svg.contains("Pareto front") && svg.contains("int5/uint4/dsp"));
     let png = std::fs::read(plots.join("digits_mac_asic_area-accuracy.png")).expect("png");
@@ -141,7 +175,7 @@ fn the_report_is_written_whole_and_stale_plots_go() {
     assert_eq!(json["rows"].as_array().map(Vec::len), Some(results.rows.len()));
     assert_eq!(json["rows"][0]["settings"]["weights"], "int3");
     let html = std::fs::read_to_string(dir.join("report.html")).expect("html");
-    assert_eq!(html.matches("<svg").count(), 7, "every plot inline");
+    assert_eq!(html.matches("<svg").count(), 19, "every plot inline");
     assert!(html.contains("<table>") && html.ends_with("</html>\n"));
     // Nothing left staged.
     for entry in std::fs::read_dir(&plots).expect("ls").flatten() {

@@ -64,19 +64,66 @@ pub fn describe(config: &Config) -> Described {
     }
 }
 
-/// The cost model's estimate on `target`, or why there is none.
+/// The cost model's estimate on `target`, or why there is none. For hash
+/// grids and spiking cores only block RAM is estimated, from the memories'
+/// shapes ([`block_rams`]); their other figures are NaN (unknown) until the
+/// cost model covers them, and `--synth` supplies Yosys' counts.
 pub fn estimate(config: &Config, target: Target, calibration: &Calibration) -> Result<Estimate, String> {
+    let memory_only = |memories: &[(u32, u32)]| -> Result<Estimate, String> {
+        Ok(Estimate {
+            luts: f64::NAN,
+            ffs: f64::NAN,
+            carry: f64::NAN,
+            dsp: f64::NAN,
+            bram: block_rams(memories, target).unwrap_or(f64::NAN),
+            area_um2: None,
+        })
+    };
     match &config.block {
         Block::MacArray(p) => calibration
             .model(target)
             .map(|m| mac_estimate(p, m))
             .ok_or_else(|| format!("no cost model for target {}", target.name())),
-        Block::HashGrid(_) => {
-            Err("the cost model does not cover hash grids yet: add --synth for Yosys' figures".into())
-        }
-        Block::SpikingCore(_) | Block::SpikingChain(..) => {
-            Err("the cost model does not cover spiking cores yet: add --synth for Yosys' figures".into())
-        }
+        Block::HashGrid(p) => memory_only(&accgen_hdl::hashgrid::cost::banks(p)),
+        Block::SpikingCore(p) => memory_only(&spiking_memories(p)),
+        Block::SpikingChain(a, b) => memory_only(&[spiking_memories(a), spiking_memories(b)].concat()),
+    }
+}
+
+/// A spiking core's memories: synapse weights (one word of P weights per
+/// input and slot) and neuron states (one word of P states per slot).
+fn spiking_memories(p: &accgen_hdl::spiking::CoreParams) -> Vec<(u32, u32)> {
+    vec![
+        (p.synapse_words(), p.units * p.weight_width),
+        (p.slots(), p.units * p.neuron.state_width()),
+    ]
+}
+
+/// Block RAM primitives for memories of `(depth, width)`, each in the shape
+/// that needs the fewest; on 7-series a RAMB18 or a RAMB36, whichever
+/// takes fewer cells. `None` on `asic`. Synthesis may put a small memory in
+/// LUT RAM or flip-flops instead: the estimate is an upper bound there.
+pub fn block_rams(memories: &[(u32, u32)], target: Target) -> Option<f64> {
+    use crate::synth::Family;
+    use accgen_hdl::hashgrid::cost::{ECP5_DP16KD, ICE40_4K, RAMB18, RAMB36};
+    let count = |d: u32, w: u32| match target.family() {
+        Family::Xc7 => Some(RAMB36.count(d, w).min(RAMB18.count(d, w))),
+        Family::Ice40 => Some(ICE40_4K.count(d, w)),
+        Family::Ecp5 => Some(ECP5_DP16KD.count(d, w)),
+        Family::Asic => None,
+    };
+    memories
+        .iter()
+        .map(|&(d, w)| count(d, w))
+        .sum::<Option<u64>>()
+        .map(|n| n as f64)
+}
+
+/// What the estimate leaves out, for the report's notes.
+pub fn model_note(config: &Config) -> Option<&'static str> {
+    match &config.block {
+        Block::MacArray(_) => None,
+        _ => Some("the cost model estimates only block RAM for this family so far; --synth gives Yosys' figures"),
     }
 }
 

@@ -63,6 +63,11 @@ fn as_map<S: serde::Serializer>(pairs: &[(String, String)], s: S) -> Result<S::O
     s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
+/// A fitted figure below zero is zero; NaN (not modelled) stays NaN.
+fn nonnegative(v: f64) -> f64 {
+    if v < 0.0 { 0.0 } else { v }
+}
+
 /// Whether a MAC point's operands are integers, minifloats or one of each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -163,18 +168,21 @@ impl Row {
                 Metric::Fmax => self.fmax_mhz,
             };
         }
+        // NaN: a figure the model does not give for this family.
         let e = self.model.as_ref();
-        match m {
-            Metric::Luts => e.filter(|_| !asic).map(|e| e.luts.max(0.0)),
+        let known = |v: f64| (!v.is_nan()).then_some(v);
+        let value = match m {
+            Metric::Luts => e.filter(|_| !asic).map(|e| nonnegative(e.luts)),
             Metric::Ffs => e.map(|e| e.ffs),
-            Metric::Carry => e.filter(|_| !asic).map(|e| e.carry.max(0.0)),
+            Metric::Carry => e.filter(|_| !asic).map(|e| nonnegative(e.carry)),
             Metric::Dsp => e.filter(|_| !asic).map(|e| e.dsp),
             Metric::Bram => e.filter(|_| !asic).map(|e| e.bram),
             Metric::Area => e.and_then(|e| e.area_um2),
             Metric::Accuracy => self.accuracy,
             Metric::Sqnr => self.sqnr_db,
             Metric::Fmax => self.fmax_mhz,
-        }
+        };
+        value.and_then(known)
     }
 }
 
@@ -289,6 +297,7 @@ pub fn evaluate(sweep: &Sweep, options: &Options) -> Result<Results, Failure> {
                         row.design = Some(d.design);
                         row.kind = d.kind;
                         row.formats = d.formats;
+                        row.notes.extend(family::model_note(config).map(str::to_string));
                         match family::estimate(config, target, &calibration) {
                             Ok(e) => row.model = Some(e),
                             // Without a model the point still has Yosys' figures when synthesized.

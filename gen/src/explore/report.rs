@@ -25,8 +25,11 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// A figure, or nothing when there is none (NaN: not modelled).
 fn opt(v: Option<f64>, digits: usize) -> String {
-    v.map(|v| format!("{v:.digits$}")).unwrap_or_default()
+    v.filter(|v| !v.is_nan())
+        .map(|v| format!("{v:.digits$}"))
+        .unwrap_or_default()
 }
 
 /// The results table, one line per point and target.

@@ -70,25 +70,27 @@ pub struct MemoryCost {
     pub entries_per_cycle: u64,
 }
 
+/// Every bank of the engine as `(depth, width)`: per level, an even and
+/// an odd bank of half the level's entries, for each replica.
+pub fn banks(p: &HashGridParams) -> Vec<(u32, u32)> {
+    let w = p.word_width();
+    p.geometry
+        .levels
+        .iter()
+        .flat_map(|l| std::iter::repeat_n((l.size / 2, w), 2 * p.replicas() as usize))
+        .collect()
+}
+
 /// Memory cost of `p` from its parameters.
 pub fn memory(p: &HashGridParams) -> MemoryCost {
-    let banks_per_level = 2 * p.replicas() as u64;
-    let w = p.word_width();
+    let banks = banks(p);
     let prims = [RAMB36, RAMB18, ICE40_4K, ECP5_DP16KD];
     let primitives = prims
         .iter()
-        .map(|prim| {
-            let n = p
-                .geometry
-                .levels
-                .iter()
-                .map(|l| banks_per_level * prim.count(l.size / 2, w))
-                .sum();
-            (prim.name, n)
-        })
+        .map(|prim| (prim.name, banks.iter().map(|&(d, w)| prim.count(d, w)).sum()))
         .collect();
     MemoryCost {
-        banks: banks_per_level * p.levels() as u64,
+        banks: banks.len() as u64,
         bits: p.memory_bits(),
         primitives,
         entries_per_cycle: p.levels() as u64 * (1 << p.dims()),
