@@ -7,6 +7,7 @@ pub mod config;
 pub mod cosim;
 pub mod cost;
 pub mod explore;
+pub mod mulbench;
 pub mod output;
 pub mod synth;
 pub mod tools;

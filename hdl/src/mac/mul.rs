@@ -1,8 +1,29 @@
 //! Integer multipliers: the PE's multiplier is a parameter, so the same PE
 //! can use a plain `*` (mapped to DSP blocks) or a LUT structure built here.
+//!
+//! Both LUT structures are array multipliers that accumulate one
+//! partial-product row per bit of `b_i` on the carry chain: the running sum
+//! is shifted right one bit per row, the bit that falls out is final (it is
+//! one bit of the product), so every row adder is only `A_W + 1` bits wide
+//! and costs one LUT per partial-product bit when the row's gating folds
+//! into the adder's LUT. Where the gating goes depends on the fabric:
+//!
+//! - [`MulImpl::Lut`]: `s + (a & b_i)`. On Xilinx the CARRY4 takes the
+//!   propagate `s ^ (a & b_i)` from a LUT and `s` itself as the generate
+//!   input, so the AND folds into the LUT; ECP5's CCU2C does the same.
+//! - [`MulImpl::Lut4`]: `b_i ? s + a : s`. iCE40's SB_CARRY takes both
+//!   addends as plain signals, so the gating must come after the adder,
+//!   where it folds into the sum LUT (`s ^ (b_i & (a ^ carry))`). Yosys
+//!   would otherwise merge the rows back into one multiplier and lose the
+//!   carry chain, so each row adder is a module synthesis keeps.
+//!
+//! Signed operands: a signed `a_i` sign-extends the running sum and every
+//! row; a signed `b_i` weighs its top bit `-2^(n-1)`, so the last row is
+//! subtracted. The range of every running sum is proven in the comments of
+//! [`rows`].
 
 use super::params::MulImpl;
-use crate::ir::{Expr, Module, ModuleBuilder, ModuleDoc, Signal, Ty};
+use crate::ir::{Expr, Module, ModuleBuilder, ModuleDoc, Signal, Ty, concat, drive, repeat, sink};
 use crate::params::IntFormat;
 
 /// Module name, e.g. `accgen_mul_lut_s8xu4`.
@@ -11,18 +32,28 @@ pub fn name(a: IntFormat, b: IntFormat, imp: MulImpl) -> String {
 }
 
 /// A combinational multiplier `p_o = a_i * b_i`, exact: the product has
-/// `a.bits + b.bits` bits and is signed when either operand is.
-pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Module {
+/// `a.bits + b.bits` bits and is signed when either operand is. Returns the
+/// modules it needs, dependencies first; the multiplier is the last.
+pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
     let pw = a.bits + b.bits;
     let signed = a.signed || b.signed;
+    let sub_note = if b.signed {
+        " b_i is two's complement, so its top row weighs -2^(n-1) and is subtracted."
+    } else {
+        ""
+    };
     let how = match imp {
         MulImpl::Dsp => "Both operands are extended to the product width and multiplied with a plain `*`, which synthesis maps to a DSP block (or its own LUT multiplier when DSPs are disabled).".to_string(),
         MulImpl::Lut => format!(
-            "One partial-product row per bit of b_i ({} rows), each the extended a_i shifted by the bit's weight, summed by a balanced tree of product-width adders modulo 2^{pw}.{}",
-            b.bits,
-            if b.signed { " b_i is two's complement, so its top row has weight -2^(n-1) and is subtracted." } else { "" }
+            "An array multiplier on the carry chain: one row per bit of b_i ({} rows), each a_i AND b_i[i], added to the running sum shifted right by one; the bit shifted out is a final product bit, so each row adder is A_W + 1 bits. Gating the row before the adder lets a LUT6 (Xilinx CARRY4) or LUT4 (ECP5 CCU2C) compute the propagate s ^ (a & b) in one LUT per partial-product bit.{sub_note}",
+            b.bits
+        ),
+        MulImpl::Lut4 => format!(
+            "An array multiplier on the carry chain: one row per bit of b_i ({} rows), each adding a_i to the running sum shifted right by one and keeping the sum only when b_i[i] is set; the bit shifted out is a final product bit, so each row adder is A_W + 1 bits. Gating after the adder suits iCE40, whose SB_CARRY takes both addends as plain signals: the gating folds into the sum LUT, one LUT4 per partial-product bit. Row adders are modules of their own that synthesis keeps, so Yosys does not merge the rows back into one multiplier.{sub_note}",
+            b.bits
         ),
     };
+    let mut deps = Vec::new();
     let mut m = ModuleBuilder::new(
         name(a, b, imp),
         ModuleDoc {
@@ -63,53 +94,167 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Module {
             m.assign(&bx, bi.e().extend(pw).cast(signed));
             m.assign(&po, &ax * &bx);
         }
-        MulImpl::Lut => {
-            m.section(
-                "Partial products",
-                &["Row i is (b_i[i] ? a_ext << i : 0), all PROD_W bits wide; arithmetic is modulo 2^PROD_W, which is exact because the product fits."],
+        MulImpl::Lut | MulImpl::Lut4 => {
+            let bits = rows(&mut m, &mut deps, &ai, &bi, a, b, imp);
+            let product = m.wire(
+                "product",
+                &prod_w,
+                false,
+                "the product's bits, low to high as the rows produced them",
             );
-            let ax = m.wire("a_ext", &prod_w, false, "a_i extended to PROD_W");
-            m.assign(&ax, ai.e().extend(pw).cast(false));
-            let mut rows = Vec::new();
-            for i in 0..b.bits {
-                let row = m.wire(
-                    &format!("pp_{i}"),
-                    &prod_w,
-                    false,
-                    &format!("partial product of b_i[{i}]"),
-                );
-                let picked = crate::ir::repeat(pw, bi.bit(i)) & ax.e().shl(i);
-                let negative = b.signed && i == b.bits - 1;
-                m.assign(&row, if negative { -picked } else { picked });
-                rows.push(row);
-            }
-            m.section("Adder tree", &["Balanced, so the depth is ceil(log2(rows)) adders."]);
-            let sum = adder_tree(&mut m, "sum", rows);
-            m.assign(&po, sum.e().cast(signed));
+            m.assign(&product, bits);
+            m.assign(&po, product.e().cast(signed));
         }
     }
-    m.finish()
+    deps.push(m.finish());
+    deps
 }
 
-/// Sum `terms` pairwise, level by level, naming each partial sum.
-pub fn adder_tree(m: &mut ModuleBuilder, prefix: &str, mut terms: Vec<Signal>) -> Signal {
-    let mut level = 0;
-    while terms.len() > 1 {
-        level += 1;
-        let mut next = Vec::new();
-        for (k, pair) in terms.chunks(2).enumerate() {
-            match pair {
-                [x, y] => {
-                    let e: Expr = x + y;
-                    next.push(m.wire_of(&format!("{prefix}_l{level}_{k}"), e, ""));
-                }
-                [x] => next.push(x.clone()),
-                _ => unreachable!("chunks(2) yields one or two items"),
-            }
+/// The shift-and-add rows of [`MulImpl::Lut`] and [`MulImpl::Lut4`]; returns
+/// the product as an unsigned `a.bits + b.bits`-bit expression.
+///
+/// Row `i`'s running sum `s_i` is `A_W + 1` bits, read as signed when a_i is
+/// signed (unsigned otherwise), and holds `sum_{k<=i} a * b_k * 2^(k-i)`
+/// rounded down, the `i` bits below having left as product bits. Ranges,
+/// with n = A_W:
+/// - unsigned a_i: `s_i < 2^(n+1)` because `floor(s/2) < 2^n` and a row `< 2^n`;
+/// - signed a_i: `s_i` in `[-2^n, 2^n - 2]` because `floor(s/2)` and a row
+///   are both in `[-2^(n-1), 2^(n-1) - 1]`;
+/// - the subtracted last row of a signed b_i: `floor(s/2) - a*b` lies in
+///   `[-2^n + 1, 2^n - 1]`, which is `A_W + 1` bits signed.
+fn rows(
+    m: &mut ModuleBuilder,
+    deps: &mut Vec<Module>,
+    ai: &Signal,
+    bi: &Signal,
+    a: IntFormat,
+    b: IntFormat,
+    imp: MulImpl,
+) -> Expr {
+    let n = a.bits;
+    let row_w = m.localparam(
+        "ROW_W",
+        (n + 1) as i64,
+        &format!("{n} + 1: a_i plus the carry out of each row sum"),
+    );
+    let why = match imp {
+        MulImpl::Lut4 => {
+            "Each row adder is a kept module (see its header): its carry chain adds s and a_i unconditionally and b_i[i] picks the sum or s after it."
         }
-        terms = next;
+        _ => {
+            "The running sum is the first addend, so on Xilinx it is the carry chain's generate input (DI) and needs no LUT of its own; the AND folds into the propagate LUT."
+        }
+    };
+    m.section(
+        "Rows",
+        &[
+            "acc_i = (acc_{i-1} >> 1) + b_i[i] * a_i, ROW_W bits; acc_{i-1}[0] is product bit i-1.",
+            why,
+        ],
+    );
+    let ax = m.wire(
+        "a_ext",
+        &row_w,
+        false,
+        &format!("a_i {}-extended to ROW_W", if a.signed { "sign" } else { "zero" }),
+    );
+    m.assign(&ax, ai.e().extend(n + 1).cast(false));
+    let acc0 = m.wire("acc_0", &row_w, false, "row 0: a_i AND b_i[0]");
+    m.assign(&acc0, ax.e() & repeat(n + 1, bi.bit(0u32)));
+    let mut accs = vec![acc0];
+    for i in 1..b.bits {
+        let prev = accs[i as usize - 1].clone();
+        let subtract = b.signed && i == b.bits - 1;
+        let sign = if subtract { " (subtracted: b_i's sign bit)" } else { "" };
+        let acc = m.wire(&format!("acc_{i}"), &row_w, false, &format!("after row {i}{sign}"));
+        match imp {
+            MulImpl::Lut => {
+                // The previous sum shifted right, extended like a_i.
+                let ext = if a.signed { prev.bit(n) } else { Ty::u(1).zero() };
+                let shifted = concat(vec![ext, prev.select(1u32, n)]);
+                let row = ax.e() & repeat(n + 1, bi.bit(i));
+                m.assign(&acc, if subtract { shifted - row } else { shifted + row });
+            }
+            MulImpl::Lut4 => {
+                // Yosys 0.23 asserts on `$signed(...)` in a port connection: name it.
+                let shifted = m.wire(
+                    &format!("acc_{}_shr", i - 1),
+                    n,
+                    a.signed,
+                    &format!("acc_{} >> 1", i - 1),
+                );
+                m.assign(&shifted, prev.select(1u32, n).cast(a.signed));
+                let adder = row_adder(a, subtract);
+                m.instance(
+                    &adder,
+                    &format!("u_row_{i}"),
+                    vec![
+                        ("s_i", drive(&shifted)),
+                        ("a_i", drive(ai.e())),
+                        ("b_i", drive(bi.bit(i))),
+                        ("s_o", sink(&acc)),
+                    ],
+                );
+                if !deps.iter().any(|d: &Module| d.name == adder.name) {
+                    deps.push(adder);
+                }
+            }
+            MulImpl::Dsp => unreachable!("a plain `*` has no rows"),
+        }
+        accs.push(acc);
     }
-    terms
-        .pop()
-        .unwrap_or_else(|| unreachable!("a multiplier has at least two partial-product rows"))
+    m.section(
+        "Product",
+        &["The last sum on top of the bits each earlier row shifted out."],
+    );
+    let last = accs.pop().unwrap_or_else(|| unreachable!("b_i has at least one bit"));
+    let mut parts = vec![last.e()];
+    parts.extend(accs.iter().rev().map(|s| s.bit(0u32)));
+    concat(parts)
+}
+
+/// Module name of a [`MulImpl::Lut4`] row adder, e.g. `accgen_mul_row_s8_sub`.
+pub fn row_adder_name(a: IntFormat, subtract: bool) -> String {
+    format!("accgen_mul_row_{}_{}", a.tag(), if subtract { "sub" } else { "add" })
+}
+
+/// One row of [`MulImpl::Lut4`]: `s_o = b_i ? s_i +- a_i : s_i`, operands
+/// extended like `a`, `a.bits + 1` bits out.
+pub fn row_adder(a: IntFormat, subtract: bool) -> Module {
+    let n = a.bits;
+    let op = if subtract { "-" } else { "+" };
+    let ext = if a.signed { "sign" } else { "zero" };
+    let mut m = ModuleBuilder::new(
+        row_adder_name(a, subtract),
+        ModuleDoc {
+            title: format!("One row of a LUT4 array multiplier: s_o = b_i ? s_i {op} a_i : s_i"),
+            description: vec![
+                format!("Both operands are {ext}-extended by one bit, so the {}-bit result is exact.", n + 1),
+                "The adder's carry chain takes s_i and a_i as plain signals (iCE40's SB_CARRY needs both addends), and the choice on b_i after it folds into each sum bit's LUT4. The module is kept apart in synthesis (keep_hierarchy) so Yosys maps it this way instead of merging every row into one multiplier.".into(),
+            ],
+            params: vec![
+                ("s_i, a_i".into(), a.to_string(), "addends".into()),
+                ("operation".into(), if subtract { "subtract" } else { "add" }.into(), String::new()),
+            ],
+            timing: vec!["Combinational: no clock, zero latency.".into()],
+        },
+    );
+    m.attribute(
+        "keep_hierarchy",
+        "Kept apart in synthesis: flattened, Yosys merges the rows into one multiplier and loses the carry chain.",
+    );
+    let s = m.input("s_i", Ty::new(n, a.signed), "running sum, shifted right by one");
+    let ai = m.input("a_i", Ty::new(n, a.signed), "multiplicand");
+    let bi = m.input("b_i", Ty::BIT, "this row's bit of the multiplier");
+    let so = m.output("s_o", Ty::u(n + 1), "new running sum");
+    let sum_w = m.localparam("SUM_W", (n + 1) as i64, &format!("{n} + 1: one bit of growth"));
+    let widen = |x: &Signal| x.e().extend(n + 1).cast(false);
+    let sx = m.wire("s_ext", &sum_w, false, &format!("s_i {ext}-extended to SUM_W"));
+    m.assign(&sx, widen(&s));
+    let ax = m.wire("a_ext", &sum_w, false, &format!("a_i {ext}-extended to SUM_W"));
+    m.assign(&ax, widen(&ai));
+    let t = m.wire("sum", &sum_w, false, &format!("s_i {op} a_i, on the carry chain"));
+    m.assign(&t, if subtract { &sx - &ax } else { &sx + &ax });
+    m.assign(&so, crate::ir::mux(&bi, &t, &sx));
+    m.finish()
 }
