@@ -98,13 +98,25 @@ fn broken_multipliers_fail() {
     let pairs = [(int(6, true), int(5, true))];
     let cases = [
         // The sign row added instead of subtracted.
-        (MulImpl::Lut, "accgen_mul_lut_s6xs5", "} - (a_ext", "} + (a_ext"),
-        // A row's carry out dropped.
         (
             MulImpl::Lut,
             "accgen_mul_lut_s6xs5",
-            "{acc_1[6], acc_1[6:1]}",
-            "{acc_1[5], acc_1[6:1]}",
+            "acc_3[6:1]} - {",
+            "acc_3[6:1]} + {",
+        ),
+        // A running sum shifted by the wrong amount.
+        (
+            MulImpl::Lut,
+            "accgen_mul_lut_s6xs5",
+            "{1'b0, acc_1[6:1]}",
+            "{1'b0, acc_1[5:1], 1'b0}",
+        ),
+        // The Baugh-Wooley constant left out of row 0.
+        (
+            MulImpl::Lut,
+            "accgen_mul_lut_s6xs5",
+            "{!(a_i[5] && b_i[0]), a_i[5]",
+            "{1'b0, a_i[5]",
         ),
         // The row choice inverted.
         (

@@ -152,15 +152,49 @@ fn rows(
             why,
         ],
     );
-    let ax = m.wire(
-        "a_ext",
-        &row_w,
-        false,
-        &format!("a_i {}-extended to ROW_W", if a.signed { "sign" } else { "zero" }),
-    );
-    m.assign(&ax, ai.e().extend(n + 1).cast(false));
+    // Modified Baugh-Wooley for a signed a_i on the LUT6 structure: every
+    // row stays unsigned (sign extension made Yosys swap the adder's operands
+    // and spend a LUT per bit on the carry chain's generate input).
+    let baugh_wooley = imp == MulImpl::Lut && a.signed && n >= 2 && b.bits >= 2;
+    let (ax, a_low) = if baugh_wooley {
+        m.section(
+            "Baugh-Wooley rows",
+            &[
+                "a_i is signed: a_i[n-1] weighs -2^(n-1), so each row's top bit a_i[n-1] & b_i[i] is negative. -x = ~x - 1, so every row keeps the inverted top bit and the -1s add up to a constant, 2^(n-1) (folded into row 0 as {~x, x}) plus 2^(n+m-1) (the product's top bit inverted).",
+                "For a signed b_i the last row is subtracted as acc - Z with Z = {~(a_i[n-1] & b_i[m-1]), a_i[n-2:0] & b_i[m-1]}: subtracting adds the 2^(m-1) constant of b_i's negative row and flips the same top bit again, so no inversion is left.",
+            ],
+        );
+        let low = m.wire("a_low", n - 1, false, "a_i without its sign bit");
+        m.assign(&low, ai.select(0u32, n - 1));
+        (None, Some(low))
+    } else {
+        let ax = m.wire(
+            "a_ext",
+            &row_w,
+            false,
+            &format!("a_i {}-extended to ROW_W", if a.signed { "sign" } else { "zero" }),
+        );
+        m.assign(&ax, ai.e().extend(n + 1).cast(false));
+        (Some(ax), None)
+    };
+    // Baugh-Wooley row i, n bits: {~(a_i[n-1] & b_i[i]), a_i[n-2:0] & b_i[i]}.
+    let bw_row = |i: u32| -> Expr {
+        let low = a_low.as_ref().unwrap_or_else(|| unreachable!("Baugh-Wooley rows"));
+        concat(vec![!(ai.bit(n - 1) & bi.bit(i)), low.e() & repeat(n - 1, bi.bit(i))])
+    };
     let acc0 = m.wire("acc_0", &row_w, false, "row 0: a_i AND b_i[0]");
-    m.assign(&acc0, ax.e() & repeat(n + 1, bi.bit(0u32)));
+    match (&ax, baugh_wooley) {
+        (Some(ax), false) => m.assign(&acc0, ax.e() & repeat(n + 1, bi.bit(0u32))),
+        _ => {
+            let low = a_low.as_ref().unwrap_or_else(|| unreachable!("Baugh-Wooley rows"));
+            let top = ai.bit(n - 1) & bi.bit(0u32);
+            // Row 0 plus the 2^(n-1) constant: {~x, x, low bits}.
+            m.assign(
+                &acc0,
+                concat(vec![!top.clone(), top, low.e() & repeat(n - 1, bi.bit(0u32))]),
+            );
+        }
+    }
     let mut accs = vec![acc0];
     for i in 1..b.bits {
         let prev = accs[i as usize - 1].clone();
@@ -169,10 +203,17 @@ fn rows(
         let acc = m.wire(&format!("acc_{i}"), &row_w, false, &format!("after row {i}{sign}"));
         match imp {
             MulImpl::Lut => {
-                // The previous sum shifted right, extended like a_i.
-                let ext = if a.signed { prev.bit(n) } else { Ty::u(1).zero() };
+                // The previous sum shifted right, extended like a_i (Baugh-Wooley: unsigned).
+                let ext = if a.signed && !baugh_wooley {
+                    prev.bit(n)
+                } else {
+                    Ty::u(1).zero()
+                };
                 let shifted = concat(vec![ext, prev.select(1u32, n)]);
-                let row = ax.e() & repeat(n + 1, bi.bit(i));
+                let row = match &ax {
+                    Some(ax) => ax.e() & repeat(n + 1, bi.bit(i)),
+                    None => concat(vec![Ty::u(1).zero(), bw_row(i)]),
+                };
                 m.assign(&acc, if subtract { shifted - row } else { shifted + row });
             }
             MulImpl::Lut4 => {
@@ -190,7 +231,7 @@ fn rows(
                     &format!("u_row_{i}"),
                     vec![
                         ("s_i", drive(&shifted)),
-                        ("a_i", drive(ai.e())),
+                        ("a_i", drive(ai)),
                         ("b_i", drive(bi.bit(i))),
                         ("s_o", sink(&acc)),
                     ],
@@ -208,7 +249,12 @@ fn rows(
         &["The last sum on top of the bits each earlier row shifted out."],
     );
     let last = accs.pop().unwrap_or_else(|| unreachable!("b_i has at least one bit"));
-    let mut parts = vec![last.e()];
+    // Baugh-Wooley with an unsigned b_i leaves the 2^(n+m-1) constant: invert the top bit.
+    let mut parts = if baugh_wooley && !b.signed {
+        vec![!last.bit(n), last.select(0u32, n)]
+    } else {
+        vec![last.e()]
+    };
     parts.extend(accs.iter().rev().map(|s| s.bit(0u32)));
     concat(parts)
 }
