@@ -95,7 +95,8 @@ fn mutate(design: &Design, module: &str, from: &str, to: &str) -> Design {
 
 #[test]
 fn broken_multipliers_fail() {
-    let pairs = [(int(6, true), int(5, true))];
+    // Two multipliers: 5 rows in one chain, and 6 rows in two chains.
+    let pairs = [(int(6, true), int(5, true)), (int(5, true), int(6, true))];
     let cases = [
         // The sign row added instead of subtracted.
         (
@@ -127,6 +128,19 @@ fn broken_multipliers_fail() {
         ),
         // Sign extension replaced by zero extension.
         (MulImpl::Lut4, "accgen_mul_row_s6_sub", "{s_i[5], s_i}", "{1'b0, s_i}"),
+        // The low chain zero-extended where it is signed, before the two chains are added.
+        (
+            MulImpl::Lut,
+            "accgen_mul_lut_s5xs6",
+            "{{3{prod_lo[7]}}, prod_lo[7:3]}",
+            "{3'd0, prod_lo[7:3]}",
+        ),
+        (
+            MulImpl::Lut4,
+            "accgen_mul_lut4_s5xs6",
+            "{{3{prod_lo[7]}}, prod_lo[7:3]}",
+            "{3'd0, prod_lo[7:3]}",
+        ),
     ];
     for (imp, module, from, to) in cases {
         let design = harness(
@@ -137,12 +151,21 @@ fn broken_multipliers_fail() {
         );
         // The intact harness passes...
         let report = check(&design, || MulVectors::exhaustive(&design, &pairs));
-        assert_eq!(report.compared, 1 << 11);
+        // 6-bit buses: 4,096 pairs, two products each.
+        assert_eq!(report.compared, 2 << 12);
         // ...and the mutant is caught with a mismatch.
         let broken = mutate(&design, module, from, to);
         let model = build(&broken);
         match try_check(&model, &broken, || MulVectors::exhaustive(&broken, &pairs)) {
-            Err(e) if e.mismatch().is_some() => assert!(e.to_string().contains("p_s6xs5_o"), "{e}"),
+            Err(e) if e.mismatch().is_some() => {
+                // The broken multiplier's product is the one named.
+                let port = if module.contains("s5xs6") {
+                    "p_s5xs6_o"
+                } else {
+                    "p_s6xs5_o"
+                };
+                assert!(e.to_string().contains(port), "{e}");
+            }
             Err(e) => panic!("{module} with `{from}` -> `{to}` failed without a mismatch: {e}"),
             Ok(r) => panic!(
                 "{module} with `{from}` -> `{to}` was not caught: {} values compared",
