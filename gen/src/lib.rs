@@ -9,6 +9,7 @@ pub mod cost;
 pub mod explore;
 pub mod flow;
 pub mod hashgrid_fit;
+pub mod mulbench;
 pub mod output;
 pub mod spiking_config;
 pub mod synth;

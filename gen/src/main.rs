@@ -106,6 +106,10 @@ enum Command {
         /// a 20-point synthesized sweep, cold and cached)
         #[arg(long)]
         explore: bool,
+        /// Run only the multiplier table: LUT multipliers against a plain `*`
+        /// at 2..8 bits on every LUT target, written to reports/multipliers/
+        #[arg(long, conflicts_with = "explore")]
+        multipliers: bool,
     },
 }
 
@@ -143,11 +147,9 @@ fn main() -> ExitCode {
         ),
         Command::HashgridFit(args) => accgen::hashgrid_fit::run(&args),
         Command::Explore(args) => accgen::explore::run(&args),
-        Command::Bench {
-            vectors,
-            explore: false,
-        } => bench::run(vectors),
+        Command::Bench { multipliers: true, .. } => accgen::mulbench::run(std::path::Path::new("reports/multipliers")),
         Command::Bench { explore: true, .. } => bench::explore(),
+        Command::Bench { vectors, .. } => bench::run(vectors),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

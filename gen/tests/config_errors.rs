@@ -96,7 +96,7 @@ fn wrong_types() {
     assert_error(
         "multiplier_variant",
         &format!("{VALID}  multiplier: booth\n"),
-        "error: bad.yaml:8:15: `multiplier` = booth is not allowed: unknown variant `booth`, expected one of dsp, lut",
+        "error: bad.yaml:8:15: `multiplier` = booth is not allowed: unknown variant `booth`, expected one of dsp, lut, lut4",
     );
 }
 

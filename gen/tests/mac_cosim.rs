@@ -31,6 +31,7 @@ fn int4_pes_exhaustive() {
         ("uint4", "int4", MulImpl::Dsp),
         ("int4", "int4", MulImpl::Lut),
         ("int4", "uint4", MulImpl::Lut),
+        ("uint4", "int4", MulImpl::Lut4),
     ] {
         exhaustive_pe(&with(params(1, 1, 16, a, w), |p| p.multiplier = m));
     }
@@ -44,6 +45,7 @@ fn int8_pes_exhaustive() {
         ("int8", "uint8", MulImpl::Dsp),
         ("int8", "int8", MulImpl::Lut),
         ("uint8", "uint8", MulImpl::Lut),
+        ("int8", "int8", MulImpl::Lut4),
     ] {
         exhaustive_pe(&with(params(1, 1, 256, a, w), |p| p.multiplier = m));
     }

@@ -53,6 +53,20 @@ fn every_preset_pair_exhaustive() {
     }
 }
 
+/// The significand product on the LUT multipliers: FP8, FP4 and FP8 x int8
+/// (signed, narrow and mixed significands), every operand pair.
+#[test]
+fn lut_multiplier_pes_exhaustive() {
+    use accgen_hdl::mac::MulImpl;
+    for imp in [MulImpl::Lut, MulImpl::Lut4] {
+        for (a, w) in [("e4m3fn", "e5m2"), ("e2m1fn", "e2m1fn"), ("e4m3fn", "int8")] {
+            let mut p = params_of(a.into(), w.into(), 1, 1, 64);
+            p.multiplier = imp;
+            exhaustive_pe(&p);
+        }
+    }
+}
+
 /// Every (E, M) with 1 + E + M <= 8, in the `finite` and `ieee` modes,
 /// with and without subnormals.
 #[test]

@@ -107,11 +107,7 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
         weights: wgt,
         acc_width,
         overflow,
-        multiplier: if rng.random_bool(0.5) {
-            MulImpl::Dsp
-        } else {
-            MulImpl::Lut
-        },
+        multiplier: [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4][rng.random_range(0..3usize)],
         reset: if rng.random_bool(0.5) {
             ResetStyle::SyncHigh
         } else {

@@ -519,7 +519,7 @@ fn flow(
                 .map(|(r, u)| format!("{} ({} used of {})", r.name(), u.used, u.available))
                 .collect();
             let lut_multipliers = match &config.block {
-                config::Block::MacArray(p) => p.multiplier == accgen_hdl::mac::MulImpl::Lut,
+                config::Block::MacArray(p) => p.multiplier != accgen_hdl::mac::MulImpl::Dsp,
                 _ => false,
             };
             let has = |r: Resource| over.iter().any(|(o, _)| *o == r);

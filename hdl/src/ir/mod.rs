@@ -356,6 +356,8 @@ pub struct Module {
     pub params: Vec<Param>,
     pub genvars: Vec<String>,
     pub items: Vec<Item>,
+    /// Synthesis attributes printed before `module`, e.g. `keep_hierarchy`.
+    pub attributes: Vec<String>,
 }
 
 impl Module {
@@ -383,6 +385,7 @@ pub struct ModuleBuilder {
     genvars: Vec<String>,
     scopes: Vec<Scope>,
     names: std::collections::HashSet<String>,
+    attributes: Vec<String>,
 }
 
 impl ModuleBuilder {
@@ -395,7 +398,18 @@ impl ModuleBuilder {
             genvars: Vec::new(),
             scopes: vec![Scope::default()],
             names: Default::default(),
+            attributes: Vec::new(),
         }
+    }
+
+    /// Add a synthesis attribute to the module, printed as `(* name *)`
+    /// before `module`; `why` is printed above it as a comment.
+    pub fn attribute(&mut self, name: &str, why: &str) {
+        assert!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "attribute `{name}` is not a plain identifier"
+        );
+        self.attributes.push(format!("// {why}\n(* {name} *)"));
     }
 
     #[track_caller]
@@ -689,6 +703,7 @@ impl ModuleBuilder {
             params: self.params,
             genvars: self.genvars,
             items,
+            attributes: self.attributes,
         }
     }
 

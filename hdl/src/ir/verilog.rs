@@ -26,6 +26,9 @@ pub fn print_module(module: &Module, prov: &Provenance) -> String {
     let mut out = String::new();
     header(&mut out, module, prov);
     out.push_str("`default_nettype none\n\n");
+    for a in &module.attributes {
+        let _ = writeln!(out, "{a}");
+    }
     let _ = writeln!(out, "module {} (", module.name);
     port_list(&mut out, module);
     out.push_str(");\n");

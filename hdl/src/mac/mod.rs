@@ -5,6 +5,7 @@ pub mod array;
 pub mod cost;
 pub mod model;
 pub mod mul;
+pub mod mul_check;
 pub mod operand;
 pub mod params;
 pub mod pe;

@@ -25,8 +25,15 @@ pub enum MulImpl {
     /// A plain `*`, which synthesis maps to DSP blocks (or its own LUT multiplier).
     #[default]
     Dsp,
-    /// Partial-product rows summed by a balanced adder tree, built by accgen.
+    /// Partial-product rows accumulated on the carry chain, each row gated
+    /// by its bit of b before the adder (`s + (a & b_i)`): one LUT per
+    /// partial-product bit on LUT6 fabrics (Xilinx CARRY4) and on ECP5.
     Lut,
+    /// The same rows gated after the adder (`b_i ? s + a : s`), each row
+    /// adder a module of its own that synthesis keeps: one LUT4 per
+    /// partial-product bit on iCE40 (SB_CARRY), whose carry needs both
+    /// addends as plain signals.
+    Lut4,
 }
 
 impl MulImpl {
@@ -34,6 +41,7 @@ impl MulImpl {
         match self {
             MulImpl::Dsp => "dsp",
             MulImpl::Lut => "lut",
+            MulImpl::Lut4 => "lut4",
         }
     }
 }

@@ -60,7 +60,11 @@ fn describe(p: &MacArrayParams) -> Vec<String> {
 
 /// The PE and the multiplier it instantiates, dependencies first.
 pub fn pe(p: &MacArrayParams) -> Vec<Module> {
-    let mult = mul::multiplier(sig_format(&p.act), sig_format(&p.wgt), p.multiplier);
+    let mut modules = mul::multiplier(sig_format(&p.act), sig_format(&p.wgt), p.multiplier);
+    let mult = modules
+        .last()
+        .cloned()
+        .unwrap_or_else(|| unreachable!("multiplier() returns the multiplier last"));
     let aw = p.acc_width;
     let signed = p.signed();
     let floats = p.product_width() != p.sig_product_width();
@@ -213,7 +217,8 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
     if let Some(out) = res_special {
         specials(&mut m, &da, &db, &clk, &en, &valid, &first, &last, &out);
     }
-    vec![mult, m.finish()]
+    modules.push(m.finish());
+    modules
 }
 
 /// Shift the significand product into the fixed-point word.

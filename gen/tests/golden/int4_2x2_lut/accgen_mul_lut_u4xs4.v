@@ -6,10 +6,12 @@
 // Configuration hash: sha256:d8d6e62e60287465
 // Command: accgen gen int4_2x2_lut.yaml -o int4_2x2_lut
 //
-// One partial-product row per bit of b_i (4 rows), each the extended a_i
-// shifted by the bit's weight, summed by a balanced tree of product-width
-// adders modulo 2^8. b_i is two's complement, so its top row has weight
-// -2^(n-1) and is subtracted.
+// An array multiplier on the carry chain: one row per bit of b_i (4 rows),
+// each a_i AND b_i[i], added to the running sum shifted right by one; the bit
+// shifted out is a final product bit, so each row adder is A_W + 1 bits.
+// Gating the row before the adder lets a LUT6 (Xilinx CARRY4) or LUT4 (ECP5
+// CCU2C) compute the propagate s ^ (a & b) in one LUT per partial-product bit.
+// b_i is two's complement, so its top row weighs -2^(n-1) and is subtracted.
 //
 // Parameters:
 //   a_i  uint4  first operand (activation)
@@ -33,36 +35,34 @@ module accgen_mul_lut_u4xs4 (
 );
 
   localparam PROD_W = 8;  // 4 + 4: the product of the two operand widths never overflows
+  localparam ROW_W = 5;   // 4 + 1: a_i plus the carry out of each row sum
 
-  // ---- Partial products (hdl/src/mac/mul.rs)
-  // Row i is (b_i[i] ? a_ext << i : 0), all PROD_W bits wide; arithmetic is
-  // modulo 2^PROD_W, which is exact because the product fits.
-  wire [PROD_W-1:0] a_ext;                 // a_i extended to PROD_W
-  assign a_ext = {4'd0, a_i};
+  // ---- Rows (hdl/src/mac/mul.rs)
+  // acc_i = (acc_{i-1} >> 1) + b_i[i] * a_i, ROW_W bits; acc_{i-1}[0] is
+  // product bit i-1.
+  // The running sum is the first addend, so on Xilinx it is the carry
+  // chain's generate input (DI) and needs no LUT of its own; the AND folds
+  // into the propagate LUT.
+  wire [ROW_W-1:0] a_ext;                  // a_i zero-extended to ROW_W
+  assign a_ext = {1'b0, a_i};
 
-  wire [PROD_W-1:0] pp_0;                  // partial product of b_i[0]
-  assign pp_0 = {8{b_i[0]}} & (a_ext << 0);
+  wire [ROW_W-1:0] acc_0;                  // row 0: a_i AND b_i[0]
+  assign acc_0 = a_ext & {5{b_i[0]}};
 
-  wire [PROD_W-1:0] pp_1;                  // partial product of b_i[1]
-  assign pp_1 = {8{b_i[1]}} & (a_ext << 1);
+  wire [ROW_W-1:0] acc_1;                  // after row 1
+  assign acc_1 = {1'b0, acc_0[4:1]} + (a_ext & {5{b_i[1]}});
 
-  wire [PROD_W-1:0] pp_2;                  // partial product of b_i[2]
-  assign pp_2 = {8{b_i[2]}} & (a_ext << 2);
+  wire [ROW_W-1:0] acc_2;                  // after row 2
+  assign acc_2 = {1'b0, acc_1[4:1]} + (a_ext & {5{b_i[2]}});
 
-  wire [PROD_W-1:0] pp_3;                  // partial product of b_i[3]
-  assign pp_3 = -({8{b_i[3]}} & (a_ext << 3));
+  wire [ROW_W-1:0] acc_3;                  // after row 3 (subtracted: b_i's sign bit)
+  assign acc_3 = {1'b0, acc_2[4:1]} - (a_ext & {5{b_i[3]}});
 
-  // ---- Adder tree (hdl/src/mac/mul.rs)
-  // Balanced, so the depth is ceil(log2(rows)) adders.
-  wire [7:0] sum_l1_0;
-  assign sum_l1_0 = pp_0 + pp_1;
-
-  wire [7:0] sum_l1_1;
-  assign sum_l1_1 = pp_2 + pp_3;
-
-  wire [7:0] sum_l2_0;
-  assign sum_l2_0 = sum_l1_0 + sum_l1_1;
-  assign p_o = $signed(sum_l2_0);
+  // ---- Product (hdl/src/mac/mul.rs)
+  // The last sum on top of the bits each earlier row shifted out.
+  wire [PROD_W-1:0] product;               // the product's bits, low to high as the rows produced them
+  assign product = {acc_3, acc_2[0], acc_1[0], acc_0[0]};
+  assign p_o = $signed(product);
 
 endmodule
 
