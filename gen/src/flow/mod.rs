@@ -212,7 +212,7 @@ fn port_bits(design: &Design) -> u64 {
 }
 
 /// Check before any tool runs that the top's ports fit the package.
-fn check_pins(design: &Design, device: Device) -> Result<(), Failure> {
+fn check_pins(config: &config::Config, design: &Design, device: Device) -> Result<(), Failure> {
     let bits = port_bits(design);
     if bits <= device.package_pins {
         return Ok(());
@@ -233,9 +233,16 @@ fn check_pins(design: &Design, device: Device) -> Result<(), Failure> {
             })
             .collect()
     };
+    // Only MAC arrays have a board wrapper so far.
+    let advice = match config.block {
+        config::Block::MacArray(_) => {
+            "Drop --bare to put it behind the board's UART wrapper (4 pins), or choose a smaller array or a larger package"
+        }
+        _ => "Choose a larger package (ice40-hx8k, ecp5-25k)",
+    };
     Err(run_err(format!(
         "{} does not fit {} ({} {}): IO overflowed: its ports need {bits} pins, the package has {}; \
-         the widest are {}. Drop --bare to put it behind the board's UART wrapper (4 pins), or choose a smaller array or a larger package",
+         the widest are {}. {advice}",
         design.top,
         device.name,
         device.nextpnr_device.trim_start_matches('-'),
@@ -454,7 +461,7 @@ fn flow(
     tools: &Tools,
     folder: &Path,
 ) -> Result<Summary, Failure> {
-    check_pins(design, device)?;
+    check_pins(config, design, device)?;
     let timeout = Duration::from_secs(args.timeout);
     let constraint_mhz = args.freq.unwrap_or(device.board.clock_mhz());
     fs::create_dir_all(folder).map_err(|e| run_err(format!("creating {}: {e}", folder.display())))?;
