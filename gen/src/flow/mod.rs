@@ -525,12 +525,14 @@ fn flow(
                 .iter()
                 .map(|(r, u)| format!("{} ({} used of {})", r.name(), u.used, u.available))
                 .collect();
-            let lut_multipliers = match &config.block {
-                config::Block::MacArray(p) => p.multiplier != accgen_hdl::mac::MulImpl::Dsp,
-                _ => false,
+            let (mac, lut_multipliers) = match &config.block {
+                config::Block::MacArray(p) => (true, p.multiplier != accgen_hdl::mac::MulImpl::Dsp),
+                _ => (false, false),
             };
             let has = |r: Resource| over.iter().any(|(o, _)| *o == r);
-            let advice = if has(Resource::Dsp) && !lut_multipliers {
+            let advice = if !mac {
+                "choose a larger part (ecp5-85k) or a smaller configuration (fewer levels, features or neurons, narrower fixed point)"
+            } else if has(Resource::Dsp) && !lut_multipliers {
                 "set `multiplier: lut` to build the multipliers from LUTs, or choose a smaller array"
             } else if has(Resource::Luts) && lut_multipliers && device.synth.uses_dsp() {
                 "set `multiplier: dsp` to use the DSP blocks, narrow the operands, or choose a larger part"
