@@ -71,7 +71,7 @@ fn the_default_sweep_answers_integer_or_minifloat() {
     let s = &results.sweep;
     // One study per block family.
     assert_eq!(s.studies.len(), 3);
-    assert_eq!(s.points(), 10 * 6 * 2 + 3 * 3 * 2 + 4 * 3);
+    assert_eq!(s.points(), 10 * 6 * 2 + 3 * 3 * 2 + 4 * 4 * 2);
     assert_eq!(results.rows.len(), s.points() * Target::ALL.len());
     for r in &results.rows {
         assert!(
@@ -99,12 +99,26 @@ fn the_default_sweep_answers_integer_or_minifloat() {
             }
             "spiking_digits" => {
                 let acc = r.accuracy.expect("every spiking row has an accuracy");
+                assert!(r.settings[0].0 == "steps", "time steps are a workload axis");
                 assert!((0.5..=1.0).contains(&acc), "{}: accuracy {acc}", r.label);
                 assert!(!r.notes.is_empty(), "the missing LUT model is noted");
             }
             other => panic!("unexpected study {other}"),
         }
     }
+    // More time steps carry more bits of activation (Shen et al.).
+    let spiking = |label: &str| {
+        results
+            .rows
+            .iter()
+            .find(|r| r.study == "spiking_digits" && r.label == label)
+            .and_then(|r| r.accuracy)
+            .unwrap_or(f64::NAN)
+    };
+    assert!(
+        spiking("steps=32 weights.width=8 membrane.width=16")
+            > spiking("steps=4 weights.width=8 membrane.width=16") + 0.05
+    );
     // Finer interpolation weights are closer to the reference.
     let sqnr = |label: &str| {
         results
@@ -358,6 +372,11 @@ fn bad_sweeps_are_located_input_errors() {
             "too many points",
             "studies:\n  - name: a\n    mac_array: {rows: 1, cols: 1, dot_length: 1, activations: int8, weights: int8}\n    vary:\n      rows: [1,2,3,4,5,6,7,8,9,10,11]\n      cols: [1,2,3,4,5,6,7,8,9,10]\n      dot_length: [1,2,3,4,5,6,7,8,9,10]\n      accumulator.width: [20,21,22,23,24,25,26,27,28,29]\n      weights: [int2,int3,int4,int5,int6,int7,int8,int9,int10,int11]\n",
             &["s.yaml:2:", "more than 100000 points"],
+        ),
+        (
+            "spiking workload steps out of range",
+            "studies:\n  - name: a\n    spiking_core: {neurons: 4, inputs: 4, preset: if, threshold: 8}\n    vary:\n      steps: [16, 0]\n",
+            &["s.yaml:5:", "`vary.steps` = 0 is not allowed", "1..=1024"],
         ),
         (
             "duplicate study names",

@@ -137,12 +137,13 @@ pub enum Job {
     /// (f32) on the same tables: their SQNR.
     HashGridFidelity(Box<accgen_hdl::hashgrid::HashGridParams>),
     /// The digits classifier converted to a two-layer spiking network with
-    /// the core's weight and membrane widths, run for [`SPIKING_STEPS`]
-    /// time steps through the cores' golden model.
+    /// the core's weight and membrane widths, run for the study's time
+    /// steps (`vary: {steps: [...]}`, default [`SPIKING_STEPS`]) through
+    /// the cores' golden model.
     SpikingDigits(crate::accuracy::snn::Budget),
 }
 
-/// Time steps of the spiking digits workload in exploration.
+/// Time steps of the spiking digits workload when a study does not vary them.
 pub const SPIKING_STEPS: u32 = 16;
 
 impl Job {
@@ -156,12 +157,14 @@ impl Job {
     }
 }
 
-pub fn job(config: &Config) -> Option<Job> {
+/// The job of a point; `steps` are a spiking study's time steps, when it
+/// varies them (else [`SPIKING_STEPS`]).
+pub fn job(config: &Config, steps: Option<u32>) -> Option<Job> {
     match &config.block {
         Block::MacArray(p) => Some(Job::Digits(qformat(&p.wgt), qformat(&p.act))),
         Block::HashGrid(p) => Some(Job::HashGridFidelity(p.clone())),
         Block::SpikingCore(p) | Block::SpikingChain(p, _) => Some(Job::SpikingDigits(crate::accuracy::snn::Budget {
-            steps: SPIKING_STEPS,
+            steps: steps.unwrap_or(SPIKING_STEPS),
             weight_bits: p.weight_width,
             membrane_bits: p.neuron.membrane.width,
         })),

@@ -349,7 +349,7 @@ fn workloads(
     let mut job_of_point: BTreeMap<(String, usize), usize> = BTreeMap::new();
     for study in &sweep.studies {
         for (i, point) in study.points.iter().enumerate() {
-            let Some(job) = point.config.as_ref().ok().and_then(family::job) else {
+            let Some(job) = point.config.as_ref().ok().and_then(|c| family::job(c, point.steps)) else {
                 continue;
             };
             let key = job.key();

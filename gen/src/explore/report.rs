@@ -327,8 +327,8 @@ pub fn workload_text(family: Family) -> &'static str {
         }
         Family::SpikingCore => {
             "accuracy is the digits classifier's converted to a two-layer spiking network (rate-coded inputs, \
-             16 time steps) with the core's weight and membrane widths, run through the cores' bit-exact golden \
-             model; the core's other parameters do not enter the workload."
+             16 time steps unless the study varies `steps`) with the core's weight and membrane widths, run through \
+             the cores' bit-exact golden model; the core's other parameters do not enter the workload."
         }
         Family::HashGrid => {
             "SQNR is that of the hardware model's features (fixed-point positions, weights and sums, the table \

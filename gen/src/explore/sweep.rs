@@ -84,7 +84,14 @@ pub const SPIKING_CORE_AXES: &[&str] = &[
     "reset",
     "refractory",
     "accumulator.width",
+    WORKLOAD_STEPS,
 ];
+
+/// The spiking workload's time steps: an axis of the workload, not of the
+/// core (a core runs as many steps as it is sent).
+pub const WORKLOAD_STEPS: &str = "steps";
+/// Most time steps a spiking workload runs.
+pub const MAX_STEPS: u64 = 1024;
 
 /// Points in one sweep at most: far beyond what a report can show, small
 /// enough that a typo in an axis cannot start a day-long run.
@@ -121,6 +128,8 @@ pub struct Point {
     /// `(axis, value)` in the order the axes are written.
     pub settings: Vec<(String, String)>,
     pub config: Result<Config, String>,
+    /// Time steps of a spiking study's workload, when the study varies them.
+    pub steps: Option<u32>,
 }
 
 impl Point {
@@ -536,6 +545,20 @@ fn parse_study(text: &str, origin: &str, study: &Spanned<StudyYaml>) -> Result<S
             ));
         }
         for v in &values.value {
+            if family == Family::SpikingCore && axis == WORKLOAD_STEPS {
+                if !v.value.as_u64().is_some_and(|n| (1..=MAX_STEPS).contains(&n)) {
+                    return Err(err(
+                        text,
+                        origin,
+                        v,
+                        format!(
+                            "`vary.steps` = {} is not allowed: the workload's time steps are a whole number, 1..={MAX_STEPS}",
+                            show(&v.value)
+                        ),
+                    ));
+                }
+                continue;
+            }
             let mut doc = base.clone();
             set_axis(&mut doc, family, axis, &v.value);
             if let Err(e) = validate(&doc, &point_origin("")) {
@@ -568,13 +591,22 @@ fn parse_study(text: &str, origin: &str, study: &Spanned<StudyYaml>) -> Result<S
         }
         let mut doc = base.clone();
         let mut settings = Vec::new();
+        let mut steps = None;
         for ((axis, values), &pick) in axes.iter().zip(&picks) {
             let v = &values.value[pick].value;
-            set_axis(&mut doc, family, axis, v);
+            if family == Family::SpikingCore && axis.as_str() == WORKLOAD_STEPS {
+                steps = v.as_u64().map(|n| n as u32);
+            } else {
+                set_axis(&mut doc, family, axis, v);
+            }
             settings.push(((*axis).clone(), show(v)));
         }
         let config = validate(&doc, &point_origin(&format!(", point {}", i + 1)));
-        points.push(Point { settings, config });
+        points.push(Point {
+            settings,
+            config,
+            steps,
+        });
     }
     Ok(Study {
         name: s.name.value.clone(),
