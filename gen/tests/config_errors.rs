@@ -6,6 +6,20 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+/// `accgen gen` on `yaml`: (exit code, output); the output folder must not be written.
+fn run_gen(case: &str, yaml: &str) -> (i32, String) {
+    let (code, out, dir) = common::run_gen(&format!("config_errors/{case}"), "bad.yaml", yaml, &[]);
+    assert!(
+        !dir.join("out").exists(),
+        "{case}: output folder written for a bad configuration"
+    );
+    (code, out)
+}
+
+fn assert_error(case: &str, yaml: &str, first_line: &str) {
+    common::assert_config_error(&format!("config_errors/{case}"), "bad.yaml", yaml, first_line);
+}
+
 const VALID: &str = "\
 name: ok
 mac_array:
@@ -17,37 +31,6 @@ mac_array:
 ";
 
 const FORMATS: &str = "an integer format int2..int16 (signed) or uint2..uint16 (unsigned), a minifloat preset (e4m3fn, e4m3fnuz, e5m2, e5m2fnuz, e4m3, e3m4, e2m3fn, e3m2fn, e2m1fn, fp16, bf16), or a minifloat spelled out as {exponent, mantissa, bias, specials, subnormals}";
-
-/// Run `accgen gen` on `yaml`; returns (exit code, stderr) and checks that
-/// the output folder was not created.
-fn run_gen(case: &str, yaml: &str) -> (i32, String) {
-    let dir = common::scratch(&format!("config_errors/{case}"));
-    let cfg = dir.join("bad.yaml");
-    std::fs::write(&cfg, yaml).expect("write config");
-    let out = dir.join("out");
-    let run = Command::new(env!("CARGO_BIN_EXE_accgen"))
-        .current_dir(&dir)
-        .args(["gen", "bad.yaml", "-o"])
-        .arg(&out)
-        .output()
-        .expect("run accgen");
-    assert!(!out.exists(), "{case}: output folder written for a bad configuration");
-    (
-        run.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&run.stderr).to_string(),
-    )
-}
-
-fn assert_error(case: &str, yaml: &str, first_line: &str) {
-    let (code, stderr) = run_gen(case, yaml);
-    assert_eq!(code, 2, "{case}: exit code, stderr:\n{stderr}");
-    let line = stderr.lines().next().unwrap_or("");
-    assert_eq!(line, first_line, "{case}: full stderr:\n{stderr}");
-    assert!(
-        stderr.contains(" --> bad.yaml:"),
-        "{case}: no source location:\n{stderr}"
-    );
-}
 
 #[test]
 fn the_valid_base_case_generates() {

@@ -32,34 +32,11 @@ fn with(line: &str, value: &str) -> String {
 }
 
 fn run_gen(case: &str, yaml: &str, extra: &[&str]) -> (i32, String, std::path::PathBuf) {
-    let dir = common::scratch(&format!("hashgrid_config/{case}"));
-    std::fs::write(dir.join("cfg.yaml"), yaml).expect("write config");
-    let run = Command::new(env!("CARGO_BIN_EXE_accgen"))
-        .current_dir(&dir)
-        .args(["gen", "cfg.yaml", "-o", "out"])
-        .args(extra)
-        .output()
-        .expect("run accgen");
-    (
-        run.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&run.stderr).to_string() + &String::from_utf8_lossy(&run.stdout),
-        dir,
-    )
+    common::run_gen(&format!("hashgrid_config/{case}"), "cfg.yaml", yaml, extra)
 }
 
 fn assert_error(case: &str, yaml: &str, first_line: &str) {
-    let (code, out, dir) = run_gen(case, yaml, &[]);
-    assert_eq!(code, 2, "{case}: exit code, output:\n{out}");
-    assert_eq!(
-        out.lines().next().unwrap_or(""),
-        first_line,
-        "{case}: full output:\n{out}"
-    );
-    assert!(out.contains(" --> cfg.yaml:"), "{case}: no source location:\n{out}");
-    assert!(
-        !dir.join("out").exists(),
-        "{case}: output written for a bad configuration"
-    );
+    common::assert_config_error(&format!("hashgrid_config/{case}"), "cfg.yaml", yaml, first_line);
 }
 
 #[test]

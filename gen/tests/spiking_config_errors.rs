@@ -5,6 +5,21 @@ mod common;
 
 use std::process::Command;
 
+/// `accgen gen` on `yaml`: (exit code, output); the output folder must not be written.
+fn run_gen(case: &str, yaml: &str) -> (i32, String) {
+    let (code, out, dir) = common::run_gen(&format!("spiking_config_errors/{case}"), "bad.yaml", yaml, &[]);
+    assert!(
+        !dir.join("out").exists(),
+        "{case}: output folder written for a bad configuration"
+    );
+    (code, out)
+}
+
+fn assert_error(case: &str, extra: &str, first_line: &str) {
+    let yaml = format!("{BASE}{extra}");
+    common::assert_config_error(&format!("spiking_config_errors/{case}"), "bad.yaml", &yaml, first_line);
+}
+
 const BASE: &str = "\
 spiking_core:
   neurons: 16
@@ -12,36 +27,6 @@ spiking_core:
   units: 4
   preset: snntorch-leaky
 ";
-
-fn run_gen(case: &str, yaml: &str) -> (i32, String) {
-    let dir = common::scratch(&format!("spiking_config_errors/{case}"));
-    std::fs::write(dir.join("bad.yaml"), yaml).expect("write config");
-    let out = dir.join("out");
-    let run = Command::new(env!("CARGO_BIN_EXE_accgen"))
-        .current_dir(&dir)
-        .args(["gen", "bad.yaml", "-o"])
-        .arg(&out)
-        .output()
-        .expect("run accgen");
-    assert!(!out.exists(), "{case}: output folder written for a bad configuration");
-    (
-        run.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&run.stderr).to_string(),
-    )
-}
-
-fn assert_error(case: &str, extra: &str, first_line: &str) {
-    let yaml = format!("{BASE}{extra}");
-    let (code, stderr) = run_gen(case, &yaml);
-    assert_eq!(code, 2, "{case}: exit code, stderr:\n{stderr}");
-    let line = stderr.lines().next().unwrap_or("");
-    assert_eq!(line, first_line, "{case}: full stderr:\n{stderr}");
-    assert!(
-        stderr.contains(" --> bad.yaml:"),
-        "{case}: no source location:\n{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{case}: panic:\n{stderr}");
-}
 
 #[test]
 fn the_base_case_generates() {

@@ -99,6 +99,45 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// `accgen gen FILE -o out EXTRA...` on `yaml` in a fresh scratch folder
+/// `scratch_name`: the exit code, stderr then stdout, and the folder.
+pub fn run_gen(scratch_name: &str, file: &str, yaml: &str, extra: &[&str]) -> (i32, String, PathBuf) {
+    let dir = scratch(scratch_name);
+    std::fs::write(dir.join(file), yaml).expect("write config");
+    let run = Command::new(env!("CARGO_BIN_EXE_accgen"))
+        .current_dir(&dir)
+        .args(["gen", file, "-o", "out"])
+        .args(extra)
+        .output()
+        .expect("run accgen");
+    (
+        run.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&run.stderr).to_string() + &String::from_utf8_lossy(&run.stdout),
+        dir,
+    )
+}
+
+/// A bad configuration: exit code 2, exactly `first_line` first, a source
+/// snippet pointing into `file`, no panic, and no output folder.
+pub fn assert_config_error(scratch_name: &str, file: &str, yaml: &str, first_line: &str) {
+    let (code, out, dir) = run_gen(scratch_name, file, yaml, &[]);
+    assert_eq!(code, 2, "{scratch_name}: exit code, output:\n{out}");
+    assert_eq!(
+        out.lines().next().unwrap_or(""),
+        first_line,
+        "{scratch_name}: full output:\n{out}"
+    );
+    assert!(
+        out.contains(&format!(" --> {file}:")),
+        "{scratch_name}: no source location:\n{out}"
+    );
+    assert!(!out.contains("panicked"), "{scratch_name}: panic:\n{out}");
+    assert!(
+        !dir.join("out").exists(),
+        "{scratch_name}: output folder written for a bad configuration"
+    );
+}
+
 fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd
         .output()
