@@ -109,13 +109,7 @@ fn broken_rtl_is_caught() {
     ];
     let cycles = EngineVectors::min_cycles(&p) + 20_000;
     for (module, from, to) in mutants {
-        let mut bad = good.clone();
-        let file = bad
-            .files
-            .iter_mut()
-            .find(|f| f.module.contains(module) && f.text.contains(from))
-            .unwrap_or_else(|| panic!("mutation site `{from}` missing"));
-        file.text = file.text.replace(from, to);
+        let (bad, _) = common::mutate(&good, module, from, to);
         let model = build(&bad);
         match try_check(&model, &bad, || EngineVectors::new(&bad, &p, 5, cycles, 0.8, 0.8)) {
             Err(SimError::Mismatch(_)) => {}

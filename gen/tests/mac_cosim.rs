@@ -138,18 +138,7 @@ fn broken_rtl_is_caught() {
         ),
     ];
     for (module, from, to) in mutants {
-        let mut bad = good.clone();
-        let file = bad
-            .files
-            .iter_mut()
-            .find(|f| f.module.starts_with(module))
-            .expect("module");
-        assert!(
-            file.text.contains(from),
-            "mutation site `{from}` missing from {}",
-            file.module
-        );
-        file.text = file.text.replace(from, to);
+        let (bad, _) = common::mutate(&good, module, from, to);
         let model = build(&bad);
         match try_check(&model, &bad, || ArrayVectors::new(&bad, &p, 1, 20_000, Traffic::BURSTY)) {
             Err(SimError::Mismatch(m)) => {

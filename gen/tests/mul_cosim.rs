@@ -5,7 +5,6 @@
 
 mod common;
 
-use accgen_hdl::Design;
 use accgen_hdl::mac::MulImpl;
 use accgen_hdl::mac::mul_check::{MulVectors, harness};
 use accgen_hdl::params::IntFormat;
@@ -74,25 +73,6 @@ fn lut_multipliers_random_up_to_24x24() {
     }
 }
 
-/// `design` with `from` replaced by `to` in the file of module `module`
-/// (exactly once).
-fn mutate(design: &Design, module: &str, from: &str, to: &str) -> Design {
-    let mut broken = design.clone();
-    let file = broken
-        .files
-        .iter_mut()
-        .find(|f| f.module == module)
-        .unwrap_or_else(|| panic!("{} has no module {module}", design.top));
-    assert_eq!(
-        file.text.matches(from).count(),
-        1,
-        "`{from}` in {module}:\n{}",
-        file.text
-    );
-    file.text = file.text.replace(from, to);
-    broken
-}
-
 #[test]
 fn broken_multipliers_fail() {
     // Two multipliers: 5 rows in one chain, and 6 rows in two chains.
@@ -154,7 +134,8 @@ fn broken_multipliers_fail() {
         // 6-bit buses: 4,096 pairs, two products each.
         assert_eq!(report.compared, 2 << 12);
         // ...and the mutant is caught with a mismatch.
-        let broken = mutate(&design, module, from, to);
+        let (broken, sites) = common::mutate(&design, module, from, to);
+        assert_eq!(sites, 1, "`{from}` is not a single site in {module}");
         let model = build(&broken);
         match try_check(&model, &broken, || MulVectors::exhaustive(&broken, &pairs)) {
             Err(e) if e.mismatch().is_some() => {

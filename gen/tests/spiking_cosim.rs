@@ -240,18 +240,7 @@ fn mutants_are_caught() {
             "assign mem_dec = v_i >>> 3;",
         ),
     ] {
-        let mut bad = good.clone();
-        let file = bad
-            .files
-            .iter_mut()
-            .find(|f| f.module.starts_with(module))
-            .expect("module");
-        assert!(
-            file.text.contains(from),
-            "mutation site `{from}` missing from {}",
-            file.module
-        );
-        file.text = file.text.replace(from, to);
+        let (bad, _) = common::mutate(&good, module, from, to);
         let model = build(&bad);
         match try_check(&model, &bad, || CoreVectors::new(&bad, &p, 5, 3000, Traffic::BURSTY)) {
             Err(accgen_sim::SimError::Mismatch(_)) => {}

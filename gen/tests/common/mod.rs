@@ -138,6 +138,22 @@ pub fn assert_config_error(scratch_name: &str, file: &str, yaml: &str, first_lin
     );
 }
 
+/// `design` with every `from` replaced by `to` in the file of the first
+/// module whose name contains `module` and whose text contains `from`: a
+/// deliberately broken RTL for mutation tests. Returns the design and how
+/// many sites were changed (at least one).
+pub fn mutate(design: &Design, module: &str, from: &str, to: &str) -> (Design, usize) {
+    let mut broken = design.clone();
+    let file = broken
+        .files
+        .iter_mut()
+        .find(|f| f.module.contains(module) && f.text.contains(from))
+        .unwrap_or_else(|| panic!("mutation site `{from}` missing from {module} in {}", design.top));
+    let sites = file.text.matches(from).count();
+    file.text = file.text.replace(from, to);
+    (broken, sites)
+}
+
 fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd
         .output()
