@@ -57,7 +57,10 @@ pub fn describe(config: &Config) -> Described {
             formats: Some(p.entry.tag()),
         },
         Block::SpikingCore(p) | Block::SpikingChain(p, _) => Described {
-            design: config.design("accgen explore").top,
+            design: match &config.block {
+                Block::SpikingChain(a, b) => accgen_hdl::spiking::core::chain_name(a, b),
+                _ => p.top_name(),
+            },
             kind: None,
             formats: Some(format!("w{} v{}", p.weight_width, p.neuron.membrane.width)),
         },

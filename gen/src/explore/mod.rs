@@ -346,20 +346,17 @@ fn workloads(
     stats: &mut Stats,
 ) -> Result<BTreeMap<String, f64>, Failure> {
     let mut jobs: Vec<family::Job> = Vec::new();
+    let mut job_of_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut job_of_point: BTreeMap<(String, usize), usize> = BTreeMap::new();
     for study in &sweep.studies {
         for (i, point) in study.points.iter().enumerate() {
             let Some(job) = point.config.as_ref().ok().and_then(|c| family::job(c, point.steps)) else {
                 continue;
             };
-            let key = job.key();
-            let at = match jobs.iter().position(|j| j.key() == key) {
-                Some(at) => at,
-                None => {
-                    jobs.push(job);
-                    jobs.len() - 1
-                }
-            };
+            let at = *job_of_key.entry(job.key()).or_insert_with(|| {
+                jobs.push(job);
+                jobs.len() - 1
+            });
             job_of_point.insert((study.name.clone(), i + 1), at);
         }
     }

@@ -517,7 +517,10 @@ pub fn write(results: &Results, out: &Path) -> Result<Vec<PathBuf>, String> {
         written.push(path);
         let png = plots_dir.join(format!("{name}.png"));
         let staging = plots_dir.join(format!(".{name}.partial.png"));
-        plot::png(&staging, &title, &results.rows, f)?;
+        if let Err(e) = plot::png(&staging, &title, &results.rows, f) {
+            let _ = std::fs::remove_file(&staging);
+            return Err(e);
+        }
         std::fs::rename(&staging, &png).map_err(|e| format!("cannot write {}: {e}", png.display()))?;
         written.push(png);
         svgs.push((name, svg));

@@ -443,6 +443,16 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
     vec![unit, m.finish()]
 }
 
+/// Top module name of two chained cores: both cores' names.
+pub fn chain_name(first: &CoreParams, second: &CoreParams) -> String {
+    let strip = |n: String| n.trim_start_matches("accgen_snn_core_").to_string();
+    format!(
+        "accgen_snn_chain_{}__{}",
+        strip(first.top_name()),
+        strip(second.top_name())
+    )
+}
+
 /// Two cores in a row: the output events of the first are the input events
 /// of the second (a two-layer feed-forward network; layer 2's inputs are
 /// layer 1's neurons). The stream between them is also brought out as a
@@ -456,9 +466,8 @@ pub fn chain(first: &CoreParams, second: &CoreParams) -> Vec<Module> {
     let mut rest = core(second);
     let c2 = rest.pop().unwrap_or_else(|| unreachable!("core emits its top"));
     mods.extend(rest);
-    let strip = |n: &str| n.trim_start_matches("accgen_snn_core_").to_string();
     let mut m = ModuleBuilder::new(
-        format!("accgen_snn_chain_{}__{}", strip(&c1.name), strip(&c2.name)),
+        chain_name(first, second),
         ModuleDoc {
             title: "Two spiking cores in a row: layer 1's output events feed layer 2".into(),
             description: vec![
