@@ -194,6 +194,7 @@ struct HashGridYaml {
     feature_frac_bits: Option<Spanned<Int>>,
     init_files: Option<bool>,
     block_ram_bits: Option<Spanned<Int>>,
+    level_units: Option<Spanned<Int>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -553,11 +554,15 @@ fn hash_grid_block(
             Some(b) => Some(whole("block_ram_bits", b, "a memory budget")?),
             None => None,
         },
+        level_units: match &h.level_units {
+            Some(p) => Some(whole("level_units", p, "P")?),
+            None => None,
+        },
         reset,
     };
     let params = spec.validate().map_err(|e: ParamError| {
         let message = format!("`hash_grid.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
-        let ints: [(&str, Option<&Spanned<Int>>); 11] = [
+        let ints: [(&str, Option<&Spanned<Int>>); 12] = [
             ("dims", Some(&h.dims)),
             ("levels", Some(&h.levels)),
             ("features", Some(&h.features)),
@@ -569,6 +574,7 @@ fn hash_grid_block(
             ("feature_int_bits", h.feature_int_bits.as_ref()),
             ("feature_frac_bits", h.feature_frac_bits.as_ref()),
             ("block_ram_bits", h.block_ram_bits.as_ref()),
+            ("level_units", h.level_units.as_ref()),
         ];
         let first = e.key.split('.').next().unwrap_or("");
         if let Some((_, Some(at))) = ints.iter().find(|(k, _)| *k == first) {
@@ -616,7 +622,8 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             "multiplier": p.multiplier,
             "reset": p.reset.port_name(),
         }),
-        Block::HashGrid(p) => serde_json::json!({
+        Block::HashGrid(p) => {
+            let mut v = serde_json::json!({
             "block": "hash_grid",
             "dims": p.dims(),
             "levels": p.levels(),
@@ -637,7 +644,13 @@ pub fn canonical(block: &Block) -> serde_json::Value {
                 "scale": l.scale, "res": l.res, "size": l.size, "hashed": l.hashed
             })).collect::<Vec<_>>(),
             "memory_bits": p.memory_bits(),
-        }),
+            });
+            // Only when time-multiplexed: fully parallel grids keep their hashes.
+            if p.slots() > 1 {
+                v["level_units"] = serde_json::json!(p.level_units);
+            }
+            v
+        }
         Block::SpikingCore(p) => serde_json::json!({
             "block": "spiking_core",
             "core": p,
@@ -693,13 +706,7 @@ impl Config {
                     p.tile_spacing()
                 ),
             ],
-            Block::HashGrid(_) => vec![
-                format!(
-                    "a point's L * F features appear {} cycles after it is accepted",
-                    accgen_hdl::hashgrid::engine::LATENCY
-                ),
-                "one point per cycle; all levels in parallel".into(),
-            ],
+            Block::HashGrid(p) => accgen_hdl::hashgrid::engine::timing_lines(p),
             Block::SpikingChain(a, b) => vec![
                 format!(
                     "layer 1: an input event takes {} cycles; layer 2: a layer-1 spike takes {} cycles",

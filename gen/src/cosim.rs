@@ -194,11 +194,11 @@ pub fn init_files(config: &Config, design: &Design, seed: u64) -> Vec<(String, S
         Block::HashGrid(p) if p.init_files => {
             let v = EngineVectors::new(design, p, seed, 1, 1.0, 1.0);
             let mut files = Vec::new();
-            for l in 0..p.levels() as usize {
+            for u in 0..p.level_units as usize {
                 for odd in [false, true] {
                     files.push((
-                        accgen_hdl::hashgrid::engine::init_file(p, l, odd),
-                        accgen_hdl::hashgrid::engine::init_file_text(v.model(), l, odd),
+                        accgen_hdl::hashgrid::engine::init_file(p, u, odd),
+                        accgen_hdl::hashgrid::engine::init_file_text(v.model(), u, odd),
                     ));
                 }
             }

@@ -42,21 +42,28 @@ fn image_2d() -> HashGridParams {
 /// The 3D configuration (examples/hashgrid_sdf_3d.yaml): L = 6, F = 2,
 /// T = 2^11, N0 = 4, b = 1.6; levels 0..2 dense, 3..5 hashed; int8 tables.
 fn sdf_3d() -> HashGridParams {
-    params(|s| {
-        s.dims = 3;
-        s.levels = 6;
-        s.log2_table_size = 11;
-        s.base_resolution = 4;
-        s.per_level_scale = 1.6;
-        s.table = "int8".into();
-        s.int_scale_log2 = vec![6];
-    })
+    sdf_3d_spec().validate().expect("valid")
+}
+
+fn sdf_3d_spec() -> HashGridSpec {
+    HashGridSpec {
+        dims: 3,
+        levels: 6,
+        log2_table_size: 11,
+        base_resolution: 4,
+        per_level_scale: 1.6,
+        table: "int8".into(),
+        int_scale_log2: vec![6],
+        ..HashGridSpec::default()
+    }
 }
 
 /// Co-simulate `points` points after loading every table; returns the points compared.
 fn cosim(p: &HashGridParams, points: u64, seed: u64, offer: f64, ready: f64) -> u64 {
     let design = hashgrid::design(p, &prov());
-    let cycles = EngineVectors::min_cycles(p) + (points as f64 / (offer * ready).min(1.0) * 1.1) as u64;
+    // A point takes `slots` cycles at best; gaps and stalls stretch that.
+    let slots = p.slots() as f64;
+    let cycles = EngineVectors::min_cycles(p) + (points as f64 * slots / (offer * ready).min(1.0) * 1.1) as u64;
     let counter = std::cell::Cell::new(None);
     let report = check(&design, || {
         let v = EngineVectors::new(&design, p, seed, cycles, offer, ready);
@@ -87,6 +94,37 @@ fn sdf_3d_dense_and_hashed_100k_points_bit_exact() {
     let dense = p.geometry.levels.iter().filter(|l| !l.hashed).count();
     assert!(dense >= 2 && dense < p.geometry.levels.len(), "{:?}", p.geometry.levels);
     cosim(&p, 100_000, 3, 0.9, 0.8);
+}
+
+/// Time-multiplexed level units: P = 1 (one unit serves all 8 levels of
+/// the image configuration, a point every 8 cycles), P = 3 dividing the 3D
+/// configuration's 6 levels, and P = 4, which does not (units 2 and 3 idle
+/// in the second slot). P = L is the fully parallel engine above.
+#[test]
+fn time_multiplexed_units_bit_exact() {
+    let one_unit = params(|s| s.level_units = Some(1));
+    lint(&hashgrid::design(&one_unit, &prov()));
+    assert_eq!(one_unit.slots(), 8);
+    cosim(&one_unit, 100_000, 11, 1.0, 1.0);
+    cosim(&one_unit, 5_000, 12, 0.5, 0.6);
+    let three = HashGridSpec {
+        level_units: Some(3),
+        ..sdf_3d_spec()
+    }
+    .validate()
+    .expect("valid");
+    assert_eq!(three.slots(), 2);
+    lint(&hashgrid::design(&three, &prov()));
+    cosim(&three, 100_000, 13, 0.9, 0.8);
+    let four = HashGridSpec {
+        level_units: Some(4),
+        ..sdf_3d_spec()
+    }
+    .validate()
+    .expect("valid");
+    assert_eq!((four.slots(), four.unit_levels(3)), (2, vec![3]));
+    lint(&hashgrid::design(&four, &prov()));
+    cosim(&four, 20_000, 14, 0.8, 0.7);
 }
 
 #[test]
@@ -295,6 +333,7 @@ fn random_params(rng: &mut rand::rngs::StdRng) -> HashGridParams {
             feature_frac_bits: fb,
             init_files: false,
             block_ram_bits: None,
+            level_units: None,
             reset: if rng.random_range(0..2) == 0 {
                 ResetStyle::SyncHigh
             } else {

@@ -217,9 +217,11 @@ fn hash_grid(
     let m = accgen_hdl::hashgrid::cost::memory(p);
     println!("accgen cost: {} from {}", config.name, config.origin);
     println!(
-        "throughput: 1 point per cycle, {} table entries read per cycle (L x 2^D), latency {} cycles",
+        "throughput: {} point(s) per cycle (1 / ceil(L/P), P = {} level units), {} table entries read per cycle (P x 2^D), latency {} cycles",
+        m.points_per_cycle(),
+        p.level_units,
         m.entries_per_cycle,
-        accgen_hdl::hashgrid::engine::LATENCY
+        accgen_hdl::hashgrid::engine::latency(p)
     );
     println!(
         "memory: {} bits in {} banks ({} replica(s) of an even/odd bank pair per level)",

@@ -66,18 +66,26 @@ pub struct MemoryCost {
     pub bits: u64,
     /// Primitive name and count, per family.
     pub primitives: Vec<(&'static str, u64)>,
-    /// Table entries read per cycle (one point): L * 2^D.
+    /// Table entries read per cycle: P * 2^D (L * 2^D, one point, when P = L).
     pub entries_per_cycle: u64,
+    /// Cycles between points: ceil(L / P) (1 when every level has its unit).
+    pub cycles_per_point: u32,
 }
 
-/// Every bank of the engine as `(depth, width)`: per level, an even and
-/// an odd bank of half the level's entries, for each replica.
+impl MemoryCost {
+    /// Points per cycle: 1 / ceil(L / P) (P / L when P divides L).
+    pub fn points_per_cycle(&self) -> f64 {
+        1.0 / self.cycles_per_point as f64
+    }
+}
+
+/// Every bank of the engine as `(depth, width)`: per level unit, an even
+/// and an odd bank holding half the entries of every level it serves (one
+/// level when P = L), for each replica.
 pub fn banks(p: &HashGridParams) -> Vec<(u32, u32)> {
     let w = p.word_width();
-    p.geometry
-        .levels
-        .iter()
-        .flat_map(|l| std::iter::repeat_n((l.size / 2, w), 2 * p.replicas() as usize))
+    (0..p.level_units as usize)
+        .flat_map(|u| std::iter::repeat_n((p.unit_bank_depth(u), w), 2 * p.replicas() as usize))
         .collect()
 }
 
@@ -93,7 +101,8 @@ pub fn memory(p: &HashGridParams) -> MemoryCost {
         banks: banks.len() as u64,
         bits: p.memory_bits(),
         primitives,
-        entries_per_cycle: p.levels() as u64 * (1 << p.dims()),
+        entries_per_cycle: p.level_units as u64 * (1 << p.dims()),
+        cycles_per_point: p.slots(),
     }
 }
 
@@ -121,5 +130,43 @@ mod tests {
         assert_eq!((m.banks, m.bits, m.entries_per_cycle), (4, 4 * 256 * 32, 4));
         assert_eq!(m.primitives[2], ("iCE40 SB_RAM40_4K", 8));
         assert_eq!(m.primitives[1], ("xc7 RAMB18", 4));
+        assert_eq!(m.points_per_cycle(), 1.0);
+    }
+
+    #[test]
+    fn time_multiplexed_units_share_deeper_banks() {
+        // L = 8 levels of 2^9 entries (hashed from level 1) over P = 2 units.
+        let spec = HashGridSpec {
+            levels: 8,
+            base_resolution: 40,
+            log2_table_size: 9,
+            ..HashGridSpec::default()
+        };
+        let full = memory(&spec.validate().expect("valid"));
+        let p = HashGridSpec {
+            level_units: Some(2),
+            ..spec.clone()
+        }
+        .validate()
+        .expect("valid");
+        let m = memory(&p);
+        assert_eq!(banks(&p).len(), 2 * 2 * 2);
+        assert_eq!(banks(&p)[0], (4 * 256, 32));
+        assert_eq!(m.bits, full.bits);
+        assert_eq!((m.entries_per_cycle, m.cycles_per_point), (8, 4));
+        assert_eq!(m.points_per_cycle(), 0.25);
+        // Deeper banks pack block RAM better: 1024 x 32 is 8 iCE40 blocks, 4 x (256 x 32) too,
+        // but one RAMB36 instead of four RAMB18.
+        assert!(m.primitives[0].1 <= full.primitives[0].1);
+        // P = 3 does not divide 8: units 0 and 1 serve 3 levels, unit 2 two.
+        let p = HashGridSpec {
+            level_units: Some(3),
+            ..spec
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(p.slots(), 3);
+        assert_eq!(p.unit_levels(2), vec![2, 5]);
+        assert_eq!(banks(&p)[8], (2 * 256, 32));
     }
 }

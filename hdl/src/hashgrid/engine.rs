@@ -17,7 +17,7 @@
 //! read replicas of that bank pair: 2^(D-1) copies of each table.
 
 use super::params::{EntryFormat, HashGridParams, PRIMES};
-use crate::ir::{Expr, Module, ModuleBuilder, ModuleDoc, ResetStyle, Signal, Ty, concat, drive, mux, sink};
+use crate::ir::{Expr, Module, ModuleBuilder, ModuleDoc, ResetStyle, Signal, Ty, Width, concat, drive, mux, sink};
 use crate::minifloat::{FloatFormat, Specials};
 use crate::params::{bits_for, clog2};
 
@@ -31,25 +31,72 @@ pub fn name(p: &HashGridParams) -> String {
     format!("accgen_hashgrid_{}", p.tag())
 }
 
-/// Name of level `l`'s unit.
+/// Name of level `l`'s unit (one level per unit, P = L).
 pub fn level_name(p: &HashGridParams, l: usize) -> String {
     format!("{}_level{l}", name(p))
 }
 
-/// The `$readmemh` file of a bank of level `l` (`even` or `odd`).
-pub fn init_file(p: &HashGridParams, l: usize, odd: bool) -> String {
-    format!("{}_l{l}_{}.hex", name(p), if odd { "odd" } else { "even" })
+/// Name of unit `u`: `..._level<u>` when it serves one level, `..._unit<u>`
+/// when it time-multiplexes several.
+pub fn unit_name(p: &HashGridParams, u: usize) -> String {
+    if p.slots() == 1 {
+        level_name(p, u)
+    } else {
+        format!("{}_unit{u}", name(p))
+    }
 }
 
-/// The hex file contents of a bank: one word per line, entry `2a + odd` at line `a`.
-pub fn init_file_text(model: &super::model::HardwareModel, l: usize, odd: bool) -> String {
+/// Cycles from a point's acceptance to its features on `out_data_o`:
+/// [`LATENCY`] for the last slot, which enters the units `slots - 1`
+/// cycles after the first.
+pub fn latency(p: &HashGridParams) -> u32 {
+    LATENCY + p.slots() - 1
+}
+
+/// Latency and throughput, one line each, for manifests and `accgen cost`.
+pub fn timing_lines(p: &HashGridParams) -> Vec<String> {
+    let slots = p.slots();
+    vec![
+        format!(
+            "a point's L * F features appear {} cycles after it is accepted",
+            latency(p)
+        ),
+        if slots == 1 {
+            "one point per cycle; all levels in parallel".into()
+        } else {
+            format!(
+                "one point every {slots} cycles (P/L = {}/{} points per cycle): {} level units time-multiplex the {} levels",
+                p.level_units,
+                p.levels(),
+                p.level_units,
+                p.levels()
+            )
+        },
+    ]
+}
+
+/// The `$readmemh` file of a bank of unit `u` (`even` or `odd`): named
+/// after the level when a unit serves one level.
+pub fn init_file(p: &HashGridParams, u: usize, odd: bool) -> String {
+    let bank = if odd { "odd" } else { "even" };
+    if p.slots() == 1 {
+        format!("{}_l{u}_{bank}.hex", name(p))
+    } else {
+        format!("{}_u{u}_{bank}.hex", name(p))
+    }
+}
+
+/// The hex file contents of a bank of unit `u`: one word per line; level
+/// `l`'s entry `2a + odd` at line `bank_offset(l) + a`.
+pub fn init_file_text(model: &super::model::HardwareModel, u: usize, odd: bool) -> String {
     let p = &model.p;
-    let size = p.geometry.levels[l].size;
     let digits = p.word_width().div_ceil(4) as usize;
     let mut s = String::new();
-    for a in 0..size / 2 {
-        let w = model.word(l, 2 * a + odd as u32);
-        s.push_str(&format!("{w:0digits$x}\n"));
+    for l in p.unit_levels(u) {
+        for a in 0..p.geometry.levels[l].size / 2 {
+            let w = model.word(l, 2 * a + odd as u32);
+            s.push_str(&format!("{w:0digits$x}\n"));
+        }
     }
     s
 }
@@ -257,9 +304,97 @@ fn drop_bits(m: &mut ModuleBuilder, what: &str, bits: Vec<Expr>) {
     );
 }
 
-/// Level `l`'s unit; `decoders` are the entry decoder modules (by shift).
-fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
+/// A multiplexer over slots: `values[s]` when `slot` is `s`; slots beyond
+/// the list (a unit idle in the last slot) take the last value, so every
+/// address stays inside the unit's memories.
+fn slot_mux(slot: &Signal, slot_w: u32, values: Vec<Expr>) -> Expr {
+    let mut it = values.into_iter().enumerate().rev();
+    let (_, last) = it.next().unwrap_or_else(|| unreachable!("a unit serves a level"));
+    it.fold(last, |acc, (s, v)| {
+        mux(slot.e().eq(Ty::u(slot_w).lit(s as i128)), v, acc)
+    })
+}
+
+/// The table index of level `l` at one corner: dense (one conditional
+/// subtract) or hashed (XOR-prime, low log2 T bits); `clog2(size)` bits.
+/// `at` prefixes the wire names (`c<c>`, or `c<c>_l<l>` in a unit that
+/// serves several levels); `vertex[k]` is the corner's vertex along axis k
+/// (`vw` bits, at least the level's grid width + 1).
+fn level_index(
+    m: &mut ModuleBuilder,
+    p: &HashGridParams,
+    l: usize,
+    at: &str,
+    vertex: &[Signal],
+    vw: u32,
+    idx_w: Width,
+) -> Signal {
     let lv = p.geometry.levels[l];
+    let size = lv.size;
+    let ixw = clog2(size as u64);
+    let log2t = p.geometry.log2_table_size;
+    let iw = if lv.hashed {
+        log2t
+    } else {
+        bits_for(2 * size as u64 - 1)
+    };
+    let mut terms = Vec::new();
+    for (k, v) in vertex.iter().enumerate() {
+        let term = if lv.hashed {
+            let v = if vw >= log2t {
+                if vw > log2t {
+                    drop_bits(m, &format!("{at}_{}", AXES[k]), vec![v.select(log2t, vw - log2t)]);
+                }
+                v.select(0u32, log2t)
+            } else {
+                v.e().zext(log2t)
+            };
+            let prime = PRIMES[k] as u64 & ((1u64 << log2t) - 1);
+            if k == 0 { v } else { v * Ty::u(log2t).lit(prime as i128) }
+        } else {
+            let stride = (lv.res as u64).pow(k as u32);
+            // A shared vertex may be wider than this level needs; its value is below RES.
+            let v = if vw > iw { v.select(0u32, iw) } else { v.e().zext(iw) };
+            if k == 0 { v } else { v * Ty::u(iw).lit(stride as i128) }
+        };
+        terms.push(term);
+    }
+    let raw = terms
+        .into_iter()
+        .reduce(|a, b| if lv.hashed { a ^ b } else { a + b })
+        .unwrap_or_else(|| unreachable!("D >= 2"));
+    if lv.hashed {
+        let w = m.wire(
+            &format!("{at}_raw"),
+            idx_w,
+            false,
+            "XOR of vertex * prime, low log2 T bits",
+        );
+        m.assign(&w, raw);
+        w
+    } else {
+        let raw = m.wire_of(&format!("{at}_raw"), raw, "dense index, below 2 * SIZE");
+        let wrapped = mux(
+            raw.e().ge(Ty::u(iw).lit(size as i128)),
+            raw.e() - Ty::u(iw).lit(size as i128),
+            raw.e(),
+        );
+        let wrapped = m.wire_of(&format!("{at}_mod"), wrapped, "index modulo SIZE");
+        if iw > ixw {
+            drop_bits(m, &format!("{at}_mod"), vec![wrapped.select(ixw, iw - ixw)]);
+        }
+        let idx = m.wire(&format!("{at}_idx"), idx_w, false, "table index");
+        m.assign(&idx, wrapped.select(0u32, ixw));
+        idx
+    }
+}
+
+/// Unit `u`: the levels it serves, one per slot (one level when P = L);
+/// `decoders` are the entry decoder modules by shift.
+fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
+    let levels = p.unit_levels(u);
+    let multi = p.slots() > 1;
+    let lv = p.geometry.levels[levels[0]];
     let d = p.dims() as usize;
     let nf = p.features();
     let xw = p.coord_width();
@@ -268,40 +403,115 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
     let ew = p.entry.width();
     let word_w = p.word_width();
     let frac = p.coord_frac_bits + p.scale_frac_bits;
-    let scale = p.scale_code(l);
-    let scale_w = p.scale_width(l);
-    let gw = p.grid_width(l);
-    let size = lv.size;
-    let ixw = clog2(size as u64);
-    let baw = p.bank_addr_width(l);
+    let scale_w = levels.iter().map(|&l| p.scale_width(l)).max().unwrap_or(1);
+    let gw = levels.iter().map(|&l| p.grid_width(l)).max().unwrap_or(1);
+    let depth = p.unit_bank_depth(u);
+    let (ixw, baw) = if multi {
+        let baw = clog2(depth as u64).max(1);
+        (baw + 1, baw)
+    } else {
+        (clog2(lv.size as u64), p.bank_addr_width(levels[0]))
+    };
     let replicas = p.replicas() as usize;
     let acc_w = vb + wb + 1;
     let log2t = p.geometry.log2_table_size;
-    let kind = if lv.hashed { "hashed" } else { "dense" };
+    let slot_w = clog2(p.slots() as u64).max(1);
+    let shift_of = |l: usize| match p.entry {
+        EntryFormat::Int(_) => p.feature_frac_bits - p.int_scale_log2[l],
+        EntryFormat::Float(_) => 0,
+    };
+    let mut shifts: Vec<u32> = levels.iter().map(|&l| shift_of(l)).collect();
+    shifts.dedup();
+    let shared_decoder = shifts.iter().all(|&s| s == shifts[0]);
+    let decoder_for = |shift: u32| {
+        &decoders
+            .iter()
+            .find(|(s, _)| *s == shift)
+            .unwrap_or_else(|| unreachable!("a decoder for every shift"))
+            .1
+    };
+    let describe = |l: usize| {
+        let lv = p.geometry.levels[l];
+        let size = lv.size;
+        if lv.hashed {
+            format!(
+                "Hashed: index = XOR over axes of (vertex * prime) mod 2^{log2t}, primes {:?}.",
+                &PRIMES[..d]
+            )
+        } else {
+            format!(
+                "Dense: index = sum of vertex_d * {}^d, minus {size} when it reaches {size} (x <= 1 keeps it below twice the size).",
+                lv.res
+            )
+        }
+    };
 
-    let mut m = ModuleBuilder::new(
-        level_name(p, l),
+    let mut doc = if multi {
+        let mut description = vec![format!(
+            "Serves {} level(s), one per cycle (slot): slot s is level {u} + s * {}; slot_i names the slot of x_i and travels with it.",
+            levels.len(),
+            p.level_units
+        )];
+        for (s, &l) in levels.iter().enumerate() {
+            let lv = p.geometry.levels[l];
+            description.push(format!(
+                "Slot {s}: level {l}, scale {} (SCALE {} / 2^{}, res {}), {} entries at bank words {}.. : {}",
+                lv.scale,
+                p.scale_code(l),
+                p.scale_frac_bits,
+                lv.res,
+                lv.size,
+                p.bank_offset(l),
+                describe(l)
+            ));
+        }
+        description.push(format!(
+            "pos = x * SCALE + 1/2 per axis; the integer part is the grid vertex, the top {wb} fraction bits the weight."
+        ));
+        description.push(format!(
+            "Banks: one even and one odd memory of {depth} words hold all the unit's levels one after another (one deep memory maps to fewer block RAMs than one per level); {replicas} replica(s) of the pair serve the {} x-pairs of corners in one cycle. The load port writes every replica.",
+            1 << (d - 1)
+        ));
         ModuleDoc {
             title: format!(
-                "hash-grid level {l}: scale {} (res {}), {kind} table of {size} entries x {nf} {}",
-                lv.scale, lv.res, p.entry
+                "hash-grid level unit {u}: levels {levels:?} time-multiplexed, tables of {} entries x {nf} {}",
+                2 * depth,
+                p.entry
+            ),
+            description,
+            params: vec![
+                (
+                    "DEPTH".into(),
+                    depth.to_string(),
+                    "words of a bank: half of every served level's entries".into(),
+                ),
+                (
+                    "X_W".into(),
+                    xw.to_string(),
+                    format!("coordinate bits: {} fraction + 1", p.coord_frac_bits),
+                ),
+                ("ENTRY_W".into(), ew.to_string(), format!("bits of a {} entry", p.entry)),
+            ],
+            timing: vec![],
+        }
+    } else {
+        let l = levels[0];
+        let size = lv.size;
+        let scale = p.scale_code(l);
+        ModuleDoc {
+            title: format!(
+                "hash-grid level {l}: scale {} (res {}), {} table of {size} entries x {nf} {}",
+                lv.scale,
+                lv.res,
+                if lv.hashed { "hashed" } else { "dense" },
+                p.entry
             ),
             description: vec![
                 format!(
                     "pos = x * {scale}/2^{} + 1/2 per axis (the f32 scale {} of tiny-cuda-nn rounded on the host); the integer part is the grid vertex, the top {wb} fraction bits the weight.",
                     p.scale_frac_bits, lv.scale
                 ),
-                if lv.hashed {
-                    format!(
-                        "Hashed: index = XOR over axes of (vertex * prime) mod 2^{log2t}, primes {:?}.",
-                        &PRIMES[..d]
-                    )
-                } else {
-                    format!(
-                        "Dense: index = sum of vertex_d * {}^d, minus {size} when it reaches {size} (x <= 1 keeps it below twice the size).",
-                        lv.res
-                    )
-                },
+                describe(l),
                 format!(
                     "Banks: even and odd entries in separate memories of {} words; {replicas} replica(s) of the pair serve the {} x-pairs of corners in one cycle. The load port writes every replica.",
                     size / 2,
@@ -331,9 +541,11 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
                 ),
                 ("ENTRY_W".into(), ew.to_string(), format!("bits of a {} entry", p.entry)),
             ],
-            timing: vec![format!("{LATENCY} cycles from x_i to feat_o, advancing on en_i")],
-        },
-    );
+            timing: vec![],
+        }
+    };
+    doc.timing = vec![format!("{LATENCY} cycles from x_i to feat_o, advancing on en_i")];
+    let mut m = ModuleBuilder::new(unit_name(p, u), doc);
     let clk = m.input("clk_i", Ty::BIT, "clock");
     let en = m.input("en_i", Ty::BIT, "pipeline advances");
     let x = m.input(
@@ -341,8 +553,18 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
         Ty::u(d as u32 * xw),
         "coordinates, axis d at [d*X_W +: X_W], at most 1.0",
     );
+    // A unit serving one level of a time-multiplexed engine needs no slot.
+    let slot_in = (levels.len() > 1).then(|| m.input("slot_i", Ty::u(slot_w), "slot of x_i: level u + slot * P"));
     let we = m.input("we_i", Ty::BIT, "write table entry waddr_i");
-    let waddr = m.input("waddr_i", Ty::u(ixw), "entry to write");
+    let waddr = m.input(
+        "waddr_i",
+        Ty::u(ixw),
+        if multi {
+            "entry to write: 2 * (the level's first bank word) + its index in the level"
+        } else {
+            "entry to write"
+        },
+    );
     let wdata = m.input("wdata_i", Ty::u(word_w), "entry: feature f at [f*ENTRY_W +: ENTRY_W]");
     let feat = m.output(
         "feat_o",
@@ -353,7 +575,11 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
     let grid_w = m.localparam(
         "GRID_W",
         gw as i64,
-        &format!("bits of a vertex coordinate, corner included (<= RES = {})", lv.res),
+        &if multi {
+            "bits of a vertex coordinate, corner included, on the finest level served".to_string()
+        } else {
+            format!("bits of a vertex coordinate, corner included (<= RES = {})", lv.res)
+        },
     );
     let wgt_w = m.localparam("WGT_W", wb as i64, "weight fraction bits");
     let cwgt_w = m.localparam(
@@ -364,12 +590,20 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
     let idx_w = m.localparam(
         "IDX_W",
         ixw as i64,
-        &format!("clog2(SIZE = {size}): bits of a table index"),
+        &if multi {
+            "BANK_AW + 1: bits of an entry address in the unit's tables".to_string()
+        } else {
+            format!("clog2(SIZE = {}): bits of a table index", lv.size)
+        },
     );
     let bank_aw = m.localparam(
         "BANK_AW",
         baw as i64,
-        "IDX_W - 1: bits of a bank address (SIZE/2 words)",
+        if multi {
+            "clog2(DEPTH): bits of a bank address"
+        } else {
+            "IDX_W - 1: bits of a bank address (SIZE/2 words)"
+        },
     );
     let word_w_p = m.localparam(
         "WORD_W",
@@ -378,6 +612,9 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
     );
     let feat_w = m.localparam("FEAT_W", vb as i64, "1 sign + integer + fraction bits of a feature");
     let acc_w_p = m.localparam("ACC_W", acc_w as i64, "FEAT_W + WGT_W + 1: exact weighted sum");
+    let slot_w_p = slot_in
+        .is_some()
+        .then(|| m.localparam("SLOT_W", slot_w as i64, &format!("clog2({}) slots", p.slots())));
 
     // ---- Stage 1: positions.
     m.section(
@@ -385,12 +622,40 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
         &["pos = x * SCALE + 1/2 exactly; vertex = floor(pos), weight = top WGT_W fraction bits."],
     );
     let pw = (xw + scale_w + 1).max(frac + gw);
+    let scale_e = match &slot_in {
+        Some(slot) => {
+            let values = levels
+                .iter()
+                .map(|&l| Ty::u(scale_w).lit(p.scale_code(l) as i128))
+                .collect();
+            let sel = m.wire_of(
+                "scale",
+                slot_mux(slot, slot_w, values),
+                &format!("the slot's level scale, {} fraction bits", p.scale_frac_bits),
+            );
+            sel.e().zext(pw)
+        }
+        None => Ty::u(pw).lit(p.scale_code(levels[0]) as i128),
+    };
+    let slot_q = slot_in.as_ref().map(|slot| {
+        let r = m.reg(
+            "slot_q",
+            slot_w_p.as_ref().unwrap_or_else(|| unreachable!()),
+            false,
+            "slot of the stage-1 point",
+        );
+        m.process(&clk, |pr| {
+            pr.enable(en.e());
+            pr.set(&r, slot.e());
+        });
+        r
+    });
     let mut g_q = Vec::new();
     let mut w_q = Vec::new();
     for (k, axis) in AXES.iter().enumerate().take(d) {
         let pos = m.wire_of(
             &format!("pos_{axis}"),
-            x.select(k as u32 * xw, xw).zext(pw) * Ty::u(pw).lit(scale as i128) + Ty::u(pw).lit(1i128 << (frac - 1)),
+            x.select(k as u32 * xw, xw).zext(pw) * scale_e.clone() + Ty::u(pw).lit(1i128 << (frac - 1)),
             &format!("{axis} * SCALE + 1/2, {frac} fraction bits"),
         );
         let mut dropped = Vec::new();
@@ -425,7 +690,11 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
     // ---- Stage 2: indices and weights.
     m.section(
         "Stage 2: corner indices and weights",
-        &["Corner c has bit d set for +1 along axis d. Weights multiply in axis order, each product truncated to WGT_W fraction bits."],
+        &[if multi {
+            "Corner c has bit d set for +1 along axis d. Each served level computes its index; the slot's is offset to the level's place in the banks. Weights multiply in axis order, each product truncated to WGT_W fraction bits."
+        } else {
+            "Corner c has bit d set for +1 along axis d. Weights multiply in axis order, each product truncated to WGT_W fraction bits."
+        }],
     );
     let fw = wb + 1;
     let mut one_minus = Vec::new();
@@ -439,80 +708,46 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
         m.assign(&lo, Ty::u(fw).lit(1i128 << wb) - w_q[k].e().zext(fw));
         one_minus.push(lo);
     }
-    let iw = if lv.hashed {
-        log2t
-    } else {
-        bits_for(2 * size as u64 - 1)
-    };
     let mut index = Vec::new();
     let mut cweight = Vec::new();
     for c in 0..(1usize << d) {
-        let mut terms = Vec::new();
+        let mut vertex = Vec::new();
         for k in 0..d {
             let bit = (c >> k) & 1;
-            let vertex = if bit == 1 {
+            let v = if bit == 1 {
                 g_q[k].e().zext(gw + 1) + Ty::u(gw + 1).lit(1)
             } else {
                 g_q[k].e().zext(gw + 1)
             };
-            let v = m.wire_of(
+            vertex.push(m.wire_of(
                 &format!("c{c}_{}", AXES[k]),
-                vertex,
+                v,
                 &format!("corner {c}: vertex along {}", AXES[k]),
-            );
-            let term = if lv.hashed {
-                let v = if gw + 1 >= log2t {
-                    if gw + 1 > log2t {
-                        drop_bits(
-                            &mut m,
-                            &format!("c{c}_{}", AXES[k]),
-                            vec![v.select(log2t, gw + 1 - log2t)],
-                        );
-                    }
-                    v.select(0u32, log2t)
-                } else {
-                    v.e().zext(log2t)
-                };
-                let prime = PRIMES[k] as u64 & ((1u64 << log2t) - 1);
-                if k == 0 { v } else { v * Ty::u(log2t).lit(prime as i128) }
-            } else {
-                let stride = (lv.res as u64).pow(k as u32);
-                let v = v.e().zext(iw);
-                if k == 0 { v } else { v * Ty::u(iw).lit(stride as i128) }
-            };
-            terms.push(term);
+            ));
         }
-        let raw = terms
-            .into_iter()
-            .reduce(|a, b| if lv.hashed { a ^ b } else { a + b })
-            .unwrap_or_else(|| unreachable!("D >= 2"));
-        let raw = if lv.hashed {
-            let w = m.wire(
-                &format!("c{c}_raw"),
-                &idx_w,
-                false,
-                "XOR of vertex * prime, low log2 T bits",
-            );
-            m.assign(&w, raw);
-            w
-        } else {
-            m.wire_of(&format!("c{c}_raw"), raw, "dense index, below 2 * SIZE")
-        };
-        let idx = if lv.hashed {
-            raw
-        } else {
-            let wrapped = mux(
-                raw.e().ge(Ty::u(iw).lit(size as i128)),
-                raw.e() - Ty::u(iw).lit(size as i128),
-                raw.e(),
-            );
-            let wrapped = m.wire_of(&format!("c{c}_mod"), wrapped, "index modulo SIZE");
-            if iw > ixw {
-                drop_bits(&mut m, &format!("c{c}_mod"), vec![wrapped.select(ixw, iw - ixw)]);
+        let idx = match &slot_q {
+            None => level_index(&mut m, p, levels[0], &format!("c{c}"), &vertex, gw + 1, (&idx_w).into()),
+            Some(slot) => {
+                let mut at_slot = Vec::new();
+                for &l in &levels {
+                    let lw = clog2(p.geometry.levels[l].size as u64);
+                    let li = level_index(&mut m, p, l, &format!("c{c}_l{l}"), &vertex, gw + 1, lw.into());
+                    let off = 2 * p.bank_offset(l) as i128;
+                    at_slot.push(if off == 0 {
+                        li.e().zext(ixw)
+                    } else {
+                        li.e().zext(ixw) + Ty::u(ixw).lit(off)
+                    });
+                }
+                let w = m.wire(
+                    &format!("c{c}_idx"),
+                    &idx_w,
+                    false,
+                    "entry address of the slot's level in the unit's tables",
+                );
+                m.assign(&w, slot_mux(slot, slot_w, at_slot));
+                w
             }
-            let idx = m.wire(&format!("c{c}_idx"), &idx_w, false, "table index");
-            m.assign(&idx, wrapped.select(0u32, ixw));
-            idx
         };
         index.push(idx);
         let mut w = if c & 1 == 1 {
@@ -544,6 +779,7 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
             &format!("corner {c} weight, WGT_W fraction bits"),
         ));
     }
+
     let pairs = 1usize << (d - 1);
     let mut addr_q = Vec::new();
     let mut swap_q = Vec::new();
@@ -611,11 +847,11 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
             let mem = m.memory(
                 &format!("tbl_p{pr_i}_{bank}"),
                 word_w,
-                size / 2,
+                depth,
                 &format!("replica {pr_i}: entries with index bit 0 = {}", odd as u8),
             );
             if p.init_files {
-                m.readmemh(&mem, &init_file(p, l, odd));
+                m.readmemh(&mem, &init_file(p, u, odd));
             }
             let sel = if odd { waddr.bit(0u32) } else { !waddr.bit(0u32) };
             m.process(&clk, |pr| {
@@ -665,6 +901,22 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
         })
         .collect();
 
+    // Integer entries with per-level scales decode with the slot's shift.
+    let slot_q3 = match (&slot_q, shared_decoder) {
+        (Some(slot), false) => {
+            let width = slot_w_p.as_ref().unwrap_or_else(|| unreachable!());
+            let q2 = m.reg("slot_q2", width, false, "slot, aligned with the bank addresses");
+            let q3 = m.reg("slot_q3", width, false, "slot, aligned with the bank words");
+            m.process(&clk, |pr| {
+                pr.enable(en.e());
+                pr.set(&q2, slot.e());
+                pr.set(&q3, q2.e());
+            });
+            Some(q3)
+        }
+        _ => None,
+    };
+
     // ---- Stage 4: decode, weight, sum.
     m.section(
         "Stage 4: interpolation",
@@ -692,11 +944,41 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
                 true,
                 &format!("corner {c} feature {f}, decoded"),
             );
-            m.instance(
-                decoder,
-                &format!("u_dec_c{c}_f{f}"),
-                vec![("code_i", drive(word.select(f * ew, ew))), ("value_o", sink(&v))],
-            );
+            match &slot_q3 {
+                None => m.instance(
+                    decoder_for(shifts[0]),
+                    &format!("u_dec_c{c}_f{f}"),
+                    vec![("code_i", drive(word.select(f * ew, ew))), ("value_o", sink(&v))],
+                ),
+                Some(slot) => {
+                    let mut by_slot = Vec::new();
+                    for &l in &levels {
+                        let sh = shift_of(l);
+                        let name = format!("c{c}_f{f}_val_sh{sh}");
+                        if !by_slot.iter().any(|(s, _): &(u32, Signal)| *s == sh) {
+                            let w = m.wire(&name, &feat_w, true, &format!("decoded with shift {sh}"));
+                            m.instance(
+                                decoder_for(sh),
+                                &format!("u_dec_c{c}_f{f}_sh{sh}"),
+                                vec![("code_i", drive(word.select(f * ew, ew))), ("value_o", sink(&w))],
+                            );
+                            by_slot.push((sh, w));
+                        }
+                    }
+                    let values = levels
+                        .iter()
+                        .map(|&l| {
+                            let sh = shift_of(l);
+                            by_slot
+                                .iter()
+                                .find(|(s, _)| *s == sh)
+                                .map(|(_, w)| w.e())
+                                .unwrap_or_else(|| unreachable!())
+                        })
+                        .collect();
+                    m.assign(&v, slot_mux(slot, slot_w, values));
+                }
+            }
             let prod = m.wire(
                 &format!("c{c}_f{f}_prod"),
                 &acc_w_p,
@@ -732,6 +1014,21 @@ fn level(p: &HashGridParams, l: usize, decoder: &Module) -> Module {
 }
 
 fn doc(p: &HashGridParams) -> ModuleDoc {
+    let mut doc = parallel_doc(p);
+    if p.slots() > 1 {
+        doc.params.insert(
+            doc.params.len() - 2,
+            (
+                "P".into(),
+                p.level_units.to_string(),
+                format!("level units; {} slots per point", p.slots()),
+            ),
+        );
+    }
+    doc
+}
+
+fn parallel_doc(p: &HashGridParams) -> ModuleDoc {
     let g = &p.geometry;
     let (d, nl, nf) = (g.dims, p.levels(), g.features);
     let dense = g.levels.iter().filter(|l| !l.hashed).count();
@@ -741,7 +1038,7 @@ fn doc(p: &HashGridParams) -> ModuleDoc {
             g.log2_table_size, g.base_resolution, g.per_level_scale, p.entry
         ),
         description: vec![
-            format!("Encodes one point per cycle into L * F = {} features, following tiny-cuda-nn's grid encoding in fixed point: per-level scales and resolutions are computed on the host exactly as tiny-cuda-nn does (f32) and built in as constants. {dense} level(s) are dense, {} hashed.", nl * nf, nl as usize - dense),
+            format!("Encodes {} into L * F = {} features, following tiny-cuda-nn's grid encoding in fixed point: per-level scales and resolutions are computed on the host exactly as tiny-cuda-nn does (f32) and built in as constants. {dense} level(s) are dense, {} hashed.", if p.slots() == 1 { "one point per cycle".to_string() } else { format!("one point every {} cycles", p.slots()) }, nl * nf, nl as usize - dense),
             format!("in_data_i: coordinate d at [d*X_W +: X_W], unsigned with {} fraction bits (x = code / 2^{}); codes above 1.0 are clamped to 1.0.", p.coord_frac_bits, p.coord_frac_bits),
             format!("out_data_o: feature f of level l at [(l*F + f)*FEAT_W +: FEAT_W], signed, {} integer and {} fraction bits.", p.feature_int_bits, p.feature_frac_bits),
             "Load port: on a rising edge with load_we_i high, table entry load_addr_i of level load_level_i is written (feature f at [f*ENTRY_W +: ENTRY_W] of load_data_i); addresses beyond the level's size and levels beyond L are ignored. Load tables while no point is in flight: a point that reads an entry written in the same cycle may see the old value.".into(),
@@ -759,10 +1056,27 @@ fn doc(p: &HashGridParams) -> ModuleDoc {
             ("memory".into(), format!("{} bits", p.memory_bits()), format!("all tables, {} replica(s) each", p.replicas())),
             ("reset".into(), p.reset.port_name().into(), p.reset.doc().into()),
         ],
-        timing: vec![
-            format!("Latency: a point's features are on out_data_o {LATENCY} cycles after it is accepted, not counting stalls."),
-            "Throughput: one point per cycle; every level reads its 2^D corners in parallel.".into(),
-        ],
+        timing: if p.slots() == 1 {
+            vec![
+                format!("Latency: a point's features are on out_data_o {LATENCY} cycles after it is accepted, not counting stalls."),
+                "Throughput: one point per cycle; every level reads its 2^D corners in parallel.".into(),
+            ]
+        } else {
+            vec![
+                format!(
+                    "Latency: a point's features are on out_data_o {} cycles after it is accepted ({LATENCY} + {} slots - 1), not counting stalls.",
+                    latency(p),
+                    p.slots()
+                ),
+                format!(
+                    "Throughput: one point every {} cycles: {} level units serve the L = {nl} levels in {} slots (unit u: levels u, u + {}, ...), each reading its level's 2^D corners in one cycle; in_ready_o is low while a point's later slots issue.",
+                    p.slots(),
+                    p.level_units,
+                    p.slots(),
+                    p.level_units
+                ),
+            ]
+        },
     }
 }
 
@@ -774,25 +1088,25 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
     let nf = g.features;
     let xw = p.coord_width();
     let vb = p.feature_width();
+    let np = p.level_units as usize;
+    let slots = p.slots();
+    let multi = slots > 1;
     let mut modules = Vec::new();
     let mut decoders: Vec<(u32, Module)> = Vec::new();
     let mut units = Vec::new();
-    for l in 0..nl as usize {
-        let shift = match p.entry {
-            EntryFormat::Int(_) => p.feature_frac_bits - p.int_scale_log2[l],
-            EntryFormat::Float(_) => 0,
-        };
-        if !decoders.iter().any(|(s, _)| *s == shift) {
-            let dec = decoder(p, shift);
-            modules.push(dec.clone());
-            decoders.push((shift, dec));
+    for u in 0..np {
+        for l in p.unit_levels(u) {
+            let shift = match p.entry {
+                EntryFormat::Int(_) => p.feature_frac_bits - p.int_scale_log2[l],
+                EntryFormat::Float(_) => 0,
+            };
+            if !decoders.iter().any(|(s, _)| *s == shift) {
+                let dec = decoder(p, shift);
+                modules.push(dec.clone());
+                decoders.push((shift, dec));
+            }
         }
-        let dec = &decoders
-            .iter()
-            .find(|(s, _)| *s == shift)
-            .unwrap_or_else(|| unreachable!())
-            .1;
-        let unit = level(p, l, dec);
+        let unit = unit(p, u, &decoders);
         modules.push(unit.clone());
         units.push(unit);
     }
@@ -825,28 +1139,60 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
         xw as i64,
         &format!("coordinate bits: {} fraction + 1", p.coord_frac_bits),
     );
+    let slot_w = clog2(slots as u64).max(1);
+    let slot_w_p = multi.then(|| {
+        m.localparam(
+            "SLOT_W",
+            slot_w as i64,
+            &format!("clog2(ceil(L / P) = {slots}): bits of a slot number"),
+        )
+    });
+    let style: ResetStyle = p.reset;
 
     m.section(
         "Flow control",
-        &["The pipeline advances when its last stage is empty or being read; otherwise every register holds."],
+        &[if multi {
+            "The pipeline advances when its last stage holds no point's last slot or that slot's features are being read; otherwise every register holds. Earlier slots leave the last stage into the collection registers."
+        } else {
+            "The pipeline advances when its last stage is empty or being read; otherwise every register holds."
+        }],
     );
     let valid_q: Vec<Signal> = (1..=LATENCY)
         .map(|s| m.reg(&format!("valid_q{s}"), 1, false, &format!("stage {s} holds a point")))
         .collect();
     let last = valid_q[LATENCY as usize - 1].clone();
-    let advance = m.wire_of("advance", !&last | out_ready.e(), "every pipeline register updates");
-    m.assign(&in_ready, advance.e());
-    m.assign(&out_valid, last.e());
-    let reset_values = valid_q.iter().map(|r| (r.into(), Ty::BIT.zero())).collect();
-    let style: ResetStyle = p.reset;
-    m.process(&clk, |pr| {
-        pr.reset(&rst, style, reset_values);
-        pr.enable(advance.e());
-        pr.set(&valid_q[0], in_valid.e());
-        for s in 1..LATENCY as usize {
-            pr.set(&valid_q[s], valid_q[s - 1].e());
-        }
-    });
+    // Slot numbers along the pipeline (time-multiplexed units only).
+    let slot_pipe: Vec<Signal> = match &slot_w_p {
+        Some(w) => (1..=LATENCY)
+            .map(|s| m.reg(&format!("slot_q{s}"), w, false, &format!("slot of the stage-{s} point")))
+            .collect(),
+        None => Vec::new(),
+    };
+    let last_slot = Ty::u(slot_w).lit(slots as i128 - 1);
+    let done = match slot_pipe.last() {
+        Some(sq) => m.wire_of(
+            "out_last",
+            last.e() & sq.e().eq(last_slot.clone()),
+            "the last stage holds a point's last slot: its features are complete",
+        ),
+        None => last.clone(),
+    };
+    let advance = m.wire_of("advance", !&done | out_ready.e(), "every pipeline register updates");
+    let reset_values: Vec<_> = valid_q.iter().map(|r| (r.into(), Ty::BIT.zero())).collect();
+    if !multi {
+        m.assign(&in_ready, advance.e());
+        m.assign(&out_valid, done.e());
+        m.process(&clk, |pr| {
+            pr.reset(&rst, style, reset_values.clone());
+            pr.enable(advance.e());
+            pr.set(&valid_q[0], in_valid.e());
+            for s in 1..LATENCY as usize {
+                pr.set(&valid_q[s], valid_q[s - 1].e());
+            }
+        });
+    } else {
+        m.assign(&out_valid, done.e());
+    }
 
     m.section(
         "Coordinates",
@@ -872,36 +1218,210 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
         );
         clamped.push(c.e());
     }
-    let x = m.wire_of("coords", concat(clamped), "clamped coordinates");
+    let coords = m.wire_of("coords", concat(clamped), "clamped coordinates");
 
-    m.section("Level units", &["One unit per level, all in parallel."]);
-    for (l, unit) in units.iter().enumerate() {
-        let lv = g.levels[l];
-        let ixw = clog2(lv.size as u64);
-        let level_hit = load_level.e().eq(Ty::u(llw).lit(l as i128));
-        let in_range = if (lv.size as u64) < (1u64 << law) {
-            load_addr.e().lt(Ty::u(law).lit(lv.size as i128))
+    // Time multiplexing: a point is held for its later slots while in_ready_o is low.
+    let (x, issue_slot) = match &slot_w_p {
+        None => (coords, None),
+        Some(sw) => {
+            m.section(
+                "Slots",
+                &[&format!(
+                    "An accepted point issues slot 0 at once, then slots 1..{} from x_hold_q in the next cycles; in_ready_o is low until its last slot has issued.",
+                    slots - 1
+                )],
+            );
+            let busy = m.reg("busy_q", 1, false, "a held point has slots left to issue");
+            let next_slot = m.reg("next_slot_q", sw, false, "the held point's next slot");
+            let hold = m.reg("x_hold_q", d * xw, false, "the held point's coordinates");
+            let issue = m.wire_of(
+                "issue_valid",
+                busy.e() | in_valid.e(),
+                "a slot enters stage 1 on advance",
+            );
+            let slot = m.wire_of(
+                "issue_slot",
+                mux(busy.e(), next_slot.e(), Ty::u(slot_w).zero()),
+                "slot entering stage 1",
+            );
+            let x = m.wire_of(
+                "unit_x",
+                mux(busy.e(), hold.e(), coords.e()),
+                "coordinates of the slot entering stage 1",
+            );
+            m.assign(&in_ready, advance.e() & !busy.e());
+            let mut resets: Vec<_> = reset_values;
+            resets.push(((&busy).into(), Ty::BIT.zero()));
+            let one_slot = Ty::u(slot_w).lit(1);
+            m.process(&clk, |pr| {
+                pr.reset(&rst, style, resets);
+                pr.enable(advance.e());
+                pr.set(&valid_q[0], issue.e());
+                for s in 1..LATENCY as usize {
+                    pr.set(&valid_q[s], valid_q[s - 1].e());
+                }
+                pr.set(&busy, mux(busy.e(), next_slot.e().ne(last_slot.clone()), in_valid.e()));
+            });
+            m.process(&clk, |pr| {
+                pr.enable(advance.e());
+                pr.set(&next_slot, slot.e() + one_slot.clone());
+                pr.when(!busy.e(), |pr| pr.set(&hold, coords.e()));
+                pr.set(&slot_pipe[0], slot.e());
+                for s in 1..LATENCY as usize {
+                    pr.set(&slot_pipe[s], slot_pipe[s - 1].e());
+                }
+            });
+            (x, Some(slot))
+        }
+    };
+
+    m.section(
+        "Level units",
+        &[if multi {
+            "Unit u serves levels u, u + P, u + 2P, ... in slots 0, 1, 2, ...; the load port writes a level's entries after the unit's earlier levels."
         } else {
-            Ty::BIT.lit(1)
+            "One unit per level, all in parallel."
+        }],
+    );
+    let feat_w = nf * vb;
+    let mut unit_out = Vec::new();
+    for (u, unit) in units.iter().enumerate() {
+        let served = p.unit_levels(u);
+        let mut hits = Vec::new();
+        for &l in &served {
+            let lv = g.levels[l];
+            let level_hit = load_level.e().eq(Ty::u(llw).lit(l as i128));
+            let in_range = if (lv.size as u64) < (1u64 << law) {
+                load_addr.e().lt(Ty::u(law).lit(lv.size as i128))
+            } else {
+                Ty::BIT.lit(1)
+            };
+            hits.push((l, level_hit, in_range));
+        }
+        let mut conns = vec![
+            ("clk_i", drive(clk.e())),
+            ("en_i", drive(advance.e())),
+            ("x_i", drive(x.e())),
+        ];
+        if let Some(slot) = issue_slot.as_ref().filter(|_| served.len() > 1) {
+            conns.push(("slot_i", drive(slot.e())));
+        }
+        let feat_o = if multi {
+            let o = m.wire(
+                &format!("u{u}_feat"),
+                feat_w,
+                false,
+                &format!("unit {u}'s features, of the level of the last stage's slot"),
+            );
+            conns.push(("feat_o", sink(&o)));
+            Some(o)
+        } else {
+            conns.push(("feat_o", sink(out_data.part(u as u32 * feat_w, feat_w))));
+            None
         };
-        let we = m.wire_of(
-            &format!("l{l}_we"),
-            load_we.e() & level_hit & in_range,
-            &format!("write level {l}"),
-        );
+        if multi {
+            let uiw = clog2(p.unit_bank_depth(u) as u64).max(1) + 1;
+            let hit_wires: Vec<(usize, Signal)> = hits
+                .into_iter()
+                .map(|(l, hit, in_range)| {
+                    let h = m.wire_of(
+                        &format!("l{l}_hit"),
+                        hit & in_range,
+                        &format!("the load port addresses level {l}"),
+                    );
+                    (l, h)
+                })
+                .collect();
+            let any = hit_wires
+                .iter()
+                .map(|(_, h)| h.e())
+                .reduce(|a, b| a | b)
+                .unwrap_or_else(|| unreachable!("a unit serves a level"));
+            let we = m.wire_of(&format!("u{u}_we"), load_we.e() & any, &format!("write unit {u}"));
+            let addr = hit_wires.iter().rev().fold(Ty::u(uiw).zero(), |acc, (l, h)| {
+                let ixw = clog2(g.levels[*l].size as u64);
+                let local = load_addr.select(0u32, ixw.min(law)).zext(uiw);
+                let off = 2 * p.bank_offset(*l) as i128;
+                let a = if off == 0 { local } else { local + Ty::u(uiw).lit(off) };
+                mux(h.e(), a, acc)
+            });
+            let waddr = m.wire_of(
+                &format!("u{u}_waddr"),
+                addr,
+                &format!("entry address in unit {u}'s tables: the level's offset plus load_addr_i"),
+            );
+            conns.push(("we_i", drive(we.e())));
+            conns.push(("waddr_i", drive(waddr.e())));
+        } else {
+            let l = served[0];
+            let ixw = clog2(g.levels[l].size as u64);
+            let (_, hit, in_range) = hits.pop().unwrap_or_else(|| unreachable!("one level"));
+            let we = m.wire_of(
+                &format!("l{l}_we"),
+                load_we.e() & hit & in_range,
+                &format!("write level {l}"),
+            );
+            conns.push(("we_i", drive(we.e())));
+            conns.push(("waddr_i", drive(load_addr.select(0u32, ixw))));
+        }
+        conns.push(("wdata_i", drive(load_data.e())));
+        // Keep today's port order: feat_o last.
+        let feat_conn = conns.remove(conns.iter().position(|(n, _)| *n == "feat_o").unwrap_or(0));
+        conns.push(feat_conn);
         m.instance(
             unit,
-            &format!("u_level{l}"),
-            vec![
-                ("clk_i", drive(clk.e())),
-                ("en_i", drive(advance.e())),
-                ("x_i", drive(x.e())),
-                ("we_i", drive(we.e())),
-                ("waddr_i", drive(load_addr.select(0u32, ixw))),
-                ("wdata_i", drive(load_data.e())),
-                ("feat_o", sink(out_data.part(l as u32 * nf * vb, nf * vb))),
-            ],
+            &format!("u_{}", if multi { format!("unit{u}") } else { format!("level{u}") }),
+            conns,
         );
+        unit_out.push(feat_o);
+    }
+
+    if multi {
+        m.section(
+            "Collection",
+            &["Features of a point's earlier slots wait in collect_s<s>_q; the last slot's come straight from the units, so out_data_o is in tiny-cuda-nn's layout (level l * F + f) when out_valid_o rises."],
+        );
+        let all_units = m.wire_of(
+            "units_feat",
+            concat(
+                unit_out
+                    .iter()
+                    .rev()
+                    .map(|o| o.as_ref().unwrap_or_else(|| unreachable!()).e())
+                    .collect(),
+            ),
+            "every unit's features, unit u at [u*F*FEAT_W +: F*FEAT_W]",
+        );
+        let stage_last = slot_pipe.last().unwrap_or_else(|| unreachable!()).clone();
+        let mut collect = Vec::new();
+        for s in 0..slots - 1 {
+            let r = m.reg(
+                &format!("collect_s{s}_q"),
+                np as u32 * feat_w,
+                false,
+                &format!("features of slot {s}: levels {s} * P .. {s} * P + P - 1"),
+            );
+            let take = last.e() & stage_last.e().eq(Ty::u(slot_w).lit(s as i128));
+            m.process(&clk, |pr| {
+                pr.when(advance.e() & take, |pr| pr.set(&r, all_units.e()));
+            });
+            collect.push(r);
+        }
+        for l in 0..nl as usize {
+            let (u, s) = p.unit_of(l);
+            let src = if s as u32 == slots - 1 {
+                all_units.select(u as u32 * feat_w, feat_w)
+            } else {
+                collect[s].select(u as u32 * feat_w, feat_w)
+            };
+            m.assign(out_data.part(l as u32 * feat_w, feat_w), src);
+        }
+        // Units idle in the last slot: their features there are not used.
+        let idle: Vec<Expr> = (0..np)
+            .filter(|&u| p.unit_levels(u).len() < slots as usize)
+            .map(|u| all_units.select(u as u32 * feat_w, feat_w))
+            .collect();
+        drop_bits(&mut m, "idle_units", idle);
     }
     modules.push(m.finish());
     modules

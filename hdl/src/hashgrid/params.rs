@@ -88,6 +88,9 @@ pub struct HashGridSpec {
     pub init_files: bool,
     /// Optional budget of on-chip memory bits (with replication) the tables must fit.
     pub block_ram_bits: Option<u64>,
+    /// P, level units: `None` is one per level (L, one point per cycle);
+    /// fewer time-multiplex the levels (one point every ceil(L/P) cycles).
+    pub level_units: Option<u64>,
     pub reset: ResetStyle,
 }
 
@@ -110,6 +113,7 @@ impl Default for HashGridSpec {
             feature_frac_bits: 16,
             init_files: false,
             block_ram_bits: None,
+            level_units: None,
             reset: ResetStyle::SyncHigh,
         }
     }
@@ -218,6 +222,9 @@ pub struct HashGridParams {
     pub feature_int_bits: u32,
     pub feature_frac_bits: u32,
     pub init_files: bool,
+    /// P, level units: unit `u` serves levels u, u + P, u + 2P, ... in
+    /// consecutive cycles (slots); P = L is fully parallel.
+    pub level_units: u32,
     pub reset: ResetStyle,
 }
 
@@ -347,6 +354,17 @@ impl HashGridSpec {
             ));
         }
         let levels = self.levels as usize;
+        let level_units = self.level_units.unwrap_or(self.levels);
+        check_range(
+            "level_units",
+            level_units,
+            1,
+            self.levels,
+            &format!(
+                "P, the level units (each serves every P-th level; a point every ceil(L/P) cycles), with L = {},",
+                self.levels
+            ),
+        )?;
         let int_scale_log2 = match entry {
             EntryFormat::Float(_) => vec![0; levels],
             EntryFormat::Int(i) => {
@@ -404,6 +422,7 @@ impl HashGridSpec {
             feature_int_bits: self.feature_int_bits as u32,
             feature_frac_bits: self.feature_frac_bits as u32,
             init_files: self.init_files,
+            level_units: level_units as u32,
             reset: self.reset,
         };
         if let Some(budget) = self.block_ram_bits {
@@ -459,6 +478,41 @@ impl HashGridParams {
     /// Bits of one table word: F entries.
     pub fn word_width(&self) -> u32 {
         self.entry.width() * self.features()
+    }
+
+    /// Slots: cycles a point spends in the level units, ceil(L / P); the
+    /// engine accepts one point every `slots()` cycles.
+    pub fn slots(&self) -> u32 {
+        self.levels().div_ceil(self.level_units)
+    }
+
+    /// The levels unit `u` serves, slot by slot: u, u + P, u + 2P, ... below L.
+    pub fn unit_levels(&self, u: usize) -> Vec<usize> {
+        (u..self.levels() as usize).step_by(self.level_units as usize).collect()
+    }
+
+    /// The unit and slot serving level `l`.
+    pub fn unit_of(&self, l: usize) -> (usize, usize) {
+        let p = self.level_units as usize;
+        (l % p, l / p)
+    }
+
+    /// Where level `l`'s entries start in its unit's banks (words of one
+    /// bank): the half-sizes of the unit's earlier levels.
+    pub fn bank_offset(&self, l: usize) -> u32 {
+        let (u, slot) = self.unit_of(l);
+        self.unit_levels(u)[..slot]
+            .iter()
+            .map(|&k| self.geometry.levels[k].size / 2)
+            .sum()
+    }
+
+    /// Words of one bank of unit `u`: its levels' half-sizes.
+    pub fn unit_bank_depth(&self, u: usize) -> u32 {
+        self.unit_levels(u)
+            .iter()
+            .map(|&k| self.geometry.levels[k].size / 2)
+            .sum()
     }
 
     /// Copies of each table: corners that differ only along x read two
@@ -541,7 +595,7 @@ impl HashGridParams {
             EntryFormat::Float(_) => String::new(),
         };
         format!(
-            "d{}_l{}_f{}_t{}_n{}_b{}_{}{ints}_x{}_k{}_w{}_q{}p{}{}{}",
+            "d{}_l{}_f{}_t{}_n{}_b{}_{}{ints}_x{}_k{}_w{}_q{}p{}{}{}{}",
             g.dims,
             self.levels(),
             g.features,
@@ -555,6 +609,11 @@ impl HashGridParams {
             self.feature_int_bits,
             self.feature_frac_bits,
             if self.init_files { "_init" } else { "" },
+            if self.level_units < self.levels() {
+                format!("_u{}", self.level_units)
+            } else {
+                String::new()
+            },
             if self.reset == ResetStyle::AsyncLow {
                 "_arst"
             } else {
@@ -668,6 +727,8 @@ mod tests {
         );
         assert_eq!(bad(&|s| s.weight_frac_bits = 17), "weight_frac_bits");
         assert_eq!(bad(&|s| s.block_ram_bits = Some(1000)), "block_ram_bits");
+        assert_eq!(bad(&|s| s.level_units = Some(0)), "level_units");
+        assert_eq!(bad(&|s| s.level_units = Some(9)), "level_units");
         let e = {
             let mut s = spec();
             s.features = 3;

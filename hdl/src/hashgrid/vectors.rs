@@ -55,8 +55,12 @@ pub struct EngineVectors {
     reloaded: bool,
     /// Tables come from `$readmemh` files: no load phase.
     preloaded: bool,
-    /// Pipeline contents: stage 1 first; `Some` holds the expected features.
-    pipe: [Option<Vec<i64>>; LATENCY as usize],
+    /// Pipeline contents: stage 1 first; a slot of a point and, with it,
+    /// the point's expected features.
+    pipe: [Option<InFlight>; LATENCY as usize],
+    /// A point with slots left to issue (time-multiplexed units): its next
+    /// slot and features.
+    held: Option<InFlight>,
     /// The point on offer (valid stays high until it is taken).
     pending: Option<Vec<u64>>,
     edges: VecDeque<Vec<u64>>,
@@ -66,6 +70,13 @@ pub struct EngineVectors {
     load_bits: Bits,
     ins: Ins,
     outs: [usize; 3],
+}
+
+/// One slot of a point in the pipeline.
+#[derive(Clone, Debug)]
+struct InFlight {
+    slot: u32,
+    features: Rc<Vec<i64>>,
 }
 
 struct Ins {
@@ -102,6 +113,7 @@ impl EngineVectors {
             reloaded: false,
             preloaded: false,
             pipe: Default::default(),
+            held: None,
             pending: None,
             edges,
             points_checked: Rc::new(Cell::new(0)),
@@ -148,7 +160,7 @@ impl EngineVectors {
     /// The fewest cycles that load every table and compare at least one point.
     pub fn min_cycles(p: &HashGridParams) -> u64 {
         let entries: u64 = p.geometry.levels.iter().map(|l| l.size as u64).sum();
-        2 + entries + Self::junk_writes(p) as u64 + 4 * LATENCY as u64 + 16
+        2 + entries + Self::junk_writes(p) as u64 + 4 * (LATENCY + p.slots()) as u64 + 16
     }
 
     fn random_point(&mut self) -> Vec<u64> {
@@ -181,7 +193,7 @@ impl EngineVectors {
     }
 
     fn pipe_empty(&self) -> bool {
-        self.pipe.iter().all(|s| s.is_none())
+        self.pipe.iter().all(|s| s.is_none()) && self.held.is_none()
     }
 }
 
@@ -212,7 +224,8 @@ impl Stimulus for EngineVectors {
             return true;
         }
         sink.drive(rst_port, 1 - rst_on);
-        let drain_from = self.cycles.saturating_sub(2 * LATENCY as u64 + 4);
+        let slots = p.slots();
+        let drain_from = self.cycles.saturating_sub(2 * (LATENCY + slots) as u64 + 4);
         if self.cycle > drain_from && matches!(self.phase, Phase::Encode) {
             self.phase = Phase::Drain;
         }
@@ -296,15 +309,16 @@ impl Stimulus for EngineVectors {
             }
         }
         sink.drive_bits(self.ins.in_data, &self.in_bits);
-        // Expected outputs.
+        // Expected outputs: the last stage's slot completes a point when it is its last.
         let last = &self.pipe[LATENCY as usize - 1];
-        let advance = last.is_none() || ready;
-        sink.expect(in_ready_o, advance as u64);
-        sink.expect(out_valid_o, last.is_some() as u64);
-        match last {
-            Some(features) => {
+        let done = last.as_ref().filter(|f| f.slot + 1 == slots);
+        let advance = done.is_none() || ready;
+        sink.expect(in_ready_o, (advance && self.held.is_none()) as u64);
+        sink.expect(out_valid_o, done.is_some() as u64);
+        match done {
+            Some(point) => {
                 let vb = p.feature_width();
-                for (i, &v) in features.iter().enumerate() {
+                for (i, &v) in point.features.iter().enumerate() {
                     self.out_bits
                         .set_u64_field(i as u32 * vb, vb, (v as u64) & ((1u64 << vb) - 1));
                 }
@@ -316,9 +330,29 @@ impl Stimulus for EngineVectors {
             None => sink.ignore(out_data_o),
         }
         if advance {
-            let taken = self.pending.take().map(|pt| self.model.encode(&pt));
+            let issued = match self.held.take() {
+                Some(h) => {
+                    if h.slot + 1 < slots {
+                        self.held = Some(InFlight {
+                            slot: h.slot + 1,
+                            features: h.features.clone(),
+                        });
+                    }
+                    Some(h)
+                }
+                None => self.pending.take().map(|pt| {
+                    let features = Rc::new(self.model.encode(&pt));
+                    if slots > 1 {
+                        self.held = Some(InFlight {
+                            slot: 1,
+                            features: features.clone(),
+                        });
+                    }
+                    InFlight { slot: 0, features }
+                }),
+            };
             self.pipe.rotate_right(1);
-            self.pipe[0] = taken;
+            self.pipe[0] = issued;
         }
         true
     }
