@@ -77,6 +77,16 @@ fn bad_parameters_are_named_with_their_location() {
         "error: cfg.yaml:9:19: `hash_grid.block_ram_bits` = 4096 is not allowed: the tables need 5120 bits (80 entries x 32 bits x 2 replicas for the 2^D corner reads): lower T, L, F or the entry width, or raise the budget",
     );
     assert_error(
+        "level_units",
+        &(BASE.to_string() + "  level_units: 3\n"),
+        "error: cfg.yaml:9:16: `hash_grid.level_units` = 3 is not allowed: P, the level units (each serves every P-th level; a point every ceil(L/P) cycles), with L = 2, must be 1..=2",
+    );
+    assert_error(
+        "level_units_zero",
+        &(BASE.to_string() + "  level_units: 0\n"),
+        "error: cfg.yaml:9:16: `hash_grid.level_units` = 0 is not allowed: P, the level units (each serves every P-th level; a point every ceil(L/P) cycles), with L = 2, must be 1..=2",
+    );
+    assert_error(
         "int_scale",
         &(with("table", "int8") + "  int_scale_log2: [3, 4, 5]\n"),
         "error: cfg.yaml:9:19: `hash_grid.int_scale_log2` = a list of 3 is not allowed: one exponent for every level, or a list of L = 2",

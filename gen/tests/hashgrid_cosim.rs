@@ -156,6 +156,51 @@ fn broken_rtl_is_caught() {
     }
 }
 
+/// The tiny example (examples/hashgrid_tiny_2d.yaml): one unit serves all 8
+/// levels of int8 pairs, T = 2^8.
+fn tiny_2d() -> HashGridParams {
+    HashGridSpec {
+        levels: 8,
+        log2_table_size: 8,
+        base_resolution: 8,
+        table: "int8".into(),
+        int_scale_log2: vec![6],
+        coord_frac_bits: 8,
+        scale_frac_bits: 12,
+        weight_frac_bits: 8,
+        feature_int_bits: 1,
+        feature_frac_bits: 6,
+        level_units: Some(1),
+        ..HashGridSpec::default()
+    }
+    .validate()
+    .expect("valid")
+}
+
+/// Each mutant breaks one piece of the time multiplexing: the last slot
+/// never issues, slot 1's features land in slot 2's collection register, a
+/// level's offset in the shared banks, and the held point follows the input.
+#[test]
+fn broken_time_multiplexing_is_caught() {
+    let p = tiny_2d();
+    let good = hashgrid::design(&p, &prov());
+    let mutants: [(&str, &str, &str); 4] = [
+        ("", "(next_slot_q != 3'd7)", "(next_slot_q != 3'd6)"),
+        ("", "(slot_q4 == 3'd1))) begin", "(slot_q4 == 3'd2))) begin"),
+        ("_unit0", "{3'd0, c1_l3_raw} + 11'd464", "{3'd0, c1_l3_raw} + 11'd462"),
+        ("", "if (!busy_q) begin", "if (1'b1) begin"),
+    ];
+    let cycles = EngineVectors::min_cycles(&p) + 20_000;
+    for (module, from, to) in mutants {
+        let (bad, _) = common::mutate(&good, module, from, to);
+        let model = build(&bad);
+        match try_check(&model, &bad, || EngineVectors::new(&bad, &p, 5, cycles, 0.8, 0.8)) {
+            Err(SimError::Mismatch(_)) => {}
+            other => panic!("mutant `{to}` was not caught: {other:?}"),
+        }
+    }
+}
+
 /// Yosys maps every table bank to block RAM: a one-level hashed grid with
 /// T = 2^9 fp16 pairs has 4 banks (2 replicas x even/odd) of 256 x 32 bits.
 /// (By hand, `accgen cost examples/hashgrid_image_2d.yaml --synth` gives

@@ -224,7 +224,7 @@ fn hash_grid(
         accgen_hdl::hashgrid::engine::latency(p)
     );
     println!(
-        "memory: {} bits in {} banks ({} replica(s) of an even/odd bank pair per level)",
+        "memory: {} bits in {} banks ({} replica(s) of an even/odd bank pair per level unit)",
         m.bits,
         m.banks,
         p.replicas()

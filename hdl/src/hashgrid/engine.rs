@@ -1324,9 +1324,11 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
             let hit_wires: Vec<(usize, Signal)> = hits
                 .into_iter()
                 .map(|(l, hit, in_range)| {
+                    // Levels of the load port's full depth need no range check.
+                    let full = g.levels[l].size as u64 >= 1u64 << law;
                     let h = m.wire_of(
                         &format!("l{l}_hit"),
-                        hit & in_range,
+                        if full { hit } else { hit & in_range },
                         &format!("the load port addresses level {l}"),
                     );
                     (l, h)
