@@ -195,6 +195,7 @@ struct HashGridYaml {
     init_files: Option<bool>,
     block_ram_bits: Option<Spanned<Int>>,
     level_units: Option<Spanned<Int>>,
+    pipeline_depth: Option<Spanned<Int>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -558,11 +559,12 @@ fn hash_grid_block(
             Some(p) => Some(whole("level_units", p, "P")?),
             None => None,
         },
+        pipeline_depth: opt("pipeline_depth", &h.pipeline_depth, d.pipeline_depth, "a stage count")?,
         reset,
     };
     let params = spec.validate().map_err(|e: ParamError| {
         let message = format!("`hash_grid.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
-        let ints: [(&str, Option<&Spanned<Int>>); 12] = [
+        let ints: [(&str, Option<&Spanned<Int>>); 13] = [
             ("dims", Some(&h.dims)),
             ("levels", Some(&h.levels)),
             ("features", Some(&h.features)),
@@ -575,6 +577,7 @@ fn hash_grid_block(
             ("feature_frac_bits", h.feature_frac_bits.as_ref()),
             ("block_ram_bits", h.block_ram_bits.as_ref()),
             ("level_units", h.level_units.as_ref()),
+            ("pipeline_depth", h.pipeline_depth.as_ref()),
         ];
         let first = e.key.split('.').next().unwrap_or("");
         if let Some((_, Some(at))) = ints.iter().find(|(k, _)| *k == first) {
@@ -645,9 +648,12 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             })).collect::<Vec<_>>(),
             "memory_bits": p.memory_bits(),
             });
-            // Only when time-multiplexed: fully parallel grids keep their hashes.
+            // Only when not the default: existing configurations keep their hashes.
             if p.slots() > 1 {
                 v["level_units"] = serde_json::json!(p.level_units);
+            }
+            if p.pipeline_depth != accgen_hdl::hashgrid::engine::LATENCY {
+                v["pipeline_depth"] = serde_json::json!(p.pipeline_depth);
             }
             v
         }

@@ -156,6 +156,38 @@ fn broken_rtl_is_caught() {
     }
 }
 
+/// Deeper pipelines (registered products at depth 5, registered indices
+/// and corner weights too at depth 6), fully parallel and time-multiplexed;
+/// the last with a different integer scale per level, so a unit switches
+/// its entry decoder slot by slot.
+#[test]
+fn deeper_pipelines_bit_exact() {
+    let deep = params(|s| s.pipeline_depth = 6);
+    assert_eq!(hashgrid::engine::latency(&deep), 6);
+    lint(&hashgrid::design(&deep, &prov()));
+    cosim(&deep, 20_000, 21, 0.9, 0.7);
+    let tm = HashGridSpec {
+        level_units: Some(3),
+        pipeline_depth: 5,
+        ..sdf_3d_spec()
+    }
+    .validate()
+    .expect("valid");
+    assert_eq!(hashgrid::engine::latency(&tm), 6);
+    lint(&hashgrid::design(&tm, &prov()));
+    cosim(&tm, 20_000, 22, 0.9, 0.8);
+    let scales = HashGridSpec {
+        level_units: Some(3),
+        pipeline_depth: 6,
+        int_scale_log2: vec![6, 6, 7, 7, 8, 8],
+        ..sdf_3d_spec()
+    }
+    .validate()
+    .expect("valid");
+    lint(&hashgrid::design(&scales, &prov()));
+    cosim(&scales, 20_000, 23, 0.8, 0.8);
+}
+
 /// The tiny example (examples/hashgrid_tiny_2d.yaml): one unit serves all 8
 /// levels of int8 pairs, T = 2^8.
 fn tiny_2d() -> HashGridParams {
@@ -337,7 +369,7 @@ fn entry_decoders_exhaustive() {
 }
 
 /// A random valid hash grid: small tables, any dimension count, feature
-/// count, entry format, fixed-point widths and reset.
+/// count, entry format, fixed-point widths, level units, pipeline depth and reset.
 fn random_params(rng: &mut rand::rngs::StdRng) -> HashGridParams {
     use accgen_hdl::ir::ResetStyle;
     use rand::RngExt;
@@ -362,7 +394,7 @@ fn random_params(rng: &mut rand::rngs::StdRng) -> HashGridParams {
         } else {
             0
         };
-        let spec = HashGridSpec {
+        let mut spec = HashGridSpec {
             dims: rng.random_range(2..=3),
             levels: rng.random_range(1..=4),
             features: [1, 2, 4, 8][rng.random_range(0..4)],
@@ -379,12 +411,14 @@ fn random_params(rng: &mut rand::rngs::StdRng) -> HashGridParams {
             init_files: false,
             block_ram_bits: None,
             level_units: None,
+            pipeline_depth: rng.random_range(4..=6),
             reset: if rng.random_range(0..2) == 0 {
                 ResetStyle::SyncHigh
             } else {
                 ResetStyle::AsyncLow
             },
         };
+        spec.level_units = Some(rng.random_range(1..=spec.levels));
         if let Ok(p) = spec.validate() {
             return p;
         }
@@ -405,7 +439,7 @@ fn random_configs_lint_and_cosim() {
         let p = random_params(&mut rng);
         let design = hashgrid::design(&p, &prov());
         lint(&design);
-        let cycles = EngineVectors::min_cycles(&p) + 3000;
+        let cycles = EngineVectors::min_cycles(&p) + 3000 * p.slots() as u64;
         let counter = std::cell::Cell::new(None);
         check(&design, || {
             let v = EngineVectors::new(&design, &p, i, cycles, 0.8, 0.8);

@@ -23,7 +23,8 @@ use crate::params::{bits_for, clog2};
 
 const AXES: [&str; 3] = ["x", "y", "z"];
 
-/// Cycles from a point's acceptance to its features on `out_data_o`.
+/// Cycles from a point's acceptance to its features on `out_data_o` at the
+/// default pipeline depth with every level in its own unit.
 pub const LATENCY: u32 = 4;
 
 /// Name of the top module.
@@ -47,10 +48,10 @@ pub fn unit_name(p: &HashGridParams, u: usize) -> String {
 }
 
 /// Cycles from a point's acceptance to its features on `out_data_o`:
-/// [`LATENCY`] for the last slot, which enters the units `slots - 1`
-/// cycles after the first.
+/// the pipeline depth for the last slot, which enters the units
+/// `slots - 1` cycles after the first.
 pub fn latency(p: &HashGridParams) -> u32 {
-    LATENCY + p.slots() - 1
+    p.pipeline_depth + p.slots() - 1
 }
 
 /// Latency and throughput, one line each, for manifests and `accgen cost`.
@@ -544,7 +545,10 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
             timing: vec![],
         }
     };
-    doc.timing = vec![format!("{LATENCY} cycles from x_i to feat_o, advancing on en_i")];
+    doc.timing = vec![format!(
+        "{} cycles from x_i to feat_o, advancing on en_i",
+        p.pipeline_depth
+    )];
     let mut m = ModuleBuilder::new(unit_name(p, u), doc);
     let clk = m.input("clk_i", Ty::BIT, "clock");
     let en = m.input("en_i", Ty::BIT, "pipeline advances");
@@ -780,6 +784,32 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
         ));
     }
 
+    // Depth 6: indices and corner weights get a register of their own, so
+    // the hash or dense-index arithmetic and the weight products do not
+    // share a cycle with the bank-address multiplexers.
+    let registered_indices = p.pipeline_depth >= 6;
+    let (index, cweight) = if registered_indices {
+        m.section(
+            "Stage 2b: registered indices and corner weights (pipeline_depth >= 6)",
+            &[],
+        );
+        let mut idx_q = Vec::new();
+        let mut wgt_q = Vec::new();
+        for (c, (i, w)) in index.iter().zip(&cweight).enumerate() {
+            let iq = m.reg(&format!("c{c}_idx_q"), &idx_w, false, &format!("corner {c} index"));
+            let wq = m.reg(&format!("c{c}_cwgt_q"), &cwgt_w, false, &format!("corner {c} weight"));
+            m.process(&clk, |pr| {
+                pr.enable(en.e());
+                pr.set(&iq, i.e());
+                pr.set(&wq, w.e());
+            });
+            idx_q.push(iq);
+            wgt_q.push(wq);
+        }
+        (idx_q, wgt_q)
+    } else {
+        (index, cweight)
+    };
     let pairs = 1usize << (d - 1);
     let mut addr_q = Vec::new();
     let mut swap_q = Vec::new();
@@ -905,14 +935,28 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
     let slot_q3 = match (&slot_q, shared_decoder) {
         (Some(slot), false) => {
             let width = slot_w_p.as_ref().unwrap_or_else(|| unreachable!());
-            let q2 = m.reg("slot_q2", width, false, "slot, aligned with the bank addresses");
-            let q3 = m.reg("slot_q3", width, false, "slot, aligned with the bank words");
-            m.process(&clk, |pr| {
-                pr.enable(en.e());
-                pr.set(&q2, slot.e());
-                pr.set(&q3, q2.e());
-            });
-            Some(q3)
+            // From stage 1 to the bank words: the address stage, the read,
+            // and the registered indices when there are.
+            let delays = 2 + registered_indices as u32;
+            let mut prev = slot.clone();
+            for k in 2..=delays + 1 {
+                let q = m.reg(
+                    &format!("slot_q{k}"),
+                    width,
+                    false,
+                    if k == delays + 1 {
+                        "slot, aligned with the bank words"
+                    } else {
+                        "slot, delayed with the indices"
+                    },
+                );
+                m.process(&clk, |pr| {
+                    pr.enable(en.e());
+                    pr.set(&q, prev.e());
+                });
+                prev = q;
+            }
+            Some(prev)
         }
         _ => None,
     };
@@ -986,6 +1030,22 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
                 &format!("corner {c} feature {f} times its weight"),
             );
             m.assign(&prod, v.e().sext(acc_w) * cw_q2[c].e().zext(acc_w).cast(true));
+            // Depth 5 and up: the products are registered before the sum.
+            let prod = if p.pipeline_depth >= 5 {
+                let q = m.reg(
+                    &format!("c{c}_f{f}_prod_q"),
+                    &acc_w_p,
+                    true,
+                    "registered product (pipeline_depth >= 5)",
+                );
+                m.process(&clk, |pr| {
+                    pr.enable(en.e());
+                    pr.set(&q, prod.e());
+                });
+                q
+            } else {
+                prod
+            };
             sum = Some(match sum {
                 None => prod.e(),
                 Some(s) => s + prod.e(),
@@ -1058,14 +1118,15 @@ fn parallel_doc(p: &HashGridParams) -> ModuleDoc {
         ],
         timing: if p.slots() == 1 {
             vec![
-                format!("Latency: a point's features are on out_data_o {LATENCY} cycles after it is accepted, not counting stalls."),
+                format!("Latency: a point's features are on out_data_o {} cycles after it is accepted, not counting stalls.", p.pipeline_depth),
                 "Throughput: one point per cycle; every level reads its 2^D corners in parallel.".into(),
             ]
         } else {
             vec![
                 format!(
-                    "Latency: a point's features are on out_data_o {} cycles after it is accepted ({LATENCY} + {} slots - 1), not counting stalls.",
+                    "Latency: a point's features are on out_data_o {} cycles after it is accepted ({} stages + {} slots - 1), not counting stalls.",
                     latency(p),
+                    p.pipeline_depth,
                     p.slots()
                 ),
                 format!(
@@ -1091,6 +1152,7 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
     let np = p.level_units as usize;
     let slots = p.slots();
     let multi = slots > 1;
+    let depth = p.pipeline_depth;
     let mut modules = Vec::new();
     let mut decoders: Vec<(u32, Module)> = Vec::new();
     let mut units = Vec::new();
@@ -1157,13 +1219,13 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
             "The pipeline advances when its last stage is empty or being read; otherwise every register holds."
         }],
     );
-    let valid_q: Vec<Signal> = (1..=LATENCY)
+    let valid_q: Vec<Signal> = (1..=depth)
         .map(|s| m.reg(&format!("valid_q{s}"), 1, false, &format!("stage {s} holds a point")))
         .collect();
-    let last = valid_q[LATENCY as usize - 1].clone();
+    let last = valid_q[depth as usize - 1].clone();
     // Slot numbers along the pipeline (time-multiplexed units only).
     let slot_pipe: Vec<Signal> = match &slot_w_p {
-        Some(w) => (1..=LATENCY)
+        Some(w) => (1..=depth)
             .map(|s| m.reg(&format!("slot_q{s}"), w, false, &format!("slot of the stage-{s} point")))
             .collect(),
         None => Vec::new(),
@@ -1186,7 +1248,7 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
             pr.reset(&rst, style, reset_values.clone());
             pr.enable(advance.e());
             pr.set(&valid_q[0], in_valid.e());
-            for s in 1..LATENCY as usize {
+            for s in 1..depth as usize {
                 pr.set(&valid_q[s], valid_q[s - 1].e());
             }
         });
@@ -1257,7 +1319,7 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
                 pr.reset(&rst, style, resets);
                 pr.enable(advance.e());
                 pr.set(&valid_q[0], issue.e());
-                for s in 1..LATENCY as usize {
+                for s in 1..depth as usize {
                     pr.set(&valid_q[s], valid_q[s - 1].e());
                 }
                 pr.set(&busy, mux(busy.e(), next_slot.e().ne(last_slot.clone()), in_valid.e()));
@@ -1267,7 +1329,7 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
                 pr.set(&next_slot, slot.e() + one_slot.clone());
                 pr.when(!busy.e(), |pr| pr.set(&hold, coords.e()));
                 pr.set(&slot_pipe[0], slot.e());
-                for s in 1..LATENCY as usize {
+                for s in 1..depth as usize {
                     pr.set(&slot_pipe[s], slot_pipe[s - 1].e());
                 }
             });

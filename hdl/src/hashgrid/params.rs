@@ -91,6 +91,11 @@ pub struct HashGridSpec {
     /// P, level units: `None` is one per level (L, one point per cycle);
     /// fewer time-multiplex the levels (one point every ceil(L/P) cycles).
     pub level_units: Option<u64>,
+    /// Registered stages from a slot's entry to its features: 4 (positions,
+    /// indices, block RAM, interpolation); 5 registers the weighted products
+    /// before the sum; 6 also registers the indices and corner weights
+    /// before the bank addresses.
+    pub pipeline_depth: u64,
     pub reset: ResetStyle,
 }
 
@@ -114,6 +119,7 @@ impl Default for HashGridSpec {
             init_files: false,
             block_ram_bits: None,
             level_units: None,
+            pipeline_depth: 4,
             reset: ResetStyle::SyncHigh,
         }
     }
@@ -225,6 +231,9 @@ pub struct HashGridParams {
     /// P, level units: unit `u` serves levels u, u + P, u + 2P, ... in
     /// consecutive cycles (slots); P = L is fully parallel.
     pub level_units: u32,
+    /// Registered stages of a level unit: 4, 5 (products registered) or 6
+    /// (indices and corner weights registered too).
+    pub pipeline_depth: u32,
     pub reset: ResetStyle,
 }
 
@@ -365,6 +374,13 @@ impl HashGridSpec {
                 self.levels
             ),
         )?;
+        check_range(
+            "pipeline_depth",
+            self.pipeline_depth,
+            4,
+            6,
+            "the registered stages of a level unit (4: positions, indices, block RAM, interpolation; 5 also registers the weighted products; 6 also the indices and corner weights)",
+        )?;
         let int_scale_log2 = match entry {
             EntryFormat::Float(_) => vec![0; levels],
             EntryFormat::Int(i) => {
@@ -423,6 +439,7 @@ impl HashGridSpec {
             feature_frac_bits: self.feature_frac_bits as u32,
             init_files: self.init_files,
             level_units: level_units as u32,
+            pipeline_depth: self.pipeline_depth as u32,
             reset: self.reset,
         };
         if let Some(budget) = self.block_ram_bits {
@@ -588,14 +605,14 @@ impl HashGridParams {
                             .iter()
                             .map(|s| s.to_string())
                             .collect::<Vec<_>>()
-                            .join("-")
+                            .join("_")
                     )
                 }
             }
             EntryFormat::Float(_) => String::new(),
         };
         format!(
-            "d{}_l{}_f{}_t{}_n{}_b{}_{}{ints}_x{}_k{}_w{}_q{}p{}{}{}{}",
+            "d{}_l{}_f{}_t{}_n{}_b{}_{}{ints}_x{}_k{}_w{}_q{}p{}{}{}{}{}",
             g.dims,
             self.levels(),
             g.features,
@@ -611,6 +628,11 @@ impl HashGridParams {
             if self.init_files { "_init" } else { "" },
             if self.level_units < self.levels() {
                 format!("_u{}", self.level_units)
+            } else {
+                String::new()
+            },
+            if self.pipeline_depth != 4 {
+                format!("_pd{}", self.pipeline_depth)
             } else {
                 String::new()
             },
@@ -729,6 +751,8 @@ mod tests {
         assert_eq!(bad(&|s| s.block_ram_bits = Some(1000)), "block_ram_bits");
         assert_eq!(bad(&|s| s.level_units = Some(0)), "level_units");
         assert_eq!(bad(&|s| s.level_units = Some(9)), "level_units");
+        assert_eq!(bad(&|s| s.pipeline_depth = 3), "pipeline_depth");
+        assert_eq!(bad(&|s| s.pipeline_depth = 7), "pipeline_depth");
         let e = {
             let mut s = spec();
             s.features = 3;

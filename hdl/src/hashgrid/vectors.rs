@@ -3,7 +3,6 @@
 //! ones) under valid/ready traffic, with a reload of random entries half way;
 //! every output is predicted by the hardware model cycle by cycle.
 
-use super::engine::LATENCY;
 use super::model::HardwareModel;
 use super::params::HashGridParams;
 use crate::stimulus::{CycleSink, Stimulus, input_index, output_index};
@@ -57,7 +56,7 @@ pub struct EngineVectors {
     preloaded: bool,
     /// Pipeline contents: stage 1 first; a slot of a point and, with it,
     /// the point's expected features.
-    pipe: [Option<InFlight>; LATENCY as usize],
+    pipe: Vec<Option<InFlight>>,
     /// A point with slots left to issue (time-multiplexed units): its next
     /// slot and features.
     held: Option<InFlight>,
@@ -112,7 +111,7 @@ impl EngineVectors {
             phase: Phase::Reset(2),
             reloaded: false,
             preloaded: false,
-            pipe: Default::default(),
+            pipe: vec![None; p.pipeline_depth as usize],
             held: None,
             pending: None,
             edges,
@@ -160,7 +159,7 @@ impl EngineVectors {
     /// The fewest cycles that load every table and compare at least one point.
     pub fn min_cycles(p: &HashGridParams) -> u64 {
         let entries: u64 = p.geometry.levels.iter().map(|l| l.size as u64).sum();
-        2 + entries + Self::junk_writes(p) as u64 + 4 * (LATENCY + p.slots()) as u64 + 16
+        2 + entries + Self::junk_writes(p) as u64 + 4 * (p.pipeline_depth + p.slots()) as u64 + 16
     }
 
     fn random_point(&mut self) -> Vec<u64> {
@@ -225,7 +224,7 @@ impl Stimulus for EngineVectors {
         }
         sink.drive(rst_port, 1 - rst_on);
         let slots = p.slots();
-        let drain_from = self.cycles.saturating_sub(2 * (LATENCY + slots) as u64 + 4);
+        let drain_from = self.cycles.saturating_sub(2 * (p.pipeline_depth + slots) as u64 + 4);
         if self.cycle > drain_from && matches!(self.phase, Phase::Encode) {
             self.phase = Phase::Drain;
         }
@@ -310,7 +309,7 @@ impl Stimulus for EngineVectors {
         }
         sink.drive_bits(self.ins.in_data, &self.in_bits);
         // Expected outputs: the last stage's slot completes a point when it is its last.
-        let last = &self.pipe[LATENCY as usize - 1];
+        let last = &self.pipe[self.pipe.len() - 1];
         let done = last.as_ref().filter(|f| f.slot + 1 == slots);
         let advance = done.is_none() || ready;
         sink.expect(in_ready_o, (advance && self.held.is_none()) as u64);
