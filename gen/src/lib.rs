@@ -116,15 +116,19 @@ pub fn generate(config: &Config, out: &Path, tb_cycles: Option<u64>, seed: u64) 
 }
 
 /// For a hash grid: how far the hardware model's features are from
-/// tiny-cuda-nn's f32 encoding on the same tables, one line.
+/// tiny-cuda-nn's encoding on the same tables, with f32 and with fp16
+/// parameters, one line.
 pub fn reference_distance(config: &Config) -> Option<String> {
+    use accgen_hdl::hashgrid::model::distance_to;
+    use accgen_hdl::hashgrid::reference::Precision;
     let config::Block::HashGrid(p) = &config.block else {
         return None;
     };
-    let d = accgen_hdl::hashgrid::model::distance(p, 1, 10_000, 2);
+    let f32 = distance_to(p, Precision::F32, 1, 10_000, 2);
+    let f16 = distance_to(p, Precision::F16, 1, 10_000, 2);
     Some(format!(
-        "hardware model vs tiny-cuda-nn (f32) on {} points, same tables: max |diff| {:.3e}, RMS {:.3e} (features' RMS {:.3e})",
-        d.points, d.max_abs, d.rms, d.reference_rms
+        "hardware model vs tiny-cuda-nn on {} points, same tables: f32 tables max |diff| {:.3e}, RMS {:.3e}; fp16 tables max |diff| {:.3e}, RMS {:.3e} (features' RMS {:.3e})",
+        f32.points, f32.max_abs, f32.rms, f16.max_abs, f16.rms, f32.reference_rms
     ))
 }
 

@@ -170,32 +170,39 @@ fn icarus(dir: &std::path::Path) -> String {
 
 /// With `init_files: true` the tables come from `$readmemh` files and the
 /// test bench never uses the load port: it passes only if the files are
-/// read, and fails when one of them is corrupted.
+/// read, and fails when one of them is corrupted. Once per level unit (two
+/// levels, two units) and with one time-multiplexed unit holding both
+/// levels in each bank file.
 #[test]
 fn readmemh_tables_initialise_the_engine() {
-    let yaml = BASE.to_string() + "  init_files: true\n";
-    let (code, out, dir) = run_gen("init", &yaml, &["--tb-cycles", "2000"]);
-    assert_eq!(code, 0, "{out}");
-    let out_dir = dir.join("out");
-    let hex: Vec<_> = std::fs::read_dir(&out_dir)
-        .expect("out")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.to_string_lossy().ends_with("_even.hex") || p.to_string_lossy().ends_with("_odd.hex"))
-        .collect();
-    assert_eq!(hex.len(), 4, "two levels x even/odd banks: {hex:?}");
-    let text = icarus(&out_dir);
-    assert!(text.contains("PASS"), "{text}");
-    // Zero one bank: the features change and the test bench must fail.
-    let victim = hex
-        .iter()
-        .find(|p| p.to_string_lossy().contains("_l0_even"))
-        .expect("level 0 even bank");
-    let zeros: String = std::fs::read_to_string(victim)
-        .expect("hex")
-        .lines()
-        .map(|l| "0".repeat(l.len()) + "\n")
-        .collect();
-    std::fs::write(victim, zeros).expect("corrupt");
-    let text = icarus(&out_dir);
-    assert!(!text.contains("PASS"), "a zeroed table still passed:\n{text}");
+    for (case, extra, victim_tag, files) in [
+        ("init", "", "_l0_even", 4),
+        ("init_tm", "  level_units: 1\n", "_u0_even", 2),
+    ] {
+        let yaml = BASE.to_string() + "  init_files: true\n" + extra;
+        let (code, out, dir) = run_gen(case, &yaml, &["--tb-cycles", "2000"]);
+        assert_eq!(code, 0, "{out}");
+        let out_dir = dir.join("out");
+        let hex: Vec<_> = std::fs::read_dir(&out_dir)
+            .expect("out")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with("_even.hex") || p.to_string_lossy().ends_with("_odd.hex"))
+            .collect();
+        assert_eq!(hex.len(), files, "even/odd banks per unit: {hex:?}");
+        let text = icarus(&out_dir);
+        assert!(text.contains("PASS"), "{text}");
+        // Zero one bank: the features change and the test bench must fail.
+        let victim = hex
+            .iter()
+            .find(|p| p.to_string_lossy().contains(victim_tag))
+            .expect("unit 0's even bank");
+        let zeros: String = std::fs::read_to_string(victim)
+            .expect("hex")
+            .lines()
+            .map(|l| "0".repeat(l.len()) + "\n")
+            .collect();
+        std::fs::write(victim, zeros).expect("corrupt");
+        let text = icarus(&out_dir);
+        assert!(!text.contains("PASS"), "a zeroed table still passed:\n{text}");
+    }
 }

@@ -297,8 +297,15 @@ pub struct Distance {
 /// ([`HardwareModel::realistic`] contents, each entry's exact value), and
 /// measure the distance: what fixed-point positions, weights and sums cost.
 pub fn distance(p: &HashGridParams, tables_seed: u64, points: u64, seed: u64) -> Distance {
+    distance_to(p, Precision::F32, tables_seed, points, seed)
+}
+
+/// As [`distance`], against the reference in `precision`: with
+/// [`Precision::F16`], tiny-cuda-nn's fp16 parameters (each entry rounded to
+/// fp16, weights rounded to fp16, one fp16 fused multiply-add per corner).
+pub fn distance_to(p: &HashGridParams, precision: Precision, tables_seed: u64, points: u64, seed: u64) -> Distance {
     let hw = HardwareModel::realistic(p, tables_seed);
-    let reference = ReferenceEncoder::new(&p.geometry, &hw.tables_f32(), Precision::F32);
+    let reference = ReferenceEncoder::new(&p.geometry, &hw.tables_f32(), precision);
     let mut rng = StdRng::seed_from_u64(seed);
     let d = p.dims() as usize;
     let one = p.coord_one();
@@ -442,6 +449,11 @@ mod tests {
         let coarse = params(|s| s.weight_frac_bits = 4);
         let e = distance(&coarse, 1, 2000, 2);
         assert!(e.rms > 4.0 * d.rms, "{e:?} vs {d:?}");
+        // tiny-cuda-nn with fp16 parameters rounds weights and every
+        // multiply-add to fp16: further from the fine fixed-point datapath
+        // than its f32 variant, but within fp16's precision of the features.
+        let h = distance_to(&p, Precision::F16, 1, 2000, 2);
+        assert!(h.rms > 4.0 * d.rms && h.max_abs < 1e-2, "{h:?} vs {d:?}");
     }
 
     #[test]
