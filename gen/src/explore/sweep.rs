@@ -66,6 +66,8 @@ pub const HASH_GRID_AXES: &[&str] = &[
     "feature_int_bits",
     "feature_frac_bits",
     "block_ram_bits",
+    "level_units",
+    "pipeline_depth",
     "reset",
 ];
 
