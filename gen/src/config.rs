@@ -196,6 +196,8 @@ struct HashGridYaml {
     block_ram_bits: Option<Spanned<Int>>,
     level_units: Option<Spanned<Int>>,
     pipeline_depth: Option<Spanned<Int>>,
+    /// Output feature format: fixed point when absent, else a float format.
+    output: Option<Spanned<FormatYaml>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -560,6 +562,7 @@ fn hash_grid_block(
             None => None,
         },
         pipeline_depth: opt("pipeline_depth", &h.pipeline_depth, d.pipeline_depth, "a stage count")?,
+        output: h.output.as_ref().map(|o| o.value.0.clone()),
         reset,
     };
     let params = spec.validate().map_err(|e: ParamError| {
@@ -581,6 +584,9 @@ fn hash_grid_block(
         ];
         let first = e.key.split('.').next().unwrap_or("");
         if let Some((_, Some(at))) = ints.iter().find(|(k, _)| *k == first) {
+            return located(text, origin, at, message);
+        }
+        if let ("output", Some(at)) = (first, &h.output) {
             return located(text, origin, at, message);
         }
         match (first, &h.int_scale_log2) {
@@ -654,6 +660,9 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             }
             if p.pipeline_depth != accgen_hdl::hashgrid::engine::LATENCY {
                 v["pipeline_depth"] = serde_json::json!(p.pipeline_depth);
+            }
+            if let Some(f) = p.output {
+                v["output"] = serde_json::json!(f.to_string());
             }
             v
         }

@@ -87,6 +87,11 @@ fn bad_parameters_are_named_with_their_location() {
         "error: cfg.yaml:9:16: `hash_grid.level_units` = 0 is not allowed: P, the level units (each serves every P-th level; a point every ceil(L/P) cycles), with L = 2, must be 1..=2",
     );
     assert_error(
+        "output_int",
+        &(BASE.to_string() + "  output: int8\n"),
+        "error: cfg.yaml:9:11: `hash_grid.output` = `int8` is not allowed: output features are fixed point (feature_int_bits, feature_frac_bits) unless a float format is given: fp16, bf16 or a minifloat",
+    );
+    assert_error(
         "int_scale",
         &(with("table", "int8") + "  int_scale_log2: [3, 4, 5]\n"),
         "error: cfg.yaml:9:19: `hash_grid.int_scale_log2` = a list of 3 is not allowed: one exponent for every level, or a list of L = 2",

@@ -188,6 +188,32 @@ fn deeper_pipelines_bit_exact() {
     cosim(&scales, 20_000, 23, 0.8, 0.8);
 }
 
+/// Output features in a float format: the exact weighted sum rounded once
+/// (the minifloat family's rounder, nearest even, saturating) to fp16 on the
+/// image configuration, bf16 with two time-multiplexed units, and e4m3fn
+/// (saturating often: features reach +-2) on the 3D configuration.
+#[test]
+fn float_outputs_bit_exact() {
+    let fp16 = params(|s| s.output = Some("fp16".into()));
+    assert_eq!(fp16.out_width(), 16);
+    lint(&hashgrid::design(&fp16, &prov()));
+    cosim(&fp16, 20_000, 31, 0.9, 0.8);
+    let bf16 = params(|s| {
+        s.output = Some("bf16".into());
+        s.level_units = Some(2);
+    });
+    lint(&hashgrid::design(&bf16, &prov()));
+    cosim(&bf16, 10_000, 32, 0.9, 0.8);
+    let e4m3 = HashGridSpec {
+        output: Some("e4m3fn".into()),
+        ..sdf_3d_spec()
+    }
+    .validate()
+    .expect("valid");
+    lint(&hashgrid::design(&e4m3, &prov()));
+    cosim(&e4m3, 20_000, 33, 0.9, 0.8);
+}
+
 /// The tiny example (examples/hashgrid_tiny_2d.yaml): one unit serves all 8
 /// levels of int8 pairs, T = 2^8.
 fn tiny_2d() -> HashGridParams {
@@ -412,6 +438,7 @@ fn random_params(rng: &mut rand::rngs::StdRng) -> HashGridParams {
             block_ram_bits: None,
             level_units: None,
             pipeline_depth: rng.random_range(4..=6),
+            output: [None, Some("fp16"), Some("bf16"), Some("e5m2")][rng.random_range(0..4)].map(|f| f.into()),
             reset: if rng.random_range(0..2) == 0 {
                 ResetStyle::SyncHigh
             } else {

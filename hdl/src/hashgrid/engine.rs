@@ -18,7 +18,8 @@
 
 use super::params::{EntryFormat, HashGridParams, PRIMES};
 use crate::ir::{Expr, Module, ModuleBuilder, ModuleDoc, ResetStyle, Signal, Ty, Width, concat, drive, mux, sink};
-use crate::minifloat::{FloatFormat, Specials};
+use crate::minifloat::round::{RoundInput, rounder};
+use crate::minifloat::{FloatFormat, OnOverflow, Specials};
 use crate::params::{bits_for, clog2};
 
 const AXES: [&str; 3] = ["x", "y", "z"];
@@ -305,6 +306,18 @@ fn drop_bits(m: &mut ModuleBuilder, what: &str, bits: Vec<Expr>) {
     );
 }
 
+/// The rounder of an exact weighted sum to the output float format (the
+/// minifloat family's, nearest even, saturating).
+pub fn output_rounder(p: &HashGridParams, f: FloatFormat) -> Module {
+    let input = RoundInput {
+        width: p.sum_width(),
+        signed: true,
+        lsb_exp: -((p.feature_frac_bits + p.weight_frac_bits) as i32),
+        special: false,
+    };
+    rounder(&input, f, OnOverflow::Saturate)
+}
+
 /// A multiplexer over slots: `values[s]` when `slot` is `s`; slots beyond
 /// the list (a unit idle in the last slot) take the last value, so every
 /// address stays inside the unit's memories.
@@ -570,11 +583,18 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
         },
     );
     let wdata = m.input("wdata_i", Ty::u(word_w), "entry: feature f at [f*ENTRY_W +: ENTRY_W]");
-    let feat = m.output(
-        "feat_o",
-        Ty::u(nf * vb),
-        "features, f at [f*FEAT_W +: FEAT_W], signed fixed point",
-    );
+    let feat = match p.output {
+        None => m.output(
+            "feat_o",
+            Ty::u(nf * vb),
+            "features, f at [f*FEAT_W +: FEAT_W], signed fixed point",
+        ),
+        Some(f) => m.output(
+            "feat_o",
+            Ty::u(nf * p.out_width()),
+            &format!("features, f at [f*OUT_W +: OUT_W], {f} codes"),
+        ),
+    };
 
     let grid_w = m.localparam(
         "GRID_W",
@@ -616,6 +636,10 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
     );
     let feat_w = m.localparam("FEAT_W", vb as i64, "1 sign + integer + fraction bits of a feature");
     let acc_w_p = m.localparam("ACC_W", acc_w as i64, "FEAT_W + WGT_W + 1: exact weighted sum");
+    let rounder = p.output.map(|f| output_rounder(p, f));
+    let out_w_p = p
+        .output
+        .map(|f| m.localparam("OUT_W", f.width() as i64, &format!("bits of an output feature: {f}")));
     let slot_w_p = slot_in
         .is_some()
         .then(|| m.localparam("SLOT_W", slot_w as i64, &format!("clog2({}) slots", p.slots())));
@@ -1056,16 +1080,41 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
             sum.unwrap_or_else(|| unreachable!("2^D corners")),
             &format!("feature {f}: weighted sum, WGT_W + FEAT_W fraction bits"),
         );
-        drop_bits(
-            &mut m,
-            &format!("f{f}_sum"),
-            vec![sum.select(wb + vb, acc_w - wb - vb), sum.select(0u32, wb)],
-        );
-        let q = m.reg(&format!("f{f}_q"), &feat_w, false, &format!("feature {f}"));
-        m.process(&clk, |pr| {
-            pr.enable(en.e());
-            pr.set(&q, sum.select(wb, vb));
-        });
+        let q = match (&rounder, &out_w_p) {
+            (Some(rounder), Some(out_w_p)) => {
+                // The exact sum, rounded once to the output format.
+                let code = m.wire(
+                    &format!("f{f}_code"),
+                    out_w_p,
+                    false,
+                    &format!("feature {f} rounded to the output format"),
+                );
+                m.instance(
+                    rounder,
+                    &format!("u_round_f{f}"),
+                    vec![("acc_i", drive(sum.e())), ("code_o", sink(&code))],
+                );
+                let q = m.reg(&format!("f{f}_q"), out_w_p, false, &format!("feature {f}"));
+                m.process(&clk, |pr| {
+                    pr.enable(en.e());
+                    pr.set(&q, code.e());
+                });
+                q
+            }
+            _ => {
+                drop_bits(
+                    &mut m,
+                    &format!("f{f}_sum"),
+                    vec![sum.select(wb + vb, acc_w - wb - vb), sum.select(0u32, wb)],
+                );
+                let q = m.reg(&format!("f{f}_q"), &feat_w, false, &format!("feature {f}"));
+                m.process(&clk, |pr| {
+                    pr.enable(en.e());
+                    pr.set(&q, sum.select(wb, vb));
+                });
+                q
+            }
+        };
         feat_q.push(q);
     }
     let all: Vec<Expr> = feat_q.iter().rev().map(|q| q.e()).collect();
@@ -1100,7 +1149,10 @@ fn parallel_doc(p: &HashGridParams) -> ModuleDoc {
         description: vec![
             format!("Encodes {} into L * F = {} features, following tiny-cuda-nn's grid encoding in fixed point: per-level scales and resolutions are computed on the host exactly as tiny-cuda-nn does (f32) and built in as constants. {dense} level(s) are dense, {} hashed.", if p.slots() == 1 { "one point per cycle".to_string() } else { format!("one point every {} cycles", p.slots()) }, nl * nf, nl as usize - dense),
             format!("in_data_i: coordinate d at [d*X_W +: X_W], unsigned with {} fraction bits (x = code / 2^{}); codes above 1.0 are clamped to 1.0.", p.coord_frac_bits, p.coord_frac_bits),
-            format!("out_data_o: feature f of level l at [(l*F + f)*FEAT_W +: FEAT_W], signed, {} integer and {} fraction bits.", p.feature_int_bits, p.feature_frac_bits),
+            match p.output {
+                None => format!("out_data_o: feature f of level l at [(l*F + f)*FEAT_W +: FEAT_W], signed, {} integer and {} fraction bits.", p.feature_int_bits, p.feature_frac_bits),
+                Some(f) => format!("out_data_o: feature f of level l at [(l*F + f)*{w} +: {w}], {f} codes: the exact weighted sum (entries decoded to {} integer and {} fraction bits) rounded once to {f}, nearest even, saturating.", p.feature_int_bits, p.feature_frac_bits, w = f.width()),
+            },
             "Load port: on a rising edge with load_we_i high, table entry load_addr_i of level load_level_i is written (feature f at [f*ENTRY_W +: ENTRY_W] of load_data_i); addresses beyond the level's size and levels beyond L are ignored. Load tables while no point is in flight: a point that reads an entry written in the same cycle may see the old value.".into(),
             "Streams follow valid/ready: a transfer happens on a rising edge with valid and ready both high; out_valid_o never depends on out_ready_i, and a stalled output holds every pipeline register.".into(),
         ],
@@ -1148,7 +1200,7 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
     let nl = p.levels();
     let nf = g.features;
     let xw = p.coord_width();
-    let vb = p.feature_width();
+    let vb = p.out_width();
     let np = p.level_units as usize;
     let slots = p.slots();
     let multi = slots > 1;
@@ -1167,6 +1219,11 @@ pub fn engine(p: &HashGridParams) -> Vec<Module> {
                 modules.push(dec.clone());
                 decoders.push((shift, dec));
             }
+        }
+        if u == 0
+            && let Some(f) = p.output
+        {
+            modules.push(output_rounder(p, f));
         }
         let unit = unit(p, u, &decoders);
         modules.push(unit.clone());

@@ -221,6 +221,42 @@ impl HardwareModel {
 
     /// Encode one point (D coordinate codes) into L * F fixed-point features, `l * F + f`.
     pub fn encode(&self, coords: &[u64]) -> Vec<i64> {
+        let wb = self.p.weight_frac_bits;
+        self.encode_sums(coords).into_iter().map(|s| (s >> wb) as i64).collect()
+    }
+
+    /// The output codes of one point, as `out_data_o` carries them: the
+    /// fixed-point feature (two's complement, `out_width` bits) or the
+    /// exact sum rounded to the output float format.
+    pub fn encode_codes(&self, coords: &[u64]) -> Vec<u64> {
+        let p = &self.p;
+        let mask = (1u64 << p.out_width()) - 1;
+        self.encode_sums(coords)
+            .into_iter()
+            .map(|s| match p.output {
+                None => ((s >> p.weight_frac_bits) as u64) & mask,
+                Some(f) => f.encode_exact(
+                    s < 0,
+                    s.unsigned_abs(),
+                    -((p.feature_frac_bits + p.weight_frac_bits) as i32),
+                    OnOverflow::Saturate,
+                ),
+            })
+            .collect()
+    }
+
+    /// The output features of one point as real numbers.
+    pub fn encode_values(&self, coords: &[u64]) -> Vec<f64> {
+        let p = &self.p;
+        match p.output {
+            None => self.encode(coords).into_iter().map(|v| p.feature_value(v)).collect(),
+            Some(f) => self.encode_codes(coords).into_iter().map(|c| f.to_f64(c)).collect(),
+        }
+    }
+
+    /// The exact weighted sums of one point: `sum_c w_c * v_c`, with
+    /// `weight_frac_bits + feature_frac_bits` fraction bits.
+    pub fn encode_sums(&self, coords: &[u64]) -> Vec<i128> {
         let p = &self.p;
         let nf = p.features() as usize;
         let mut out = Vec::with_capacity(p.geometry.n_outputs() as usize);
@@ -232,7 +268,7 @@ impl HardwareModel {
                     let v = self.decode(l, self.tables[l][*i as usize * nf + f]);
                     acc += *w as i128 * v as i128;
                 }
-                out.push((acc >> p.weight_frac_bits) as i64);
+                out.push(acc);
             }
         }
         out
@@ -320,10 +356,10 @@ pub fn distance_to(p: &HashGridParams, precision: Precision, tables_seed: u64, p
             };
         }
         let x: Vec<f32> = coords.iter().map(|&c| (c as f64 / one as f64) as f32).collect();
-        let a = hw.encode(&coords);
+        let a = hw.encode_values(&coords);
         let b = reference.encode(&x);
         for (u, v) in a.iter().zip(&b) {
-            let e = (p.feature_value(*u) - *v as f64).abs();
+            let e = (*u - *v as f64).abs();
             max_abs = max_abs.max(e);
             sum_sq += e * e;
             ref_sq += (*v as f64) * (*v as f64);

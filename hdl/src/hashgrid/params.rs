@@ -96,6 +96,9 @@ pub struct HashGridSpec {
     /// before the sum; 6 also registers the indices and corner weights
     /// before the bank addresses.
     pub pipeline_depth: u64,
+    /// Output feature format: `None` is the fixed-point feature; a float
+    /// format (fp16, bf16, a minifloat) rounds the exact weighted sum to it.
+    pub output: Option<FormatSpec>,
     pub reset: ResetStyle,
 }
 
@@ -120,6 +123,7 @@ impl Default for HashGridSpec {
             block_ram_bits: None,
             level_units: None,
             pipeline_depth: 4,
+            output: None,
             reset: ResetStyle::SyncHigh,
         }
     }
@@ -234,6 +238,9 @@ pub struct HashGridParams {
     /// Registered stages of a level unit: 4, 5 (products registered) or 6
     /// (indices and corner weights registered too).
     pub pipeline_depth: u32,
+    /// Output features rounded to this float format (nearest even,
+    /// saturating) from the exact weighted sum; `None`: fixed point.
+    pub output: Option<FloatFormat>,
     pub reset: ResetStyle,
 }
 
@@ -381,6 +388,19 @@ impl HashGridSpec {
             6,
             "the registered stages of a level unit (4: positions, indices, block RAM, interpolation; 5 also registers the weighted products; 6 also the indices and corner weights)",
         )?;
+        let output = match &self.output {
+            None => None,
+            Some(spec) => match spec.operand("output")? {
+                Operand::Float(f) => Some(f),
+                Operand::Int(i) => {
+                    return Err(ParamError::new(
+                        "output",
+                        format!("`{i}`"),
+                        "output features are fixed point (feature_int_bits, feature_frac_bits) unless a float format is given: fp16, bf16 or a minifloat",
+                    ));
+                }
+            },
+        };
         let int_scale_log2 = match entry {
             EntryFormat::Float(_) => vec![0; levels],
             EntryFormat::Int(i) => {
@@ -440,6 +460,7 @@ impl HashGridSpec {
             init_files: self.init_files,
             level_units: level_units as u32,
             pipeline_depth: self.pipeline_depth as u32,
+            output,
             reset: self.reset,
         };
         if let Some(budget) = self.block_ram_bits {
@@ -485,6 +506,19 @@ impl HashGridParams {
     /// Bits of a decoded feature and of an output feature: sign + int + frac.
     pub fn feature_width(&self) -> u32 {
         1 + self.feature_int_bits + self.feature_frac_bits
+    }
+
+    /// Bits of one output feature: the float format's, or [`feature_width`](Self::feature_width).
+    pub fn out_width(&self) -> u32 {
+        match self.output {
+            Some(f) => f.width(),
+            None => self.feature_width(),
+        }
+    }
+
+    /// Bits of the exact weighted sum of a feature: FEAT_W + WGT_W + 1.
+    pub fn sum_width(&self) -> u32 {
+        self.feature_width() + self.weight_frac_bits + 1
     }
 
     /// Largest feature magnitude; features saturate symmetrically to it.
@@ -612,7 +646,7 @@ impl HashGridParams {
             EntryFormat::Float(_) => String::new(),
         };
         format!(
-            "d{}_l{}_f{}_t{}_n{}_b{}_{}{ints}_x{}_k{}_w{}_q{}p{}{}{}{}{}",
+            "d{}_l{}_f{}_t{}_n{}_b{}_{}{ints}_x{}_k{}_w{}_q{}p{}{}{}{}{}{}",
             g.dims,
             self.levels(),
             g.features,
@@ -635,6 +669,10 @@ impl HashGridParams {
                 format!("_pd{}", self.pipeline_depth)
             } else {
                 String::new()
+            },
+            match self.output {
+                Some(f) => format!("_o{}", f.tag()),
+                None => String::new(),
             },
             if self.reset == ResetStyle::AsyncLow {
                 "_arst"
@@ -753,6 +791,7 @@ mod tests {
         assert_eq!(bad(&|s| s.level_units = Some(9)), "level_units");
         assert_eq!(bad(&|s| s.pipeline_depth = 3), "pipeline_depth");
         assert_eq!(bad(&|s| s.pipeline_depth = 7), "pipeline_depth");
+        assert_eq!(bad(&|s| s.output = Some("int8".into())), "output");
         let e = {
             let mut s = spec();
             s.features = 3;

@@ -75,7 +75,8 @@ pub struct EngineVectors {
 #[derive(Clone, Debug)]
 struct InFlight {
     slot: u32,
-    features: Rc<Vec<i64>>,
+    /// The point's output codes, `l * F + f`.
+    features: Rc<Vec<u64>>,
 }
 
 struct Ins {
@@ -117,7 +118,7 @@ impl EngineVectors {
             edges,
             points_checked: Rc::new(Cell::new(0)),
             in_bits: Bits::zero(d as u32 * p.coord_width()),
-            out_bits: Bits::zero(p.geometry.n_outputs() * p.feature_width()),
+            out_bits: Bits::zero(p.geometry.n_outputs() * p.out_width()),
             load_bits: Bits::zero(p.word_width()),
             ins: Ins {
                 rst: (input_index(design, p.reset.port_name()), p.reset.asserted()),
@@ -316,10 +317,9 @@ impl Stimulus for EngineVectors {
         sink.expect(out_valid_o, done.is_some() as u64);
         match done {
             Some(point) => {
-                let vb = p.feature_width();
-                for (i, &v) in point.features.iter().enumerate() {
-                    self.out_bits
-                        .set_u64_field(i as u32 * vb, vb, (v as u64) & ((1u64 << vb) - 1));
+                let ow = p.out_width();
+                for (i, &code) in point.features.iter().enumerate() {
+                    self.out_bits.set_u64_field(i as u32 * ow, ow, code);
                 }
                 sink.expect_bits(out_data_o, &self.out_bits);
                 if ready {
@@ -340,7 +340,7 @@ impl Stimulus for EngineVectors {
                     Some(h)
                 }
                 None => self.pending.take().map(|pt| {
-                    let features = Rc::new(self.model.encode(&pt));
+                    let features = Rc::new(self.model.encode_codes(&pt));
                     if slots > 1 {
                         self.held = Some(InFlight {
                             slot: 1,
