@@ -157,25 +157,33 @@ fn broken_rtl_is_caught() {
 }
 
 /// Deeper pipelines (registered products at depth 5, registered indices
-/// and corner weights too at depth 6), fully parallel and time-multiplexed;
-/// the last with a different integer scale per level, so a unit switches
-/// its entry decoder slot by slot.
+/// and corner weights too at depth 6) and float output features (the exact
+/// weighted sum rounded once by the minifloat family's rounder, nearest
+/// even, saturating), fully parallel and time-multiplexed; paired up so
+/// four Verilator builds cover both options: fp16 out at depth 6, e4m3fn
+/// out (saturating often: features reach +-2) at depth 5 with P = 3, a
+/// different integer scale per level at depth 6 with P = 3 (a unit switches
+/// its entry decoder slot by slot), and bf16 out with P = 2.
 #[test]
-fn deeper_pipelines_bit_exact() {
-    let deep = params(|s| s.pipeline_depth = 6);
-    assert_eq!(hashgrid::engine::latency(&deep), 6);
-    lint(&hashgrid::design(&deep, &prov()));
-    cosim(&deep, 20_000, 21, 0.9, 0.7);
-    let tm = HashGridSpec {
+fn deeper_pipelines_and_float_outputs_bit_exact() {
+    let deep_fp16 = params(|s| {
+        s.pipeline_depth = 6;
+        s.output = Some("fp16".into());
+    });
+    assert_eq!((hashgrid::engine::latency(&deep_fp16), deep_fp16.out_width()), (6, 16));
+    lint(&hashgrid::design(&deep_fp16, &prov()));
+    cosim(&deep_fp16, 20_000, 21, 0.9, 0.7);
+    let tm_e4m3 = HashGridSpec {
         level_units: Some(3),
         pipeline_depth: 5,
+        output: Some("e4m3fn".into()),
         ..sdf_3d_spec()
     }
     .validate()
     .expect("valid");
-    assert_eq!(hashgrid::engine::latency(&tm), 6);
-    lint(&hashgrid::design(&tm, &prov()));
-    cosim(&tm, 20_000, 22, 0.9, 0.8);
+    assert_eq!(hashgrid::engine::latency(&tm_e4m3), 6);
+    lint(&hashgrid::design(&tm_e4m3, &prov()));
+    cosim(&tm_e4m3, 20_000, 22, 0.9, 0.8);
     let scales = HashGridSpec {
         level_units: Some(3),
         pipeline_depth: 6,
@@ -186,32 +194,12 @@ fn deeper_pipelines_bit_exact() {
     .expect("valid");
     lint(&hashgrid::design(&scales, &prov()));
     cosim(&scales, 20_000, 23, 0.8, 0.8);
-}
-
-/// Output features in a float format: the exact weighted sum rounded once
-/// (the minifloat family's rounder, nearest even, saturating) to fp16 on the
-/// image configuration, bf16 with two time-multiplexed units, and e4m3fn
-/// (saturating often: features reach +-2) on the 3D configuration.
-#[test]
-fn float_outputs_bit_exact() {
-    let fp16 = params(|s| s.output = Some("fp16".into()));
-    assert_eq!(fp16.out_width(), 16);
-    lint(&hashgrid::design(&fp16, &prov()));
-    cosim(&fp16, 20_000, 31, 0.9, 0.8);
     let bf16 = params(|s| {
         s.output = Some("bf16".into());
         s.level_units = Some(2);
     });
     lint(&hashgrid::design(&bf16, &prov()));
     cosim(&bf16, 10_000, 32, 0.9, 0.8);
-    let e4m3 = HashGridSpec {
-        output: Some("e4m3fn".into()),
-        ..sdf_3d_spec()
-    }
-    .validate()
-    .expect("valid");
-    lint(&hashgrid::design(&e4m3, &prov()));
-    cosim(&e4m3, 20_000, 33, 0.9, 0.8);
 }
 
 /// The tiny example (examples/hashgrid_tiny_2d.yaml): one unit serves all 8

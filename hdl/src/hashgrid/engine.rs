@@ -988,7 +988,11 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
     // ---- Stage 4: decode, weight, sum.
     m.section(
         "Stage 4: interpolation",
-        &["feature = floor(sum over corners of weight * entry / 2^WGT_W): exact, and always within FEAT_W bits."],
+        &[if p.output.is_some() {
+            "feature = round(sum over corners of weight * entry / 2^WGT_W) to OUT_W-bit float codes: the exact sum, rounded once (nearest even, saturating)."
+        } else {
+            "feature = floor(sum over corners of weight * entry / 2^WGT_W): exact, and always within FEAT_W bits."
+        }],
     );
     let mut words = Vec::new();
     for c in 0..(1usize << d) {
