@@ -87,6 +87,11 @@ fn bad_parameters_are_named_with_their_location() {
         "error: cfg.yaml:9:16: `hash_grid.level_units` = 0 is not allowed: P, the level units (each serves every P-th level; a point every ceil(L/P) cycles), with L = 2, must be 1..=2",
     );
     assert_error(
+        "pipeline_depth",
+        &(BASE.to_string() + "  pipeline_depth: 3\n"),
+        "error: cfg.yaml:9:19: `hash_grid.pipeline_depth` = 3 is not allowed: the registered stages of a level unit (4: positions, indices, block RAM, interpolation; 5 also registers the weighted products; 6 also the indices and corner weights) must be 4..=6",
+    );
+    assert_error(
         "output_int",
         &(BASE.to_string() + "  output: int8\n"),
         "error: cfg.yaml:9:11: `hash_grid.output` = `int8` is not allowed: output features are fixed point (feature_int_bits, feature_frac_bits) unless a float format is given: fp16, bf16 or a minifloat",
