@@ -201,6 +201,7 @@ fn readmemh_tables_initialise_the_engine() {
         assert_eq!(hex.len(), files, "even/odd banks per unit: {hex:?}");
         let text = icarus(&out_dir);
         assert!(text.contains("PASS"), "{text}");
+        assert_initialised_block_ram(&out_dir);
         // Zero one bank: the features change and the test bench must fail.
         let victim = hex
             .iter()
@@ -215,4 +216,41 @@ fn readmemh_tables_initialise_the_engine() {
         let text = icarus(&out_dir);
         assert!(!text.contains("PASS"), "a zeroed table still passed:\n{text}");
     }
+}
+
+/// Synthesis honours the files too: Yosys reads the `$readmemh` tables of
+/// the design in `dir` and maps them to iCE40 block RAMs whose INIT
+/// parameters are not all zero.
+fn assert_initialised_block_ram(dir: &std::path::Path) {
+    let sources: Vec<String> = std::fs::read_dir(dir)
+        .expect("out")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "v"))
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("tb_"))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let script = format!(
+        "read_verilog {}; synth_ice40 -flatten; tee -q -o rams.il dump t:SB_RAM40_4K",
+        sources.join(" ")
+    );
+    let run = Command::new("yosys")
+        .current_dir(dir)
+        .args(["-q", "-p", &script])
+        .output()
+        .expect("yosys");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let log = std::fs::read_to_string(dir.join("rams.il")).expect("rams.il");
+    let rams = log.matches("cell \\SB_RAM40_4K").count();
+    assert!(rams > 0, "no block RAM inferred:\n{log}");
+    let initialised = log.lines().filter(|l| l.contains("parameter \\INIT_")).any(|l| {
+        l.rsplit(' ').next().is_some_and(|v| {
+            v.trim_start_matches(|c: char| c.is_ascii_digit() || c == '\'')
+                .chars()
+                .any(|c| c == '1')
+        })
+    });
+    assert!(
+        initialised,
+        "{rams} block RAMs, but every INIT parameter is zero:\n{log}"
+    );
 }
