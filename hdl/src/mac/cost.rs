@@ -10,7 +10,7 @@
 //! (the calibration lives with the synthesis flow).
 
 use super::params::MacArrayParams;
-use crate::params::bits_for;
+use crate::params::{IntFormat, bits_for};
 
 /// Register bits of every part of the array.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -133,7 +133,8 @@ pub struct LogicFeatures {
     /// Bit products of the significand multipliers (`sig_a * sig_b` per PE):
     /// the partial products a LUT multiplier must sum.
     pub multiplier_bits: f64,
-    /// Accumulator bits over all PEs (adder, restart multiplexer, saturation).
+    /// Accumulator bits over all PEs (adder, restart multiplexer, saturation);
+    /// zero when K = 1, where no sum carries over between beats.
     pub accumulator_bits: f64,
     /// Alignment shifter bits over all PEs (`PROD_W * log2(shift range)`).
     pub shifter_bits: f64,
@@ -167,6 +168,17 @@ impl LogicFeatures {
     }
 }
 
+/// The operands of every PE's significand multiplier (`a` the activation's
+/// significand, `b` the weight's): the shape a multiplier cost table is
+/// looked up with.
+pub fn multiplier_operands(p: &MacArrayParams) -> (IntFormat, IntFormat) {
+    let int = |t: crate::ir::Ty| IntFormat {
+        bits: t.width,
+        signed: t.signed,
+    };
+    (int(p.act.sig_ty()), int(p.wgt.sig_ty()))
+}
+
 /// The logic features of a MAC array.
 pub fn logic_features(p: &MacArrayParams) -> LogicFeatures {
     let pes = (p.rows * p.cols) as f64;
@@ -183,9 +195,13 @@ pub fn logic_features(p: &MacArrayParams) -> LogicFeatures {
     };
     let entry = p.acc_width as f64 + if p.has_specials() { 2.0 } else { 0.0 };
     let acc = p.acc_width as f64;
+    // With K = 1 every beat is a first beat: the sum restarts from zero
+    // each time, so synthesis removes the accumulator's adder (and its
+    // saturation) and only the registers remain.
+    let adder = if p.dot_length == 1 { 0.0 } else { acc };
     LogicFeatures {
         multiplier_bits: pes * sa * sb,
-        accumulator_bits: pes * acc,
+        accumulator_bits: pes * adder,
         shifter_bits: pes * shifter,
         decode_bits: pes * (decode(&p.act) + decode(&p.wgt)),
         drain_bits: pes * entry,
