@@ -6,7 +6,8 @@
 
 use super::fit::nnls;
 use super::{
-    Calibration, DspRule, Estimate, FEATURE_NAMES, Figure, MUL_TERMS, MulCost, TargetModel, estimate, mul_terms,
+    Calibration, DspPacking, DspRule, Estimate, FEATURE_NAMES, Figure, MUL_TERMS, MulCost, TargetModel, estimate,
+    mul_terms,
 };
 use crate::Failure;
 use crate::synth::{Progress, SynthOptions, SynthResult, Target, synth_all};
@@ -124,9 +125,10 @@ pub fn mape(pairs: &[(f64, f64)]) -> f64 {
 /// (without resets on the stages) to SRL16E.
 const SRL_MIN_LENGTH: u32 = 3;
 
-/// Flip-flops DSP blocks absorb, per DSP, over the training points that
-/// use DSPs: what the structural count (less shift registers) has beyond
-/// the measured count.
+/// Flip-flops DSP blocks absorb beyond their input registers, per DSP,
+/// over the training points that use DSPs: what the structural count (less
+/// shift registers and absorbed input registers) has beyond the measured
+/// count.
 fn ffs_per_dsp(model: &TargetModel, points: &[Point], results: &[&SynthResult], train: &[usize]) -> f64 {
     let mut per_dsp: Vec<f64> = Vec::new();
     for &i in train {
@@ -139,7 +141,8 @@ fn ffs_per_dsp(model: &TargetModel, points: &[Point], results: &[&SynthResult], 
             - model
                 .shift_register_min_length
                 .map_or(0, |m| accgen_hdl::mac::cost::shift_register_bits(p, m));
-        per_dsp.push((structural as f64 - results[i].summary.ffs as f64) / dsp as f64);
+        let absorbed = model.dsp_packing.absorbed(p);
+        per_dsp.push((structural as f64 - absorbed as f64 - results[i].summary.ffs as f64) / dsp as f64);
     }
     // The median: a few designs where a DSP absorbs a whole operand
     // register would pull a mean away from the typical design.
@@ -198,11 +201,14 @@ pub fn mul_design(a: IntFormat, b: IntFormat, imp: MulImpl) -> Design {
 /// Fit one structure's formulas on its lone synthesis results.
 fn fit_mul(imp: MulImpl, shapes: &[(IntFormat, IntFormat)], results: &[&SynthResult], asic: bool) -> MulCost {
     let rows: Vec<Vec<f64>> = shapes.iter().map(|&(a, b)| mul_terms(a, b).to_vec()).collect();
-    // Relative error, as published: each shape's equation is divided by
-    // its measured figure, so small multipliers weigh as much as large ones.
-    let solve = |y: &dyn Fn(&SynthResult) -> f64| {
+    // Relative error: each shape's equation is divided by its measured
+    // figure, so small multipliers weigh as much as large ones, but not
+    // below 16 (LUTs, cells, um^2 / 16): a few LUTs more or less on a 2 x 2
+    // multiplier do not matter in an array, and tiny shapes would
+    // otherwise steer the fit.
+    let solve = |y: &dyn Fn(&SynthResult) -> f64, floor: f64| {
         let b: Vec<f64> = results.iter().map(|r| y(r)).collect();
-        let w: Vec<f64> = b.iter().map(|&y| 1.0 / y.max(1.0)).collect();
+        let w: Vec<f64> = b.iter().map(|&y| 1.0 / y.max(floor)).collect();
         let a: Vec<Vec<f64>> = rows
             .iter()
             .zip(&w)
@@ -213,16 +219,20 @@ fn fit_mul(imp: MulImpl, shapes: &[(IntFormat, IntFormat)], results: &[&SynthRes
     };
     MulCost {
         structure: imp.tag().to_string(),
-        luts: solve(&|r: &SynthResult| {
-            if asic {
-                r.summary.logic as f64
-            } else {
-                r.summary.luts as f64
-            }
-        }),
-        carry: solve(&|r: &SynthResult| r.summary.carry as f64),
+        luts: solve(
+            &|r: &SynthResult| {
+                if asic {
+                    r.summary.logic as f64
+                } else {
+                    r.summary.luts as f64
+                }
+            },
+            16.0,
+        ),
+        carry: solve(&|r: &SynthResult| r.summary.carry as f64, 16.0),
         area: if asic {
-            solve(&|r: &SynthResult| r.summary.area_um2.unwrap_or(0.0))
+            // About 16 cells' worth of OSU 0.18 um area.
+            solve(&|r: &SynthResult| r.summary.area_um2.unwrap_or(0.0), 16.0 * 250.0)
         } else {
             vec![0.0; MUL_TERMS.len()]
         },
@@ -241,6 +251,7 @@ fn fit_target(target: Target, multipliers: Vec<MulCost>, points: &[Point], resul
         dsp: DspRule::of(target),
         multipliers,
         shift_register_min_length: (target.family() == crate::synth::Family::Xc7).then_some(SRL_MIN_LENGTH),
+        dsp_packing: DspPacking::of(target),
         ffs_per_dsp: 0.0,
         area_intercept: 0.0,
         area_per_ff: 0.0,

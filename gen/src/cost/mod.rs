@@ -165,6 +165,86 @@ impl MulCost {
     }
 }
 
+/// Which operand registers Yosys packs into a DSP block's input registers
+/// (AREG/BREG of DSP48E1, the A/B holding registers of SB_MAC16). Only the
+/// register that feeds a multiplier and nothing else can go: the operand
+/// register of the last PE of each row (activations) and of each column
+/// (weights), R activation and C weight registers in all. It stays a
+/// flip-flop when the operand is a minifloat (its decode sits between
+/// register and multiplier) or when the other operand can be infinite (inf
+/// x 0 needs this operand's zero test beside the multiplier).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum DspPacking {
+    /// No operand register is absorbed (ECP5's MULT18X18D, or no DSPs).
+    #[default]
+    None,
+    /// Signed integer operands only (iCE40: an unsigned operand reaches the
+    /// signed multiplier through a zero-extension the packer does not see
+    /// through).
+    SignedIntegers,
+    /// Signed and unsigned integer operands (Xilinx).
+    Integers,
+}
+
+impl DspPacking {
+    /// The rule Yosys 0.23 follows on a target.
+    pub fn of(target: Target) -> DspPacking {
+        match target {
+            Target::Xc7 { dsp: true } => DspPacking::Integers,
+            Target::Ice40 { dsp: true } => DspPacking::SignedIntegers,
+            _ => DspPacking::None,
+        }
+    }
+
+    /// Whether each PE's accumulator adder goes into its DSP block (the
+    /// DSP48E1 post-adder, the SB_MAC16 accumulator): when the product
+    /// feeds it directly (two integer operands, no alignment shifter), the
+    /// block takes both operands' registers, the sum cannot overflow (no
+    /// saturation logic) and it fits the block's accumulator (48 bits on
+    /// Xilinx, 32 on iCE40). Measured: such designs keep 0 to 4 carry cells.
+    pub fn absorbs_accumulator(self, p: &MacArrayParams) -> bool {
+        use accgen_hdl::mac::operand::Operand;
+        let int = |op: &Operand| match (op, self) {
+            (Operand::Int(_), DspPacking::Integers) => true,
+            (Operand::Int(f), DspPacking::SignedIntegers) => f.signed,
+            _ => false,
+        };
+        let width = match self {
+            DspPacking::None => 0,
+            DspPacking::SignedIntegers => 32,
+            DspPacking::Integers => 48,
+        };
+        p.dot_length > 1 && int(&p.act) && int(&p.wgt) && !p.can_overflow() && p.acc_width <= width
+    }
+
+    /// Flip-flop bits absorbed in an array whose multipliers map to DSPs.
+    pub fn absorbed(self, p: &MacArrayParams) -> u64 {
+        use accgen_hdl::mac::operand::Operand;
+        let takes = |op: &Operand, other: &Operand| {
+            let int = match op {
+                Operand::Int(f) => match self {
+                    DspPacking::None => false,
+                    DspPacking::SignedIntegers => f.signed,
+                    DspPacking::Integers => true,
+                },
+                Operand::Float(_) => false,
+            };
+            int && !other.has_inf()
+        };
+        let act = if takes(&p.act, &p.wgt) {
+            p.rows as u64 * p.act.width() as u64
+        } else {
+            0
+        };
+        let wgt = if takes(&p.wgt, &p.act) {
+            p.cols as u64 * p.wgt.width() as u64
+        } else {
+            0
+        };
+        act + wgt
+    }
+}
+
 /// Fitted weights of one target.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TargetModel {
@@ -183,8 +263,12 @@ pub struct TargetModel {
     /// LUTs, not flip-flops (Xilinx); `None` where synthesis keeps them.
     #[serde(default)]
     pub shift_register_min_length: Option<u32>,
-    /// Flip-flops a DSP block absorbs into its own pipeline registers, on
-    /// average (fitted; zero without DSPs).
+    /// Which operand registers and accumulators DSP blocks absorb
+    /// (structural, from the calibration set's flip-flop and carry counts).
+    #[serde(default)]
+    pub dsp_packing: DspPacking,
+    /// Flip-flops a DSP block absorbs beyond its input registers, the
+    /// median over the training designs (fitted; zero without DSPs).
     #[serde(default)]
     pub ffs_per_dsp: f64,
     /// ASIC area (um^2) = intercept + per_ff * FFs + sum(weights * features), `asic` only.
@@ -260,7 +344,11 @@ pub enum Figure {
 /// features of [`logic_features`].
 pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64; 6] {
     let mut f = logic_features(p).as_array();
-    f[0] = if dsp_per_pe(p, model) > 0 {
+    let dsp = dsp_per_pe(p, model) > 0;
+    if dsp && model.dsp_packing.absorbs_accumulator(p) {
+        f[1] = 0.0;
+    }
+    f[0] = if dsp {
         0.0
     } else {
         let (a, b) = multiplier_operands(p);
@@ -290,7 +378,12 @@ pub fn estimate(p: &MacArrayParams, model: &TargetModel) -> Estimate {
     let shift_registers = model
         .shift_register_min_length
         .map_or(0, |min| shift_register_bits(p, min));
-    let ffs = (registers(p).total() - shift_registers) as f64 - model.ffs_per_dsp * dsp;
+    let absorbed = if dsp > 0.0 {
+        model.dsp_packing.absorbed(p) as f64 + model.ffs_per_dsp * dsp
+    } else {
+        0.0
+    };
+    let ffs = (registers(p).total() - shift_registers) as f64 - absorbed;
     let asic = model.target == "asic";
     Estimate {
         luts,

@@ -136,7 +136,8 @@ pub struct LogicFeatures {
     /// Accumulator bits over all PEs (adder, restart multiplexer, saturation);
     /// zero when K = 1, where no sum carries over between beats.
     pub accumulator_bits: f64,
-    /// Alignment shifter bits over all PEs (`PROD_W * log2(shift range)`).
+    /// Alignment shifter bits over all PEs: the output bits of each stage
+    /// of a logarithmic shifter (at most `PROD_W * log2(shift range)`).
     pub shifter_bits: f64,
     /// Operand decode bits over all PEs (minifloat fields, special codes).
     pub decode_bits: f64,
@@ -184,11 +185,13 @@ pub fn logic_features(p: &MacArrayParams) -> LogicFeatures {
     let pes = (p.rows * p.cols) as f64;
     let (sa, sb) = (p.act.sig_ty().width as f64, p.wgt.sig_ty().width as f64);
     let shift_range = (p.act.max_shift() + p.wgt.max_shift()) as u64;
-    let shifter = if shift_range == 0 {
-        0.0
-    } else {
-        p.product_width() as f64 * bits_for(shift_range) as f64
-    };
+    // A logarithmic shifter: stage k shifts by 2^k, and its output is only
+    // as wide as the significand product plus the largest shift so far
+    // (capped at the product width), so early stages are narrow.
+    let stages = if shift_range == 0 { 0 } else { bits_for(shift_range) };
+    let shifter: f64 = (0..stages)
+        .map(|k| (p.sig_product_width() as u64 + (2u64 << k) - 1).min(p.product_width() as u64) as f64)
+        .sum();
     let decode = |op: &super::operand::Operand| match op {
         super::operand::Operand::Int(_) => 0.0,
         super::operand::Operand::Float(f) => f.width() as f64,
