@@ -133,8 +133,8 @@ pub struct LogicFeatures {
     /// Bit products of the significand multipliers (`sig_a * sig_b` per PE):
     /// the partial products a LUT multiplier must sum.
     pub multiplier_bits: f64,
-    /// Accumulator bits over all PEs (adder, restart multiplexer, saturation);
-    /// zero when K = 1, where no sum carries over between beats.
+    /// Accumulator bits over all PEs (adder, restart multiplexer, saturation).
+    /// K = 1 keeps them: measured carry counts show the adder stays.
     pub accumulator_bits: f64,
     /// Alignment shifter bits over all PEs: the output bits of each stage
     /// of a logarithmic shifter (at most `PROD_W * log2(shift range)`).
@@ -198,13 +198,9 @@ pub fn logic_features(p: &MacArrayParams) -> LogicFeatures {
     };
     let entry = p.acc_width as f64 + if p.has_specials() { 2.0 } else { 0.0 };
     let acc = p.acc_width as f64;
-    // With K = 1 every beat is a first beat: the sum restarts from zero
-    // each time, so synthesis removes the accumulator's adder (and its
-    // saturation) and only the registers remain.
-    let adder = if p.dot_length == 1 { 0.0 } else { acc };
     LogicFeatures {
         multiplier_bits: pes * sa * sb,
-        accumulator_bits: pes * adder,
+        accumulator_bits: pes * acc,
         shifter_bits: pes * shifter,
         decode_bits: pes * (decode(&p.act) + decode(&p.wgt)),
         drain_bits: pes * entry,
