@@ -187,27 +187,7 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
         settings.threads
     );
 
-    println!("== cost model: estimates per second (all seven targets per design point)");
-    let calibration = crate::cost::Calibration::builtin().map_err(Failure::Run)?;
-    let points: Vec<accgen_hdl::mac::MacArrayParams> =
-        crate::cost::calibrate::points().into_iter().map(|p| p.params).collect();
-    let start = Instant::now();
-    let mut evaluations = 0u64;
-    let mut checksum = 0.0;
-    while start.elapsed().as_secs_f64() < 1.0 {
-        for p in &points {
-            for model in &calibration.targets {
-                let e = crate::cost::estimate(p, model);
-                checksum += e.luts + e.ffs;
-                evaluations += 1;
-            }
-        }
-    }
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{:.2} M estimates/s ({evaluations} estimates in {secs:.2} s, checksum {checksum:.0})",
-        evaluations as f64 / secs / 1e6
-    );
+    cost_model()?;
 
     println!("== generation time of a 64 x 64 array (embedded HDL to Verilog text)");
     let big = config::Config {
@@ -229,6 +209,33 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
         d.files.len(),
         bytes,
         elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `accgen bench --cost`: cost-model estimates per second over the
+/// calibration set, every target per design point.
+pub fn cost_model() -> Result<(), Failure> {
+    println!("== cost model: estimates per second (all seven targets per design point)");
+    let calibration = crate::cost::Calibration::builtin().map_err(Failure::Run)?;
+    let points: Vec<accgen_hdl::mac::MacArrayParams> =
+        crate::cost::calibrate::points().into_iter().map(|p| p.params).collect();
+    let start = Instant::now();
+    let mut evaluations = 0u64;
+    let mut checksum = 0.0;
+    while start.elapsed().as_secs_f64() < 1.0 {
+        for p in &points {
+            for model in &calibration.targets {
+                let e = crate::cost::estimate(p, model);
+                checksum += e.luts + e.ffs;
+                evaluations += 1;
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{:.2} M estimates/s ({evaluations} estimates in {secs:.2} s, checksum {checksum:.0})",
+        evaluations as f64 / secs / 1e6
     );
     Ok(())
 }

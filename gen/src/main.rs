@@ -110,6 +110,9 @@ enum Command {
         /// at 2..8 bits on every LUT target, written to reports/multipliers/
         #[arg(long, conflicts_with = "explore")]
         multipliers: bool,
+        /// Run only the cost model's estimates per second
+        #[arg(long, conflicts_with_all = ["explore", "multipliers"])]
+        cost: bool,
     },
 }
 
@@ -149,6 +152,7 @@ fn main() -> ExitCode {
         Command::Explore(args) => accgen::explore::run(&args),
         Command::Bench { multipliers: true, .. } => accgen::mulbench::run(std::path::Path::new("reports/multipliers")),
         Command::Bench { explore: true, .. } => bench::explore(),
+        Command::Bench { cost: true, .. } => bench::cost_model(),
         Command::Bench { vectors, .. } => bench::run(vectors),
     };
     match result {

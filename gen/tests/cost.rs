@@ -43,16 +43,17 @@ fn committed_estimates_match_the_code() {
     assert_eq!(checked, pts.len() * Target::ALL.len());
 }
 
-/// Flip-flops come from the structure, not a fit. They are within 1% wherever
-/// synthesis keeps every register a flip-flop: not on xc7 (DSP48E1 blocks
-/// absorb registers, SRL16E cells absorb shift registers) nor on ice40 with
-/// SB_MAC16 blocks, which also absorb registers.
+/// Flip-flops come from the structure, not a fit. They are within 1% on
+/// every target but xc7: where synthesis keeps every register a flip-flop,
+/// and on ice40, where SB_MAC16 blocks absorb exactly the operand registers
+/// [`accgen::cost::DspPacking`] names. On xc7 DSP48E1 blocks absorb more
+/// (a fitted median per block) and SRL16E cells absorb shift registers.
 #[test]
-fn flip_flops_are_within_one_percent_where_registers_stay_flip_flops() {
+fn flip_flops_are_within_one_percent_except_on_xc7() {
     let csv = include_str!("../../reports/calibration/mac_points.csv");
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        if ["ice40-nodsp", "ecp5", "ecp5-nodsp", "asic"].contains(&f[1]) {
+        if f[1] != "xc7" {
             let (m, e): (f64, f64) = (f[5].parse().expect("ffs"), f[6].parse().expect("ffs_est"));
             // Within 1% (or 3 bits): synthesis occasionally merges a few more registers
             // (flags that coincide for a pair of formats).
@@ -66,42 +67,84 @@ fn flip_flops_are_within_one_percent_where_registers_stay_flip_flops() {
     }
 }
 
-/// The published held-out errors do not regress: LUTs within 30% on every
-/// target (the goal is 10%: met on xc7-nodsp, ice40-nodsp and asic so far; the
-/// bound is 22%, ecp5's error), FFs
-/// within 5.5% (xc7, where DSP blocks absorb registers, is at 5.0%), DSP counts exact except on ice40, where Yosys' choice of
-/// which small multipliers to map is not a size threshold alone.
+/// The published held-out errors meet the goals and do not
+/// regress: LUTs (logic cells on `asic`) within 10% MAPE on every target
+/// but ECP5 (12.6% with MULT18X18D blocks and 15.8% without: not met yet,
+/// bounded where they stand), FFs within 5%, and DSP counts exact on every
+/// design of the set, held out or not: they follow Yosys' own mapping
+/// rule, not a fit.
 #[test]
-fn held_out_errors_are_published_and_bounded() {
+fn held_out_errors_are_published_and_meet_the_goals() {
     let readme = include_str!("../../reports/calibration/README.md");
     assert!(readme.contains("held-out"), "{readme}");
     let csv = include_str!("../../reports/calibration/mac_points.csv");
     for target in Target::ALL {
-        let rows: Vec<Vec<&str>> = csv
+        let all: Vec<Vec<&str>> = csv
             .lines()
             .skip(1)
             .map(|l| l.split(',').collect::<Vec<_>>())
-            .filter(|f| f[1] == target.name() && f[2] == "true")
+            .filter(|f| f[1] == target.name())
             .collect();
-        assert!(rows.len() >= 10, "{}: {} held-out rows", target.name(), rows.len());
+        let rows: Vec<&Vec<&str>> = all.iter().filter(|f| f[2] == "true").collect();
+        assert!(rows.len() >= 16, "{}: {} held-out rows", target.name(), rows.len());
         let pairs = |m: usize, e: usize| -> Vec<(f64, f64)> {
             rows.iter()
                 .map(|f| (f[m].parse().unwrap_or(0.0), f[e].parse().unwrap_or(0.0)))
                 .collect()
         };
         let lut = mape(&pairs(3, 4));
-        assert!(lut <= 22.0, "{}: LUT MAPE {lut:.1}%", target.name());
+        let bound = match target {
+            Target::Ecp5 { dsp: true } => 13.0,
+            Target::Ecp5 { dsp: false } => 16.0,
+            _ => 10.0,
+        };
+        assert!(lut <= bound, "{}: LUT MAPE {lut:.1}% > {bound}%", target.name());
         let ff = mape(&pairs(5, 6));
-        assert!(ff <= 5.5, "{}: FF MAPE {ff:.1}%", target.name());
-        let dsp_exact = rows
-            .iter()
-            .all(|f| f[9].parse::<f64>().ok() == f[10].parse::<f64>().ok());
-        assert!(
-            dsp_exact || target == (Target::Ice40 { dsp: true }),
-            "{}: DSP counts differ",
-            target.name()
-        );
+        assert!(ff <= 5.0, "{}: FF MAPE {ff:.1}%", target.name());
+        for f in &all {
+            assert_eq!(
+                f[9].parse::<f64>().ok(),
+                f[10].parse::<f64>().ok(),
+                "{} on {}: DSP blocks measured vs estimated",
+                f[0],
+                f[1]
+            );
+        }
     }
+}
+
+/// Yosys' DSP mapping on lone multipliers matches the rule the model
+/// follows, including the shapes next to each target's minimum product
+/// width and an operand too wide for one iCE40 block.
+#[test]
+fn dsp_rule_matches_yosys_on_lone_multipliers() {
+    use accgen::cost::DspRule;
+    use accgen::cost::calibrate::mul_design;
+    use accgen_hdl::mac::MulImpl;
+    use accgen_hdl::params::IntFormat;
+    let int = |bits: u32, signed: bool| IntFormat { bits, signed };
+    let cases = [
+        (Target::Ice40 { dsp: true }, int(5, true), int(5, true)),
+        (Target::Ice40 { dsp: true }, int(5, true), int(6, true)),
+        (Target::Ice40 { dsp: true }, int(16, false), int(16, true)),
+        (Target::Ecp5 { dsp: true }, int(2, true), int(3, false)),
+        (Target::Xc7 { dsp: true }, int(4, false), int(4, false)),
+        (Target::Xc7 { dsp: true }, int(4, false), int(5, false)),
+    ];
+    let mut mapped = 0;
+    for (target, a, b) in cases {
+        let design = mul_design(a, b, MulImpl::Dsp);
+        let r = synthesize(&design, target, &SynthOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        let rule = DspRule::of(target).expect("a DSP target");
+        assert_eq!(
+            r.summary.dsp,
+            rule.blocks(a, b) as u64,
+            "{a} x {b} on {target}: Yosys vs the rule"
+        );
+        mapped += r.summary.dsp;
+    }
+    // The cases are not all one-sided.
+    assert!(mapped >= 3, "{mapped}");
 }
 
 /// A fresh synthesis of a held-out design lands near the estimate.

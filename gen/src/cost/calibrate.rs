@@ -1,17 +1,24 @@
-//! Calibration: synthesize a fixed set of MAC arrays on every target, fit
-//! the model's weights on three quarters of them, and publish the error on
-//! the quarter the fit never saw.
+//! Calibration: synthesize every multiplier structure alone on a grid of
+//! operand shapes and fit its cost formula per target; then synthesize a
+//! fixed set of MAC arrays on every target, fit the array model's weights
+//! on three quarters of them, and publish the error on the quarter the fit
+//! never saw.
 
 use super::fit::nnls;
-use super::{Calibration, Estimate, TargetModel, estimate};
+use super::{
+    Calibration, DspPacking, DspRule, Estimate, FEATURE_NAMES, Figure, MUL_TERMS, MulCost, TargetModel, estimate,
+    mul_terms,
+};
 use crate::Failure;
 use crate::synth::{Progress, SynthOptions, SynthResult, Target, synth_all};
+use accgen_hdl::Design;
 use accgen_hdl::ir::ResetStyle;
 use accgen_hdl::ir::verilog::Provenance;
-use accgen_hdl::mac::cost::{LogicFeatures, registers};
+use accgen_hdl::mac::cost::registers;
 use accgen_hdl::mac::params::FormatSpec;
 use accgen_hdl::mac::{MacArrayParams, MacArraySpec, MulImpl};
 use accgen_hdl::minifloat::OnOverflow;
+use accgen_hdl::params::IntFormat;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -24,9 +31,14 @@ pub struct Point {
     pub held_out: bool,
 }
 
-/// The calibration set: 48 arrays of up to 4 x 4 PEs drawn deterministically across
+/// Size of the calibration set.
+pub const POINTS: usize = 64;
+
+/// The calibration set: 64 arrays of up to 4 x 4 PEs drawn deterministically across
 /// shapes, integer and minifloat formats, dot lengths, multipliers and
-/// output rounding. Every fourth is held out.
+/// output rounding. Every fourth is held out. The first 48 draw the `dsp`
+/// and `lut` multipliers only (the set before `lut4` existed, kept so its
+/// synthesis stays cached); the rest draw all three structures.
 pub fn points() -> Vec<Point> {
     const SHAPES: [(u64, u64); 10] = [
         (1, 1),
@@ -56,7 +68,7 @@ pub fn points() -> Vec<Point> {
         ((state >> 33) % n as u64) as usize
     };
     let mut out = Vec::new();
-    while out.len() < 48 {
+    while out.len() < POINTS {
         let (rows, cols) = SHAPES[pick(SHAPES.len())];
         let spec = MacArraySpec {
             rows,
@@ -66,7 +78,11 @@ pub fn points() -> Vec<Point> {
             weights: FORMATS[pick(FORMATS.len())].into(),
             acc_width: None,
             overflow: None,
-            multiplier: if pick(3) == 0 { MulImpl::Lut } else { MulImpl::Dsp },
+            multiplier: match (pick(3), out.len() < 48) {
+                (0, _) => MulImpl::Lut,
+                (1, false) => MulImpl::Lut4,
+                _ => MulImpl::Dsp,
+            },
             reset: ResetStyle::SyncHigh,
             output: OUTPUTS[pick(OUTPUTS.len())].map(|f| (FormatSpec::Name(f.into()), OnOverflow::Saturate)),
         };
@@ -105,35 +121,28 @@ pub fn mape(pairs: &[(f64, f64)]) -> f64 {
     }
 }
 
-/// The smallest significand product that Yosys put in a DSP block, if any.
-fn dsp_threshold(points: &[Point], results: &[&SynthResult]) -> Option<u32> {
-    points
-        .iter()
-        .zip(results)
-        .filter(|(p, r)| p.params.multiplier == MulImpl::Dsp && r.summary.dsp > 0)
-        .map(|(p, _)| p.params.act.sig_ty().width * p.params.wgt.sig_ty().width)
-        .min()
-}
-
 /// Yosys' `shregmap` for Xilinx maps delay chains of 3 or more stages
 /// (without resets on the stages) to SRL16E.
 const SRL_MIN_LENGTH: u32 = 3;
 
-/// Flip-flops DSP blocks absorb, per DSP, over the training points that
-/// use DSPs: what the structural count (less shift registers) has beyond
-/// the measured count.
+/// Flip-flops DSP blocks absorb beyond their input registers, per DSP,
+/// over the training points that use DSPs: what the structural count (less
+/// shift registers and absorbed input registers) has beyond the measured
+/// count.
 fn ffs_per_dsp(model: &TargetModel, points: &[Point], results: &[&SynthResult], train: &[usize]) -> f64 {
     let mut per_dsp: Vec<f64> = Vec::new();
     for &i in train {
         let p = &points[i].params;
-        if !super::uses_dsp(p, model) {
+        let dsp = super::dsp_per_pe(p, model) * p.rows * p.cols;
+        if dsp == 0 {
             continue;
         }
         let structural = registers(p).total()
             - model
                 .shift_register_min_length
                 .map_or(0, |m| accgen_hdl::mac::cost::shift_register_bits(p, m));
-        per_dsp.push((structural as f64 - results[i].summary.ffs as f64) / (p.rows * p.cols) as f64);
+        let absorbed = model.dsp_packing.absorbed(p);
+        per_dsp.push((structural as f64 - absorbed as f64 - results[i].summary.ffs as f64) / dsp as f64);
     }
     // The median: a few designs where a DSP absorbs a whole operand
     // register would pull a mean away from the typical design.
@@ -145,8 +154,93 @@ fn ffs_per_dsp(model: &TargetModel, points: &[Point], results: &[&SynthResult], 
     }
 }
 
+/// The targets the lone multipliers are synthesized on: a multiplier that
+/// stays in logic costs the same with DSP blocks enabled, so each DSP
+/// target borrows its family's `-nodsp` figures.
+pub const MUL_TARGETS: [Target; 4] = [
+    Target::Xc7 { dsp: false },
+    Target::Ice40 { dsp: false },
+    Target::Ecp5 { dsp: false },
+    Target::Asic,
+];
+
+/// The multiplier structures costed.
+pub const MUL_STRUCTURES: [MulImpl; 3] = [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4];
+
+/// The operand shapes each multiplier structure is synthesized at: squares
+/// signed and unsigned, and rectangles both ways round, signed and mixed,
+/// spanning the significands of 2- to 12-bit formats (a small grid: on
+/// Xilinx every lone synthesis costs seconds of fixed overhead).
+pub fn mul_shapes() -> Vec<(IntFormat, IntFormat)> {
+    let int = |bits: u32, signed: bool| IntFormat { bits, signed };
+    let mut out = Vec::new();
+    for n in [2, 3, 4, 5, 6, 8, 12] {
+        out.push((int(n, true), int(n, true)));
+    }
+    for n in [2, 4, 8] {
+        out.push((int(n, false), int(n, false)));
+    }
+    for (a, b) in [(3, 8), (8, 3), (5, 12), (12, 5)] {
+        out.push((int(a, true), int(b, true)));
+    }
+    out.push((int(5, false), int(12, true)));
+    out.push((int(12, true), int(5, false)));
+    out
+}
+
+/// One lone multiplier as a design of its own.
+pub fn mul_design(a: IntFormat, b: IntFormat, imp: MulImpl) -> Design {
+    let prov = Provenance {
+        generator: format!("accgen {}", env!("CARGO_PKG_VERSION")),
+        config_hash: "calibration".into(),
+        command: format!("accgen calibrate ({a} x {b}, {})", imp.tag()),
+    };
+    Design::assemble(&accgen_hdl::mac::mul::multiplier(a, b, imp), &prov)
+}
+
+/// Fit one structure's formulas on its lone synthesis results.
+fn fit_mul(imp: MulImpl, shapes: &[(IntFormat, IntFormat)], results: &[&SynthResult], asic: bool) -> MulCost {
+    let rows: Vec<Vec<f64>> = shapes.iter().map(|&(a, b)| mul_terms(a, b).to_vec()).collect();
+    // Relative error: each shape's equation is divided by its measured
+    // figure, so small multipliers weigh as much as large ones, but not
+    // below 16 (LUTs, cells, um^2 / 16): a few LUTs more or less on a 2 x 2
+    // multiplier do not matter in an array, and tiny shapes would
+    // otherwise steer the fit.
+    let solve = |y: &dyn Fn(&SynthResult) -> f64, floor: f64| {
+        let b: Vec<f64> = results.iter().map(|r| y(r)).collect();
+        let w: Vec<f64> = b.iter().map(|&y| 1.0 / y.max(floor)).collect();
+        let a: Vec<Vec<f64>> = rows
+            .iter()
+            .zip(&w)
+            .map(|(r, w)| r.iter().map(|x| x * w).collect())
+            .collect();
+        let b: Vec<f64> = b.iter().zip(&w).map(|(b, w)| b * w).collect();
+        nnls(&a, &b)
+    };
+    MulCost {
+        structure: imp.tag().to_string(),
+        luts: solve(
+            &|r: &SynthResult| {
+                if asic {
+                    r.summary.logic as f64
+                } else {
+                    r.summary.luts as f64
+                }
+            },
+            16.0,
+        ),
+        carry: solve(&|r: &SynthResult| r.summary.carry as f64, 16.0),
+        area: if asic {
+            // About 16 cells' worth of OSU 0.18 um area.
+            solve(&|r: &SynthResult| r.summary.area_um2.unwrap_or(0.0), 16.0 * 250.0)
+        } else {
+            vec![0.0; MUL_TERMS.len()]
+        },
+    }
+}
+
 /// Fit one target's weights on the training points.
-fn fit_target(target: Target, points: &[Point], results: &[&SynthResult]) -> TargetModel {
+fn fit_target(target: Target, multipliers: Vec<MulCost>, points: &[Point], results: &[&SynthResult]) -> TargetModel {
     let train: Vec<usize> = (0..points.len()).filter(|&i| !points[i].held_out).collect();
     let mut model = TargetModel {
         target: target.name().to_string(),
@@ -154,35 +248,33 @@ fn fit_target(target: Target, points: &[Point], results: &[&SynthResult]) -> Tar
         lut_weights: vec![0.0; 6],
         carry_intercept: 0.0,
         carry_weights: vec![0.0; 6],
-        dsp_min_bits: if target.has_dsp() {
-            dsp_threshold(
-                &train.iter().map(|&i| points[i].clone()).collect::<Vec<_>>(),
-                &train.iter().map(|&i| results[i]).collect::<Vec<_>>(),
-            )
-        } else {
-            None
-        },
+        dsp: DspRule::of(target),
+        multipliers,
         shift_register_min_length: (target.family() == crate::synth::Family::Xc7).then_some(SRL_MIN_LENGTH),
+        dsp_packing: DspPacking::of(target),
         ffs_per_dsp: 0.0,
         area_intercept: 0.0,
         area_per_ff: 0.0,
         area_weights: vec![0.0; 6],
     };
     model.ffs_per_dsp = ffs_per_dsp(&model, points, results, &train);
-    let rows: Vec<Vec<f64>> = train
-        .iter()
-        .map(|&i| {
-            let mut f = super::features(&points[i].params, &model).to_vec();
-            f.push(1.0);
-            f
-        })
-        .collect();
+    let rows = |figure: Figure| -> Vec<Vec<f64>> {
+        train
+            .iter()
+            .map(|&i| {
+                let mut f = super::features(&points[i].params, &model, figure).to_vec();
+                f.push(1.0);
+                f
+            })
+            .collect()
+    };
+    let (lut_rows, carry_rows, area_rows) = (rows(Figure::Luts), rows(Figure::Carry), rows(Figure::Area));
     // LUTs are fitted for relative error, the error that is published:
     // each design's equation is divided by its measured count, so small
     // designs weigh as much as large ones. Carry cells, a few per adder,
     // are fitted in absolute terms: their relative error on designs with
     // a handful of carries would dominate the fit.
-    let solve = |y: &dyn Fn(&SynthResult) -> f64, relative: bool| {
+    let solve = |rows: &[Vec<f64>], y: &dyn Fn(&SynthResult) -> f64, relative: bool| {
         let b: Vec<f64> = train.iter().map(|&i| y(results[i])).collect();
         let w: Vec<f64> = b
             .iter()
@@ -204,14 +296,13 @@ fn fit_target(target: Target, points: &[Point], results: &[&SynthResult]) -> Tar
             r.summary.luts as f64
         }
     };
-    (model.lut_intercept, model.lut_weights) = solve(&luts, true);
-    (model.carry_intercept, model.carry_weights) = solve(&|r: &SynthResult| r.summary.carry as f64, false);
+    (model.lut_intercept, model.lut_weights) = solve(&lut_rows, &luts, true);
+    (model.carry_intercept, model.carry_weights) = solve(&carry_rows, &|r: &SynthResult| r.summary.carry as f64, false);
     if target == Target::Asic {
         let rows_ff: Vec<Vec<f64>> = train
             .iter()
-            .zip(&rows)
-            .map(|(&i, f)| {
-                let mut f = f.clone();
+            .zip(area_rows)
+            .map(|(&i, mut f)| {
                 f.push(registers(&points[i].params).total() as f64);
                 f
             })
@@ -220,7 +311,14 @@ fn fit_target(target: Target, points: &[Point], results: &[&SynthResult]) -> Tar
             .iter()
             .map(|&i| results[i].summary.area_um2.unwrap_or(0.0))
             .collect();
-        let x = nnls(&rows_ff, &b);
+        let w: Vec<f64> = b.iter().map(|&y| 1.0 / y.max(1.0)).collect();
+        let scaled: Vec<Vec<f64>> = rows_ff
+            .iter()
+            .zip(&w)
+            .map(|(r, w)| r.iter().map(|x| x * w).collect())
+            .collect();
+        let b: Vec<f64> = b.iter().zip(&w).map(|(b, w)| b * w).collect();
+        let x = nnls(&scaled, &b);
         model.area_weights = x[..6].to_vec();
         model.area_intercept = x[6];
         model.area_per_ff = x[7];
@@ -228,16 +326,26 @@ fn fit_target(target: Target, points: &[Point], results: &[&SynthResult]) -> Tar
     model
 }
 
-/// Synthesize the calibration set on every target, fit, and write
-/// `mac.json`, `mac_points.csv` and `README.md` into `out`.
+/// Synthesize the lone multipliers and the calibration set on every
+/// target, fit, and write `mac.json`, `mac_points.csv`,
+/// `multipliers.csv` and `README.md` into `out`.
 pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
     let points = points();
+    let shapes = mul_shapes();
     let prov = Provenance {
         generator: format!("accgen {}", env!("CARGO_PKG_VERSION")),
         config_hash: "calibration".into(),
         command: "accgen calibrate".into(),
     };
     let mut jobs = Vec::new();
+    for target in MUL_TARGETS {
+        for imp in MUL_STRUCTURES {
+            for &(a, b) in &shapes {
+                jobs.push((mul_design(a, b, imp), target));
+            }
+        }
+    }
+    let mul_jobs = jobs.len();
     for target in Target::ALL {
         for p in &points {
             jobs.push((accgen_hdl::mac::design(&p.params, &prov), target));
@@ -265,13 +373,44 @@ pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
             ))
         })?);
     }
+    let (mul_measured, measured) = measured.split_at(mul_jobs);
+    // Lone multipliers: one formula per structure and target.
+    let per_target = MUL_STRUCTURES.len() * shapes.len();
+    let mut mul_costs = Vec::new();
+    let mut mul_rows = Vec::new();
+    for (t, target) in MUL_TARGETS.into_iter().enumerate() {
+        let mut costs = Vec::new();
+        for (s, imp) in MUL_STRUCTURES.into_iter().enumerate() {
+            let from = t * per_target + s * shapes.len();
+            let slice: Vec<&SynthResult> = mul_measured[from..from + shapes.len()].iter().collect();
+            let cost = fit_mul(imp, &shapes, &slice, target == Target::Asic);
+            for (&(a, b), r) in shapes.iter().zip(&slice) {
+                mul_rows.push((target, imp, a, b, (*r).clone(), cost.clone()));
+            }
+            costs.push(cost);
+        }
+        mul_costs.push((target, costs));
+    }
+    let mul_cost_of = |target: Target| -> Vec<MulCost> {
+        let sibling = match target {
+            Target::Xc7 { .. } => Target::Xc7 { dsp: false },
+            Target::Ice40 { .. } => Target::Ice40 { dsp: false },
+            Target::Ecp5 { .. } => Target::Ecp5 { dsp: false },
+            Target::Asic => Target::Asic,
+        };
+        mul_costs
+            .iter()
+            .find(|(t, _)| *t == sibling)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default()
+    };
     let n = points.len();
     let tool = measured.first().map(|r| r.tool.clone()).unwrap_or_default();
     let mut models = Vec::new();
     let mut rows = Vec::new();
     for (t, target) in Target::ALL.into_iter().enumerate() {
         let slice: Vec<&SynthResult> = measured[t * n..(t + 1) * n].iter().collect();
-        let model = fit_target(target, &points, &slice);
+        let model = fit_target(target, mul_cost_of(target), &points, &slice);
         for (i, p) in points.iter().enumerate() {
             rows.push(Row {
                 point: i,
@@ -284,7 +423,8 @@ pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
     }
     let calibration = Calibration {
         tool,
-        features: LogicFeatures::NAMES.iter().map(|s| s.to_string()).collect(),
+        features: FEATURE_NAMES.iter().map(|s| s.to_string()).collect(),
+        multiplier_terms: MUL_TERMS.iter().map(|s| s.to_string()).collect(),
         targets: models,
     };
     std::fs::create_dir_all(out).map_err(|e| Failure::Run(format!("error: creating {}: {e}", out.display())))?;
@@ -292,10 +432,82 @@ pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
     crate::output::write_atomic(&out.join("mac.json"), json.as_bytes()).map_err(Failure::Run)?;
     crate::output::write_atomic(&out.join("mac_points.csv"), points_csv(&points, &rows).as_bytes())
         .map_err(Failure::Run)?;
-    let report = error_report(&calibration, &points, &rows);
+    crate::output::write_atomic(&out.join("multipliers.csv"), mul_csv(&mul_rows).as_bytes()).map_err(Failure::Run)?;
+    let report = error_report(&calibration, &points, &rows) + &mul_report(&mul_rows);
     crate::output::write_atomic(&out.join("README.md"), report.as_bytes()).map_err(Failure::Run)?;
     println!("{report}");
     Ok(())
+}
+
+/// One lone multiplier: target, structure, operands, measured, fitted formula.
+type MulRow = (Target, MulImpl, IntFormat, IntFormat, SynthResult, MulCost);
+
+fn mul_estimate(r: &MulRow) -> (f64, f64, f64) {
+    let t = mul_terms(r.2, r.3);
+    (
+        MulCost::eval(&r.5.luts, &t),
+        MulCost::eval(&r.5.carry, &t),
+        MulCost::eval(&r.5.area, &t),
+    )
+}
+
+fn mul_luts(r: &MulRow) -> f64 {
+    if r.0 == Target::Asic {
+        r.4.summary.logic as f64
+    } else {
+        r.4.summary.luts as f64
+    }
+}
+
+fn mul_csv(rows: &[MulRow]) -> String {
+    let mut s = String::from("target,structure,a,b,luts,luts_est,carry,carry_est,area_um2,area_est\n");
+    for r in rows {
+        let (luts, carry, area) = mul_estimate(r);
+        let m = &r.4.summary;
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{:.1},{},{:.1},{},{}",
+            r.0.name(),
+            r.1.tag(),
+            r.2,
+            r.3,
+            mul_luts(r),
+            luts,
+            m.carry,
+            carry,
+            m.area_um2.map(|a| format!("{a:.1}")).unwrap_or_default(),
+            if r.0 == Target::Asic {
+                format!("{area:.1}")
+            } else {
+                String::new()
+            },
+        );
+    }
+    s
+}
+
+/// How well the per-structure formulas fit their lone multipliers.
+fn mul_report(rows: &[MulRow]) -> String {
+    let mut s = format!(
+        "\n## Multipliers in logic\n\nEach multiplier structure was synthesized alone at {} operand shapes per target (`multipliers.csv`); the array model's multiplier feature is a formula in the operand widths ({}) fitted to them per structure and target (non-negative least squares on relative error, small shapes weighted as 16 LUTs). A DSP target uses its family's `-nodsp` formula for multipliers that stay in logic. Error of the formula on the shapes it was fitted to (LUT MAPE; logic cells on `asic`):\n\n| target | dsp (plain `*`) | lut | lut4 |\n|---|---|---|---|\n",
+        mul_shapes().len(),
+        MUL_TERMS.join(", ")
+    );
+    for target in MUL_TARGETS {
+        let cells: Vec<String> = MUL_STRUCTURES
+            .iter()
+            .map(|&imp| {
+                let pairs: Vec<(f64, f64)> = rows
+                    .iter()
+                    .filter(|r| r.0 == target && r.1 == imp)
+                    .map(|r| (mul_luts(r), mul_estimate(r).0))
+                    .collect();
+                format!("{:.1}%", mape(&pairs))
+            })
+            .collect();
+        let _ = writeln!(s, "| {} | {} |", target.name(), cells.join(" | "));
+    }
+    s
 }
 
 fn points_csv(points: &[Point], rows: &[Row]) -> String {
@@ -330,7 +542,7 @@ fn points_csv(points: &[Point], rows: &[Row]) -> String {
 pub fn error_report(c: &Calibration, points: &[Point], rows: &[Row]) -> String {
     let held = points.iter().filter(|p| p.held_out).count();
     let mut s = format!(
-        "# Cost model calibration: MAC arrays\n\nGenerated by `accgen calibrate` with {}. {} designs were synthesized on every target; the weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs the fit never saw. FFs are not fitted: they come from the generated structure. Data: `mac_points.csv`; weights: `mac.json`.\n\n",
+        "# Cost model calibration: MAC arrays\n\nGenerated by `accgen calibrate` with {}. {} designs were synthesized on every target; the weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs the fit never saw. The LUT, carry and area estimates are weighted sums of a multiplier term (each PE's multiplier structure synthesized alone and fitted per target, see below) and of the accumulator, shifter, decode, drain and rounder sizes. FFs come from the generated structure, less what synthesis packs elsewhere: delay chains of 3 or more stages on Xilinx (SRL16E), the operand registers that feed only a DSP block (its input registers; integer operands, see `DspPacking`), and on Xilinx a fitted median number of further registers per DSP48E1. Carry MAPE on DSP targets is large because integer products accumulate inside the DSP block, leaving designs with 0 to 4 carry cells whose relative error the absolute carry fit does not aim at. DSP blocks are not fitted: they follow the rule of Yosys' `mul2dsp` mapping (minimum and maximum operand and product widths of each target's synthesis script). Data: `mac_points.csv` (every design and target, `held_out` marks the published ones); weights: `mac.json`. Reproduce with `cargo run --release -- calibrate` (synthesis is cached by design, target and Yosys version).\n\n",
         c.tool,
         points.len(),
         points.len() - held

@@ -3,45 +3,272 @@
 //!
 //! - Flip-flops come from the generated structure
 //!   ([`accgen_hdl::mac::cost::registers`]), not from a fit.
-//! - LUTs and carry cells are non-negative weighted sums of logic features
+//! - DSP blocks come from Yosys' own rule for mapping a `$mul` to DSP
+//!   blocks ([`DspRule`]: the minimum and maximum operand and product
+//!   widths its `mul2dsp` pass is given per target), not from a fit.
+//! - Multipliers that stay in logic are costed component-wise: every
+//!   multiplier structure ([`MulImpl`]) is synthesized alone on a grid of
+//!   operand shapes and a per-target formula in the operand widths is fitted
+//!   to it ([`MulCost`]), so a change to a multiplier structure is absorbed
+//!   by re-running `accgen calibrate`.
+//! - LUTs, carry cells and ASIC area of the whole array are non-negative
+//!   weighted sums of that multiplier estimate and the other logic features
 //!   ([`accgen_hdl::mac::cost::logic_features`]) plus a constant, with
 //!   weights fitted per target on a calibration set ([`calibrate`]).
-//! - DSP blocks: one per PE multiplier when the target maps it to a DSP,
-//!   which Yosys does from a per-target minimum product size, also found by
-//!   calibration.
 //!
 //! The fitted weights are committed in `reports/calibration/mac.json` and
-//! compiled in, so estimating needs no tools and takes microseconds.
+//! compiled in, so estimating needs no tools and takes well under a
+//! microsecond.
 
 pub mod calibrate;
 pub mod fit;
 
 use crate::synth::Target;
-use accgen_hdl::mac::cost::{logic_features, registers, shift_register_bits};
+use accgen_hdl::mac::cost::{logic_features, multiplier_operands, registers, shift_register_bits};
 use accgen_hdl::mac::{MacArrayParams, MulImpl};
+use accgen_hdl::params::IntFormat;
 use serde::{Deserialize, Serialize};
 
 /// The committed calibration.
 pub const CALIBRATION: &str = include_str!("../../../reports/calibration/mac.json");
 
+/// How Yosys 0.23 maps a multiplier to DSP blocks on a target: the macros
+/// its synthesis script passes to `techmap -map +/mul2dsp.v`. A `$mul`
+/// whose operands (after `wreduce`) or product are narrower than the
+/// minimums stays in logic; one wider than the maximums is split into
+/// several blocks.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DspRule {
+    pub a_max: u32,
+    pub b_max: u32,
+    /// Width of each slice when A is split (`DSP_A_MAXWIDTH_PARTIAL`).
+    pub a_max_partial: u32,
+    pub a_min: u32,
+    pub b_min: u32,
+    /// Minimum product width (`DSP_Y_MINWIDTH`; 0 when unset).
+    pub y_min: u32,
+    /// The block multiplies signed operands only (`DSP_SIGNEDONLY`): an
+    /// unsigned product gets a zero sign bit on each operand.
+    pub signed_only: bool,
+}
+
+impl DspRule {
+    /// The rule of a target's synthesis script; `None` without DSP blocks.
+    pub fn of(target: Target) -> Option<DspRule> {
+        match target {
+            // synth_xilinx -family xc7: $__MUL25X18 (DSP48E1).
+            Target::Xc7 { dsp: true } => Some(DspRule {
+                a_max: 25,
+                b_max: 18,
+                a_max_partial: 18,
+                a_min: 2,
+                b_min: 2,
+                y_min: 9,
+                signed_only: true,
+            }),
+            // synth_ice40 -dsp: $__MUL16X16 (SB_MAC16).
+            Target::Ice40 { dsp: true } => Some(DspRule {
+                a_max: 16,
+                b_max: 16,
+                a_max_partial: 16,
+                a_min: 2,
+                b_min: 2,
+                y_min: 11,
+                signed_only: false,
+            }),
+            // synth_ecp5: $__MUL18X18 (MULT18X18D).
+            Target::Ecp5 { dsp: true } => Some(DspRule {
+                a_max: 18,
+                b_max: 18,
+                a_max_partial: 18,
+                a_min: 2,
+                b_min: 2,
+                y_min: 0,
+                signed_only: false,
+            }),
+            _ => None,
+        }
+    }
+
+    /// DSP blocks of one exact `a x b` multiplier as the generator writes
+    /// it (both operands extended to the product width, signed when either
+    /// is): `wreduce` leaves a signed operand at its width and an unsigned
+    /// one beside a signed one one bit wider.
+    pub fn blocks(&self, a: IntFormat, b: IntFormat) -> u32 {
+        let signed = a.signed || b.signed;
+        let width = |f: IntFormat| f.bits + u32::from(signed && !f.signed);
+        self.cell(width(a), signed, width(b), signed, a.bits + b.bits, true)
+    }
+
+    /// `mul2dsp.v`'s `_80_mul` on one cell: fail (stay in logic), rewrite,
+    /// split, or map to one block. `top` is a `$mul` (not a `$__mul` slice).
+    fn cell(&self, aw: u32, a_signed: bool, bw: u32, b_signed: bool, y: u32, top: bool) -> u32 {
+        if aw < self.a_min || bw < self.b_min || y < self.y_min {
+            return 0;
+        }
+        if self.signed_only && top && !a_signed && !b_signed {
+            return self.cell(aw + 1, true, bw + 1, true, y, true);
+        }
+        if top && aw < bw {
+            return self.cell(bw, b_signed, aw, a_signed, y, true);
+        }
+        let headroom = u32::from(self.signed_only);
+        if aw > self.a_max {
+            let step = self.a_max_partial - headroom;
+            let n = (aw - self.a_max).div_ceil(step);
+            let last = aw - n * step;
+            let partial_y = y.min(bw + self.a_max_partial);
+            return n * self.cell(self.a_max_partial, headroom == 1, bw, b_signed, partial_y, false)
+                + self.cell(last, a_signed, bw, b_signed, last + bw, false);
+        }
+        if bw > self.b_max {
+            let step = self.b_max - headroom;
+            let n = (bw - self.b_max).div_ceil(step);
+            let last = bw - n * step;
+            let partial_y = y.min(aw + self.b_max);
+            return n * self.cell(aw, a_signed, self.b_max, headroom == 1, partial_y, false)
+                + self.cell(aw, a_signed, last, b_signed, aw + last, false);
+        }
+        1
+    }
+}
+
+/// Terms of the multiplier formula, from the operand widths the logic
+/// multiplies (an unsigned operand beside a signed one counts one bit
+/// wider, as Yosys and the row structures extend it).
+pub const MUL_TERMS: [&str; 6] = ["a*b", "a*b*log2(a*b)", "a", "b", "signed*a*b", "1"];
+
+/// The formula's terms for one multiplier shape.
+pub fn mul_terms(a: IntFormat, b: IntFormat) -> [f64; 6] {
+    let signed = a.signed || b.signed;
+    let width = |f: IntFormat| (f.bits + u32::from(signed && !f.signed)) as f64;
+    let (x, y) = (width(a), width(b));
+    let ab = x * y;
+    [ab, ab * ab.log2(), x, y, if signed { ab } else { 0.0 }, 1.0]
+}
+
+/// Cost of one multiplier structure in logic on one target: LUTs (logic
+/// cells on `asic`), carry cells and area as formulas in [`mul_terms`],
+/// fitted to the structure synthesized alone on a grid of shapes.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MulCost {
+    pub structure: String,
+    pub luts: Vec<f64>,
+    pub carry: Vec<f64>,
+    /// Area in um^2 (`asic` only; zeros elsewhere).
+    pub area: Vec<f64>,
+}
+
+impl MulCost {
+    fn eval(w: &[f64], t: &[f64; 6]) -> f64 {
+        w.iter().zip(t).map(|(w, t)| w * t).sum::<f64>().max(0.0)
+    }
+}
+
+/// Which operand registers Yosys packs into a DSP block's input registers
+/// (AREG/BREG of DSP48E1, the A/B holding registers of SB_MAC16). Only the
+/// register that feeds a multiplier and nothing else can go: the operand
+/// register of the last PE of each row (activations) and of each column
+/// (weights), R activation and C weight registers in all. It stays a
+/// flip-flop when the operand is a minifloat (its decode sits between
+/// register and multiplier) or when the other operand can be infinite (inf
+/// x 0 needs this operand's zero test beside the multiplier).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum DspPacking {
+    /// No operand register is absorbed (ECP5's MULT18X18D, or no DSPs).
+    #[default]
+    None,
+    /// Signed integer operands only (iCE40: an unsigned operand reaches the
+    /// signed multiplier through a zero-extension the packer does not see
+    /// through).
+    SignedIntegers,
+    /// Signed and unsigned integer operands (Xilinx).
+    Integers,
+}
+
+impl DspPacking {
+    /// The rule Yosys 0.23 follows on a target.
+    pub fn of(target: Target) -> DspPacking {
+        match target {
+            Target::Xc7 { dsp: true } => DspPacking::Integers,
+            Target::Ice40 { dsp: true } => DspPacking::SignedIntegers,
+            _ => DspPacking::None,
+        }
+    }
+
+    /// Whether each PE's accumulator adder goes into its DSP block (the
+    /// DSP48E1 post-adder, the SB_MAC16 accumulator): when the product
+    /// feeds it directly (two integer operands, no alignment shifter), the
+    /// block takes both operands' registers, the sum cannot overflow (no
+    /// saturation logic) and it fits the block's accumulator (48 bits on
+    /// Xilinx, 32 on iCE40). Measured: such designs keep 0 to 4 carry cells.
+    pub fn absorbs_accumulator(self, p: &MacArrayParams) -> bool {
+        use accgen_hdl::mac::operand::Operand;
+        let int = |op: &Operand| match (op, self) {
+            (Operand::Int(_), DspPacking::Integers) => true,
+            (Operand::Int(f), DspPacking::SignedIntegers) => f.signed,
+            _ => false,
+        };
+        let width = match self {
+            DspPacking::None => 0,
+            DspPacking::SignedIntegers => 32,
+            DspPacking::Integers => 48,
+        };
+        p.dot_length > 1 && int(&p.act) && int(&p.wgt) && !p.can_overflow() && p.acc_width <= width
+    }
+
+    /// Flip-flop bits absorbed in an array whose multipliers map to DSPs.
+    pub fn absorbed(self, p: &MacArrayParams) -> u64 {
+        use accgen_hdl::mac::operand::Operand;
+        let takes = |op: &Operand, other: &Operand| {
+            let int = match op {
+                Operand::Int(f) => match self {
+                    DspPacking::None => false,
+                    DspPacking::SignedIntegers => f.signed,
+                    DspPacking::Integers => true,
+                },
+                Operand::Float(_) => false,
+            };
+            int && !other.has_inf()
+        };
+        let act = if takes(&p.act, &p.wgt) {
+            p.rows as u64 * p.act.width() as u64
+        } else {
+            0
+        };
+        let wgt = if takes(&p.wgt, &p.act) {
+            p.cols as u64 * p.wgt.width() as u64
+        } else {
+            0
+        };
+        act + wgt
+    }
+}
+
 /// Fitted weights of one target.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TargetModel {
     pub target: String,
-    /// LUTs = intercept + sum(weights[i] * feature[i]).
+    /// LUTs = intercept + sum(weights[i] * feature[i]) ([`features`]).
     pub lut_intercept: f64,
     pub lut_weights: Vec<f64>,
     pub carry_intercept: f64,
     pub carry_weights: Vec<f64>,
-    /// Products of at least this many significand bits (`sig_a * sig_b`)
-    /// go to a DSP block; `None` when the target has none.
-    pub dsp_min_bits: Option<u32>,
+    /// Yosys' DSP mapping rule; `None` when the target has no DSP blocks
+    /// or they are disabled.
+    pub dsp: Option<DspRule>,
+    /// Multipliers in logic, one entry per structure.
+    pub multipliers: Vec<MulCost>,
     /// Delay chains of at least this many stages become shift-register
     /// LUTs, not flip-flops (Xilinx); `None` where synthesis keeps them.
     #[serde(default)]
     pub shift_register_min_length: Option<u32>,
-    /// Flip-flops a DSP block absorbs into its own pipeline registers, on
-    /// average (fitted; zero without DSPs).
+    /// Which operand registers and accumulators DSP blocks absorb
+    /// (structural, from the calibration set's flip-flop and carry counts).
+    #[serde(default)]
+    pub dsp_packing: DspPacking,
+    /// Flip-flops a DSP block absorbs beyond its input registers, the
+    /// median over the training designs (fitted; zero without DSPs).
     #[serde(default)]
     pub ffs_per_dsp: f64,
     /// ASIC area (um^2) = intercept + per_ff * FFs + sum(weights * features), `asic` only.
@@ -55,6 +282,7 @@ pub struct TargetModel {
 pub struct Calibration {
     pub tool: String,
     pub features: Vec<String>,
+    pub multiplier_terms: Vec<String>,
     pub targets: Vec<TargetModel>,
 }
 
@@ -80,44 +308,92 @@ impl Calibration {
     }
 }
 
-/// Whether a PE's multiplier lands in a DSP block on `target`.
-pub fn uses_dsp(p: &MacArrayParams, model: &TargetModel) -> bool {
-    let bits = p.act.sig_ty().width * p.wgt.sig_ty().width;
-    p.multiplier == MulImpl::Dsp && model.dsp_min_bits.is_some_and(|min| bits >= min)
+/// The names of the features the fitted weights multiply.
+pub const FEATURE_NAMES: [&str; 6] = [
+    "multiplier (lone-multiplier fit, per PE in logic)",
+    "accumulator_bits",
+    "shifter_bits",
+    "decode_bits",
+    "drain_bits",
+    "rounder_bits",
+];
+
+/// DSP blocks of each PE's multiplier on `model`'s target (zero when it
+/// stays in logic).
+pub fn dsp_per_pe(p: &MacArrayParams, model: &TargetModel) -> u32 {
+    match (p.multiplier, model.dsp) {
+        (MulImpl::Dsp, Some(rule)) => {
+            let (a, b) = multiplier_operands(p);
+            rule.blocks(a, b)
+        }
+        _ => 0,
+    }
 }
 
-/// The features the fitted weights multiply: logic features, with the
-/// multiplier's share moved out when it goes to a DSP.
-pub fn features(p: &MacArrayParams, model: &TargetModel) -> [f64; 6] {
+/// Which figure a feature vector is for: the multiplier feature is that
+/// figure of the lone multiplier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Figure {
+    Luts,
+    Carry,
+    Area,
+}
+
+/// The features the fitted weights multiply: the multipliers' estimated
+/// cost in logic (zero when they go to DSP blocks), then the other logic
+/// features of [`logic_features`].
+pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64; 6] {
     let mut f = logic_features(p).as_array();
-    if uses_dsp(p, model) {
-        f[0] = 0.0;
+    let dsp = dsp_per_pe(p, model) > 0;
+    if dsp && model.dsp_packing.absorbs_accumulator(p) {
+        f[1] = 0.0;
     }
+    f[0] = if dsp {
+        0.0
+    } else {
+        let (a, b) = multiplier_operands(p);
+        let t = mul_terms(a, b);
+        model
+            .multipliers
+            .iter()
+            .find(|m| m.structure == p.multiplier.tag())
+            .map_or(0.0, |m| {
+                let w = match figure {
+                    Figure::Luts => &m.luts,
+                    Figure::Carry => &m.carry,
+                    Figure::Area => &m.area,
+                };
+                MulCost::eval(w, &t)
+            })
+            * (p.rows * p.cols) as f64
+    };
     f
 }
 
 /// Estimate a MAC array's resources on one target.
 pub fn estimate(p: &MacArrayParams, model: &TargetModel) -> Estimate {
-    let f = features(p, model);
-    let dot = |w: &[f64]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
-    let luts = model.lut_intercept + dot(&model.lut_weights);
-    let dsp = if uses_dsp(p, model) {
-        (p.rows * p.cols) as f64
-    } else {
-        0.0
-    };
+    let dot = |w: &[f64], f: [f64; 6]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
+    let luts = model.lut_intercept + dot(&model.lut_weights, features(p, model, Figure::Luts));
+    let dsp = (dsp_per_pe(p, model) * p.rows * p.cols) as f64;
     let shift_registers = model
         .shift_register_min_length
         .map_or(0, |min| shift_register_bits(p, min));
-    let ffs = (registers(p).total() - shift_registers) as f64 - model.ffs_per_dsp * dsp;
+    let absorbed = if dsp > 0.0 {
+        model.dsp_packing.absorbed(p) as f64 + model.ffs_per_dsp * dsp
+    } else {
+        0.0
+    };
+    let ffs = (registers(p).total() - shift_registers) as f64 - absorbed;
+    let asic = model.target == "asic";
     Estimate {
         luts,
         ffs,
-        carry: model.carry_intercept + dot(&model.carry_weights),
+        carry: model.carry_intercept + dot(&model.carry_weights, features(p, model, Figure::Carry)),
         dsp,
         bram: 0.0,
-        area_um2: (model.target == "asic")
-            .then(|| model.area_intercept + model.area_per_ff * ffs + dot(&model.area_weights)),
+        area_um2: asic.then(|| {
+            model.area_intercept + model.area_per_ff * ffs + dot(&model.area_weights, features(p, model, Figure::Area))
+        }),
     }
 }
 
@@ -252,4 +528,53 @@ fn hash_grid(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(bits: u32, signed: bool) -> IntFormat {
+        IntFormat { bits, signed }
+    }
+
+    /// The DSP counts Yosys 0.23 gave the calibration set's multipliers:
+    /// iCE40 needs an 11-bit product, Xilinx a 9-bit one, ECP5 any 2 x 2.
+    #[test]
+    fn dsp_rule_follows_the_minimum_widths() {
+        let ice40 = DspRule::of(Target::Ice40 { dsp: true }).expect("ice40 rule");
+        let xc7 = DspRule::of(Target::Xc7 { dsp: true }).expect("xc7 rule");
+        let ecp5 = DspRule::of(Target::Ecp5 { dsp: true }).expect("ecp5 rule");
+        // e4m3fn x e2m3fn: s5 x s5, a 10-bit product.
+        assert_eq!(ice40.blocks(int(5, true), int(5, true)), 0);
+        assert_eq!(ice40.blocks(int(5, true), int(6, true)), 1);
+        // int2 x int8: 10 bits, 25 partial products (the old product-size
+        // threshold of 16 said DSP).
+        assert_eq!(ice40.blocks(int(2, true), int(8, true)), 0);
+        assert_eq!(xc7.blocks(int(2, true), int(8, true)), 1);
+        assert_eq!(xc7.blocks(int(5, true), int(3, true)), 0);
+        assert_eq!(xc7.blocks(int(5, true), int(4, true)), 1);
+        assert_eq!(ecp5.blocks(int(2, true), int(2, true)), 1);
+        assert!(DspRule::of(Target::Ecp5 { dsp: false }).is_none());
+    }
+
+    /// Operands wider than a block are split into slices, one block each.
+    #[test]
+    fn dsp_rule_splits_wide_operands() {
+        let ice40 = DspRule::of(Target::Ice40 { dsp: true }).expect("ice40 rule");
+        let xc7 = DspRule::of(Target::Xc7 { dsp: true }).expect("xc7 rule");
+        assert_eq!(ice40.blocks(int(16, true), int(16, true)), 1);
+        // uint16 beside int16: the unsigned operand is 17 bits signed, one
+        // more than a block takes; the 1-bit remainder slice is narrower
+        // than the minimum and stays in logic.
+        assert_eq!(ice40.blocks(int(16, false), int(16, true)), 1);
+        // A 40-bit operand on Xilinx: one 17-bit slice (18 less the sign
+        // headroom) and a 23-bit last slice, one block each; 60 bits take
+        // three 17-bit slices and a 9-bit one.
+        assert_eq!(xc7.cell(40, true, 16, true, 56, true), 2);
+        assert_eq!(xc7.cell(60, true, 16, true, 76, true), 4);
+        // Two unsigned 16-bit operands fit a signed-only 25 x 18 block once
+        // each gains a sign bit.
+        assert_eq!(xc7.blocks(int(16, false), int(16, false)), 1);
+    }
 }

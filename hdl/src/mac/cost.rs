@@ -10,7 +10,7 @@
 //! (the calibration lives with the synthesis flow).
 
 use super::params::MacArrayParams;
-use crate::params::bits_for;
+use crate::params::{IntFormat, bits_for};
 
 /// Register bits of every part of the array.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -134,8 +134,10 @@ pub struct LogicFeatures {
     /// the partial products a LUT multiplier must sum.
     pub multiplier_bits: f64,
     /// Accumulator bits over all PEs (adder, restart multiplexer, saturation).
+    /// K = 1 keeps them: measured carry counts show the adder stays.
     pub accumulator_bits: f64,
-    /// Alignment shifter bits over all PEs (`PROD_W * log2(shift range)`).
+    /// Alignment shifter bits over all PEs: the output bits of each stage
+    /// of a logarithmic shifter (at most `PROD_W * log2(shift range)`).
     pub shifter_bits: f64,
     /// Operand decode bits over all PEs (minifloat fields, special codes).
     pub decode_bits: f64,
@@ -167,16 +169,29 @@ impl LogicFeatures {
     }
 }
 
+/// The operands of every PE's significand multiplier (`a` the activation's
+/// significand, `b` the weight's): the shape a multiplier cost table is
+/// looked up with.
+pub fn multiplier_operands(p: &MacArrayParams) -> (IntFormat, IntFormat) {
+    let int = |t: crate::ir::Ty| IntFormat {
+        bits: t.width,
+        signed: t.signed,
+    };
+    (int(p.act.sig_ty()), int(p.wgt.sig_ty()))
+}
+
 /// The logic features of a MAC array.
 pub fn logic_features(p: &MacArrayParams) -> LogicFeatures {
     let pes = (p.rows * p.cols) as f64;
     let (sa, sb) = (p.act.sig_ty().width as f64, p.wgt.sig_ty().width as f64);
     let shift_range = (p.act.max_shift() + p.wgt.max_shift()) as u64;
-    let shifter = if shift_range == 0 {
-        0.0
-    } else {
-        p.product_width() as f64 * bits_for(shift_range) as f64
-    };
+    // A logarithmic shifter: stage k shifts by 2^k, and its output is only
+    // as wide as the significand product plus the largest shift so far
+    // (capped at the product width), so early stages are narrow.
+    let stages = if shift_range == 0 { 0 } else { bits_for(shift_range) };
+    let shifter: f64 = (0..stages)
+        .map(|k| (p.sig_product_width() as u64 + (2u64 << k) - 1).min(p.product_width() as u64) as f64)
+        .sum();
     let decode = |op: &super::operand::Operand| match op {
         super::operand::Operand::Int(_) => 0.0,
         super::operand::Operand::Float(f) => f.width() as f64,
