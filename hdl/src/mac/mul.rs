@@ -226,7 +226,15 @@ fn tree(m: &mut ModuleBuilder, deps: &mut Vec<Module>, partials: Vec<Partial>, p
         let mut next = Vec::new();
         for (k, pair) in level.chunks(2).enumerate() {
             match pair {
-                [lo, hi] => next.push(add_partials(m, deps, lo, hi, product_w, imp, &format!("sum_{depth}_{k}"))),
+                [lo, hi] => next.push(add_partials(
+                    m,
+                    deps,
+                    lo,
+                    hi,
+                    product_w,
+                    imp,
+                    &format!("sum_{depth}_{k}"),
+                )),
                 [one] => next.push(one.clone()),
                 _ => unreachable!("chunks of two"),
             }
@@ -272,7 +280,15 @@ fn add_partials(
         &format!("{name}_hi"),
         w,
         false,
-        &format!("{}, {}-extended", hi.sig.name(), if hi.signed { "sign" } else { "zero" }),
+        &if hi.width == w {
+            hi.sig.name().to_string()
+        } else {
+            format!(
+                "{}, {}-extended",
+                hi.sig.name(),
+                if hi.signed { "sign" } else { "zero" }
+            )
+        },
     );
     m.assign(&y, widen(&hi.sig, 0, hi.width, hi.signed, w));
     let sum = m.wire(
@@ -661,12 +677,7 @@ fn booth_term(m: &mut ModuleBuilder, ai: &Signal, a: IntFormat, g: &Signal, j: u
         "digit is +-1: b[2j] differs from b[2j-1]",
     );
     m.assign(&one, g.bit(1u32) ^ g.bit(0u32));
-    let two = m.wire(
-        &format!("{prefix}two"),
-        1,
-        false,
-        "digit is +-2: 100 or 011",
-    );
+    let two = m.wire(&format!("{prefix}two"), 1, false, "digit is +-2: 100 or 011");
     m.assign(
         &two,
         (g.bit(2u32) & !g.bit(1u32) & !g.bit(0u32)) | (!g.bit(2u32) & g.bit(1u32) & g.bit(0u32)),
@@ -788,7 +799,12 @@ fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal
             &format!("g_{j}"),
             3,
             false,
-            &format!("Booth group {j}: b_i[{}], b_i[{}], b_i[{}]", 2 * j + 1, 2 * j, 2 * j as i64 - 1),
+            &format!(
+                "Booth group {j}: bits {}, {}, {} of b_i's magnitude (zero outside it)",
+                2 * j + 1,
+                2 * j,
+                2 * j as i64 - 1
+            ),
         );
         let j = j as i64;
         m.assign(&g, concat(vec![b_bit(2 * j + 1), b_bit(2 * j), b_bit(2 * j - 1)]));
@@ -895,7 +911,11 @@ fn booth_row_adder(a: IntFormat, b: IntFormat, j: u32, term_w: u32, xw: u32, w: 
         booth_row_name(a, b, &format!("row{j}")),
         booth_doc(
             format!("Booth row {j} of an {a} x {b} multiplier, added to the running sum"),
-            format!("Generates row {j} = d_{j} * a_i (digit d_{j} from g_i = b[{}:{}]) as an unsigned term and adds it to the running sum: each sum bit's propagate is one LUT6 of two bits of a_i, the three of g_i and the running-sum bit, which also drives the carry chain's generate input.", 2 * j + 1, 2 * j - 1),
+            format!(
+                "Generates row {j} = d_{j} * a_i (digit d_{j} from g_i = b[{}:{}]) as an unsigned term and adds it to the running sum: each sum bit's propagate is one LUT6 of two bits of a_i, the three of g_i and the running-sum bit, which also drives the carry chain's generate input.",
+                2 * j + 1,
+                2 * j - 1
+            ),
         ),
     );
     m.attribute(
@@ -930,7 +950,10 @@ fn booth_sign_adder(a: IntFormat, b: IntFormat, xw: u32, w: u32) -> Module {
         booth_row_name(a, b, "sign"),
         booth_doc(
             format!("Sign row of an {a} x {b} Booth multiplier, subtracted from the running sum"),
-            format!("b's sign bit weighs -2^{}, so a_i AND it is subtracted: x_i + ~row + 1 on the carry chain, the AND folded into the propagate LUT.", b.bits - 1),
+            format!(
+                "b's sign bit weighs -2^{}, so a_i AND it is subtracted: x_i + ~row + 1 on the carry chain, the AND folded into the propagate LUT.",
+                b.bits - 1
+            ),
         ),
     );
     m.attribute(
