@@ -75,7 +75,8 @@ fn lut_multipliers_random_up_to_24x24() {
 
 #[test]
 fn broken_multipliers_fail() {
-    // Two multipliers: 5 rows (lut: chains of 2 and 3; lut4: one chain; booth: 2 digits and the sign row), and 6 rows.
+    // Two multipliers, 5 and 6 rows: lut sums lone rows and a last chain of two, lut4 runs one
+    // chain of 5 and two of 3, booth has 2 or 3 digits and the sign row.
     let pairs = [(int(6, true), int(5, true)), (int(5, true), int(6, true))];
     let cases = [
         // The sign row added instead of subtracted.
@@ -89,8 +90,8 @@ fn broken_multipliers_fail() {
         (
             MulImpl::Lut,
             "accgen_mul_lut_s6xs5",
-            "{1'b0, acc_2[6:1]}",
-            "{1'b0, acc_2[5:1], 1'b0}",
+            "{1'b0, acc_3[6:1]}",
+            "{1'b0, acc_3[5:1], 1'b0}",
         ),
         // The Baugh-Wooley constant left out of row 0.
         (
@@ -112,8 +113,8 @@ fn broken_multipliers_fail() {
         (
             MulImpl::Lut,
             "accgen_mul_lut_s5xs6",
-            "{{3{chain_0[6]}}, chain_0[6:2]}",
-            "{3'd0, chain_0[6:2]}",
+            "{{2{chain_0[5]}}, chain_0[5:1]}",
+            "{2'd0, chain_0[5:1]}",
         ),
         (
             MulImpl::Lut4,

@@ -77,7 +77,7 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
         MulImpl::Dsp => how,
         _ => {
             let rows = row_count(b, imp);
-            let chains = chain_sizes(rows, rows_per_chain(imp)).len();
+            let chains = chains(b, imp).len();
             if chains > 1 {
                 format!(
                     "{how} The {rows} rows are summed in {chains} chains of about {} rows, and the chains in a balanced tree of adders, so the LUT depth grows with log2 of the rows rather than with the rows.",
@@ -156,15 +156,19 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
 /// Rows per chain before the chains are summed in a tree. A chain of k
 /// rows costs no adder beyond its rows but is k LUT levels deep; every extra
 /// chain costs one tree adder. Measured on 8 x 8 (nextpnr, seeds 1..3):
-/// `lut` in chains of 2 reaches 118-124 MHz on ECP5 where chains of 4 gave
-/// 97; `lut4` stays at about 3 (chains of 4 for 8 rows) because on iCE40 a
-/// tree adder costs a LUT per bit (chains of 2: 100 LUTs instead of 82);
-/// `booth` in chains of 2 (8 x 8: 2 + 3 rows) costs 9 more LUT6 than one
-/// chain of 5 but halves its depth.
+/// `lut` as a pure tree of rows reaches 121-123 MHz on ECP5, signed or
+/// not, with the same LUTs as chains of 2 (110-122 MHz) and far above
+/// chains of 4 (93-100); `lut4` stays at about 3 (chains of 4 for 8 rows,
+/// 101-109 MHz on iCE40 like the plain `*`) because there a tree adder
+/// costs a LUT per bit (chains of 2: 100 LUTs instead of 82); `booth` in
+/// chains of 2 (8 x 8: 2 + 3 rows, 120-122 MHz on ECP5) keeps the row
+/// generation inside the row adders, which a lone row cannot.
 pub fn rows_per_chain(imp: MulImpl) -> u32 {
     match imp {
+        MulImpl::Lut => 1,
         MulImpl::Lut4 => 3,
-        _ => 2,
+        MulImpl::Booth => 2,
+        MulImpl::Dsp => unreachable!("a plain `*` has no rows"),
     }
 }
 
@@ -183,6 +187,20 @@ pub fn chain_sizes(rows: u32, per_chain: u32) -> Vec<u32> {
     (0..chains)
         .map(|c| rows / chains + u32::from(c >= chains - rows % chains))
         .collect()
+}
+
+/// The chains of a multiplier with operand `b`: [`chain_sizes`], except
+/// that a signed b_i's row, subtracted by its chain's last adder, never
+/// stands alone.
+pub fn chains(b: IntFormat, imp: MulImpl) -> Vec<u32> {
+    let mut sizes = chain_sizes(row_count(b, imp), rows_per_chain(imp));
+    if b.signed && sizes.len() > 1 && sizes.last() == Some(&1) {
+        sizes.pop();
+        if let Some(last) = sizes.last_mut() {
+            *last += 1;
+        }
+    }
+    sizes
 }
 
 /// A partial sum of the product: `width` bits of `sig` weighing
@@ -265,32 +283,40 @@ fn add_partials(
     let top = ((lo.offset + lo.width).max(hi.offset + hi.width) + 1).min(product_w);
     let w = top - hi.offset;
     let signed = lo.signed || hi.signed;
+    // Signed addends are sign-extended here; unsigned ones keep their width
+    // and are zero-extended where they are added.
+    let x_w = if lo.signed { w } else { lo.width - shift };
+    let y_w = if hi.signed { w } else { hi.width };
     let x = m.wire(
         &format!("{name}_lo"),
-        w,
+        x_w,
         false,
         &format!(
-            "{} >> {shift}, {}-extended",
+            "{} >> {shift}{}",
             lo.sig.name(),
-            if lo.signed { "sign" } else { "zero" }
+            if lo.signed && x_w > lo.width - shift {
+                ", sign-extended"
+            } else {
+                ""
+            }
         ),
     );
-    m.assign(&x, widen(&lo.sig, shift, lo.width - shift, lo.signed, w));
+    m.assign(&x, widen(&lo.sig, shift, lo.width - shift, lo.signed, x_w));
     let y = m.wire(
         &format!("{name}_hi"),
-        w,
+        y_w,
         false,
-        &if hi.width == w {
-            hi.sig.name().to_string()
-        } else {
-            format!(
-                "{}, {}-extended",
-                hi.sig.name(),
-                if hi.signed { "sign" } else { "zero" }
-            )
-        },
+        &format!(
+            "{}{}",
+            hi.sig.name(),
+            if hi.signed && y_w > hi.width {
+                ", sign-extended"
+            } else {
+                ""
+            }
+        ),
     );
-    m.assign(&y, widen(&hi.sig, 0, hi.width, hi.signed, w));
+    m.assign(&y, widen(&hi.sig, 0, hi.width, hi.signed, y_w));
     let sum = m.wire(
         &format!("{name}_add"),
         w,
@@ -298,9 +324,9 @@ fn add_partials(
         &format!("{name}_lo + {name}_hi, on the carry chain"),
     );
     match imp {
-        MulImpl::Lut => m.assign(&sum, &x + &y),
+        MulImpl::Lut => m.assign(&sum, x.e().zext(w) + y.e().zext(w)),
         _ => {
-            let adder = chain_adder(w);
+            let adder = chain_adder(x_w, y_w, w);
             m.instance(
                 &adder,
                 &format!("u_{name}"),
@@ -364,7 +390,7 @@ fn rows(
 ) -> Expr {
     let n = a.bits;
     let mb = b.bits;
-    let sizes = chain_sizes(mb, rows_per_chain(imp));
+    let sizes = chains(b, imp);
     let row_w = m.localparam(
         "ROW_W",
         (n + 1) as i64,
@@ -570,20 +596,26 @@ fn chain(
     concat(parts)
 }
 
-/// Module name of the adder of two partial sums in [`tree`].
-pub fn chain_adder_name(width: u32) -> String {
-    format!("accgen_mul_add_w{width}")
+/// Module name of the adder of two partial sums in [`tree`]: addends of
+/// `x_w` and `y_w` bits, a `width`-bit sum.
+pub fn chain_adder_name(x_w: u32, y_w: u32, width: u32) -> String {
+    format!("accgen_mul_add_{x_w}x{y_w}_w{width}")
 }
 
-/// `s_o = x_i + y_i` modulo `2^width`, kept apart in synthesis like the row
-/// adders, so it stays on the carry chain.
-pub fn chain_adder(width: u32) -> Module {
+/// `s_o = x_i + y_i` modulo `2^width`, both zero-extended, kept apart in
+/// synthesis like the row adders, so it stays on the carry chain. Addends
+/// narrower than the sum keep their known-zero top bits inside the module,
+/// where synthesis sees them (a LUT less per such bit).
+pub fn chain_adder(x_w: u32, y_w: u32, width: u32) -> Module {
     let mut m = ModuleBuilder::new(
-        chain_adder_name(width),
+        chain_adder_name(x_w, y_w, width),
         ModuleDoc {
             title: format!("{width}-bit adder of two partial sums of a LUT multiplier"),
             description: vec!["Kept apart in synthesis (keep_hierarchy), like the row adders, so Yosys maps it to the carry chain instead of merging it with the rows.".into()],
-            params: vec![("width".into(), width.to_string(), "modulo 2^width".into())],
+            params: vec![
+                ("x_i, y_i".into(), format!("{x_w}, {y_w} bits"), "unsigned addends".into()),
+                ("s_o".into(), format!("{width} bits"), "modulo 2^width".into()),
+            ],
             timing: vec!["Combinational: no clock, zero latency.".into()],
         },
     );
@@ -591,10 +623,19 @@ pub fn chain_adder(width: u32) -> Module {
         "keep_hierarchy",
         "Kept apart in synthesis: flattened, Yosys merges it with the rows into one multiplier.",
     );
-    let x = m.input("x_i", Ty::u(width), "first addend");
-    let y = m.input("y_i", Ty::u(width), "second addend");
+    let x = m.input("x_i", Ty::u(x_w), "first addend");
+    let y = m.input("y_i", Ty::u(y_w), "second addend");
     let s = m.output("s_o", Ty::u(width), "sum modulo 2^width");
-    m.assign(&s, &x + &y);
+    let sum_w = m.localparam(
+        "SUM_W",
+        width as i64,
+        "the wider addend plus a carry, cut at the product's top",
+    );
+    let xe = m.wire("x_ext", &sum_w, false, "x_i zero-extended to SUM_W");
+    m.assign(&xe, x.e().zext(width));
+    let ye = m.wire("y_ext", &sum_w, false, "y_i zero-extended to SUM_W");
+    m.assign(&ye, y.e().zext(width));
+    m.assign(&s, &xe + &ye);
     m.finish()
 }
 
@@ -777,7 +818,8 @@ fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal
             width: n,
         });
     }
-    let sizes = chain_sizes(rows.len() as u32, rows_per_chain(MulImpl::Booth));
+    let sizes = chains(b, MulImpl::Booth);
+    debug_assert_eq!(sizes.iter().sum::<u32>() as usize, rows.len());
     m.section(
         "Booth rows",
         &[
