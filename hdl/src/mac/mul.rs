@@ -77,11 +77,12 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
         MulImpl::Dsp => how,
         _ => {
             let rows = row_count(b, imp);
-            let chains = chains(b, imp).len();
-            if chains > 1 {
+            let sizes = chains(b, imp);
+            if sizes.len() > 1 {
                 format!(
-                    "{how} The {rows} rows are summed in {chains} chains of about {} rows, and the chains in a balanced tree of adders, so the LUT depth grows with log2 of the rows rather than with the rows.",
-                    rows_per_chain(imp)
+                    "{how} The {rows} rows are summed in {} chains ({} rows each, low rows first), and the chains in a balanced tree of adders, so the LUT depth grows with log2 of the rows rather than with the rows.",
+                    sizes.len(),
+                    sizes.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
                 )
             } else {
                 how
