@@ -21,7 +21,7 @@ pub const TARGETS: [Target; 4] = [
 ];
 
 /// The structures compared; the first is the baseline.
-pub const STRUCTURES: [MulImpl; 3] = [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4];
+pub const STRUCTURES: [MulImpl; 4] = [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth];
 
 /// The command that writes the table, quoted in it.
 pub const COMMAND: &str = "cargo run --release -- bench --multipliers";
@@ -169,11 +169,11 @@ fn markdown(rows: &[Row], tool: &str) -> String {
     let mut s = String::from("# LUT multipliers against a plain `*`\n\n");
     let _ = writeln!(
         s,
-        "Written by `{COMMAND}` with {tool}. Each entry is one combinational `a x b` multiplier synthesized alone (`accgen::synth`, the same scripts as `accgen synth`): LUTs + carry cells (`c`: CARRY4, SB_CARRY, CCU2C) + wide muxes (`m`: MUXF7/F8, PFUMX, L6MUX21), and in brackets the ratio of LUTs to the plain `*` on the same target (cell area on `asic`, OSU 0.18 um). `dsp` is the plain `*` (what synthesis infers), `lut` the carry-chain rows gated before the adder (for LUT6 and ECP5), `lut4` the rows gated after the adder with each row adder kept as its own module (for iCE40). Signed means both operands signed. The CSV beside this file has every figure.\n"
+        "Written by `{COMMAND}` with {tool}. Each entry is one combinational `a x b` multiplier synthesized alone (`accgen::synth`, the same scripts as `accgen synth`): LUTs + carry cells (`c`: CARRY4, SB_CARRY, CCU2C) + wide muxes (`m`: MUXF7/F8, PFUMX, L6MUX21), and in brackets the ratio of LUTs to the plain `*` on the same target (cell area on `asic`, OSU 0.18 um). `dsp` is the plain `*` (what synthesis infers), `lut` the carry-chain rows gated before the adder (for LUT6 and ECP5), `lut4` the rows gated after the adder with each row adder kept as its own module (for iCE40), `booth` radix-4 Booth rows, one LUT6 per row bit (for Xilinx). Every LUT structure sums its rows in short chains and the chains in a balanced adder tree. Signed means both operands signed. The CSV beside this file has every figure.\n"
     );
     for target in TARGETS {
         let _ = writeln!(s, "## {target}\n");
-        s += "| bits | signed | dsp (plain `*`) | lut | lut4 |\n|---|---|---|---|---|\n";
+        s += &header(&["bits", "signed"], &[]);
         for signed in [false, true] {
             for bits in 2..=8 {
                 let find = |imp| {
@@ -202,29 +202,43 @@ fn markdown(rows: &[Row], tool: &str) -> String {
 
 /// The 8-bit rows: plain `*`, the best LUT structure and the ratio.
 fn summary_8bit(rows: &[Row]) -> String {
-    let mut s = String::from("| target | 8x8 | plain `*` | lut | lut4 | best ratio |\n|---|---|---|---|---|---|\n");
+    let mut s = header(&["target", "8x8"], &["best ratio"]);
     for target in TARGETS {
         for signed in [false, true] {
             let find = |imp| {
                 rows.iter()
                     .find(|r| r.target == target && r.bits == 8 && r.signed == signed && r.imp == imp)
             };
-            let (Some(plain), Some(lut), Some(lut4)) = (find(MulImpl::Dsp), find(MulImpl::Lut), find(MulImpl::Lut4))
-            else {
+            let found: Vec<&Row> = STRUCTURES.iter().filter_map(|&imp| find(imp)).collect();
+            if found.len() != STRUCTURES.len() {
                 continue;
-            };
-            let best = ratio(rows, lut).min(ratio(rows, lut4));
+            }
+            let best = found
+                .iter()
+                .filter(|r| r.imp != MulImpl::Dsp)
+                .map(|r| ratio(rows, r))
+                .fold(f64::INFINITY, f64::min);
+            let cells: Vec<String> = found.iter().map(|r| cell(rows, r)).collect();
             let _ = writeln!(
                 s,
-                "| {target} | {} | {} | {} | {} | {best:.2}x |",
+                "| {target} | {} | {} | {best:.2}x |",
                 if signed { "signed" } else { "unsigned" },
-                cell(rows, plain),
-                cell(rows, lut),
-                cell(rows, lut4)
+                cells.join(" | ")
             );
         }
     }
     s
+}
+
+/// A Markdown table header: the `lead` columns, one per structure, then `trail`.
+fn header(lead: &[&str], trail: &[&str]) -> String {
+    let mut cols: Vec<String> = lead.iter().map(|c| c.to_string()).collect();
+    cols.extend(STRUCTURES.iter().map(|imp| match imp {
+        MulImpl::Dsp => "dsp (plain `*`)".to_string(),
+        _ => imp.tag().to_string(),
+    }));
+    cols.extend(trail.iter().map(|c| c.to_string()));
+    format!("| {} |\n|{}\n", cols.join(" | "), "---|".repeat(cols.len()))
 }
 
 /// The 8 x 8 multiplier between input and output registers, so nextpnr
@@ -400,8 +414,9 @@ fn fmax_csv(rows: &[Fmax]) -> String {
 
 fn fmax_markdown(rows: &[Fmax]) -> String {
     let mut s = String::from(
-        "## Fmax at 8 bits (nextpnr, register to register)\n\nEach 8 x 8 multiplier between input and output registers, synthesized with the same Yosys scripts and placed and routed by nextpnr (seed 1, one run: expect a few percent of seed noise). `ice40-hx8k` has no DSP blocks; `ecp5-25k` uses `synth_ecp5 -nodsp`. There is no open place-and-route for Xilinx 7-series here, so xc7 has no Fmax.\n\n| device | 8x8 | dsp (plain `*`) | lut | lut4 |\n|---|---|---|---|---|\n",
+        "## Fmax at 8 bits (nextpnr, register to register)\n\nEach 8 x 8 multiplier between input and output registers, synthesized with the same Yosys scripts and placed and routed by nextpnr (seed 1, one run: expect a few percent of seed noise). `ice40-hx8k` has no DSP blocks; `ecp5-25k` uses `synth_ecp5 -nodsp`. There is no open place-and-route for Xilinx 7-series here, so xc7 has no Fmax.\n\n",
     );
+    s += &header(&["device", "8x8"], &[]);
     for (device, ..) in FMAX_FLOWS {
         for signed in [false, true] {
             let cells: Vec<String> = STRUCTURES

@@ -78,8 +78,8 @@ fn wrong_types() {
     );
     assert_error(
         "multiplier_variant",
-        &format!("{VALID}  multiplier: booth\n"),
-        "error: bad.yaml:8:15: `multiplier` = booth is not allowed: unknown variant `booth`, expected one of dsp, lut, lut4",
+        &format!("{VALID}  multiplier: wallace\n"),
+        "error: bad.yaml:8:15: `multiplier` = wallace is not allowed: unknown variant `wallace`, expected one of dsp, lut, lut4, booth",
     );
 }
 

@@ -32,6 +32,7 @@ fn int4_pes_exhaustive() {
         ("int4", "int4", MulImpl::Lut),
         ("int4", "uint4", MulImpl::Lut),
         ("uint4", "int4", MulImpl::Lut4),
+        ("int4", "uint4", MulImpl::Booth),
     ] {
         exhaustive_pe(&with(params(1, 1, 16, a, w), |p| p.multiplier = m));
     }
@@ -46,6 +47,8 @@ fn int8_pes_exhaustive() {
         ("int8", "int8", MulImpl::Lut),
         ("uint8", "uint8", MulImpl::Lut),
         ("int8", "int8", MulImpl::Lut4),
+        ("int8", "int8", MulImpl::Booth),
+        ("uint8", "int8", MulImpl::Booth),
     ] {
         exhaustive_pe(&with(params(1, 1, 256, a, w), |p| p.multiplier = m));
     }
@@ -102,7 +105,12 @@ fn non_square_arrays_random() {
         Traffic::FULL,
         7,
     );
-    random_array(&params(2, 9, 40, "int12", "uint5"), 100_000, Traffic::BURSTY, 8);
+    random_array(
+        &with(params(2, 9, 40, "int12", "uint5"), |p| p.multiplier = MulImpl::Booth),
+        100_000,
+        Traffic::BURSTY,
+        8,
+    );
 }
 
 #[test]

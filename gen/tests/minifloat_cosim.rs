@@ -58,7 +58,7 @@ fn every_preset_pair_exhaustive() {
 #[test]
 fn lut_multiplier_pes_exhaustive() {
     use accgen_hdl::mac::MulImpl;
-    for imp in [MulImpl::Lut, MulImpl::Lut4] {
+    for imp in [MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth] {
         for (a, w) in [("e4m3fn", "e5m2"), ("e2m1fn", "e2m1fn"), ("e4m3fn", "int8")] {
             let mut p = params_of(a.into(), w.into(), 1, 1, 64);
             p.multiplier = imp;

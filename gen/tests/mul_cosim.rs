@@ -10,7 +10,7 @@ use accgen_hdl::mac::mul_check::{MulVectors, harness};
 use accgen_hdl::params::IntFormat;
 use common::*;
 
-const LUT_STRUCTURES: [MulImpl; 2] = [MulImpl::Lut, MulImpl::Lut4];
+const LUT_STRUCTURES: [MulImpl; 3] = [MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth];
 
 fn int(bits: u32, signed: bool) -> IntFormat {
     IntFormat { bits, signed }
@@ -75,7 +75,8 @@ fn lut_multipliers_random_up_to_24x24() {
 
 #[test]
 fn broken_multipliers_fail() {
-    // Two multipliers: 5 rows in one chain, and 6 rows in two chains.
+    // Two multipliers, 5 and 6 rows: lut sums lone rows and a last chain of two, lut4 runs one
+    // chain of 5 and two of 3, booth has 2 or 3 digits and the sign row.
     let pairs = [(int(6, true), int(5, true)), (int(5, true), int(6, true))];
     let cases = [
         // The sign row added instead of subtracted.
@@ -89,8 +90,8 @@ fn broken_multipliers_fail() {
         (
             MulImpl::Lut,
             "accgen_mul_lut_s6xs5",
-            "{1'b0, acc_1[6:1]}",
-            "{1'b0, acc_1[5:1], 1'b0}",
+            "{1'b0, acc_3[6:1]}",
+            "{1'b0, acc_3[5:1], 1'b0}",
         ),
         // The Baugh-Wooley constant left out of row 0.
         (
@@ -108,18 +109,39 @@ fn broken_multipliers_fail() {
         ),
         // Sign extension replaced by zero extension.
         (MulImpl::Lut4, "accgen_mul_row_s6_sub", "{s_i[5], s_i}", "{1'b0, s_i}"),
-        // The low chain zero-extended where it is signed, before the two chains are added.
+        // The low chain zero-extended where it is signed, in the adder tree.
         (
             MulImpl::Lut,
             "accgen_mul_lut_s5xs6",
-            "{{3{prod_lo[7]}}, prod_lo[7:3]}",
-            "{3'd0, prod_lo[7:3]}",
+            "{{2{chain_0[5]}}, chain_0[5:1]}",
+            "{2'd0, chain_0[5:1]}",
         ),
         (
             MulImpl::Lut4,
             "accgen_mul_lut4_s5xs6",
-            "{{3{prod_lo[7]}}, prod_lo[7:3]}",
-            "{3'd0, prod_lo[7:3]}",
+            "{{3{chain_0[7]}}, chain_0[7:3]}",
+            "{3'd0, chain_0[7:3]}",
+        ),
+        // Booth: row 0's negation left incomplete (the +1 in row 1's gap dropped).
+        (
+            MulImpl::Booth,
+            "accgen_mul_booth_s6xs5_row1",
+            "pp, 1'b0, g_i[0]}",
+            "pp, 1'b0, 1'b0}",
+        ),
+        // Booth: a digit of 2 (group 011) read as 0.
+        (
+            MulImpl::Booth,
+            "accgen_mul_booth_s6xs5_row1",
+            "(!g_i[2] && g_i[1] && g_i[0])",
+            "(!g_i[2] && g_i[1] && !g_i[0])",
+        ),
+        // Booth: the sign row of a signed b added instead of subtracted.
+        (
+            MulImpl::Booth,
+            "accgen_mul_booth_s6xs5_sign",
+            "x_ext - row_ext",
+            "x_ext + row_ext",
         ),
     ];
     for (imp, module, from, to) in cases {

@@ -107,7 +107,7 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
         weights: wgt,
         acc_width,
         overflow,
-        multiplier: [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4][rng.random_range(0..3usize)],
+        multiplier: [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth][rng.random_range(0..4usize)],
         reset: if rng.random_bool(0.5) {
             ResetStyle::SyncHigh
         } else {

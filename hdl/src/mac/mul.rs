@@ -17,10 +17,21 @@
 //!   would otherwise merge the rows back into one multiplier and lose the
 //!   carry chain, so each row adder is a module synthesis keeps.
 //!
+//! - [`MulImpl::Booth`]: radix-4 (modified) Booth rows, about half as many:
+//!   each partial-product bit is a function of three bits of `b_i` and two
+//!   of `a_i`, so a LUT6 computes it and its sum with the running sum for
+//!   the CARRY4; see [`booth`].
+//!
+//! Rows are summed in short chains (the generation of a row folds into its
+//! chain adder), and the chains in a balanced tree of adders ([`tree`]): a
+//! chain of k rows is k LUT levels deep, a tree of c chains log2(c) more, so
+//! the depth stays logarithmic where one long chain lost up to a quarter of
+//! the plain `*`'s Fmax.
+//!
 //! Signed operands: a signed `a_i` sign-extends the running sum and every
 //! row; a signed `b_i` weighs its top bit `-2^(n-1)`, so the last row is
 //! subtracted. The range of every running sum is proven in the comments of
-//! [`rows`].
+//! [`chain`].
 
 use super::params::MulImpl;
 use crate::ir::{Expr, Module, ModuleBuilder, ModuleDoc, Signal, Ty, concat, drive, repeat, sink};
@@ -52,14 +63,31 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
             "An array multiplier on the carry chain: one row per bit of b_i ({} rows), each adding a_i to the running sum shifted right by one and keeping the sum only when b_i[i] is set; the bit shifted out is a final product bit, so each row adder is A_W + 1 bits. Gating after the adder suits iCE40, whose SB_CARRY takes both addends as plain signals: the gating folds into the sum LUT, one LUT4 per partial-product bit. Row adders are modules of their own that synthesis keeps, so Yosys does not merge the rows back into one multiplier.{sub_note}",
             b.bits
         ),
+        MulImpl::Booth => format!(
+            "Radix-4 (modified) Booth: b_i is recoded into {} digits in -2..2, each from three of its bits, and each digit times a_i is one row; a LUT6 computes a row's bit (two bits of a_i, the three of b_i) and its sum with the running sum, which drives the CARRY4's generate input, so a row costs one LUT per bit. Rows are unsigned with a constant folded into their top bits (the sign-extension trick); each row adder is a kept module, so ABC cannot merge the rows back into one multiplier.{}",
+            booth_digits(b),
+            if b.signed {
+                " b_i is two's complement: its low bits are recoded, and its sign bit's row -2^(m-1) * a_i is subtracted last."
+            } else {
+                ""
+            }
+        ),
     };
-    let how = if imp != MulImpl::Dsp && b.bits >= SPLIT_MIN_ROWS {
-        format!(
-            "{how} With {} rows, two chains of rows run side by side and one adder joins them, so the LUT depth is halved.",
-            b.bits
-        )
-    } else {
-        how
+    let how = match imp {
+        MulImpl::Dsp => how,
+        _ => {
+            let rows = row_count(b, imp);
+            let sizes = chains(b, imp);
+            if sizes.len() > 1 {
+                format!(
+                    "{how} The {rows} rows are summed in {} chains ({} rows each, low rows first), and the chains in a balanced tree of adders, so the LUT depth grows with log2 of the rows rather than with the rows.",
+                    sizes.len(),
+                    sizes.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                )
+            } else {
+                how
+            }
+        }
     };
     let mut deps = Vec::new();
     let mut m = ModuleBuilder::new(
@@ -102,8 +130,12 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
             m.assign(&bx, bi.e().extend(pw).cast(signed));
             m.assign(&po, &ax * &bx);
         }
-        MulImpl::Lut | MulImpl::Lut4 => {
-            let bits = rows(&mut m, &mut deps, &ai, &bi, a, b, imp);
+        MulImpl::Lut | MulImpl::Lut4 | MulImpl::Booth => {
+            let bits = if imp == MulImpl::Booth {
+                booth(&mut m, &mut deps, &ai, &bi, a, b)
+            } else {
+                rows(&mut m, &mut deps, &ai, &bi, a, b, imp)
+            };
             m.section(
                 "Product",
                 &["The last sum on top of the bits each earlier row shifted out."],
@@ -122,11 +154,215 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
     deps
 }
 
-/// Multipliers with at least this many rows (bits of b_i) run two chains of
-/// rows side by side and add them at the end: one extra adder, but half
-/// the LUT depth (a chain of m rows is m LUTs deep), which measured 67 ->
-/// 109 MHz on iCE40 for 8 x 8.
-pub const SPLIT_MIN_ROWS: u32 = 6;
+/// Rows per chain before the chains are summed in a tree. A chain of k
+/// rows costs no adder beyond its rows but is k LUT levels deep; every extra
+/// chain costs one tree adder. Measured on 8 x 8 (nextpnr, seeds 1..3):
+/// `lut` as a pure tree of rows reaches 121-123 MHz on ECP5, signed or
+/// not, with the same LUTs as chains of 2 (110-122 MHz) and far above
+/// chains of 4 (93-100); `lut4` stays at about 3 (chains of 4 for 8 rows,
+/// 101-109 MHz on iCE40 like the plain `*`) because there a tree adder
+/// costs a LUT per bit (chains of 2: 100 LUTs instead of 82); `booth` in
+/// chains of 2 (8 x 8: 2 + 3 rows, 120-122 MHz on ECP5) keeps the row
+/// generation inside the row adders, which a lone row cannot.
+pub fn rows_per_chain(imp: MulImpl) -> u32 {
+    match imp {
+        MulImpl::Lut => 1,
+        MulImpl::Lut4 => 3,
+        MulImpl::Booth => 2,
+        MulImpl::Dsp => unreachable!("a plain `*` has no rows"),
+    }
+}
+
+/// How many rows a multiplier with operand `b` has.
+pub fn row_count(b: IntFormat, imp: MulImpl) -> u32 {
+    match imp {
+        MulImpl::Booth => booth_digits(b) + u32::from(b.signed),
+        _ => b.bits,
+    }
+}
+
+/// `rows` rows split into chains of about `per_chain` (at least that many,
+/// so no chain is a lone row), low rows first, the longer chains on top.
+pub fn chain_sizes(rows: u32, per_chain: u32) -> Vec<u32> {
+    let chains = (rows / per_chain).max(1);
+    (0..chains)
+        .map(|c| rows / chains + u32::from(c >= chains - rows % chains))
+        .collect()
+}
+
+/// The chains of a multiplier with operand `b`: [`chain_sizes`], except
+/// that a signed b_i's row, subtracted by its chain's last adder, never
+/// stands alone.
+pub fn chains(b: IntFormat, imp: MulImpl) -> Vec<u32> {
+    let mut sizes = chain_sizes(row_count(b, imp), rows_per_chain(imp));
+    if b.signed && sizes.len() > 1 && sizes.last() == Some(&1) {
+        sizes.pop();
+        if let Some(last) = sizes.last_mut() {
+            *last += 1;
+        }
+    }
+    sizes
+}
+
+/// A partial sum of the product: `width` bits of `sig` weighing
+/// `2^offset` and up, two's complement when `signed`.
+#[derive(Clone)]
+struct Partial {
+    sig: Signal,
+    offset: u32,
+    width: u32,
+    signed: bool,
+}
+
+/// Bits `lo..lo + width` of `sig`, extended (by their top bit when `signed`) to `to` bits.
+fn widen(sig: &Signal, lo: u32, width: u32, signed: bool, to: u32) -> Expr {
+    let part = sig.select(lo, width);
+    if to == width {
+        return part;
+    }
+    let fill = if signed {
+        repeat(to - width, sig.bit(lo + width - 1))
+    } else {
+        Ty::u(to - width).zero()
+    };
+    concat(vec![fill, part])
+}
+
+/// Sum `partials` (low columns first) in a balanced tree of adders, each
+/// only as wide as the columns its operands share plus a carry; returns the
+/// `product_w`-bit product. `lut` adds with a plain `+`, the other
+/// structures through [`chain_adder`] modules synthesis keeps.
+fn tree(m: &mut ModuleBuilder, deps: &mut Vec<Module>, partials: Vec<Partial>, product_w: u32, imp: MulImpl) -> Expr {
+    let mut level = partials;
+    let mut depth = 0;
+    if level.len() > 1 {
+        m.section(
+            "Adder tree",
+            &["Neighbouring partial sums are added pairwise, level by level: the low columns of the lower one are final, its upper columns (extended like it) are added to the higher one."],
+        );
+    }
+    while level.len() > 1 {
+        let mut next = Vec::new();
+        for (k, pair) in level.chunks(2).enumerate() {
+            match pair {
+                [lo, hi] => next.push(add_partials(
+                    m,
+                    deps,
+                    lo,
+                    hi,
+                    product_w,
+                    imp,
+                    &format!("sum_{depth}_{k}"),
+                )),
+                [one] => next.push(one.clone()),
+                _ => unreachable!("chunks of two"),
+            }
+        }
+        level = next;
+        depth += 1;
+    }
+    let root = level
+        .pop()
+        .unwrap_or_else(|| unreachable!("a multiplier has at least one row"));
+    debug_assert_eq!(root.offset, 0);
+    widen(&root.sig, 0, root.width, root.signed, product_w)
+}
+
+/// `lo + hi`, `hi` weighing at least as much; see [`tree`].
+fn add_partials(
+    m: &mut ModuleBuilder,
+    deps: &mut Vec<Module>,
+    lo: &Partial,
+    hi: &Partial,
+    product_w: u32,
+    imp: MulImpl,
+    name: &str,
+) -> Partial {
+    let shift = hi.offset - lo.offset;
+    assert!(lo.width > shift, "partial sums {name} do not overlap");
+    // One carry above the wider operand, but never above the product.
+    let top = ((lo.offset + lo.width).max(hi.offset + hi.width) + 1).min(product_w);
+    let w = top - hi.offset;
+    let signed = lo.signed || hi.signed;
+    // Signed addends are sign-extended here; unsigned ones keep their width
+    // and are zero-extended where they are added.
+    let x_w = if lo.signed { w } else { lo.width - shift };
+    let y_w = if hi.signed { w } else { hi.width };
+    let x = m.wire(
+        &format!("{name}_lo"),
+        x_w,
+        false,
+        &format!(
+            "{} >> {shift}{}",
+            lo.sig.name(),
+            if lo.signed && x_w > lo.width - shift {
+                ", sign-extended"
+            } else {
+                ""
+            }
+        ),
+    );
+    m.assign(&x, widen(&lo.sig, shift, lo.width - shift, lo.signed, x_w));
+    let y = m.wire(
+        &format!("{name}_hi"),
+        y_w,
+        false,
+        &format!(
+            "{}{}",
+            hi.sig.name(),
+            if hi.signed && y_w > hi.width {
+                ", sign-extended"
+            } else {
+                ""
+            }
+        ),
+    );
+    m.assign(&y, widen(&hi.sig, 0, hi.width, hi.signed, y_w));
+    let sum = m.wire(
+        &format!("{name}_add"),
+        w,
+        false,
+        &format!("{name}_lo + {name}_hi, on the carry chain"),
+    );
+    match imp {
+        MulImpl::Lut => m.assign(&sum, x.e().zext(w) + y.e().zext(w)),
+        _ => {
+            let adder = chain_adder(x_w, y_w, w);
+            m.instance(
+                &adder,
+                &format!("u_{name}"),
+                vec![("x_i", drive(&x)), ("y_i", drive(&y)), ("s_o", sink(&sum))],
+            );
+            if !deps.iter().any(|d: &Module| d.name == adder.name) {
+                deps.push(adder);
+            }
+        }
+    }
+    let all = m.wire(
+        name,
+        top - lo.offset,
+        false,
+        &format!(
+            "{} + {}, weighing 2^{} and up{}",
+            lo.sig.name(),
+            hi.sig.name(),
+            lo.offset,
+            if signed { ", two's complement" } else { "" }
+        ),
+    );
+    let bits = if shift > 0 {
+        concat(vec![sum.e(), lo.sig.select(0u32, shift)])
+    } else {
+        sum.e()
+    };
+    m.assign(&all, bits);
+    Partial {
+        sig: all,
+        offset: lo.offset,
+        width: top - lo.offset,
+        signed,
+    }
+}
 
 /// What every chain of rows shares.
 struct RowCtx<'a> {
@@ -141,8 +377,9 @@ struct RowCtx<'a> {
     a_low: Option<Signal>,
 }
 
-/// The shift-and-add rows of [`MulImpl::Lut`] and [`MulImpl::Lut4`]; returns
-/// the product as an unsigned `a.bits + b.bits`-bit expression.
+/// The shift-and-add rows of [`MulImpl::Lut`] and [`MulImpl::Lut4`] in
+/// chains summed by [`tree`]; returns the product as an unsigned
+/// `a.bits + b.bits`-bit expression.
 fn rows(
     m: &mut ModuleBuilder,
     deps: &mut Vec<Module>,
@@ -154,8 +391,7 @@ fn rows(
 ) -> Expr {
     let n = a.bits;
     let mb = b.bits;
-    let split = mb >= SPLIT_MIN_ROWS;
-    let low_rows = if split { mb.div_ceil(2) } else { mb };
+    let sizes = chains(b, imp);
     let row_w = m.localparam(
         "ROW_W",
         (n + 1) as i64,
@@ -173,11 +409,11 @@ fn rows(
         "acc_i = (acc_{i-1} >> 1) + b_i[i] * a_i, ROW_W bits; acc_{i-1}[0] is product bit i-1.".to_string(),
         why.to_string(),
     ];
-    if split {
+    if sizes.len() > 1 {
         lines.push(format!(
-            "Two chains side by side, rows 0..{} (b_i's low bits, unsigned) and rows {low_rows}..{} (b_i's high bits), added at the end: a chain is as many LUTs deep as it has rows, so this halves the depth for one adder.",
-            low_rows - 1,
-            mb - 1
+            "{} chains of rows ({} rows each, low bits of b_i first), each the exact product of a_i and its bits of b_i, summed in the adder tree below.",
+            sizes.len(),
+            sizes.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
         ));
     }
     let line_refs: Vec<&str> = lines.iter().map(String::as_str).collect();
@@ -216,71 +452,36 @@ fn rows(
         m.assign(&ax, ai.e().extend(n + 1).cast(false));
         ctx.a_ext = Some(ax);
     }
-    if !split {
-        let bits = chain(m, deps, &ctx, 0, mb, b.signed, baugh_wooley);
-        return bits;
-    }
-    let lo_w = n + low_rows;
-    let hi_w = n + mb - low_rows;
-    let lo_bits = chain(m, deps, &ctx, 0, low_rows, false, baugh_wooley);
-    let lo = m.wire(
-        "prod_lo",
-        lo_w,
-        false,
-        &format!(
-            "a_i * b_i[{}:0], {}",
-            low_rows - 1,
-            if a.signed { "signed" } else { "unsigned" }
-        ),
-    );
-    m.assign(&lo, lo_bits);
-    let hi_bits = chain(m, deps, &ctx, low_rows, mb - low_rows, b.signed, baugh_wooley);
-    let hi = m.wire(
-        "prod_hi",
-        hi_w,
-        false,
-        &format!(
-            "a_i * b_i[{}:{low_rows}], {}",
-            mb - 1,
-            if a.signed || b.signed { "signed" } else { "unsigned" }
-        ),
-    );
-    m.assign(&hi, hi_bits);
-    m.section(
-        "Chains added",
-        &["prod_hi weighs 2^(rows of the low chain): the low chain's low bits are final, its upper bits (extended like a_i) are added to prod_hi."],
-    );
-    let lo_upper = m.wire(
-        "prod_lo_upper",
-        hi_w,
-        false,
-        &format!(
-            "prod_lo >> {low_rows}, {}-extended",
-            if a.signed { "sign" } else { "zero" }
-        ),
-    );
-    let fill = if a.signed {
-        repeat(hi_w - n, lo.bit(lo_w - 1))
-    } else {
-        Ty::u(hi_w - n).zero()
-    };
-    m.assign(&lo_upper, concat(vec![fill, lo.select(low_rows, n)]));
-    let top = m.wire("prod_top", hi_w, false, "prod_hi + prod_lo_upper, on the carry chain");
-    match imp {
-        MulImpl::Lut4 => {
-            let adder = chain_adder(hi_w);
-            m.instance(
-                &adder,
-                "u_chains",
-                vec![("x_i", drive(&hi)), ("y_i", drive(&lo_upper)), ("s_o", sink(&top))],
-            );
-            if !deps.iter().any(|d: &Module| d.name == adder.name) {
-                deps.push(adder);
-            }
+    let mut partials = Vec::new();
+    let mut first = 0;
+    for (c, &count) in sizes.iter().enumerate() {
+        let top = first + count == mb;
+        let negative_top = b.signed && top;
+        let bits = chain(m, deps, &ctx, first, count, negative_top, baugh_wooley);
+        if sizes.len() == 1 {
+            return bits;
         }
-        _ => m.assign(&top, &hi + &lo_upper),
+        let signed = a.signed || negative_top;
+        let prod = m.wire(
+            &format!("chain_{c}"),
+            n + count,
+            false,
+            &format!(
+                "a_i * b_i[{}:{first}]{}",
+                first + count - 1,
+                if signed { ", two's complement" } else { ", unsigned" }
+            ),
+        );
+        m.assign(&prod, bits);
+        partials.push(Partial {
+            sig: prod,
+            offset: first,
+            width: n + count,
+            signed,
+        });
+        first += count;
     }
-    concat(vec![top.e(), lo.select(0u32, low_rows)])
+    tree(m, deps, partials, n + mb, imp)
 }
 
 /// A chain of `count` rows for bits `first..first + count` of b_i, the top
@@ -379,7 +580,7 @@ fn chain(
                     deps.push(adder);
                 }
             }
-            MulImpl::Dsp => unreachable!("a plain `*` has no rows"),
+            MulImpl::Dsp | MulImpl::Booth => unreachable!("a plain `*` has no rows, Booth rows are built by `booth`"),
         }
         accs.push(acc);
     }
@@ -396,20 +597,26 @@ fn chain(
     concat(parts)
 }
 
-/// Module name of the [`MulImpl::Lut4`] adder that joins two chains of rows.
-pub fn chain_adder_name(width: u32) -> String {
-    format!("accgen_mul_add_w{width}")
+/// Module name of the adder of two partial sums in [`tree`]: addends of
+/// `x_w` and `y_w` bits, a `width`-bit sum.
+pub fn chain_adder_name(x_w: u32, y_w: u32, width: u32) -> String {
+    format!("accgen_mul_add_{x_w}x{y_w}_w{width}")
 }
 
-/// `s_o = x_i + y_i` modulo `2^width`, kept apart in synthesis like the row
-/// adders, so it stays on the carry chain.
-pub fn chain_adder(width: u32) -> Module {
+/// `s_o = x_i + y_i` modulo `2^width`, both zero-extended, kept apart in
+/// synthesis like the row adders, so it stays on the carry chain. Addends
+/// narrower than the sum keep their known-zero top bits inside the module,
+/// where synthesis sees them (a LUT less per such bit).
+pub fn chain_adder(x_w: u32, y_w: u32, width: u32) -> Module {
     let mut m = ModuleBuilder::new(
-        chain_adder_name(width),
+        chain_adder_name(x_w, y_w, width),
         ModuleDoc {
-            title: format!("{width}-bit adder joining two chains of a LUT4 array multiplier"),
+            title: format!("{width}-bit adder of two partial sums of a LUT multiplier"),
             description: vec!["Kept apart in synthesis (keep_hierarchy), like the row adders, so Yosys maps it to the carry chain instead of merging it with the rows.".into()],
-            params: vec![("width".into(), width.to_string(), "modulo 2^width".into())],
+            params: vec![
+                ("x_i, y_i".into(), format!("{x_w}, {y_w} bits"), "unsigned addends".into()),
+                ("s_o".into(), format!("{width} bits"), "modulo 2^width".into()),
+            ],
             timing: vec!["Combinational: no clock, zero latency.".into()],
         },
     );
@@ -417,10 +624,19 @@ pub fn chain_adder(width: u32) -> Module {
         "keep_hierarchy",
         "Kept apart in synthesis: flattened, Yosys merges it with the rows into one multiplier.",
     );
-    let x = m.input("x_i", Ty::u(width), "first addend");
-    let y = m.input("y_i", Ty::u(width), "second addend");
+    let x = m.input("x_i", Ty::u(x_w), "first addend");
+    let y = m.input("y_i", Ty::u(y_w), "second addend");
     let s = m.output("s_o", Ty::u(width), "sum modulo 2^width");
-    m.assign(&s, &x + &y);
+    let sum_w = m.localparam(
+        "SUM_W",
+        width as i64,
+        "the wider addend plus a carry, cut at the product's top",
+    );
+    let xe = m.wire("x_ext", &sum_w, false, "x_i zero-extended to SUM_W");
+    m.assign(&xe, x.e().zext(width));
+    let ye = m.wire("y_ext", &sum_w, false, "y_i zero-extended to SUM_W");
+    m.assign(&ye, y.e().zext(width));
+    m.assign(&s, &xe + &ye);
     m.finish()
 }
 
@@ -467,5 +683,337 @@ pub fn row_adder(a: IntFormat, subtract: bool) -> Module {
     let t = m.wire("sum", &sum_w, false, &format!("s_i {op} a_i, on the carry chain"));
     m.assign(&t, if subtract { &sx - &ax } else { &sx + &ax });
     m.assign(&so, crate::ir::mux(&bi, &t, &sx));
+    m.finish()
+}
+
+/// Radix-4 Booth digits of `b`: its magnitude bits (all of an unsigned `b`,
+/// all but the sign of a signed one) zero-extended to an even count with at
+/// least one leading zero, two bits per digit, so the top digit is never
+/// negative.
+pub fn booth_digits(b: IntFormat) -> u32 {
+    let magnitude = b.bits - u32::from(b.signed);
+    (magnitude + 2) / 2
+}
+
+/// The bits of Booth row `j` as an unsigned term of `width` bits (the row's
+/// full term cut at the product's top), built in `m` from `a_i` and the
+/// row's group `g` = {b[2j+1], b[2j], b[2j-1]}; `prefix` names its wires.
+///
+/// The digit is d = -2 g[2] + g[1] + g[0]; `pp` = |d| * a_i, inverted when
+/// d < 0 (`neg`), is the row as an (n+2)-bit two's complement value minus
+/// `neg`, with sign `s`. Two's complement rows are made unsigned by
+/// inverting their sign bit, which subtracts 2^(n+1) per row: row 0 is
+/// written {~s, s, s, pp} and every other row {1, ~s, pp}, and those
+/// constants add up to 2^(n+1+2G), above the product, so they vanish. The
+/// `neg` of row j-1 is added in the two-bit gap under row j, which is why
+/// row j (j >= 1) starts at column 2j - 2: {1, ~s, pp, 0, g[0]}.
+fn booth_term(m: &mut ModuleBuilder, ai: &Signal, a: IntFormat, g: &Signal, j: u32, width: u32, prefix: &str) -> Expr {
+    let n = a.bits;
+    let gap = if j == 0 { 0 } else { 2 };
+    // pp is n + 1 bits unless the product's top cuts it (the top row of an unsigned b).
+    let pp_w = (n + 1).min(width - gap);
+    let one = m.wire(
+        &format!("{prefix}one"),
+        1,
+        false,
+        "digit is +-1: b[2j] differs from b[2j-1]",
+    );
+    m.assign(&one, g.bit(1u32) ^ g.bit(0u32));
+    let two = m.wire(&format!("{prefix}two"), 1, false, "digit is +-2: 100 or 011");
+    m.assign(
+        &two,
+        (g.bit(2u32) & !g.bit(1u32) & !g.bit(0u32)) | (!g.bit(2u32) & g.bit(1u32) & g.bit(0u32)),
+    );
+    let neg = m.wire(&format!("{prefix}neg"), 1, false, "digit is negative: b[2j+1]");
+    m.assign(&neg, g.bit(2u32));
+    // a_i and 2 * a_i, extended like a_i, cut to pp_w bits.
+    let times_one = if pp_w > n {
+        ai.e().extend(pp_w).cast(false)
+    } else {
+        ai.select(0u32, pp_w)
+    };
+    let times_two = concat(vec![ai.select(0u32, pp_w - 1), Ty::u(1).zero()]);
+    let pp = m.wire(
+        &format!("{prefix}pp"),
+        pp_w,
+        false,
+        "|digit| * a_i, inverted when the digit is negative",
+    );
+    m.assign(
+        &pp,
+        ((times_one & repeat(pp_w, one.e())) | (times_two & repeat(pp_w, two.e()))) ^ repeat(pp_w, neg.e()),
+    );
+    // The row's sign: a signed row's is pp's top bit, an unsigned a_i's only the digit's.
+    let sign = if a.signed && pp_w == n + 1 { pp.bit(n) } else { neg.e() };
+    let mut bits: Vec<Expr> = Vec::new();
+    if j > 0 {
+        bits.push(g.bit(0u32));
+        bits.push(Ty::u(1).zero());
+    }
+    bits.push(pp.e());
+    if j == 0 {
+        bits.extend([sign.clone(), sign.clone(), !sign]);
+    } else {
+        bits.extend([!sign, Ty::u(1).ones()]);
+    }
+    // Cut at `width`, whole parts only (pp is already cut).
+    let mut kept = Vec::new();
+    let mut w = 0;
+    for b in bits {
+        if w >= width {
+            break;
+        }
+        w += b.width();
+        kept.push(b);
+    }
+    debug_assert_eq!(w, width);
+    kept.reverse();
+    concat(kept)
+}
+
+/// One Booth row of the [`booth`] terms: where it sits and how wide it is.
+struct BoothRow {
+    /// Digit index, or `None` for the subtracted sign row of a signed b_i.
+    digit: Option<u32>,
+    offset: u32,
+    width: u32,
+}
+
+/// Module name of Booth row `row` of an `a` x `b` multiplier.
+pub fn booth_row_name(a: IntFormat, b: IntFormat, row: &str) -> String {
+    format!("accgen_mul_booth_{}x{}_{row}", a.tag(), b.tag())
+}
+
+/// The [`MulImpl::Booth`] rows in chains summed by [`tree`]; returns the
+/// product as an unsigned `a.bits + b.bits`-bit expression. Every term and
+/// partial sum is unsigned and the sum is taken modulo 2^(n+m), where the
+/// exact product fits.
+fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal, a: IntFormat, b: IntFormat) -> Expr {
+    let n = a.bits;
+    let mb = b.bits;
+    let pw = n + mb;
+    let digits = booth_digits(b);
+    let magnitude = mb - u32::from(b.signed);
+    let b_bit = |i: i64| -> Expr {
+        if i < 0 || i >= magnitude as i64 {
+            Ty::u(1).zero()
+        } else {
+            bi.bit(i as u32)
+        }
+    };
+    let mut rows: Vec<BoothRow> = (0..digits)
+        .map(|j| {
+            let offset = if j == 0 { 0 } else { 2 * j - 2 };
+            let full = if j == 0 { n + 4 } else { n + 5 };
+            BoothRow {
+                digit: Some(j),
+                offset,
+                width: full.min(pw - offset),
+            }
+        })
+        .collect();
+    if b.signed {
+        rows.push(BoothRow {
+            digit: None,
+            offset: mb - 1,
+            width: n,
+        });
+    }
+    let sizes = chains(b, MulImpl::Booth);
+    debug_assert_eq!(sizes.iter().sum::<u32>() as usize, rows.len());
+    m.section(
+        "Booth rows",
+        &[
+            &format!(
+                "b_i{} is recoded into {digits} radix-4 digits d_j = -2 b[2j+1] + b[2j] + b[2j-1] (b[-1] = 0, bits above {} zero), so b = sum d_j 4^j and each row is d_j * a_i at column 2j.",
+                if b.signed { "'s magnitude bits" } else { "" },
+                magnitude.saturating_sub(1)
+            ),
+            "Row j >= 1 sits at column 2j - 2: its two low bits are the +1 that completes row j-1's negation. Each row after a chain's first is added in a kept module that generates the row inside the adder.",
+            &format!(
+                "{} chains ({} rows each) summed in the adder tree below.",
+                sizes.len(),
+                sizes.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+            ),
+        ],
+    );
+    let group = |m: &mut ModuleBuilder, j: u32| -> Signal {
+        let g = m.wire(
+            &format!("g_{j}"),
+            3,
+            false,
+            &format!(
+                "Booth group {j}: bits {}, {}, {} of b_i's magnitude (zero outside it)",
+                2 * j + 1,
+                2 * j,
+                2 * j as i64 - 1
+            ),
+        );
+        let j = j as i64;
+        m.assign(&g, concat(vec![b_bit(2 * j + 1), b_bit(2 * j), b_bit(2 * j - 1)]));
+        g
+    };
+    let mut partials = Vec::new();
+    let mut next = 0usize;
+    for &count in &sizes {
+        let head = &rows[next];
+        let Some(j0) = head.digit else {
+            unreachable!("the sign row is never first in a chain")
+        };
+        let g = group(m, j0);
+        let term = booth_term(m, ai, a, &g, j0, head.width, &format!("r{j0}_"));
+        let row = m.wire(
+            &format!("row_{j0}"),
+            head.width,
+            false,
+            &format!("Booth row {j0}, from column {}", head.offset),
+        );
+        m.assign(&row, term);
+        let mut acc = Partial {
+            sig: row,
+            offset: head.offset,
+            width: head.width,
+            signed: false,
+        };
+        for r in &rows[next + 1..next + count as usize] {
+            // Subtracting wraps below zero, so the sign row's sum runs to the product's top.
+            let top = match r.digit {
+                None => pw,
+                Some(_) => ((acc.offset + acc.width).max(r.offset + r.width) + 1).min(pw),
+            };
+            let w = top - r.offset;
+            let xw = acc.offset + acc.width - r.offset;
+            let (module, label) = match r.digit {
+                Some(j) => (booth_row_adder(a, b, j, r.width, xw, w), format!("row_{j}")),
+                None => (booth_sign_adder(a, b, xw, w), "row_sign".to_string()),
+            };
+            let s = m.wire(
+                &format!("{label}_sum"),
+                w,
+                false,
+                &format!("{} >> {} plus {label}", acc.sig.name(), r.offset - acc.offset),
+            );
+            let mut connect = vec![
+                ("x_i", drive(acc.sig.select(r.offset - acc.offset, xw))),
+                ("a_i", drive(ai)),
+                ("s_o", sink(&s)),
+            ];
+            match r.digit {
+                Some(j) => {
+                    let g = group(m, j);
+                    connect.push(("g_i", drive(&g)));
+                }
+                None => connect.push(("b_i", drive(bi.bit(mb - 1)))),
+            }
+            m.instance(&module, &format!("u_{label}"), connect);
+            deps.push(module);
+            let sum = m.wire(
+                &format!("acc_{}", label.trim_start_matches("row_")),
+                top - acc.offset,
+                false,
+                &format!("running sum through {label}, from column {}", acc.offset),
+            );
+            let shift = r.offset - acc.offset;
+            m.assign(
+                &sum,
+                if shift > 0 {
+                    concat(vec![s.e(), acc.sig.select(0u32, shift)])
+                } else {
+                    s.e()
+                },
+            );
+            acc = Partial {
+                sig: sum,
+                offset: acc.offset,
+                width: top - acc.offset,
+                signed: false,
+            };
+        }
+        partials.push(acc);
+        next += count as usize;
+    }
+    tree(m, deps, partials, pw, MulImpl::Booth)
+}
+
+/// The header shared by the Booth row adders.
+fn booth_doc(title: String, description: String) -> ModuleDoc {
+    ModuleDoc {
+        title,
+        description: vec![
+            description,
+            "Kept apart in synthesis (keep_hierarchy): flattened, ABC merges the rows into one multiplier and no longer folds each row bit into the LUT that feeds the carry chain.".into(),
+        ],
+        params: vec![],
+        timing: vec!["Combinational: no clock, zero latency.".into()],
+    }
+}
+
+/// `s_o = x_i + row j` for Booth digit `j` (see [`booth_term`]), `w` bits.
+fn booth_row_adder(a: IntFormat, b: IntFormat, j: u32, term_w: u32, xw: u32, w: u32) -> Module {
+    let mut m = ModuleBuilder::new(
+        booth_row_name(a, b, &format!("row{j}")),
+        booth_doc(
+            format!("Booth row {j} of an {a} x {b} multiplier, added to the running sum"),
+            format!(
+                "Generates row {j} = d_{j} * a_i (digit d_{j} from g_i = b[{}:{}]) as an unsigned term and adds it to the running sum: each sum bit's propagate is one LUT6 of two bits of a_i, the three of g_i and the running-sum bit, which also drives the carry chain's generate input.",
+                2 * j + 1,
+                2 * j - 1
+            ),
+        ),
+    );
+    m.attribute(
+        "keep_hierarchy",
+        "Kept apart in synthesis, so the row stays one LUT6 per bit on the carry chain.",
+    );
+    let x = m.input("x_i", Ty::u(xw), "running sum from this row's column up");
+    let ai = m.input("a_i", Ty::new(a.bits, a.signed), "multiplicand");
+    let g = m.input("g_i", Ty::u(3), "Booth group: b[2j+1], b[2j], b[2j-1]");
+    let s = m.output("s_o", Ty::u(w), "new running sum from this row's column up");
+    let sum_w = m.localparam(
+        "SUM_W",
+        w as i64,
+        "one carry above the wider addend, cut at the product's top",
+    );
+    let term = booth_term(&mut m, &ai, a, &g, j, term_w, "");
+    let row = m.wire("row", term_w, false, "this row as an unsigned term");
+    m.assign(&row, term);
+    let xe = m.wire("x_ext", &sum_w, false, "x_i zero-extended to SUM_W");
+    m.assign(&xe, x.e().zext(w));
+    let re = m.wire("row_ext", &sum_w, false, "row zero-extended to SUM_W");
+    m.assign(&re, row.e().zext(w));
+    m.assign(&s, &xe + &re);
+    m.finish()
+}
+
+/// `s_o = x_i - a_i * b_i` (`b_i` being b's sign bit), `w` bits: the row of
+/// a signed b's sign bit, which weighs -2^(m-1).
+fn booth_sign_adder(a: IntFormat, b: IntFormat, xw: u32, w: u32) -> Module {
+    let ext = if a.signed { "sign" } else { "zero" };
+    let mut m = ModuleBuilder::new(
+        booth_row_name(a, b, "sign"),
+        booth_doc(
+            format!("Sign row of an {a} x {b} Booth multiplier, subtracted from the running sum"),
+            format!(
+                "b's sign bit weighs -2^{}, so a_i AND it is subtracted: x_i + ~row + 1 on the carry chain, the AND folded into the propagate LUT.",
+                b.bits - 1
+            ),
+        ),
+    );
+    m.attribute(
+        "keep_hierarchy",
+        "Kept apart in synthesis, so the row stays one LUT per bit on the carry chain.",
+    );
+    let x = m.input("x_i", Ty::u(xw), "running sum from this row's column up");
+    let ai = m.input("a_i", Ty::new(a.bits, a.signed), "multiplicand");
+    let bi = m.input("b_i", Ty::BIT, "b's sign bit");
+    let s = m.output("s_o", Ty::u(w), "new running sum, modulo 2^SUM_W");
+    let sum_w = m.localparam("SUM_W", w as i64, "from this row's column to the product's top");
+    let row = m.wire("row", a.bits, a.signed, "a_i AND b_i");
+    m.assign(&row, ai.e() & repeat(a.bits, bi.e()).cast(a.signed));
+    let xe = m.wire("x_ext", &sum_w, false, "x_i zero-extended to SUM_W");
+    m.assign(&xe, x.e().zext(w));
+    let re = m.wire("row_ext", &sum_w, false, &format!("row {ext}-extended to SUM_W"));
+    m.assign(&re, row.e().extend(w).cast(false));
+    m.assign(&s, &xe - &re);
     m.finish()
 }

@@ -34,6 +34,12 @@ pub enum MulImpl {
     /// partial-product bit on iCE40 (SB_CARRY), whose carry needs both
     /// addends as plain signals.
     Lut4,
+    /// Radix-4 (modified) Booth rows, half as many as `lut`: each LUT6
+    /// computes one Booth partial-product bit (three bits of b, two of a)
+    /// and its sum with the running sum (Xilinx CARRY4), so a row is
+    /// generated and added in one LUT per bit. Each row adder is a module
+    /// of its own that synthesis keeps.
+    Booth,
 }
 
 impl MulImpl {
@@ -42,6 +48,7 @@ impl MulImpl {
             MulImpl::Dsp => "dsp",
             MulImpl::Lut => "lut",
             MulImpl::Lut4 => "lut4",
+            MulImpl::Booth => "booth",
         }
     }
 }

@@ -12,6 +12,9 @@
 // Gating the row before the adder lets a LUT6 (Xilinx CARRY4) or LUT4 (ECP5
 // CCU2C) compute the propagate s ^ (a & b) in one LUT per partial-product bit.
 // b_i is two's complement, so its top row weighs -2^(n-1) and is subtracted.
+// The 4 rows are summed in 3 chains (1, 1, 2 rows each, low rows first), and
+// the chains in a balanced tree of adders, so the LUT depth grows with log2 of
+// the rows rather than with the rows.
 //
 // Parameters:
 //   a_i  uint4  first operand (activation)
@@ -43,25 +46,65 @@ module accgen_mul_lut_u4xs4 (
   // The running sum is the first addend, so on Xilinx it is the carry
   // chain's generate input (DI) and needs no LUT of its own; the AND folds
   // into the propagate LUT.
+  // 3 chains of rows (1, 1, 2 rows each, low bits of b_i first), each the
+  // exact product of a_i and its bits of b_i, summed in the adder tree
+  // below.
   wire [ROW_W-1:0] a_ext;                  // a_i zero-extended to ROW_W
   assign a_ext = {1'b0, a_i};
 
   wire [ROW_W-1:0] acc_0;                  // row 0: a_i AND b_i[0]
   assign acc_0 = a_ext & {5{b_i[0]}};
 
-  wire [ROW_W-1:0] acc_1;                  // after row 1
-  assign acc_1 = {1'b0, acc_0[4:1]} + (a_ext & {5{b_i[1]}});
+  wire [4:0] chain_0;                      // a_i * b_i[0:0], unsigned
+  assign chain_0 = acc_0;
 
-  wire [ROW_W-1:0] acc_2;                  // after row 2
-  assign acc_2 = {1'b0, acc_1[4:1]} + (a_ext & {5{b_i[2]}});
+  wire [ROW_W-1:0] acc_1;                  // row 1: a_i AND b_i[1]
+  assign acc_1 = a_ext & {5{b_i[1]}};
+
+  wire [4:0] chain_1;                      // a_i * b_i[1:1], unsigned
+  assign chain_1 = acc_1;
+
+  wire [ROW_W-1:0] acc_2;                  // row 2: a_i AND b_i[2]
+  assign acc_2 = a_ext & {5{b_i[2]}};
 
   wire [ROW_W-1:0] acc_3;                  // after row 3 (subtracted: b_i's sign bit)
   assign acc_3 = {1'b0, acc_2[4:1]} - (a_ext & {5{b_i[3]}});
 
+  wire [5:0] chain_2;                      // a_i * b_i[3:2], two's complement
+  assign chain_2 = {acc_3, acc_2[0]};
+
+  // ---- Adder tree (hdl/src/mac/mul.rs)
+  // Neighbouring partial sums are added pairwise, level by level: the low
+  // columns of the lower one are final, its upper columns (extended like it)
+  // are added to the higher one.
+  wire [3:0] sum_0_0_lo;                   // chain_0 >> 1
+  assign sum_0_0_lo = chain_0[4:1];
+
+  wire [4:0] sum_0_0_hi;                   // chain_1
+  assign sum_0_0_hi = chain_1;
+
+  wire [5:0] sum_0_0_add;                  // sum_0_0_lo + sum_0_0_hi, on the carry chain
+  assign sum_0_0_add = {2'd0, sum_0_0_lo} + {1'b0, sum_0_0_hi};
+
+  wire [6:0] sum_0_0;                      // chain_0 + chain_1, weighing 2^0 and up
+  assign sum_0_0 = {sum_0_0_add, chain_0[0]};
+
+  wire [4:0] sum_1_0_lo;                   // sum_0_0 >> 2
+  assign sum_1_0_lo = sum_0_0[6:2];
+
+  wire [5:0] sum_1_0_hi;                   // chain_2
+  assign sum_1_0_hi = chain_2;
+
+  wire [5:0] sum_1_0_add;                  // sum_1_0_lo + sum_1_0_hi, on the carry chain
+  assign sum_1_0_add = {1'b0, sum_1_0_lo} + sum_1_0_hi;
+
+  wire [7:0] sum_1_0;                      // sum_0_0 + chain_2, weighing 2^0 and up, two's complement
+  assign sum_1_0 = {sum_1_0_add, sum_0_0[1:0]};
+
   // ---- Product (hdl/src/mac/mul.rs)
   // The last sum on top of the bits each earlier row shifted out.
   wire [PROD_W-1:0] product;               // the product's bits, low to high as the rows produced them
-  assign product = {acc_3, acc_2[0], acc_1[0], acc_0[0]};
+  assign product = sum_1_0;
   assign p_o = $signed(product);
 
 endmodule
