@@ -90,6 +90,9 @@ enum Command {
         /// Parallel Yosys runs [default: the available cores]
         #[arg(long)]
         jobs: Option<usize>,
+        /// Block family to calibrate: mac, spiking, hashgrid or all
+        #[arg(long, default_value = "mac")]
+        family: accgen::cost::Family,
     },
     /// Sweep configurations (the embedded default without a file): cost on every
     /// target, accuracy on the block's workload, Pareto fronts, plots and a report
@@ -141,7 +144,8 @@ fn main() -> ExitCode {
         Command::Cost { config, target, synth } => config::load(&config)
             .map_err(Failure::from)
             .and_then(|c| accgen::cost::run(&c, &target, synth)),
-        Command::Calibrate { out, jobs } => accgen::cost::calibrate::run(
+        Command::Calibrate { out, jobs, family } => accgen::cost::calibrate_family(
+            family,
             &out,
             jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
         ),

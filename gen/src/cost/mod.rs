@@ -14,7 +14,11 @@
 //! compiled in, so estimating needs no tools and takes microseconds.
 
 pub mod calibrate;
+pub mod families;
 pub mod fit;
+pub mod hashgrid;
+pub mod memory;
+pub mod spiking;
 
 use crate::synth::Target;
 use accgen_hdl::mac::cost::{logic_features, registers, shift_register_bits};
@@ -248,6 +252,30 @@ fn hash_grid(
                 r.target, r.summary.bram, r.summary.lutram, r.summary.luts, r.summary.ffs, r.summary.dsp
             );
         }
+    }
+    Ok(())
+}
+
+/// The block families `accgen calibrate --family` covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Family {
+    Mac,
+    Spiking,
+    Hashgrid,
+    All,
+}
+
+/// `accgen calibrate --family F`: synthesize the family's calibration set,
+/// fit its model and publish the held-out error (all three with `all`).
+pub fn calibrate_family(family: Family, out: &std::path::Path, threads: usize) -> Result<(), crate::Failure> {
+    if matches!(family, Family::Mac | Family::All) {
+        calibrate::run(out, threads)?;
+    }
+    if matches!(family, Family::Spiking | Family::All) {
+        spiking::calibrate(out, threads)?;
+    }
+    if matches!(family, Family::Hashgrid | Family::All) {
+        hashgrid::calibrate(out, threads)?;
     }
     Ok(())
 }
