@@ -209,6 +209,8 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
         evaluations as f64 / secs / 1e6
     );
 
+    cost_families()?;
+
     println!("== generation time of a 64 x 64 array (embedded HDL to Verilog text)");
     let big = config::Config {
         block: Block::MacArray(accgen_hdl::mac::MacArrayParams {
@@ -229,6 +231,37 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
         d.files.len(),
         bytes,
         elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Estimates per second of the spiking-core model: every calibration design
+/// on all seven targets, for one second.
+pub fn cost_families() -> Result<(), Failure> {
+    println!("== spiking-core cost model: estimates per second (all seven targets per design point)");
+    let calibration = crate::cost::spiking::builtin().map_err(Failure::Run)?;
+    let designs: Vec<crate::cost::spiking::Spiking> =
+        crate::cost::spiking::points().into_iter().map(|p| p.design).collect();
+    let models: Vec<(crate::synth::Target, &crate::cost::families::FamilyTargetModel)> = crate::synth::Target::ALL
+        .into_iter()
+        .filter_map(|t| calibration.model(t).map(|m| (t, m)))
+        .collect();
+    let start = Instant::now();
+    let mut evaluations = 0u64;
+    let mut checksum = 0.0;
+    while start.elapsed().as_secs_f64() < 1.0 {
+        for d in &designs {
+            for &(target, model) in &models {
+                let e = crate::cost::spiking::estimate(d, target, model);
+                checksum += e.luts + e.ffs;
+                evaluations += 1;
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{:.2} M estimates/s ({evaluations} estimates in {secs:.2} s, checksum {checksum:.0})",
+        evaluations as f64 / secs / 1e6
     );
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! parallel) and fit relative-error non-negative least squares.
 
 use crate::Failure;
-use crate::synth::{Progress, SynthOptions, SynthResult, Target, synth_all};
+use crate::synth::{Family, Progress, SynthOptions, SynthResult, Target, synth_all};
 use accgen_hdl::Design;
 
 /// Synthesize `designs` on every target (`asic` only where `on_asic`
@@ -68,16 +68,18 @@ pub struct FamilyTargetModel {
     pub lut_weights: Vec<f64>,
     pub carry_intercept: f64,
     pub carry_weights: Vec<f64>,
-    /// Operand widths one DSP block multiplies (`a` x `b`, `a >= b`);
-    /// wider products take `ceil(wa / a) * ceil(wb / b)` blocks. `None`
-    /// when the target has no DSP blocks.
-    pub dsp_operand_widths: Option<(u32, u32)>,
+    /// How products map to DSP blocks; `None` when the target has none.
+    pub dsp: Option<DspShape>,
     /// Flip-flops synthesis adds around a memory in block RAM, per memory,
     /// as weights of (word width, address bits, 1): zero where the read
     /// register goes into the RAM, about a word and an address on iCE40,
     /// where Yosys emulates the read-first behaviour with registers.
     #[serde(default)]
     pub block_memory_ffs: Vec<f64>,
+    /// The same for memories in LUT RAM (7-series adds a few address
+    /// registers to a LUT RAM read port).
+    #[serde(default)]
+    pub lut_memory_ffs: Vec<f64>,
     /// ASIC area (um^2) = intercept + per_ff * FFs + sum(weights * features), `asic` only.
     pub area_intercept: f64,
     pub area_per_ff: f64,
@@ -108,8 +110,9 @@ impl FamilyTargetModel {
             lut_weights: vec![0.0; features],
             carry_intercept: 0.0,
             carry_weights: vec![0.0; features],
-            dsp_operand_widths: None,
+            dsp: None,
             block_memory_ffs: vec![0.0; 3],
+            lut_memory_ffs: vec![0.0; 3],
             area_intercept: 0.0,
             area_per_ff: 0.0,
             area_weights: vec![0.0; features],
@@ -126,20 +129,21 @@ impl FamilyTargetModel {
         )
     }
 
-    /// Flip-flops added around block-RAM memories of `(width, address bits)`.
-    pub fn block_memory_ffs(&self, memories: &[(u32, u32)]) -> f64 {
-        let w = |i: usize| self.block_memory_ffs.get(i).copied().unwrap_or(0.0);
-        memories
-            .iter()
-            .map(|&(width, abits)| w(0) * width as f64 + w(1) * abits as f64 + w(2))
-            .sum()
+    /// Flip-flops added around memories of `(width, address bits)` in
+    /// block RAM and in LUT RAM.
+    pub fn memory_ffs(&self, block: &[(u32, u32)], lut: &[(u32, u32)]) -> f64 {
+        let sum = |w: &[f64], ms: &[(u32, u32)]| {
+            let w = |i: usize| w.get(i).copied().unwrap_or(0.0);
+            ms.iter()
+                .map(|&(width, abits)| w(0) * width as f64 + w(1) * abits as f64 + w(2))
+                .sum::<f64>()
+        };
+        sum(&self.block_memory_ffs, block) + sum(&self.lut_memory_ffs, lut)
     }
 
     /// DSP blocks a `wa` x `wb` product takes.
     pub fn dsp_blocks(&self, wa: u32, wb: u32) -> u64 {
-        let (wa, wb) = (wa.max(wb), wa.min(wb));
-        self.dsp_operand_widths
-            .map_or(0, |(a, b)| wa.div_ceil(a) as u64 * wb.div_ceil(b) as u64)
+        self.dsp.map_or(0, |d| d.blocks(wa, wb))
     }
 }
 
@@ -260,7 +264,10 @@ pub fn held_out_errors(rows: &[Row], target: Target) -> TargetErrors {
         ff_mape: mape(&pairs(&|r| (r.measured.ffs as f64, r.estimate.ffs))),
         carry_mape: mape(&pairs(&|r| (r.measured.carry as f64, r.estimate.carry))),
         dsp_exact: mine.iter().filter(|r| r.measured.dsp as f64 == r.estimate.dsp).count(),
-        bram_exact: mine.iter().filter(|r| r.measured.bram as f64 == r.estimate.bram).count(),
+        bram_exact: mine
+            .iter()
+            .filter(|r| r.measured.bram as f64 == r.estimate.bram)
+            .count(),
         area_mape: (!area.is_empty()).then(|| mape(&area)),
     }
 }
@@ -315,48 +322,150 @@ pub fn write_outputs(
     Ok(report)
 }
 
-/// Operand widths of a DSP block to try, widest first: 7-series DSP48E1
-/// (25 x 18 signed), ECP5 MULT18X18D and iCE40 SB_MAC16 (16 x 16), with and
-/// without the sign bit a split product spends.
-pub const DSP_SHAPES: [(u32, u32); 8] = [(25, 18), (24, 17), (18, 18), (17, 17), (16, 16), (15, 15), (18, 9), (9, 9)];
-
-/// The DSP shape that makes the most training designs exact: `products`
-/// per design lists the (wa, wb) of its products that go to DSPs.
-pub fn fit_dsp_shape(products: &[Vec<(u32, u32)>], measured: &[u64]) -> Option<(u32, u32)> {
-    DSP_SHAPES
-        .iter()
-        .max_by_key(|&&(a, b)| {
-            let mut m = FamilyTargetModel::empty(Target::Asic, 0);
-            m.dsp_operand_widths = Some((a, b));
-            let exact = products
-                .iter()
-                .zip(measured)
-                .filter(|(ps, d)| ps.iter().map(|&(x, y)| m.dsp_blocks(x, y)).sum::<u64>() == **d)
-                .count();
-            // Ties go to the widest shape (max_by_key keeps the last maximum).
-            (exact, std::cmp::Reverse(a * b))
-        })
-        .copied()
+/// How Yosys' `mul2dsp` splits a product over DSP blocks: operand `a` in
+/// pieces of at most `a` bits (the last one the remainder), each piece
+/// times `b` one block, unless the piece's product has fewer than
+/// `min_product` bits (those stay in LUTs).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DspShape {
+    pub a: u32,
+    pub b: u32,
+    pub min_product: u32,
 }
 
-/// Fit the block-memory FF weights: `residual` is measured FFs minus the
-/// structural count (read registers of block RAMs absorbed), `memories`
-/// the (width, address bits) of each design's block-RAM memories.
-pub fn fit_block_memory_ffs(memories: &[Vec<(u32, u32)>], residual: &[f64]) -> Vec<f64> {
+impl DspShape {
+    /// Blocks for a `wa` x `wb` product (either order).
+    pub fn blocks(&self, wa: u32, wb: u32) -> u64 {
+        let (wa, wb) = (wa.max(wb), wa.min(wb));
+        let pieces_b = wb.div_ceil(self.b) as u64;
+        let mut n = 0;
+        let mut left = wa;
+        while left > 0 {
+            let piece = left.min(self.a);
+            if piece + wb.min(self.b) >= self.min_product {
+                n += pieces_b;
+            }
+            left -= piece;
+        }
+        n
+    }
+}
+
+/// The DSP block of each FPGA family: operand widths of 7-series DSP48E1
+/// (25 x 18), iCE40 SB_MAC16 (16 x 16) and ECP5 MULT18X18D (18 x 18);
+/// the smallest product Yosys gives a block is fitted.
+pub fn dsp_operands(target: Target) -> (u32, u32) {
+    match target.family() {
+        Family::Xc7 => (25, 18),
+        Family::Ice40 => (16, 16),
+        _ => (18, 18),
+    }
+}
+
+/// The DSP shape that makes the most training designs exact: `products`
+/// per design lists the (wa, wb) of its products, `measured` its DSP count.
+pub fn fit_dsp_shape(target: Target, products: &[Vec<(u32, u32)>], measured: &[u64]) -> DspShape {
+    let (a, b) = dsp_operands(target);
+    // A signed operand split into pieces spends a bit on the sign: try the
+    // block's width and one less.
+    [a, a - 1]
+        .into_iter()
+        .flat_map(|a| (2..=16).map(move |min_product| DspShape { a, b, min_product }))
+        .max_by_key(|shape| {
+            products
+                .iter()
+                .zip(measured)
+                .filter(|(ps, d)| ps.iter().map(|&(x, y)| shape.blocks(x, y)).sum::<u64>() == **d)
+                .count()
+        })
+        .unwrap_or(DspShape { a, b, min_product: 9 })
+}
+
+/// Fit the memory FF weights: `memories` holds each training design's
+/// (block-RAM, LUT-RAM) memories as (width, address bits), `residual` its
+/// measured FFs minus the structural count (read registers absorbed by
+/// block RAMs, kept by LUT RAMs). Returns (block weights, LUT weights).
+pub fn fit_memory_ffs(memories: &[(Vec<(u32, u32)>, Vec<(u32, u32)>)], residual: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let rows: Vec<Vec<f64>> = memories
         .iter()
-        .map(|ms| {
-            let mut f = vec![0.0; 3];
-            for &(w, a) in ms {
-                f[0] += w as f64;
-                f[1] += a as f64;
-                f[2] += 1.0;
+        .map(|(block, lut)| {
+            let mut f = vec![0.0; 6];
+            for (k, ms) in [block, lut].into_iter().enumerate() {
+                for &(w, a) in ms {
+                    f[3 * k] += w as f64;
+                    f[3 * k + 1] += a as f64;
+                    f[3 * k + 2] += 1.0;
+                }
             }
             f
         })
         .collect();
-    if rows.iter().all(|r| r[2] == 0.0) {
-        return vec![0.0; 3];
+    // Columns no design exercises stay zero.
+    let x = nnls(&rows, residual);
+    (x[..3].to_vec(), x[3..].to_vec())
+}
+
+/// Parse `--target` names (all targets when empty).
+pub fn parse_targets(targets: &[String]) -> Result<Vec<Target>, Failure> {
+    if targets.is_empty() {
+        return Ok(Target::ALL.to_vec());
     }
-    nnls(&rows, residual)
+    targets
+        .iter()
+        .map(|t| t.parse::<Target>().map_err(|e| Failure::Input(format!("error: {e}"))))
+        .collect()
+}
+
+/// Print estimates per target, each with Yosys' figures below it when
+/// `design` is given (`accgen cost --synth`).
+pub fn print_estimates(
+    targets: &[Target],
+    estimate: &dyn Fn(Target) -> Result<Estimate, Failure>,
+    design: Option<&Design>,
+) -> Result<(), Failure> {
+    let measured = match design {
+        Some(d) => {
+            let jobs: Vec<_> = targets.iter().map(|&t| (d.clone(), t)).collect();
+            synth_all(&jobs, &SynthOptions::default(), &|_| {})
+        }
+        None => Vec::new(),
+    };
+    println!(
+        "{:<12} {:>9} {:>9} {:>9} {:>5} {:>5} {:>12}",
+        "target", "LUTs", "FFs", "carry", "DSP", "BRAM", "area um^2"
+    );
+    let area = |a: Option<f64>| a.map(|a| format!("{a:.0}")).unwrap_or_else(|| "-".into());
+    for (i, &target) in targets.iter().enumerate() {
+        let e = estimate(target)?;
+        println!(
+            "{:<12} {:>9.0} {:>9.0} {:>9.0} {:>5.0} {:>5.0} {:>12}",
+            target.name(),
+            e.luts,
+            e.ffs,
+            e.carry,
+            e.dsp,
+            e.bram,
+            area(e.area_um2)
+        );
+        match measured.get(i) {
+            Some(Ok(r)) => {
+                let s = &r.summary;
+                println!(
+                    "{:<12} {:>9} {:>9} {:>9} {:>5} {:>5} {:>12}  ({}{})",
+                    "  synth",
+                    measured_luts(target, s),
+                    s.ffs,
+                    s.carry,
+                    s.dsp,
+                    s.bram,
+                    area(s.area_um2),
+                    r.tool,
+                    if r.cached { ", cached" } else { "" }
+                );
+            }
+            Some(Err(e)) => println!("  synth failed: {e}"),
+            None => {}
+        }
+    }
+    Ok(())
 }

@@ -75,11 +75,18 @@ pub(crate) fn provenance() -> accgen_hdl::ir::verilog::Provenance {
 }
 
 /// Synthesize the calibration set (phase 1: dump the measurements).
-pub fn calibrate(out: &std::path::Path, threads: usize) -> Result<(), crate::Failure> {
+pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) -> Result<(), crate::Failure> {
     let _ = out;
-    let points = points();
-    let designs: Vec<_> = points.iter().map(|p| accgen_hdl::hashgrid::design(&p.params, &provenance())).collect();
-    let on_asic: Vec<bool> = points.iter().map(|p| p.params.memory_bits() <= ASIC_MAX_MEMORY_BITS).collect();
+    let mut points = points();
+    points.truncate(limit.unwrap_or(points.len()));
+    let designs: Vec<_> = points
+        .iter()
+        .map(|p| accgen_hdl::hashgrid::design(&p.params, &provenance()))
+        .collect();
+    let on_asic: Vec<bool> = points
+        .iter()
+        .map(|p| p.params.memory_bits() <= ASIC_MAX_MEMORY_BITS)
+        .collect();
     let measured = super::families::synthesize("hashgrid", &designs, &on_asic, threads)?;
     for (t, rs) in measured.iter().enumerate() {
         for (i, r) in rs.iter().enumerate() {

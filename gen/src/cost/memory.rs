@@ -18,8 +18,9 @@ use crate::synth::{Family, Target};
 pub enum Placement {
     /// Block RAM primitives (the read register is absorbed into them).
     Block(u64),
-    /// LUT RAM primitives (asynchronous read: the read register stays).
-    Distributed(u64),
+    /// LUT RAM primitives (asynchronous read: the read register stays), in
+    /// `rows` of addresses whose outputs a multiplexer selects.
+    Distributed { tiles: u64, rows: u64 },
     /// Flip-flops and multiplexers.
     Logic,
 }
@@ -38,6 +39,11 @@ struct RamDef {
     max_port: usize,
     /// The write port's fixed width index, if it has one (SDP modes).
     fixed_write: Option<usize>,
+    /// Emulation score (times Yosys' factor 2) the mapping pays for
+    /// behaviour the RAM lacks: ECP5 block RAMs emulate read-first and
+    /// transparency between their two ports (measured: a 192 x 6 memory
+    /// goes to LUT RAM at a LUT-RAM cost of 135 against 128 for one DP16KD).
+    emulation: f64,
 }
 
 const fn ram(block: bool, abits: u32, dbits: &'static [u32], byte: u32, cost: f64, widthscale: f64) -> RamDef {
@@ -50,6 +56,7 @@ const fn ram(block: bool, abits: u32, dbits: &'static [u32], byte: u32, cost: f6
         widthscale,
         max_port: dbits.len() - 1,
         fixed_write: None,
+        emulation: 0.0,
     }
 }
 
@@ -93,21 +100,26 @@ const ICE40: &[RamDef] = &[
 /// port, PDPW16KD pseudo dual port with a 36-bit write port).
 const ECP5: &[RamDef] = &[
     ram(false, 4, &[4], 0, 4.0, 0.0),
-    ram(true, 14, &[1, 2, 4, 9, 18], 9, 128.0, 0.0),
+    RamDef {
+        emulation: 12.0,
+        ..ram(true, 14, &[1, 2, 4, 9, 18], 9, 128.0, 0.0)
+    },
     RamDef {
         fixed_write: Some(5),
+        emulation: 12.0,
         ..ram(true, 14, &[1, 2, 4, 9, 18, 36], 9, 128.0, 0.0)
     },
 ];
 
-/// The cheapest tiling of a `depth` x `width` memory on `def`: (cost, tiles).
-fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64)> {
+/// The cheapest tiling of a `depth` x `width` memory on `def`: (cost,
+/// tiles, rows).
+fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64, u64)> {
     let byte_log2 = if def.byte == 0 {
         def.dbits.len() - 1
     } else {
         def.dbits.iter().rposition(|&d| def.byte >= d).unwrap_or(0)
     };
-    let mut best: Option<(f64, u64)> = None;
+    let mut best: Option<(f64, u64, u64)> = None;
     for base in 0..def.dbits.len() {
         if let Some(fixed) = def.fixed_write
             && base < fixed
@@ -132,9 +144,10 @@ fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64)> {
         let mux = (rows - 1) * width;
         let cost = (def.cost - def.widthscale) * tiles as f64
             + (def.widthscale as u64 * rows * width / unit) as f64
-            + 0.5 * (mux + demux) as f64;
-        if best.is_none_or(|(c, _)| cost < c.trunc()) {
-            best = Some((cost, tiles));
+            + 0.5 * (mux + demux) as f64
+            + def.emulation;
+        if best.is_none_or(|(c, _, _)| cost < c.trunc()) {
+            best = Some((cost, tiles, rows));
         }
     }
     best
@@ -151,13 +164,13 @@ pub fn place(target: Target, depth: u64, width: u64) -> Placement {
     let logic = (depth * width) as f64;
     let mut best = (logic.trunc(), Placement::Logic);
     for def in lib {
-        if let Some((cost, tiles)) = tiling(def, depth, width)
+        if let Some((cost, tiles, rows)) = tiling(def, depth, width)
             && cost < best.0
         {
             let placement = if def.block {
                 Placement::Block(tiles)
             } else {
-                Placement::Distributed(tiles)
+                Placement::Distributed { tiles, rows }
             };
             best = (cost.trunc(), placement);
         }

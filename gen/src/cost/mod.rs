@@ -133,10 +133,8 @@ pub fn run(config: &crate::config::Config, targets: &[String], synth: bool) -> R
         crate::config::Block::MacArray(p) => p,
         crate::config::Block::HashGrid(p) => return hash_grid(config, p, targets, synth),
         crate::config::Block::SpikingCore(_) | crate::config::Block::SpikingChain(..) => {
-            return Err(Failure::Input(format!(
-                "error: {}: the cost model covers MAC arrays and hash-grid memories so far; run `accgen synth` for a spiking core",
-                config.origin
-            )));
+            let d = spiking::of_block(&config.block).unwrap_or_else(|| unreachable!("a spiking block"));
+            return spiking::run_cost(config, &d, targets, synth);
         }
     };
     let targets: Vec<Target> = if targets.is_empty() {
@@ -267,15 +265,20 @@ pub enum Family {
 
 /// `accgen calibrate --family F`: synthesize the family's calibration set,
 /// fit its model and publish the held-out error (all three with `all`).
-pub fn calibrate_family(family: Family, out: &std::path::Path, threads: usize) -> Result<(), crate::Failure> {
+pub fn calibrate_family(
+    family: Family,
+    points: Option<usize>,
+    out: &std::path::Path,
+    threads: usize,
+) -> Result<(), crate::Failure> {
     if matches!(family, Family::Mac | Family::All) {
         calibrate::run(out, threads)?;
     }
     if matches!(family, Family::Spiking | Family::All) {
-        spiking::calibrate(out, threads)?;
+        spiking::calibrate(points, out, threads)?;
     }
     if matches!(family, Family::Hashgrid | Family::All) {
-        hashgrid::calibrate(out, threads)?;
+        hashgrid::calibrate(points, out, threads)?;
     }
     Ok(())
 }

@@ -9,10 +9,10 @@ use super::memory::{Placement, place};
 use crate::Failure;
 use crate::synth::Target;
 use accgen_hdl::Design;
-use accgen_hdl::spiking::cost::{LogicFeatures, MemoryKind, Registers, const_multiplies, registers};
 use accgen_hdl::ir::ResetStyle;
 use accgen_hdl::ir::verilog::Provenance;
 use accgen_hdl::spiking::CoreParams;
+use accgen_hdl::spiking::cost::{LogicFeatures, MemoryKind, Registers, const_multiplies, registers};
 use accgen_hdl::spiking::params::{CoreSpec, Decay, Overflow, Preset, Synapse, Word};
 
 /// A spiking design: one core, or two chained.
@@ -148,7 +148,11 @@ fn random_core(walk: &mut Walk, neurons: Option<u64>, inputs: Option<u64>) -> Op
     // P = N (one slot) with N a power of two panics in the core generator
     // today (the spike address constant P does not fit its width), so the
     // set keeps P < N.
-    let units = if neurons.is_multiple_of(units) && units < neurons { units } else { 1 };
+    let units = if neurons.is_multiple_of(units) && units < neurons {
+        units
+    } else {
+        1
+    };
     CoreSpec {
         neurons,
         inputs,
@@ -178,14 +182,18 @@ pub fn points() -> Vec<Point> {
     let mut out: Vec<Point> = Vec::new();
     while out.len() < POINTS {
         let design = if walk.pick(5) == 0 {
-            let Some(a) = random_core(&mut walk, None, None) else { continue };
+            let Some(a) = random_core(&mut walk, None, None) else {
+                continue;
+            };
             let second = [4u64, 8, 10, 16][walk.pick(4)];
             let Some(b) = random_core(&mut walk, Some(second), Some(a.neurons as u64)) else {
                 continue;
             };
             Spiking::Chain(a, b)
         } else {
-            let Some(p) = random_core(&mut walk, None, None) else { continue };
+            let Some(p) = random_core(&mut walk, None, None) else {
+                continue;
+            };
             Spiking::Core(p)
         };
         let name = design.name();
@@ -235,6 +243,8 @@ pub struct CoreCost {
     pub ffs: u64,
     /// (width, address bits) of the memories in block RAM.
     pub block_memories: Vec<(u32, u32)>,
+    /// (width, address bits) of the memories in LUT RAM.
+    pub lut_memories: Vec<(u32, u32)>,
     /// Block RAM primitives.
     pub bram: u64,
     /// Operand widths of the products DSP blocks take (on DSP targets).
@@ -245,7 +255,7 @@ pub struct CoreCost {
 fn kind(p: Placement) -> MemoryKind {
     match p {
         Placement::Block(_) => MemoryKind::Block,
-        Placement::Distributed(_) => MemoryKind::Lut,
+        Placement::Distributed { rows, .. } => MemoryKind::Lut { rows: rows as u32 },
         Placement::Logic => MemoryKind::Flops,
     }
 }
@@ -268,9 +278,14 @@ pub fn core_cost(p: &CoreParams, target: Target) -> CoreCost {
         match placement {
             Placement::Block(n) => {
                 cost.bram += n;
-                cost.block_memories.push((m.width, accgen_hdl::params::clog2(m.depth as u64)));
+                cost.block_memories
+                    .push((m.width, accgen_hdl::params::clog2(m.depth as u64)));
             }
-            Placement::Distributed(_) => cost.ffs += read,
+            Placement::Distributed { .. } => {
+                cost.ffs += read;
+                cost.lut_memories
+                    .push((m.width, accgen_hdl::params::clog2(m.depth as u64)));
+            }
             Placement::Logic => cost.ffs += read + bits,
         }
         kinds.push(kind(placement));
@@ -282,6 +297,8 @@ pub fn core_cost(p: &CoreParams, target: Target) -> CoreCost {
                 cost.dsp_products.push((m.width, m.constant_bits));
             }
         }
+        cost.dsp_products
+            .extend(accgen_hdl::spiking::cost::address_multiplies(p));
     }
     cost.features = accgen_hdl::spiking::cost::logic_features(p, kinds[0], kinds[1], dsp);
     cost
@@ -295,6 +312,7 @@ pub fn design_cost(d: &Spiking, target: Target) -> CoreCost {
         .reduce(|a, b| CoreCost {
             ffs: a.ffs + b.ffs,
             block_memories: [a.block_memories, b.block_memories].concat(),
+            lut_memories: [a.lut_memories, b.lut_memories].concat(),
             bram: a.bram + b.bram,
             dsp_products: [a.dsp_products, b.dsp_products].concat(),
             features: a.features.add(&b.features),
@@ -305,7 +323,7 @@ pub fn design_cost(d: &Spiking, target: Target) -> CoreCost {
 /// Estimate a spiking design's resources on one target.
 pub fn estimate(d: &Spiking, target: Target, model: &FamilyTargetModel) -> Estimate {
     let c = design_cost(d, target);
-    let ffs = c.ffs as f64 + model.block_memory_ffs(&c.block_memories);
+    let ffs = c.ffs as f64 + model.memory_ffs(&c.block_memories, &c.lut_memories);
     let (luts, carry, area_um2) = model.logic(&c.features.as_array(), ffs);
     Estimate {
         luts,
@@ -323,13 +341,17 @@ fn fit_target(target: Target, points: &[Point], measured: &[&crate::synth::Synth
     let costs: Vec<CoreCost> = points.iter().map(|p| design_cost(&p.design, target)).collect();
     let mut model = FamilyTargetModel::empty(target, LogicFeatures::NAMES.len());
     if target.has_dsp() {
-        model.dsp_operand_widths = super::families::fit_dsp_shape(
+        model.dsp = Some(super::families::fit_dsp_shape(
+            target,
             &train.iter().map(|&i| costs[i].dsp_products.clone()).collect::<Vec<_>>(),
             &train.iter().map(|&i| measured[i].summary.dsp).collect::<Vec<_>>(),
-        );
+        ));
     }
-    model.block_memory_ffs = super::families::fit_block_memory_ffs(
-        &train.iter().map(|&i| costs[i].block_memories.clone()).collect::<Vec<_>>(),
+    (model.block_memory_ffs, model.lut_memory_ffs) = super::families::fit_memory_ffs(
+        &train
+            .iter()
+            .map(|&i| (costs[i].block_memories.clone(), costs[i].lut_memories.clone()))
+            .collect::<Vec<_>>(),
         &train
             .iter()
             .map(|&i| measured[i].summary.ffs as f64 - costs[i].ffs as f64)
@@ -338,7 +360,7 @@ fn fit_target(target: Target, points: &[Point], measured: &[&crate::synth::Synth
     let rows: Vec<(Vec<f64>, &crate::synth::Summary, f64)> = train
         .iter()
         .map(|&i| {
-            let ffs = costs[i].ffs as f64 + model.block_memory_ffs(&costs[i].block_memories);
+            let ffs = costs[i].ffs as f64 + model.memory_ffs(&costs[i].block_memories, &costs[i].lut_memories);
             (costs[i].features.as_array().to_vec(), &measured[i].summary, ffs)
         })
         .collect();
@@ -349,8 +371,9 @@ fn fit_target(target: Target, points: &[Point], measured: &[&crate::synth::Synth
 /// `accgen calibrate --family spiking`: synthesize the calibration set on
 /// every target, fit, and write `spiking.json`, `spiking_points.csv` and
 /// `spiking.md` into `out`.
-pub fn calibrate(out: &std::path::Path, threads: usize) -> Result<(), Failure> {
-    let points = points();
+pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) -> Result<(), Failure> {
+    let mut points = points();
+    points.truncate(limit.unwrap_or(points.len()));
     let designs: Vec<Design> = points.iter().map(|p| p.design.design(&provenance())).collect();
     let on_asic = vec![true; points.len()];
     let measured = super::families::synthesize("spiking", &designs, &on_asic, threads)?;
@@ -360,7 +383,10 @@ pub fn calibrate(out: &std::path::Path, threads: usize) -> Result<(), Failure> {
     for (t, target) in Target::ALL.into_iter().enumerate() {
         let results: Vec<&crate::synth::SynthResult> = measured[t]
             .iter()
-            .map(|r| r.as_ref().ok_or_else(|| Failure::Run(format!("error: no result on {}", target.name()))))
+            .map(|r| {
+                r.as_ref()
+                    .ok_or_else(|| Failure::Run(format!("error: no result on {}", target.name())))
+            })
             .collect::<Result<_, _>>()?;
         tool.clone_from(&results[0].tool);
         let model = fit_target(target, &points, &results);
@@ -390,4 +416,63 @@ pub fn calibrate(out: &std::path::Path, threads: usize) -> Result<(), Failure> {
     let report = super::families::write_outputs(out, &calibration, &rows, &intro)?;
     println!("{report}");
     Ok(())
+}
+
+/// The design of a configuration's spiking block, if it has one.
+pub fn of_block(block: &crate::config::Block) -> Option<Spiking> {
+    match block {
+        crate::config::Block::SpikingCore(p) => Some(Spiking::Core(p.clone())),
+        crate::config::Block::SpikingChain(a, b) => Some(Spiking::Chain(a.clone(), b.clone())),
+        _ => None,
+    }
+}
+
+/// Estimate on `target` with the compiled-in calibration.
+pub fn estimate_builtin(d: &Spiking, target: Target) -> Result<Estimate, String> {
+    thread_local! {
+        static CALIBRATION: Result<FamilyCalibration, String> = builtin();
+    }
+    CALIBRATION.with(|c| {
+        let c = c.as_ref().map_err(Clone::clone)?;
+        c.model(target)
+            .map(|m| estimate(d, target, m))
+            .ok_or_else(|| format!("no spiking cost model for target {}", target.name()))
+    })
+}
+
+/// `accgen cost` for a spiking core or chain.
+pub fn run_cost(config: &crate::config::Config, d: &Spiking, targets: &[String], synth: bool) -> Result<(), Failure> {
+    let targets = super::families::parse_targets(targets)?;
+    let calibration = builtin().map_err(Failure::Run)?;
+    println!(
+        "{} ({}), spiking cost model calibrated with {}",
+        config.name,
+        d.name(),
+        calibration.tool
+    );
+    for p in d.cores() {
+        let (s, w) = (
+            accgen_hdl::spiking::cost::state_memory(p),
+            accgen_hdl::spiking::cost::synapse_memory(p),
+        );
+        println!(
+            "memories of {}: state {} x {} bits, synapses {} x {} bits",
+            p.top_name(),
+            s.depth,
+            s.width,
+            w.depth,
+            w.width
+        );
+    }
+    let design = synth.then(|| config.design(&format!("accgen cost {}", config.origin)));
+    super::families::print_estimates(
+        &targets,
+        &|t| {
+            calibration
+                .model(t)
+                .map(|m| estimate(d, t, m))
+                .ok_or_else(|| Failure::Run(format!("error: no spiking calibration for target {}", t.name())))
+        },
+        design.as_ref(),
+    )
 }

@@ -30,7 +30,9 @@ impl Memory {
 /// Whether a decay clears its state every step (`multiply 4096`): the
 /// decayed value is 0, so the stored value is never read.
 fn clears(d: Decay) -> bool {
-    d == Decay::Multiply { d: 1 << super::params::DECAY_BITS }
+    d == Decay::Multiply {
+        d: 1 << super::params::DECAY_BITS,
+    }
 }
 
 /// Bits of one neuron's state that the update reads: a current whose decay
@@ -137,15 +139,18 @@ pub fn csd_digits(mut c: i64) -> u32 {
 
 /// The constant multiplications of one neuron unit: a `multiply` decay by
 /// a constant that is neither 0 nor a power of two (those are shifts).
+/// Synthesis multiplies by the constant's odd part and shifts the rest, so
+/// `constant_bits` counts the odd part (signed).
 pub fn const_multiplies(n: &NeuronParams) -> Vec<ConstMultiply> {
     let mut out = Vec::new();
     let mut add = |d: Decay, width: u32| {
         if let Decay::Multiply { d } = d {
             let c = (1i64 << super::params::DECAY_BITS) - d as i64;
             if c > 0 && (c & (c - 1)) != 0 {
+                let odd = c >> c.trailing_zeros();
                 out.push(ConstMultiply {
                     width,
-                    constant_bits: bits_for(c as u64) + 1,
+                    constant_bits: bits_for(odd as u64) + 1,
                     digits: csd_digits(c),
                 });
             }
@@ -160,81 +165,62 @@ pub fn const_multiplies(n: &NeuronParams) -> Vec<ConstMultiply> {
 
 /// What drives a core's logic (LUT) cost, one number per structure. A
 /// target's estimate is a weighted sum of these with fitted coefficients;
-/// chained cores add up.
+/// chained cores add up. Few features on purpose: the calibration set is
+/// small, and each feature sums structures of like cost per bit.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LogicFeatures {
-    /// Cores (controller, stream and address logic of each).
+    /// Cores (controller and stream logic of each).
     pub cores: f64,
-    /// Neuron units P over all cores (spike flags, priority encoder).
-    pub units: f64,
-    /// Membrane datapath bits over all units: the exact sum of decayed
-    /// membrane, input and bias, its saturation, threshold compare and reset.
-    pub membrane_bits: f64,
+    /// Adder and saturation bits of the neuron datapaths over all units:
+    /// membrane sum, clip, threshold compare and reset; CUBA current sum
+    /// and clip; accumulator plus weight and clip.
+    pub datapath_bits: f64,
     /// Decay bits over all units: a shift decay's subtractor, or a constant
     /// multiply's shift-and-add adders (bits times CSD digits) with its
-    /// rounding; zero for multiplies a DSP block takes.
+    /// rounding; only the rounding for multiplies a DSP block takes.
     pub decay_bits: f64,
-    /// Synaptic current datapath bits over all units (CUBA only).
-    pub current_bits: f64,
-    /// Accumulator bits over all units (weight add and saturation).
-    pub accumulator_bits: f64,
     /// State-word bits the write multiplexer selects (zeros, accumulated,
     /// updated) over all cores.
     pub state_bits: f64,
-    /// Address arithmetic bits: synapse word `src * SLOTS + slot` and spike
-    /// address `slot * P + unit`.
+    /// Address arithmetic and spike selection: synapse word
+    /// `src * SLOTS + slot`, spike address `slot * P + unit`, the priority
+    /// encoder over P pending spikes.
     pub address_bits: f64,
-    /// Memory bits built from flip-flops (read multiplexer, write decode).
-    pub logic_memory_bits: f64,
-    /// LUT-RAM read ports' bits (the read register and output multiplexer
-    /// of memories built from LUT RAM).
-    pub lutram_bits: f64,
+    /// Memory read multiplexer bits: flip-flop memories (every word) and
+    /// LUT RAMs (word bits times the address ranges selected from).
+    pub memory_mux_bits: f64,
 }
 
 impl LogicFeatures {
-    pub const NAMES: [&str; 10] = [
+    pub const NAMES: [&str; 6] = [
         "cores",
-        "units",
-        "membrane_bits",
+        "datapath_bits",
         "decay_bits",
-        "current_bits",
-        "accumulator_bits",
         "state_bits",
         "address_bits",
-        "logic_memory_bits",
-        "lutram_bits",
+        "memory_mux_bits",
     ];
 
-    pub fn as_array(&self) -> [f64; 10] {
+    pub fn as_array(&self) -> [f64; 6] {
         [
             self.cores,
-            self.units,
-            self.membrane_bits,
+            self.datapath_bits,
             self.decay_bits,
-            self.current_bits,
-            self.accumulator_bits,
             self.state_bits,
             self.address_bits,
-            self.logic_memory_bits,
-            self.lutram_bits,
+            self.memory_mux_bits,
         ]
     }
 
     /// Feature-wise sum (a chain's two cores).
     pub fn add(&self, o: &LogicFeatures) -> LogicFeatures {
-        let (a, b) = (self.as_array(), o.as_array());
-        let s: Vec<f64> = a.iter().zip(b).map(|(x, y)| x + y).collect();
         LogicFeatures {
-            cores: s[0],
-            units: s[1],
-            membrane_bits: s[2],
-            decay_bits: s[3],
-            current_bits: s[4],
-            accumulator_bits: s[5],
-            state_bits: s[6],
-            address_bits: s[7],
-            logic_memory_bits: s[8],
-            lutram_bits: s[9],
+            cores: self.cores + o.cores,
+            datapath_bits: self.datapath_bits + o.datapath_bits,
+            decay_bits: self.decay_bits + o.decay_bits,
+            state_bits: self.state_bits + o.state_bits,
+            address_bits: self.address_bits + o.address_bits,
+            memory_mux_bits: self.memory_mux_bits + o.memory_mux_bits,
         }
     }
 }
@@ -243,7 +229,10 @@ impl LogicFeatures {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemoryKind {
     Block,
-    Lut,
+    /// LUT RAM in `rows` address ranges a read multiplexer selects from.
+    Lut {
+        rows: u32,
+    },
     Flops,
 }
 
@@ -279,25 +268,148 @@ pub fn logic_features(p: &CoreParams, state: MemoryKind, synapse: MemoryKind, ds
         if kind == want { m.bits() as f64 } else { 0.0 }
     };
     let (sm, wm) = (state_memory(p), synapse_memory(p));
-    let lut_port = |m: Memory, kind: MemoryKind| {
-        if kind == MemoryKind::Lut {
-            m.width as f64 * clog2(m.depth as u64).saturating_sub(5).max(1) as f64
-        } else {
-            0.0
-        }
+    let lut_port = |m: Memory, kind: MemoryKind| match kind {
+        MemoryKind::Lut { rows } => m.width as f64 * rows as f64,
+        _ => 0.0,
     };
+    let membrane = work + sat(n.membrane.overflow, n.membrane.width + 2);
+    let accumulator = n.accumulator.width as f64 + 1.0 + sat(n.accumulator.overflow, n.accumulator.width);
     LogicFeatures {
         cores: 1.0,
-        units,
-        membrane_bits: units * (work + sat(n.membrane.overflow, n.membrane.width as u32 + 2)),
+        datapath_bits: units * (membrane + current + accumulator),
         decay_bits: units
-            * (decay(n.decay, n.membrane.width)
-                + n.synapse.map_or(0.0, |s| decay(s.decay, s.current.width))),
-        current_bits: units * current,
-        accumulator_bits: units * (n.accumulator.width as f64 + 1.0 + sat(n.accumulator.overflow, n.accumulator.width)),
+            * (decay(n.decay, n.membrane.width) + n.synapse.map_or(0.0, |s| decay(s.decay, s.current.width))),
         state_bits: sm.width as f64,
-        address_bits: (p.synapse_addr_width() * p.slot_width() + p.neuron_addr_width()) as f64,
-        logic_memory_bits: mem_bits(sm, state, MemoryKind::Flops) + mem_bits(wm, synapse, MemoryKind::Flops),
-        lutram_bits: lut_port(sm, state) + lut_port(wm, synapse),
+        address_bits: (p.synapse_addr_width() * p.slot_width() + p.neuron_addr_width()) as f64
+            + units * clog2(p.units as u64) as f64,
+        memory_mux_bits: mem_bits(sm, state, MemoryKind::Flops)
+            + mem_bits(wm, synapse, MemoryKind::Flops)
+            + lut_port(sm, state)
+            + lut_port(wm, synapse),
+    }
+}
+
+/// The core's address multiplications by constants, as (operand bits,
+/// constant bits of the odd part): the synapse word `src * SLOTS` and the
+/// spike address `slot * P`, where the constant is not a power of two.
+/// Some targets give even these small products a DSP block.
+pub fn address_multiplies(p: &CoreParams) -> Vec<(u32, u32)> {
+    let odd_bits = |c: u32| bits_for((c >> c.trailing_zeros()) as u64);
+    let mut out = Vec::new();
+    let slots = p.slots();
+    if slots > 1 && !slots.is_power_of_two() {
+        out.push((p.input_addr_width(), odd_bits(slots)));
+    }
+    // With one slot the slot counter is constant 0 and the product vanishes.
+    if slots > 1 && !p.units.is_power_of_two() {
+        out.push((p.slot_width(), odd_bits(p.units)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::ResetStyle;
+    use crate::spiking::params::{Compare, CoreSpec, Order, Preset, ResetMode, Synapse, Word};
+
+    fn word(width: u32, wrap: bool) -> Word {
+        Word {
+            width,
+            overflow: if wrap { Overflow::Wrap } else { Overflow::Saturate },
+        }
+    }
+
+    fn core(neurons: u64, inputs: u64, units: u64, weights: u64, neuron: NeuronParams) -> CoreParams {
+        CoreSpec {
+            neurons,
+            inputs,
+            units,
+            weight_width: weights,
+            neuron,
+            weight_init: None,
+            max_synapse_bits: super::super::params::DEFAULT_MAX_SYNAPSE_BITS,
+            reset: ResetStyle::SyncHigh,
+        }
+        .validate()
+        .expect("valid core")
+    }
+
+    /// Flip-flop counts Yosys 0.23 reports for the `asic` target (generic
+    /// `synth -flatten`, memories built from flip-flops) on designs of the
+    /// calibration set (`reports/calibration/spiking_points.csv`).
+    #[test]
+    fn register_bits_match_yosys() {
+        // Lava-style: CUBA current cleared every step (its column is dropped), wrapping accumulator.
+        let lava = NeuronParams {
+            membrane: word(8, false),
+            decay: Decay::Multiply { d: 1024 },
+            synapse: Some(Synapse {
+                current: word(24, false),
+                decay: Decay::Multiply { d: 4096 },
+            }),
+            accumulator: word(16, true),
+            input_shift: 2,
+            bias: 1,
+            threshold: 63,
+            ..Preset::LavaLoihi.neuron()
+        };
+        assert_eq!(registers(&core(12, 12, 1, 8, lava)).total(), 1487);
+        // Integrate-then-fire with a refractory counter, 8 units.
+        let refractory = NeuronParams {
+            order: Order::IntegrateThenFire,
+            membrane: word(10, false),
+            decay: Decay::Shift {
+                k: 2,
+                min_decrement: false,
+            },
+            accumulator: word(10, false),
+            threshold: 255,
+            refractory: 20,
+            ..Preset::If.neuron()
+        };
+        assert_eq!(registers(&core(32, 4, 8, 8, refractory)).total(), 2106);
+        // snnTorch reset-to-zero, 3 units (4 slots), Xylo's minimum decrement.
+        let zero = NeuronParams {
+            membrane: word(10, false),
+            decay: Decay::Shift {
+                k: 3,
+                min_decrement: true,
+            },
+            accumulator: word(12, true),
+            threshold: 255,
+            reset: ResetMode::Zero,
+            ..Preset::SnntorchLeaky.neuron()
+        };
+        assert_eq!(registers(&core(12, 8, 3, 8, zero)).total(), 1136);
+        // A membrane cleared every step is still read by reset-from-previous.
+        let cleared = NeuronParams {
+            membrane: word(20, false),
+            decay: Decay::Multiply { d: 4096 },
+            compare: Compare::Strict,
+            ..Preset::SnntorchLeaky.neuron()
+        };
+        assert_eq!(registers(&core(32, 16, 4, 4, cleared)).total(), 3377);
+    }
+
+    #[test]
+    fn canonical_signed_digits() {
+        assert_eq!(csd_digits(3072), 2); // 4096 - 1024
+        assert_eq!(csd_digits(7), 2); // 8 - 1
+        assert_eq!(csd_digits(4096), 1);
+        assert_eq!(csd_digits(3686), 6); // 4096 - 410 = 4096 - 512 + 128 - 32 + 8 - 2
+        let lava = NeuronParams {
+            decay: Decay::Multiply { d: 1024 },
+            ..Preset::LavaLoihi.neuron()
+        };
+        // The current clears (d = 4096, no multiply); the membrane multiplies by 3 << 10.
+        assert_eq!(
+            const_multiplies(&lava),
+            vec![ConstMultiply {
+                width: 24,
+                constant_bits: 3,
+                digits: 2
+            }]
+        );
     }
 }
