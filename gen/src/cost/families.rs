@@ -381,11 +381,14 @@ pub fn fit_dsp_shape(target: Target, products: &[Vec<(u32, u32)>], measured: &[u
         .unwrap_or(DspShape { a, b, min_product: 9 })
 }
 
+/// Memories of a design as (word width, address bits).
+pub type Memories = Vec<(u32, u32)>;
+
 /// Fit the memory FF weights: `memories` holds each training design's
 /// (block-RAM, LUT-RAM) memories as (width, address bits), `residual` its
 /// measured FFs minus the structural count (read registers absorbed by
 /// block RAMs, kept by LUT RAMs). Returns (block weights, LUT weights).
-pub fn fit_memory_ffs(memories: &[(Vec<(u32, u32)>, Vec<(u32, u32)>)], residual: &[f64]) -> (Vec<f64>, Vec<f64>) {
+pub fn fit_memory_ffs(memories: &[(Memories, Memories)], residual: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let rows: Vec<Vec<f64>> = memories
         .iter()
         .map(|(block, lut)| {
