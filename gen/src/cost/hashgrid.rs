@@ -1,7 +1,8 @@
-//! The hash-grid encoder's cost model: register bits from the generated
-//! structure ([`accgen_hdl::hashgrid::cost::registers`]), block RAM and
-//! DSP blocks by rule, LUTs, carry cells and ASIC area as weighted sums of
-//! per-level logic features fitted per target on a calibration set.
+//! The hash-grid encoder's calibration set, for a cost model to come:
+//! register bits from the generated structure
+//! ([`accgen_hdl::hashgrid::cost::registers`]), block RAM and DSP blocks by
+//! rule, LUTs, carry cells and ASIC area fitted per target like the
+//! spiking cores' ([`super::spiking`]).
 
 use super::spiking::Walk;
 use accgen_hdl::hashgrid::{HashGridParams, HashGridSpec};
@@ -74,7 +75,11 @@ pub(crate) fn provenance() -> accgen_hdl::ir::verilog::Provenance {
     }
 }
 
-/// Synthesize the calibration set (phase 1: dump the measurements).
+/// `accgen calibrate --family hashgrid`: synthesize the calibration set on
+/// every target (filling the synthesis cache) and print each measurement
+/// as a JSON line. The fit of a hash-grid model is not written yet: the
+/// set takes hours to synthesize on two cores (a level of 2^D corners of
+/// F products takes minutes without DSP blocks).
 pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) -> Result<(), crate::Failure> {
     let _ = out;
     let mut points = points();
