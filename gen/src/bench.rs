@@ -213,29 +213,58 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `accgen bench --cost`: cost-model estimates per second over the
-/// calibration set, every target per design point.
+/// `accgen bench --cost`: estimates per second of each family's cost
+/// model, over its calibration set with every target per design point.
 pub fn cost_model() -> Result<(), Failure> {
-    println!("== cost model: estimates per second (all seven targets per design point)");
-    let calibration = crate::cost::Calibration::builtin().map_err(Failure::Run)?;
+    let mac = crate::cost::Calibration::builtin().map_err(Failure::Run)?;
     let points: Vec<accgen_hdl::mac::MacArrayParams> =
         crate::cost::calibrate::points().into_iter().map(|p| p.params).collect();
-    let start = Instant::now();
-    let mut evaluations = 0u64;
-    let mut checksum = 0.0;
-    while start.elapsed().as_secs_f64() < 1.0 {
+    estimates_per_second("MAC array", || {
+        let (mut n, mut checksum) = (0, 0.0);
         for p in &points {
-            for model in &calibration.targets {
+            for model in &mac.targets {
                 let e = crate::cost::estimate(p, model);
                 checksum += e.luts + e.ffs;
-                evaluations += 1;
+                n += 1;
             }
         }
+        (n, checksum)
+    });
+    let spiking = crate::cost::spiking::builtin().map_err(Failure::Run)?;
+    let designs: Vec<crate::cost::spiking::Spiking> =
+        crate::cost::spiking::points().into_iter().map(|p| p.design).collect();
+    let models: Vec<(crate::synth::Target, &crate::cost::families::FamilyTargetModel)> = crate::synth::Target::ALL
+        .into_iter()
+        .filter_map(|t| spiking.model(t).map(|m| (t, m)))
+        .collect();
+    estimates_per_second("spiking-core", || {
+        let (mut n, mut checksum) = (0, 0.0);
+        for d in &designs {
+            for &(target, model) in &models {
+                let e = crate::cost::spiking::estimate(d, target, model);
+                checksum += e.luts + e.ffs;
+                n += 1;
+            }
+        }
+        (n, checksum)
+    });
+    Ok(())
+}
+
+/// Repeat `pass` (which returns how many estimates it made and a checksum
+/// that keeps them from being optimised away) for one second.
+fn estimates_per_second(family: &str, mut pass: impl FnMut() -> (u64, f64)) {
+    println!("== {family} cost model: estimates per second (all seven targets per design point)");
+    let start = Instant::now();
+    let (mut evaluations, mut checksum) = (0u64, 0.0);
+    while start.elapsed().as_secs_f64() < 1.0 {
+        let (n, sum) = pass();
+        evaluations += n;
+        checksum += sum;
     }
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{:.2} M estimates/s ({evaluations} estimates in {secs:.2} s, checksum {checksum:.0})",
         evaluations as f64 / secs / 1e6
     );
-    Ok(())
 }

@@ -90,6 +90,13 @@ enum Command {
         /// Parallel Yosys runs [default: the available cores]
         #[arg(long)]
         jobs: Option<usize>,
+        /// Block family to calibrate: mac, spiking, hashgrid or all
+        #[arg(long, default_value = "mac")]
+        family: accgen::cost::Family,
+        /// Use only the first N designs of the spiking or hash-grid set (a quick look
+        /// while the rest synthesizes; the committed calibration uses them all)
+        #[arg(long)]
+        points: Option<usize>,
     },
     /// Sweep configurations (the embedded default without a file): cost on every
     /// target, accuracy on the block's workload, Pareto fronts, plots and a report
@@ -110,7 +117,7 @@ enum Command {
         /// at 2..8 bits on every LUT target, written to reports/multipliers/
         #[arg(long, conflicts_with = "explore")]
         multipliers: bool,
-        /// Run only the cost model's estimates per second
+        /// Run only the cost models' estimates per second
         #[arg(long, conflicts_with_all = ["explore", "multipliers"])]
         cost: bool,
     },
@@ -144,7 +151,14 @@ fn main() -> ExitCode {
         Command::Cost { config, target, synth } => config::load(&config)
             .map_err(Failure::from)
             .and_then(|c| accgen::cost::run(&c, &target, synth)),
-        Command::Calibrate { out, jobs } => accgen::cost::calibrate::run(
+        Command::Calibrate {
+            out,
+            jobs,
+            family,
+            points,
+        } => accgen::cost::calibrate_family(
+            family,
+            points,
             &out,
             jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
         ),

@@ -21,7 +21,11 @@
 //! microsecond.
 
 pub mod calibrate;
+pub mod families;
 pub mod fit;
+pub mod hashgrid;
+pub mod memory;
+pub mod spiking;
 
 use crate::synth::Target;
 use accgen_hdl::mac::cost::{logic_features, multiplier_operands, registers, shift_register_bits};
@@ -405,10 +409,8 @@ pub fn run(config: &crate::config::Config, targets: &[String], synth: bool) -> R
         crate::config::Block::MacArray(p) => p,
         crate::config::Block::HashGrid(p) => return hash_grid(config, p, targets, synth),
         crate::config::Block::SpikingCore(_) | crate::config::Block::SpikingChain(..) => {
-            return Err(Failure::Input(format!(
-                "error: {}: the cost model covers MAC arrays and hash-grid memories so far; run `accgen synth` for a spiking core",
-                config.origin
-            )));
+            let d = spiking::of_block(&config.block).unwrap_or_else(|| unreachable!("a spiking block"));
+            return spiking::run_cost(config, &d, targets, synth);
         }
     };
     let targets: Vec<Target> = if targets.is_empty() {
@@ -526,6 +528,35 @@ fn hash_grid(
                 r.target, r.summary.bram, r.summary.lutram, r.summary.luts, r.summary.ffs, r.summary.dsp
             );
         }
+    }
+    Ok(())
+}
+
+/// The block families `accgen calibrate --family` covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Family {
+    Mac,
+    Spiking,
+    Hashgrid,
+    All,
+}
+
+/// `accgen calibrate --family F`: synthesize the family's calibration set,
+/// fit its model and publish the held-out error (all three with `all`).
+pub fn calibrate_family(
+    family: Family,
+    points: Option<usize>,
+    out: &std::path::Path,
+    threads: usize,
+) -> Result<(), crate::Failure> {
+    if matches!(family, Family::Mac | Family::All) {
+        calibrate::run(out, threads)?;
+    }
+    if matches!(family, Family::Spiking | Family::All) {
+        spiking::calibrate(points, out, threads)?;
+    }
+    if matches!(family, Family::Hashgrid | Family::All) {
+        hashgrid::calibrate(points, out, threads)?;
     }
     Ok(())
 }

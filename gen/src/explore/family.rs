@@ -88,18 +88,11 @@ pub fn estimate(config: &Config, target: Target, calibration: &Calibration) -> R
             .map(|m| mac_estimate(p, m))
             .ok_or_else(|| format!("no cost model for target {}", target.name())),
         Block::HashGrid(p) => memory_only(&accgen_hdl::hashgrid::cost::banks(p)),
-        Block::SpikingCore(p) => memory_only(&spiking_memories(p)),
-        Block::SpikingChain(a, b) => memory_only(&[spiking_memories(a), spiking_memories(b)].concat()),
+        Block::SpikingCore(_) | Block::SpikingChain(..) => {
+            let d = crate::cost::spiking::of_block(&config.block).unwrap_or_else(|| unreachable!("a spiking block"));
+            crate::cost::spiking::estimate_builtin(&d, target)
+        }
     }
-}
-
-/// A spiking core's memories: synapse weights (one word of P weights per
-/// input and slot) and neuron states (one word of P states per slot).
-fn spiking_memories(p: &accgen_hdl::spiking::CoreParams) -> Vec<(u32, u32)> {
-    vec![
-        (p.synapse_words(), p.units * p.weight_width),
-        (p.slots(), p.units * p.neuron.state_width()),
-    ]
 }
 
 /// Block RAM primitives for memories of `(depth, width)`, each in the shape

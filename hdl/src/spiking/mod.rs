@@ -2,6 +2,7 @@
 //! core, golden model and test vectors.
 
 pub mod core;
+pub mod cost;
 pub mod model;
 pub mod neuron;
 pub mod params;

@@ -1,0 +1,179 @@
+//! Where synthesis puts a memory: block RAM, LUT RAM or flip-flops, and how
+//! many primitives it takes, following the cost model of Yosys 0.23's
+//! `memory_libmap` for a memory with one write port (one enable for the
+//! whole word) and one synchronous read port, the only kind accgen emits.
+//!
+//! For every RAM definition of the target's library (transcribed from
+//! Yosys' `brams.txt`/`lutrams.txt` files) and every base width, the pass
+//! tiles the memory and scores it: `(cost - widthscale) * tiles +
+//! widthscale * rows * width / unit + 0.5 * (read mux + write demux)`; the
+//! cheapest mapping wins unless soft logic (one cost unit per bit) is
+//! cheaper. Emulation scores (a few points for read-first behaviour) are
+//! left out; they only matter at near-ties.
+
+use crate::synth::{Family, Target};
+
+/// What a memory becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Block RAM primitives (the read register is absorbed into them).
+    Block(u64),
+    /// LUT RAM primitives (asynchronous read: the read register stays), in
+    /// `rows` of addresses whose outputs a multiplexer selects.
+    Distributed { tiles: u64, rows: u64 },
+    /// Flip-flops and multiplexers.
+    Logic,
+}
+
+/// One RAM definition of a Yosys memory library.
+struct RamDef {
+    block: bool,
+    abits: u32,
+    /// Data widths by base-width index.
+    dbits: &'static [u32],
+    /// Write-enable granularity (0: the whole word).
+    byte: u32,
+    cost: f64,
+    widthscale: f64,
+    /// The widest index a port may use.
+    max_port: usize,
+    /// The write port's fixed width index, if it has one (SDP modes).
+    fixed_write: Option<usize>,
+    /// Emulation score (times Yosys' factor 2) the mapping pays for
+    /// behaviour the RAM lacks: ECP5 block RAMs emulate read-first and
+    /// transparency between their two ports (measured: a 192 x 6 memory
+    /// goes to LUT RAM at a LUT-RAM cost of 135 against 128 for one DP16KD).
+    emulation: f64,
+}
+
+const fn ram(block: bool, abits: u32, dbits: &'static [u32], byte: u32, cost: f64, widthscale: f64) -> RamDef {
+    RamDef {
+        block,
+        abits,
+        dbits,
+        byte,
+        cost,
+        widthscale,
+        max_port: dbits.len() - 1,
+        fixed_write: None,
+        emulation: 0.0,
+    }
+}
+
+/// Xilinx 7-series: `lutrams_xc5v.txt` (dual-, quad- and simple-dual-port
+/// LUT RAM at each depth) and `brams_xc4v.txt` with 36 Kbit blocks
+/// (RAMB18 "HALF" and RAMB36 "FULL", true and simple dual port).
+const XC7: &[RamDef] = &[
+    ram(false, 5, &[4], 0, 8.0, 8.0),
+    ram(false, 6, &[2], 0, 8.0, 8.0),
+    ram(false, 7, &[1], 0, 8.0, 8.0),
+    ram(false, 5, &[2], 0, 7.0, 7.0),
+    ram(false, 6, &[1], 0, 7.0, 7.0),
+    ram(false, 5, &[6], 0, 8.0, 7.0),
+    ram(false, 6, &[3], 0, 8.0, 7.0),
+    ram(true, 14, &[1, 2, 4, 9, 18], 9, 129.0, 0.0),
+    ram(true, 15, &[1, 2, 4, 9, 18, 36], 9, 257.0, 0.0),
+    RamDef {
+        fixed_write: Some(5),
+        ..ram(true, 14, &[1, 2, 4, 9, 18, 36], 9, 129.0, 0.0)
+    },
+    RamDef {
+        fixed_write: Some(6),
+        ..ram(true, 15, &[1, 2, 4, 9, 18, 36, 72], 9, 257.0, 0.0)
+    },
+];
+
+/// iCE40: `brams.txt`, SB_RAM40_4K without byte enables (write port up to
+/// 8 bits) and with them (16 bits, bit-wise enables).
+const ICE40: &[RamDef] = &[
+    RamDef {
+        max_port: 2,
+        ..ram(true, 11, &[2, 4, 8, 16], 0, 64.0, 0.0)
+    },
+    RamDef {
+        fixed_write: Some(3),
+        ..ram(true, 11, &[2, 4, 8, 16], 1, 64.0, 0.0)
+    },
+];
+
+/// ECP5: `lutrams.txt` (TRELLIS_DPR16X4) and `brams.txt` (DP16KD true dual
+/// port, PDPW16KD pseudo dual port with a 36-bit write port).
+const ECP5: &[RamDef] = &[
+    ram(false, 4, &[4], 0, 4.0, 0.0),
+    RamDef {
+        emulation: 12.0,
+        ..ram(true, 14, &[1, 2, 4, 9, 18], 9, 128.0, 0.0)
+    },
+    RamDef {
+        fixed_write: Some(5),
+        emulation: 12.0,
+        ..ram(true, 14, &[1, 2, 4, 9, 18, 36], 9, 128.0, 0.0)
+    },
+];
+
+/// The cheapest tiling of a `depth` x `width` memory on `def`: (cost,
+/// tiles, rows).
+fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64, u64)> {
+    let byte_log2 = if def.byte == 0 {
+        def.dbits.len() - 1
+    } else {
+        def.dbits.iter().rposition(|&d| def.byte >= d).unwrap_or(0)
+    };
+    let mut best: Option<(f64, u64, u64)> = None;
+    for base in 0..def.dbits.len() {
+        if let Some(fixed) = def.fixed_write
+            && base < fixed
+            && base < byte_log2
+        {
+            continue;
+        }
+        let unit_log2 = base.min(def.max_port);
+        if unit_log2 != base && best.is_some() {
+            break;
+        }
+        let unit = def.dbits[unit_log2] as u64;
+        let byte = if def.byte == 0 || def.byte as u64 > unit {
+            unit
+        } else {
+            def.byte as u64
+        };
+        let swizzle = width.div_ceil(byte) * byte;
+        let rows = depth.div_ceil(1u64 << (def.abits as usize - base));
+        let tiles = (rows * swizzle).div_ceil(unit);
+        let demux = if rows != 1 { rows } else { 0 };
+        let mux = (rows - 1) * width;
+        let cost = (def.cost - def.widthscale) * tiles as f64
+            + (def.widthscale as u64 * rows * width / unit) as f64
+            + 0.5 * (mux + demux) as f64
+            + def.emulation;
+        if best.is_none_or(|(c, _, _)| cost < c.trunc()) {
+            best = Some((cost, tiles, rows));
+        }
+    }
+    best
+}
+
+/// Where `target`'s synthesis puts a memory of `depth` words of `width` bits.
+pub fn place(target: Target, depth: u64, width: u64) -> Placement {
+    let lib = match target.family() {
+        Family::Xc7 => XC7,
+        Family::Ice40 => ICE40,
+        Family::Ecp5 => ECP5,
+        Family::Asic => return Placement::Logic,
+    };
+    let logic = (depth * width) as f64;
+    let mut best = (logic.trunc(), Placement::Logic);
+    for def in lib {
+        if let Some((cost, tiles, rows)) = tiling(def, depth, width)
+            && cost < best.0
+        {
+            let placement = if def.block {
+                Placement::Block(tiles)
+            } else {
+                Placement::Distributed { tiles, rows }
+            };
+            best = (cost.trunc(), placement);
+        }
+    }
+    best.1
+}

@@ -1,0 +1,415 @@
+//! The spiking core's cost model: quantities derived from the configuration
+//! alone, evaluated in nanoseconds.
+//!
+//! Register bits are counted from the structure [`super::core::core`]
+//! emits: the controller (state, slot, source address, pending spikes), the
+//! registered read ports of the two memories, and the memories themselves,
+//! which synthesis without block RAM (or for memories too small for one)
+//! builds from flip-flops. Which memories land in block RAM on which target
+//! is the synthesis flow's business (`accgen::cost::spiking`); here every
+//! part is reported separately. Logic features are the per-structure bit
+//! counts a LUT estimate is a weighted sum of.
+
+use super::params::{CoreParams, Decay, NeuronParams, Overflow};
+use crate::params::{bits_for, clog2};
+
+/// One memory of the core: `depth` words of `width` bits, one write port
+/// and one registered read port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory {
+    pub depth: u32,
+    pub width: u32,
+}
+
+impl Memory {
+    pub fn bits(&self) -> u64 {
+        self.depth as u64 * self.width as u64
+    }
+}
+
+/// Whether a decay clears its state every step (`multiply 4096`): the
+/// decayed value is 0, so the stored value is never read.
+fn clears(d: Decay) -> bool {
+    d == Decay::Multiply {
+        d: 1 << super::params::DECAY_BITS,
+    }
+}
+
+/// Bits of one neuron's state that the update reads: a current whose decay
+/// clears it, or a membrane that is cleared, never compared and never held
+/// (integrate-then-fire without a refractory period), is written but never
+/// read, and synthesis drops those memory columns.
+pub fn live_state_width(n: &NeuronParams) -> u32 {
+    let mut w = n.state_width();
+    if let Some(s) = &n.synapse
+        && clears(s.decay)
+    {
+        w -= s.current.width;
+    }
+    if clears(n.decay) && n.order == super::params::Order::IntegrateThenFire && n.refractory == 0 {
+        w -= n.membrane.width;
+    }
+    w
+}
+
+/// The state memory (one word of P neuron states per slot), live columns only.
+pub fn state_memory(p: &CoreParams) -> Memory {
+    Memory {
+        depth: p.slots(),
+        width: p.units * live_state_width(&p.neuron),
+    }
+}
+
+/// The synapse memory (one word of P weights per input and slot).
+pub fn synapse_memory(p: &CoreParams) -> Memory {
+    Memory {
+        depth: p.synapse_words(),
+        width: p.units * p.weight_width,
+    }
+}
+
+/// Register bits of a core, part by part.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Registers {
+    /// Controller state, slot counter, source address, pending spikes.
+    pub control: u64,
+    /// The state memory's read register (`state_rd_q`).
+    pub state_read: u64,
+    /// The synapse memory's read register (`wgt_rd_q`).
+    pub synapse_read: u64,
+    /// The state memory's bits, where it is built from flip-flops.
+    pub state_memory: u64,
+    /// The synapse memory's bits, where it is built from flip-flops.
+    pub synapse_memory: u64,
+}
+
+impl Registers {
+    /// Every part as flip-flops: what synthesis without block RAM reports.
+    pub fn total(&self) -> u64 {
+        self.control + self.state_read + self.synapse_read + self.state_memory + self.synapse_memory
+    }
+}
+
+/// Controller states (INIT, IDLE, ACCUM, UPDATE, EMIT, TICK): Yosys' `fsm`
+/// pass re-encodes the 3-bit state register one-hot, one flip-flop each.
+pub const CONTROLLER_STATES: u64 = 6;
+
+/// Flip-flop bits of a core with both memories built from flip-flops.
+/// The slot counter of a core with one slot never leaves 0 and synthesis
+/// removes it.
+pub fn registers(p: &CoreParams) -> Registers {
+    let slot = if p.slots() > 1 { p.slot_width() as u64 } else { 0 };
+    let state = state_memory(p);
+    let synapse = synapse_memory(p);
+    Registers {
+        control: CONTROLLER_STATES + slot + p.input_addr_width() as u64 + p.units as u64,
+        state_read: state.width as u64,
+        synapse_read: synapse.width as u64,
+        state_memory: state.bits(),
+        synapse_memory: synapse.bits(),
+    }
+}
+
+/// A constant multiplication of the neuron datapath (a `multiply` decay):
+/// a signed `width`-bit state times the signed constant `4096 - d`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConstMultiply {
+    /// Bits of the state operand.
+    pub width: u32,
+    /// Bits of the constant as a signed number.
+    pub constant_bits: u32,
+    /// Non-zero digits of the constant in canonical signed-digit form: the
+    /// adders a shift-and-add (LUT) implementation needs, plus one.
+    pub digits: u32,
+}
+
+/// Non-zero digits of `c` in canonical signed-digit (non-adjacent) form.
+pub fn csd_digits(mut c: i64) -> u32 {
+    let mut n = 0;
+    while c != 0 {
+        if c & 1 == 1 {
+            // Digit +1 or -1, whichever leaves a multiple of 4.
+            c -= if c & 3 == 3 { -1 } else { 1 };
+            n += 1;
+        }
+        c >>= 1;
+    }
+    n
+}
+
+/// The constant multiplications of one neuron unit: a `multiply` decay by
+/// a constant that is neither 0 nor a power of two (those are shifts).
+/// Synthesis multiplies by the constant's odd part and shifts the rest, so
+/// `constant_bits` counts the odd part (signed).
+pub fn const_multiplies(n: &NeuronParams) -> Vec<ConstMultiply> {
+    let mut out = Vec::new();
+    let mut add = |d: Decay, width: u32| {
+        if let Decay::Multiply { d } = d {
+            let c = (1i64 << super::params::DECAY_BITS) - d as i64;
+            if c > 0 && (c & (c - 1)) != 0 {
+                let odd = c >> c.trailing_zeros();
+                out.push(ConstMultiply {
+                    width,
+                    constant_bits: bits_for(odd as u64) + 1,
+                    digits: csd_digits(c),
+                });
+            }
+        }
+    };
+    if let Some(s) = &n.synapse {
+        add(s.decay, s.current.width);
+    }
+    add(n.decay, n.membrane.width);
+    out
+}
+
+/// What drives a core's logic (LUT) cost, one number per structure. A
+/// target's estimate is a weighted sum of these with fitted coefficients;
+/// chained cores add up. Few features on purpose: the calibration set is
+/// small, and each feature sums structures of like cost per bit.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LogicFeatures {
+    /// Cores (controller and stream logic of each).
+    pub cores: f64,
+    /// Adder and saturation bits of the neuron datapaths over all units:
+    /// membrane sum, clip, threshold compare and reset; CUBA current sum
+    /// and clip; accumulator plus weight and clip.
+    pub datapath_bits: f64,
+    /// Decay bits over all units: a shift decay's subtractor, or a constant
+    /// multiply's shift-and-add adders (bits times CSD digits) with its
+    /// rounding; only the rounding for multiplies a DSP block takes.
+    pub decay_bits: f64,
+    /// State-word bits the write multiplexer selects (zeros, accumulated,
+    /// updated) over all cores.
+    pub state_bits: f64,
+    /// Address arithmetic and spike selection: synapse word
+    /// `src * SLOTS + slot`, spike address `slot * P + unit`, the priority
+    /// encoder over P pending spikes.
+    pub address_bits: f64,
+    /// Memory read multiplexer bits: flip-flop memories (every word) and
+    /// LUT RAMs (word bits times the address ranges selected from).
+    pub memory_mux_bits: f64,
+}
+
+impl LogicFeatures {
+    pub const NAMES: [&str; 6] = [
+        "cores",
+        "datapath_bits",
+        "decay_bits",
+        "state_bits",
+        "address_bits",
+        "memory_mux_bits",
+    ];
+
+    pub fn as_array(&self) -> [f64; 6] {
+        [
+            self.cores,
+            self.datapath_bits,
+            self.decay_bits,
+            self.state_bits,
+            self.address_bits,
+            self.memory_mux_bits,
+        ]
+    }
+
+    /// Feature-wise sum (a chain's two cores).
+    pub fn add(&self, o: &LogicFeatures) -> LogicFeatures {
+        LogicFeatures {
+            cores: self.cores + o.cores,
+            datapath_bits: self.datapath_bits + o.datapath_bits,
+            decay_bits: self.decay_bits + o.decay_bits,
+            state_bits: self.state_bits + o.state_bits,
+            address_bits: self.address_bits + o.address_bits,
+            memory_mux_bits: self.memory_mux_bits + o.memory_mux_bits,
+        }
+    }
+}
+
+/// How a memory is built on the target, for the logic features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryKind {
+    Block,
+    /// LUT RAM in `rows` address ranges a read multiplexer selects from.
+    Lut {
+        rows: u32,
+    },
+    Flops,
+}
+
+/// The logic features of one core, given where its state and synapse
+/// memories go and whether constant multiplies go to DSP blocks.
+pub fn logic_features(p: &CoreParams, state: MemoryKind, synapse: MemoryKind, dsp_multiplies: bool) -> LogicFeatures {
+    let n = &p.neuron;
+    let units = p.units as f64;
+    let decay = |d: Decay, w: u32| -> f64 {
+        match d {
+            Decay::None => 0.0,
+            Decay::Shift { min_decrement, .. } => w as f64 * if min_decrement { 2.0 } else { 1.0 },
+            Decay::Multiply { d } => {
+                let c = (1i64 << super::params::DECAY_BITS) - d as i64;
+                if c == 0 {
+                    0.0
+                } else if c & (c - 1) == 0 || dsp_multiplies {
+                    // A shift (or a DSP's product): only the rounding adder.
+                    w as f64
+                } else {
+                    w as f64 * (1 + csd_digits(c)) as f64
+                }
+            }
+        }
+    };
+    let sat = |o: Overflow, w: u32| if o == Overflow::Saturate { w as f64 } else { 0.0 };
+    let work = super::neuron::work_width(n) as f64;
+    let current = n.synapse.map_or(0.0, |s| {
+        let cw = s.current.width.max(n.accumulator.width + n.input_shift) + 1;
+        cw as f64 + sat(s.current.overflow, cw)
+    });
+    let mem_bits = |m: Memory, kind: MemoryKind, want: MemoryKind| {
+        if kind == want { m.bits() as f64 } else { 0.0 }
+    };
+    let (sm, wm) = (state_memory(p), synapse_memory(p));
+    let lut_port = |m: Memory, kind: MemoryKind| match kind {
+        MemoryKind::Lut { rows } => m.width as f64 * rows as f64,
+        _ => 0.0,
+    };
+    let membrane = work + sat(n.membrane.overflow, n.membrane.width + 2);
+    let accumulator = n.accumulator.width as f64 + 1.0 + sat(n.accumulator.overflow, n.accumulator.width);
+    LogicFeatures {
+        cores: 1.0,
+        datapath_bits: units * (membrane + current + accumulator),
+        decay_bits: units
+            * (decay(n.decay, n.membrane.width) + n.synapse.map_or(0.0, |s| decay(s.decay, s.current.width))),
+        state_bits: sm.width as f64,
+        address_bits: (p.synapse_addr_width() * p.slot_width() + p.neuron_addr_width()) as f64
+            + units * clog2(p.units as u64) as f64,
+        memory_mux_bits: mem_bits(sm, state, MemoryKind::Flops)
+            + mem_bits(wm, synapse, MemoryKind::Flops)
+            + lut_port(sm, state)
+            + lut_port(wm, synapse),
+    }
+}
+
+/// The core's address multiplications by constants, as (operand bits,
+/// constant bits of the odd part): the synapse word `src * SLOTS` and the
+/// spike address `slot * P`, where the constant is not a power of two.
+/// Some targets give even these small products a DSP block.
+pub fn address_multiplies(p: &CoreParams) -> Vec<(u32, u32)> {
+    let odd_bits = |c: u32| bits_for((c >> c.trailing_zeros()) as u64);
+    let mut out = Vec::new();
+    let slots = p.slots();
+    if slots > 1 && !slots.is_power_of_two() {
+        out.push((p.input_addr_width(), odd_bits(slots)));
+    }
+    // With one slot the slot counter is constant 0 and the product vanishes.
+    if slots > 1 && !p.units.is_power_of_two() {
+        out.push((p.slot_width(), odd_bits(p.units)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::ResetStyle;
+    use crate::spiking::params::{Compare, CoreSpec, Order, Preset, ResetMode, Synapse, Word};
+
+    fn word(width: u32, wrap: bool) -> Word {
+        Word {
+            width,
+            overflow: if wrap { Overflow::Wrap } else { Overflow::Saturate },
+        }
+    }
+
+    fn core(neurons: u64, inputs: u64, units: u64, weights: u64, neuron: NeuronParams) -> CoreParams {
+        CoreSpec {
+            neurons,
+            inputs,
+            units,
+            weight_width: weights,
+            neuron,
+            weight_init: None,
+            max_synapse_bits: super::super::params::DEFAULT_MAX_SYNAPSE_BITS,
+            reset: ResetStyle::SyncHigh,
+        }
+        .validate()
+        .expect("valid core")
+    }
+
+    /// Flip-flop counts Yosys 0.23 reports for the `asic` target (generic
+    /// `synth -flatten`, memories built from flip-flops) on designs of the
+    /// calibration set (`reports/calibration/spiking_points.csv`).
+    #[test]
+    fn register_bits_match_yosys() {
+        // Lava-style: CUBA current cleared every step (its column is dropped), wrapping accumulator.
+        let lava = NeuronParams {
+            membrane: word(8, false),
+            decay: Decay::Multiply { d: 1024 },
+            synapse: Some(Synapse {
+                current: word(24, false),
+                decay: Decay::Multiply { d: 4096 },
+            }),
+            accumulator: word(16, true),
+            input_shift: 2,
+            bias: 1,
+            threshold: 63,
+            ..Preset::LavaLoihi.neuron()
+        };
+        assert_eq!(registers(&core(12, 12, 1, 8, lava)).total(), 1487);
+        // Integrate-then-fire with a refractory counter, 8 units.
+        let refractory = NeuronParams {
+            order: Order::IntegrateThenFire,
+            membrane: word(10, false),
+            decay: Decay::Shift {
+                k: 2,
+                min_decrement: false,
+            },
+            accumulator: word(10, false),
+            threshold: 255,
+            refractory: 20,
+            ..Preset::If.neuron()
+        };
+        assert_eq!(registers(&core(32, 4, 8, 8, refractory)).total(), 2106);
+        // snnTorch reset-to-zero, 3 units (4 slots), Xylo's minimum decrement.
+        let zero = NeuronParams {
+            membrane: word(10, false),
+            decay: Decay::Shift {
+                k: 3,
+                min_decrement: true,
+            },
+            accumulator: word(12, true),
+            threshold: 255,
+            reset: ResetMode::Zero,
+            ..Preset::SnntorchLeaky.neuron()
+        };
+        assert_eq!(registers(&core(12, 8, 3, 8, zero)).total(), 1136);
+        // A membrane cleared every step is still read by reset-from-previous.
+        let cleared = NeuronParams {
+            membrane: word(20, false),
+            decay: Decay::Multiply { d: 4096 },
+            compare: Compare::Strict,
+            ..Preset::SnntorchLeaky.neuron()
+        };
+        assert_eq!(registers(&core(32, 16, 4, 4, cleared)).total(), 3377);
+    }
+
+    #[test]
+    fn canonical_signed_digits() {
+        assert_eq!(csd_digits(3072), 2); // 4096 - 1024
+        assert_eq!(csd_digits(7), 2); // 8 - 1
+        assert_eq!(csd_digits(4096), 1);
+        assert_eq!(csd_digits(3686), 6); // 4096 - 410 = 4096 - 512 + 128 - 32 + 8 - 2
+        let lava = NeuronParams {
+            decay: Decay::Multiply { d: 1024 },
+            ..Preset::LavaLoihi.neuron()
+        };
+        // The current clears (d = 4096, no multiply); the membrane multiplies by 3 << 10.
+        assert_eq!(
+            const_multiplies(&lava),
+            vec![ConstMultiply {
+                width: 24,
+                constant_bits: 3,
+                digits: 2
+            }]
+        );
+    }
+}
