@@ -207,6 +207,8 @@ struct MacArrayYaml {
     accumulator: Option<AccumulatorYaml>,
     #[serde(default)]
     multiplier: MulImpl,
+    /// Register stages between each PE's multiplier and accumulator.
+    pipeline: Option<Spanned<Int>>,
     output: Option<OutputYaml>,
 }
 
@@ -431,6 +433,10 @@ fn mac_block(
             (w, a.overflow)
         }
     };
+    let pipeline = match &m.pipeline {
+        Some(v) => in_range(text, origin, &key("pipeline"), v, "the PE pipeline depth")?,
+        None => 0,
+    };
     let spec = MacArraySpec {
         rows,
         cols,
@@ -442,6 +448,7 @@ fn mac_block(
         overflow,
         multiplier: m.multiplier,
         reset,
+        pipeline,
     };
     let params = spec.validate().map_err(|e: ParamError| {
         let at: Option<&Spanned<Int>> = match e.key.as_str() {
@@ -449,6 +456,7 @@ fn mac_block(
             "cols" => Some(&m.cols),
             "dot_length" => Some(&m.dot_length),
             "accumulator.width" => m.accumulator.as_ref().and_then(|a| a.width.as_ref()),
+            "pipeline" => m.pipeline.as_ref(),
             _ => None,
         };
         let message = format!("`mac_array.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
@@ -615,7 +623,18 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             "accumulator": { "width": p.acc_width, "overflow": p.overflow },
             "multiplier": p.multiplier,
             "reset": p.reset.port_name(),
-        }),
+        })
+        .as_object()
+        .cloned()
+        .map(|mut o| {
+            // Only a pipelined array records its depth, so the hashes of
+            // existing configurations stay as they were.
+            if p.pipeline > 0 {
+                o.insert("pipeline".into(), p.pipeline.into());
+            }
+            serde_json::Value::Object(o)
+        })
+        .unwrap_or_else(|| unreachable!("a JSON object literal")),
         Block::HashGrid(p) => serde_json::json!({
             "block": "hash_grid",
             "dims": p.dims(),
@@ -685,8 +704,13 @@ impl Config {
         match &self.block {
             Block::MacArray(p) => vec![
                 format!(
-                    "row r of a tile appears {} + r cycles after the tile's last beat is accepted",
-                    p.cols + 2
+                    "row r of a tile appears {} + r cycles after the tile's last beat is accepted{}",
+                    p.row_latency(0),
+                    if p.pipeline > 0 {
+                        format!(" ({} of them in the PE pipeline)", p.pipeline)
+                    } else {
+                        String::new()
+                    }
                 ),
                 format!(
                     "one beat (one MAC per PE) per cycle while K >= max(R, C) = {}",

@@ -114,6 +114,8 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
             ResetStyle::AsyncLow
         },
         output,
+        // Drawn last, so the earlier fields keep their seeded sequence.
+        pipeline: rng.random_range(0..=3),
     }
 }
 

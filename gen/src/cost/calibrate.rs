@@ -69,6 +69,7 @@ pub fn points() -> Vec<Point> {
             multiplier: if pick(3) == 0 { MulImpl::Lut } else { MulImpl::Dsp },
             reset: ResetStyle::SyncHigh,
             output: OUTPUTS[pick(OUTPUTS.len())].map(|f| (FormatSpec::Name(f.into()), OnOverflow::Saturate)),
+            pipeline: 0,
         };
         if let Ok(params) = spec.validate() {
             let i = out.len();

@@ -90,6 +90,7 @@ mod tests {
             multiplier: MulImpl::Dsp,
             reset: ResetStyle::SyncHigh,
             output: output.map(|f| (FormatSpec::Name(f.into()), OnOverflow::Saturate)),
+            pipeline: 0,
         }
         .validate()
         .unwrap()
