@@ -33,12 +33,15 @@ DESIGNS = [
     ("hashgrid_tiny_2d", "examples/hashgrid_tiny_2d.yaml", True),
     ("snn_lava_loihi_64", "examples/snn_lava_loihi_64.yaml", True),
 ]
-# Fmax against pipeline depth: the two arrays and targets of issue 7.
+# Fmax against pipeline depth: the two arrays and targets of issue 7, with
+# the default (dsp) multiplier; on the UP5K, whose 8 DSPs cannot hold 16
+# multipliers, also the int8 array with `multiplier: lut`.
+# (name, config, extra `mac_array` keys, targets)
 SWEEP_DESIGNS = [
-    ("int8_4x4", "examples/int8_4x4.yaml"),
-    ("e4m3fn_4x4_fp16", "examples/e4m3fn_4x4_fp16.yaml"),
+    ("int8_4x4", "examples/int8_4x4.yaml", [], ["ice40-up5k", "ecp5-25k"]),
+    ("int8_4x4_lut", "examples/int8_4x4.yaml", ["multiplier: lut"], ["ice40-up5k"]),
+    ("e4m3fn_4x4_fp16", "examples/e4m3fn_4x4_fp16.yaml", [], ["ice40-up5k", "ecp5-25k"]),
 ]
-SWEEP_TARGETS = ["ice40-up5k", "ecp5-25k"]
 MAX_DEPTH = 3
 
 FIELDS = [
@@ -121,17 +124,22 @@ def config_name(config):
     raise SystemExit(f"{config} has no `name:`")
 
 
-def with_pipeline(config, depth, folder):
-    """A copy of a MAC configuration with `pipeline: depth` and its own name."""
+def with_pipeline(config, name, extra, depth, folder):
+    """A copy of a MAC configuration with `pipeline: depth` (and the `extra`
+    keys) under its own name."""
     text = (ROOT / config).read_text()
-    name = f"{config_name(config)}_p{depth}"
+    name = f"{name}_p{depth}"
+    keys = {e.split(":")[0] for e in extra}
     lines = []
     for line in text.splitlines():
         if line.startswith("name:"):
             line = f"name: {name}"
+        if line.startswith("  ") and line.strip().split(":")[0] in keys:
+            continue  # replaced by `extra`
         lines.append(line)
         if line.startswith("mac_array:"):
             lines.append(f"  pipeline: {depth}")
+            lines.extend("  " + e for e in extra)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     path.write_text("\n".join(lines) + "\n")
@@ -177,12 +185,12 @@ def main():
     out = ROOT / args.out
     rows = []
     if args.pipeline_sweep:
-        targets = args.targets.split(",") if args.targets else SWEEP_TARGETS
         designs = [d for d in SWEEP_DESIGNS if not args.designs or d[0] in args.designs.split(",")]
-        for name, config in designs:
+        for name, config, extra, design_targets in designs:
+            targets = [t for t in design_targets if not args.targets or t in args.targets.split(",")]
             for target in targets:
                 for depth in range(MAX_DEPTH + 1):
-                    _, path = with_pipeline(config, depth, out / "configs")
+                    _, path = with_pipeline(config, name, extra, depth, out / "configs")
                     rows.append(run(args.accgen, name, path.relative_to(ROOT), target, False, out, depth))
         stem = "pipeline"
     else:
