@@ -9,6 +9,10 @@ a device becomes a row naming what overflowed, as `accgen flow` reports it.
     scripts/flow_bench.py                      # the benchmark table (reports/flow/benchmarks.*)
     scripts/flow_bench.py --pipeline-sweep     # Fmax against MAC pipeline depth (reports/flow/pipeline.*)
 
+`--designs`, `--targets` and `--depths` choose a subset, `--merge` keeps
+the report's other rows (`--merge-from CSV` adds another report's), and
+`--reuse` skips rows the report has and takes finished runs' summary.json.
+
 MAC arrays run behind the board's UART wrapper (4 pins), as a user would
 load them; the hash grid and the spiking core have no wrapper yet and run
 bare (`--bare`, pins chosen by nextpnr). Runs are sequential: on a shared
@@ -76,7 +80,11 @@ def resource(summary, *names):
     return "", ""
 
 
-def run(accgen, name, config, target, bare, out, pipeline=""):
+def run(accgen, name, config, target, bare, out, pipeline="", reuse=False):
+    folder = out / config_name(config) / (target + ("-bare" if bare else ""))
+    if reuse and (folder / "summary.json").exists():
+        print(f"reusing {folder / 'summary.json'}", file=sys.stderr, flush=True)
+        return from_summary(name, target, pipeline, json.loads((folder / "summary.json").read_text()), None)
     cmd = [accgen, "flow", str(config), "--target", target, "--out", str(out)]
     if bare:
         cmd.append("--bare")
@@ -99,8 +107,17 @@ def run(accgen, name, config, target, bare, out, pipeline=""):
             row["result"] = "failed: " + first.removeprefix("error: ")[:200]
         print("  " + row["result"], file=sys.stderr, flush=True)
         return row
-    folder = out / config_name(config) / (target + ("-bare" if bare else ""))
     summary = json.loads((folder / "summary.json").read_text())
+    row = from_summary(name, target, pipeline, summary, wall)
+    print(f"  Fmax {row['fmax_mhz']} MHz, {wall} s", file=sys.stderr, flush=True)
+    return row
+
+
+def from_summary(name, target, pipeline, summary, wall):
+    """A row from a flow's summary.json; without a measured wall time (a
+    reused run), the tools' own seconds stand for it."""
+    row = dict.fromkeys(FIELDS, "")
+    row.update(design=name, target=target, pipeline=pipeline)
     row["result"] = "ok"
     row["fmax_mhz"] = round(summary["fmax_mhz"], 1)
     row["constraint_mhz"] = summary["constraint_mhz"]
@@ -112,7 +129,9 @@ def run(accgen, name, config, target, bare, out, pipeline=""):
     row["bitstream_bytes"] = summary["bitstream_bytes"]
     for k in ("seconds_synth", "seconds_pnr", "seconds_pack"):
         row[k] = summary[k]
-    print(f"  Fmax {row['fmax_mhz']} MHz, {wall} s", file=sys.stderr, flush=True)
+    if wall is None:
+        wall = round(summary["seconds_synth"] + summary["seconds_pnr"] + summary["seconds_pack"], 1)
+    row["seconds_wall"] = wall
     return row
 
 
@@ -181,32 +200,76 @@ def main():
     ap.add_argument("--targets", default=None, help="comma-separated targets")
     ap.add_argument("--designs", default=None, help="comma-separated design names")
     ap.add_argument("--pipeline-sweep", action="store_true", help="Fmax against MAC pipeline depth 0..3")
+    ap.add_argument("--depths", default=None, help="comma-separated pipeline depths [default: 0..3]")
+    ap.add_argument(
+        "--reuse", action="store_true", help="take a run's existing summary.json instead of running it again"
+    )
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the report's other rows, replacing those of the same design, target and depth",
+    )
+    ap.add_argument("--merge-from", action="append", default=[], help="also merge the rows of this CSV")
     args = ap.parse_args()
     out = ROOT / args.out
+    stem = "pipeline" if args.pipeline_sweep else "benchmarks"
+    report = ROOT / args.report
+    report.mkdir(parents=True, exist_ok=True)
     rows = []
+    if args.merge and (report / f"{stem}.csv").exists():
+        with open(report / f"{stem}.csv") as f:
+            rows = list(csv.DictReader(f))
+    for extra in args.merge_from:
+        with open(ROOT / extra) as f:
+            for r in csv.DictReader(f):
+                rows = [x for x in rows if (x["design"], x["target"], x["pipeline"]) != (r["design"], r["target"], r["pipeline"])]
+                rows.append(r)
+
+    def done(name, target, depth):
+        """With --reuse, a row the report already has is not run again."""
+        return args.reuse and any((r["design"], r["target"], str(r["pipeline"])) == (name, target, str(depth)) for r in rows)
+
+    design_order = [d[0] for d in (SWEEP_DESIGNS if args.pipeline_sweep else DESIGNS)]
+
+    def order(r):
+        d = design_order.index(r["design"]) if r["design"] in design_order else len(design_order)
+        t = TARGETS.index(r["target"]) if r["target"] in TARGETS else len(TARGETS)
+        return (d, r["design"], t, str(r["pipeline"]))
+
+    def add(row):
+        # Rows are written after every run, so an interrupted sweep keeps its results.
+        key = (row["design"], row["target"], str(row["pipeline"]))
+        old = [i for i, r in enumerate(rows) if (r["design"], r["target"], str(r["pipeline"])) == key]
+        if old:
+            rows[old[0]] = row
+        else:
+            rows.append(row)
+        rows.sort(key=order)
+        with open(report / f"{stem}.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=FIELDS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        (report / f"{stem}.md").write_text(markdown(rows, args.pipeline_sweep))
+
     if args.pipeline_sweep:
+        depths = [int(d) for d in args.depths.split(",")] if args.depths else range(MAX_DEPTH + 1)
         designs = [d for d in SWEEP_DESIGNS if not args.designs or d[0] in args.designs.split(",")]
         for name, config, extra, design_targets in designs:
             targets = [t for t in design_targets if not args.targets or t in args.targets.split(",")]
             for target in targets:
-                for depth in range(MAX_DEPTH + 1):
+                for depth in depths:
+                    if done(name, target, depth):
+                        continue
                     _, path = with_pipeline(config, name, extra, depth, out / "configs")
-                    rows.append(run(args.accgen, name, path.relative_to(ROOT), target, False, out, depth))
-        stem = "pipeline"
+                    add(run(args.accgen, name, path.relative_to(ROOT), target, False, out, depth, args.reuse))
     else:
         targets = args.targets.split(",") if args.targets else TARGETS
         designs = [d for d in DESIGNS if not args.designs or d[0] in args.designs.split(",")]
         for name, config, bare in designs:
             for target in targets:
-                rows.append(run(args.accgen, name, config, target, bare, out))
-        stem = "benchmarks"
-    report = ROOT / args.report
-    report.mkdir(parents=True, exist_ok=True)
-    with open(report / f"{stem}.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=FIELDS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    (report / f"{stem}.md").write_text(markdown(rows, args.pipeline_sweep))
+                if done(name, target, ""):
+                    continue
+                add(run(args.accgen, name, config, target, bare, out, reuse=args.reuse))
     print(markdown(rows, args.pipeline_sweep))
 
 
