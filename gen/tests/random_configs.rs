@@ -114,7 +114,7 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
             ResetStyle::AsyncLow
         },
         output,
-        // Drawn last, so the earlier fields keep their seeded sequence.
+        // Drawn last, so within a draw the other fields keep their order.
         pipeline: rng.random_range(0..=3),
     }
 }
