@@ -244,6 +244,9 @@ def main():
             rows[old[0]] = row
         else:
             rows.append(row)
+        write()
+
+    def write():
         rows.sort(key=order)
         with open(report / f"{stem}.csv", "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=FIELDS, lineterminator="\n")
@@ -270,6 +273,7 @@ def main():
                 if done(name, target, ""):
                     continue
                 add(run(args.accgen, name, config, target, bare, out, reuse=args.reuse))
+    write()
     print(markdown(rows, args.pipeline_sweep))
 
 

@@ -187,8 +187,8 @@ pub const MAX_DOT_LENGTH: u64 = 1 << 20;
 /// Wide enough for the exact sums of E8 minifloats (about 540 bits).
 pub const MAX_ACC_WIDTH: u64 = 1024;
 /// Deepest PE pipeline: one register after the multiplier, one after the
-/// alignment shift, and a second after the multiplier (which DSP blocks
-/// absorb as their pipeline register).
+/// alignment shift, and a second after the multiplier (room for a DSP
+/// block's pipeline register, or for a tool that retimes).
 pub const MAX_PIPELINE: u64 = 3;
 
 impl MacArraySpec {
