@@ -140,6 +140,7 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
         multiplier: accgen_hdl::mac::MulImpl::Dsp,
         reset: accgen_hdl::ir::ResetStyle::SyncHigh,
         output: None,
+        pipeline: 0,
     }
     .validate()
     .map_err(|e| Failure::Run(format!("error: {e}")))?;

@@ -211,6 +211,8 @@ struct MacArrayYaml {
     accumulator: Option<AccumulatorYaml>,
     #[serde(default)]
     multiplier: MulImpl,
+    /// Register stages between each PE's multiplier and accumulator.
+    pipeline: Option<Spanned<Int>>,
     output: Option<OutputYaml>,
 }
 
@@ -435,6 +437,10 @@ fn mac_block(
             (w, a.overflow)
         }
     };
+    let pipeline = match &m.pipeline {
+        Some(v) => in_range(text, origin, &key("pipeline"), v, "the PE pipeline depth")?,
+        None => 0,
+    };
     let spec = MacArraySpec {
         rows,
         cols,
@@ -446,6 +452,7 @@ fn mac_block(
         overflow,
         multiplier: m.multiplier,
         reset,
+        pipeline,
     };
     let params = spec.validate().map_err(|e: ParamError| {
         let at: Option<&Spanned<Int>> = match e.key.as_str() {
@@ -453,6 +460,7 @@ fn mac_block(
             "cols" => Some(&m.cols),
             "dot_length" => Some(&m.dot_length),
             "accumulator.width" => m.accumulator.as_ref().and_then(|a| a.width.as_ref()),
+            "pipeline" => m.pipeline.as_ref(),
             _ => None,
         };
         let message = format!("`mac_array.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
@@ -619,7 +627,8 @@ fn default_name(block: &Block) -> String {
 /// of the configuration hash and the manifest's `parameters`.
 pub fn canonical(block: &Block) -> serde_json::Value {
     match block {
-        Block::MacArray(p) => serde_json::json!({
+        Block::MacArray(p) => {
+            let mut v = serde_json::json!({
             "block": "mac_array",
             "rows": p.rows,
             "cols": p.cols,
@@ -630,7 +639,14 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             "accumulator": { "width": p.acc_width, "overflow": p.overflow },
             "multiplier": p.multiplier,
             "reset": p.reset.port_name(),
-        }),
+            });
+            // Only a pipelined array records its depth, so the hashes of
+            // existing configurations stay as they were.
+            if p.pipeline > 0 {
+                v["pipeline"] = serde_json::json!(p.pipeline);
+            }
+            v
+        }
         Block::HashGrid(p) => {
             let mut v = serde_json::json!({
             "block": "hash_grid",
@@ -713,8 +729,13 @@ impl Config {
         match &self.block {
             Block::MacArray(p) => vec![
                 format!(
-                    "row r of a tile appears {} + r cycles after the tile's last beat is accepted",
-                    p.cols + 2
+                    "row r of a tile appears {} + r cycles after the tile's last beat is accepted{}",
+                    p.row_latency(0),
+                    if p.pipeline > 0 {
+                        format!(" ({} of them in the PE pipeline)", p.pipeline)
+                    } else {
+                        String::new()
+                    }
                 ),
                 format!(
                     "one beat (one MAC per PE) per cycle while K >= max(R, C) = {}",

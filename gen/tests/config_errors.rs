@@ -46,11 +46,25 @@ fn the_valid_base_case_generates() {
 }
 
 #[test]
+fn pipeline_depth_out_of_range() {
+    assert_error(
+        "pipeline_depth",
+        &format!("{VALID}  pipeline: 4\n"),
+        "error: bad.yaml:8:13: `mac_array.pipeline` = 4 is not allowed: register stages between each PE's multiplier and its accumulator must be 0..=3",
+    );
+    assert_error(
+        "pipeline_negative",
+        &format!("{VALID}  pipeline: -1\n"),
+        "error: bad.yaml:8:13: `mac_array.pipeline` = -1 is not allowed: the PE pipeline depth cannot be negative",
+    );
+}
+
+#[test]
 fn unknown_key() {
     assert_error(
         "unknown_key",
         &VALID.replace("cols:", "columns:"),
-        "error: bad.yaml:4:3: unknown field `columns`, expected one of rows, cols, dot_length, activations, weights, accumulator, multiplier, output",
+        "error: bad.yaml:4:3: unknown field `columns`, expected one of rows, cols, dot_length, activations, weights, accumulator, multiplier, pipeline, output",
     );
     assert_error(
         "unknown_top_key",

@@ -444,6 +444,34 @@ fn other_7_series_parts_get_a_clock_constraint_and_the_bare_array_runs_out_of_co
 }
 
 #[test]
+fn ultrascale_parts_get_a_vivado_script_and_a_synth_xilinx_family_estimate() {
+    for (target, part, family, yosys_family, bare) in [
+        ("xcku040", "xcku040-ffva1156-2-e", "UltraScale", "xcu", false),
+        ("xczu3eg", "xczu3eg-sbva484-1-e", "UltraScale+", "xcup", true),
+    ] {
+        let (folder, top) = xilinx_flow(&format!("flow/{target}"), target, bare);
+        let (tcl, xdc) = check_vivado(&folder, &top, !bare);
+        assert!(tcl.contains(&format!("set part {part}\n")), "{tcl}");
+        assert_eq!(constrained_ports(&xdc), ["clk_i"], "{xdc}");
+        assert_eq!(bare, tcl.contains("-mode out_of_context"), "{tcl}");
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(folder.join("summary.json")).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("summary.json: {e}"));
+        assert_eq!(summary["family"].as_str(), Some(family), "{summary}");
+        assert_eq!(summary["part"].as_str(), Some(part), "{summary}");
+        assert_eq!(
+            summary["estimate"]["command"].as_str(),
+            Some(format!("synth_xilinx -family {yosys_family}").as_str()),
+            "{summary}"
+        );
+        // UltraScale carries are CARRY8, counted as such.
+        assert!(summary["estimate"]["carry8"].as_u64().is_some(), "{summary}");
+        let core = check_core(&folder, "int4_2x2", &top);
+        assert_eq!(core["targets"]["synth"]["tools"]["vivado"]["part"].as_str(), Some(part));
+    }
+}
+
+#[test]
 fn gen_and_the_open_flows_write_fusesoc_cores() {
     let dir = common::scratch("flow/fusesoc");
     let cfg = config(&dir, "int4_2x2", 2, 2, "");

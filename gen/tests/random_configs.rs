@@ -114,6 +114,8 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
             ResetStyle::AsyncLow
         },
         output,
+        // Drawn last, so within a draw the other fields keep their order.
+        pipeline: rng.random_range(0..=3),
     }
 }
 

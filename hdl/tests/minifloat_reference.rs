@@ -102,6 +102,7 @@ fn products_match_ml_dtypes() {
             multiplier: MulImpl::Dsp,
             reset: ResetStyle::SyncHigh,
             output: None,
+            pipeline: 0,
         };
         let rows = lines(stem, "products");
         for row in &rows {

@@ -203,6 +203,7 @@ pub fn layer_params(
         multiplier: MulImpl::Dsp,
         reset: ResetStyle::SyncHigh,
         output: None,
+        pipeline: 0,
     }
     .validate()
 }

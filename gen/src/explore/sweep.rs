@@ -43,6 +43,7 @@ pub const MAC_ARRAY_AXES: &[&str] = &[
     "activations",
     "weights",
     "multiplier",
+    "pipeline",
     "accumulator.width",
     "accumulator.overflow",
     "output.format",
@@ -643,6 +644,32 @@ mod tests {
         assert_eq!(
             doc,
             serde_json::json!({"mac_array": {"rows": 1, "accumulator": {"width": 12}}, "reset": "async"})
+        );
+    }
+
+    #[test]
+    fn pipeline_depth_is_a_mac_axis_with_fmax_from_flows() {
+        let text = include_str!("../../../examples/explore/pipeline_fmax.yaml");
+        let sweep = parse(text, "pipeline_fmax.yaml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sweep.flows.len(), 1);
+        for study in &sweep.studies {
+            let depths: Vec<u32> = study
+                .points
+                .iter()
+                .map(|p| match &p.config.as_ref().map(|c| &c.block) {
+                    Ok(config::Block::MacArray(m)) => m.pipeline,
+                    other => panic!("{}: {other:?}", p.label()),
+                })
+                .collect();
+            assert_eq!(depths, [0, 1, 2, 3], "{}", study.name);
+        }
+        // A depth beyond the range is an input error located at the value.
+        let bad = text.replacen("pipeline: [0, 1, 2, 3]", "pipeline: [0, 4]", 1);
+        let failed = parse(&bad, "bad.yaml").expect_err("depth 4 is invalid");
+        assert!(
+            failed.starts_with("error: bad.yaml:15:21: `vary.pipeline` = 4: `mac_array.pipeline` = 4")
+                && failed.contains("0..=3"),
+            "{failed}"
         );
     }
 }

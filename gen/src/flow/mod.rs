@@ -29,7 +29,9 @@ use std::time::{Duration, Instant};
 pub struct Args {
     /// Configuration file (YAML)
     pub config: PathBuf,
-    /// Target: ice40-up5k (iCEBreaker), ice40-hx8k (HX8K breakout), ecp5-25k or ecp5-85k (ULX3S)
+    /// Target: ice40-up5k (iCEBreaker), ice40-hx8k (HX8K breakout), ecp5-25k or ecp5-85k (ULX3S), or a
+    /// Xilinx part for a Vivado script: xc7a35t, xc7a100t (Arty A7), other 7-series, UltraScale (xcku040)
+    /// and UltraScale+ (xcku5p, xczu3eg, xczu9eg, xczu7ev, xcvu9p) parts
     #[arg(short, long)]
     pub target: String,
     /// Where `<design>/<target>/` is written
@@ -305,7 +307,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let part = xilinx::Part::find(&args.target);
     if device.is_none() && part.is_none() {
         return Err(Failure::Input(format!(
-            "error: unknown flow target `{}`: the targets are {} (open toolchains) and the Xilinx 7-series parts {}",
+            "error: unknown flow target `{}`: the targets are {} (open toolchains) and the Xilinx parts {} (7-series, UltraScale, UltraScale+)",
             args.target,
             Device::names(),
             xilinx::Part::names()

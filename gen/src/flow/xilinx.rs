@@ -1,22 +1,56 @@
-//! `accgen flow --target xc7a35t` (and other 7-series parts): Vivado is not
+//! `accgen flow --target xc7a35t` (and other 7-series, UltraScale and
+//! UltraScale+ parts): Vivado is not
 //! open, so the flow writes what a Vivado user runs — a non-project Tcl
 //! script (read the sources and constraints, `synth_design`, `opt_design`,
 //! `place_design`, `route_design`, reports, `write_bitstream`) and an XDC
 //! with the clock constraint and, for the Arty A7, the board's pins — and
-//! estimates the resources with Yosys' `synth_xilinx`.
+//! estimates the resources with Yosys' `synth_xilinx` (`-family xc7`,
+//! `xcu` or `xcup`).
 
 use super::fusesoc;
-use crate::synth::{SynthOptions, SynthResult, Target, synthesize};
+use crate::synth::{Summary, SynthOptions, Target, synthesize, yosys};
 use crate::{Failure, output};
 use accgen_hdl::Design;
 use std::path::Path;
 
-/// A 7-series part `accgen flow` knows, with the capacity the fit check uses
-/// (Xilinx DS180 / DS190).
+/// A Xilinx device family, as Yosys' `synth_xilinx -family` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XilinxFamily {
+    /// 7-series: DSP48E1, CARRY4, RAMB36E1.
+    Series7,
+    /// UltraScale (Kintex/Virtex): DSP48E2, CARRY8, RAMB36E2.
+    UltraScale,
+    /// UltraScale+ (Kintex/Virtex/Zynq MPSoC): the same primitives.
+    UltraScalePlus,
+}
+
+impl XilinxFamily {
+    /// `synth_xilinx -family` value (Yosys 0.23: xc7, xcu, xcup).
+    pub fn yosys(self) -> &'static str {
+        match self {
+            XilinxFamily::Series7 => "xc7",
+            XilinxFamily::UltraScale => "xcu",
+            XilinxFamily::UltraScalePlus => "xcup",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            XilinxFamily::Series7 => "7-series",
+            XilinxFamily::UltraScale => "UltraScale",
+            XilinxFamily::UltraScalePlus => "UltraScale+",
+        }
+    }
+}
+
+/// A Xilinx part `accgen flow` knows, with the capacity the fit check uses
+/// (Xilinx DS180 / DS190 for 7-series, DS890 / DS891 for UltraScale and
+/// UltraScale+).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Part {
     /// The name on the command line (`xc7a35t`).
     pub name: &'static str,
+    pub family: XilinxFamily,
     /// The full part with package and speed grade, as Vivado takes it.
     pub part: &'static str,
     /// The board whose pins the XDC carries, if any.
@@ -24,13 +58,14 @@ pub struct Part {
     pub luts: u64,
     pub ffs: u64,
     pub dsp: u64,
-    /// 36 Kb block RAMs.
+    /// 36 Kb block RAMs (UltraRAM not counted).
     pub bram36: u64,
 }
 
 impl Part {
-    pub const ALL: [Part; 7] = [
+    pub const ALL: [Part; 13] = [
         Part {
+            family: XilinxFamily::Series7,
             name: "xc7a35t",
             part: "xc7a35ticsg324-1L",
             board: Some("Arty A7-35T"),
@@ -40,6 +75,7 @@ impl Part {
             bram36: 50,
         },
         Part {
+            family: XilinxFamily::Series7,
             name: "xc7a100t",
             part: "xc7a100tcsg324-1",
             board: Some("Arty A7-100T"),
@@ -49,6 +85,7 @@ impl Part {
             bram36: 135,
         },
         Part {
+            family: XilinxFamily::Series7,
             name: "xc7a50t",
             part: "xc7a50tcsg324-1",
             board: None,
@@ -58,6 +95,7 @@ impl Part {
             bram36: 75,
         },
         Part {
+            family: XilinxFamily::Series7,
             name: "xc7a200t",
             part: "xc7a200tsbg484-1",
             board: None,
@@ -67,6 +105,7 @@ impl Part {
             bram36: 365,
         },
         Part {
+            family: XilinxFamily::Series7,
             name: "xc7s50",
             part: "xc7s50csga324-1",
             board: None,
@@ -76,6 +115,7 @@ impl Part {
             bram36: 75,
         },
         Part {
+            family: XilinxFamily::Series7,
             name: "xc7z020",
             part: "xc7z020clg400-1",
             board: None,
@@ -85,6 +125,7 @@ impl Part {
             bram36: 140,
         },
         Part {
+            family: XilinxFamily::Series7,
             name: "xc7k325t",
             part: "xc7k325tffg900-2",
             board: None,
@@ -93,12 +134,77 @@ impl Part {
             dsp: 840,
             bram36: 445,
         },
+        // UltraScale and UltraScale+, each with the package and speed grade
+        // of its Xilinx evaluation board (KCU105, KCU116, Ultra96, ZCU102,
+        // ZCU104, VCU118); no board pins in the XDC.
+        Part {
+            family: XilinxFamily::UltraScale,
+            name: "xcku040",
+            part: "xcku040-ffva1156-2-e",
+            board: None,
+            luts: 242_400,
+            ffs: 484_800,
+            dsp: 1_920,
+            bram36: 600,
+        },
+        Part {
+            family: XilinxFamily::UltraScalePlus,
+            name: "xcku5p",
+            part: "xcku5p-ffvb676-2-e",
+            board: None,
+            luts: 216_960,
+            ffs: 433_920,
+            dsp: 1_824,
+            bram36: 480,
+        },
+        Part {
+            family: XilinxFamily::UltraScalePlus,
+            name: "xczu3eg",
+            part: "xczu3eg-sbva484-1-e",
+            board: None,
+            luts: 70_560,
+            ffs: 141_120,
+            dsp: 360,
+            bram36: 216,
+        },
+        Part {
+            family: XilinxFamily::UltraScalePlus,
+            name: "xczu9eg",
+            part: "xczu9eg-ffvb1156-2-e",
+            board: None,
+            luts: 274_080,
+            ffs: 548_160,
+            dsp: 2_520,
+            bram36: 912,
+        },
+        Part {
+            family: XilinxFamily::UltraScalePlus,
+            name: "xczu7ev",
+            part: "xczu7ev-ffvc1156-2-e",
+            board: None,
+            luts: 230_400,
+            ffs: 460_800,
+            dsp: 1_728,
+            bram36: 312,
+        },
+        Part {
+            family: XilinxFamily::UltraScalePlus,
+            name: "xcvu9p",
+            part: "xcvu9p-flga2104-2L-e",
+            board: None,
+            luts: 1_182_240,
+            ffs: 2_364_480,
+            dsp: 6_840,
+            bram36: 2_160,
+        },
     ];
 
     /// The part named `name`: the short name or the full part number.
     pub fn find(name: &str) -> Option<Part> {
         let wanted = name.trim().to_ascii_lowercase();
-        Part::ALL.into_iter().find(|p| p.name == wanted || p.part == wanted)
+        Part::ALL
+            .into_iter()
+            .find(|p| p.name == wanted || p.part.to_ascii_lowercase() == wanted)
     }
 
     pub fn names() -> String {
@@ -188,11 +294,36 @@ pub fn tcl(design: &Design, part: Part, xdc_name: &str, bare: bool) -> String {
     s
 }
 
+/// Yosys' `synth_xilinx` mapping for the part's family: the 7-series
+/// script of `accgen synth` (cached), or the same script with `-family xcu`
+/// / `xcup` for UltraScale parts. Returns the Yosys version and the counts.
+fn synthesize_for(design: &Design, part: Part) -> Result<(String, Summary), Failure> {
+    let target = Target::Xc7 { dsp: true };
+    let options = SynthOptions::default();
+    let fail = |e: crate::synth::SynthError| Failure::Run(format!("error: {e}"));
+    if part.family == XilinxFamily::Series7 {
+        let r = synthesize(design, target, &options).map_err(fail)?;
+        return Ok((r.tool, r.summary));
+    }
+    let tool = yosys::version(&options.yosys).map_err(fail)?;
+    let script = yosys::script(design, target, None).map_err(fail)?;
+    let script = ultrascale_script(&script, part.family);
+    let out = yosys::run(&options.yosys, design, target, &script, options.timeout).map_err(fail)?;
+    let cells = yosys::cells(&out.stat_json, &design.top).map_err(|e| Failure::Run(format!("error: {e}")))?;
+    Ok((tool, Summary::of(target, &cells, None, None)))
+}
+
+/// The 7-series synthesis script retargeted to another family.
+fn ultrascale_script(script: &str, family: XilinxFamily) -> String {
+    script.replace(
+        "synth_xilinx -family xc7 ",
+        &format!("synth_xilinx -family {} ", family.yosys()),
+    )
+}
+
 /// Yosys' `synth_xilinx` estimate, and an error naming what overflowed.
-fn estimate(design: &Design, part: Part) -> Result<SynthResult, Failure> {
-    let r = synthesize(design, Target::Xc7 { dsp: true }, &SynthOptions::default())
-        .map_err(|e| Failure::Run(format!("error: {e}")))?;
-    let s = &r.summary;
+fn estimate(design: &Design, part: Part) -> Result<(String, Summary), Failure> {
+    let (tool, s) = synthesize_for(design, part)?;
     let over: Vec<String> = [
         ("LUTs", s.luts + s.lutram, part.luts),
         ("FFs", s.ffs, part.ffs),
@@ -205,14 +336,15 @@ fn estimate(design: &Design, part: Part) -> Result<SynthResult, Failure> {
     .collect();
     if !over.is_empty() {
         return Err(Failure::Run(format!(
-            "error: {} does not fit {} ({}): {} overflowed in Yosys' synth_xilinx estimate; choose a larger part or a smaller array",
+            "error: {} does not fit {} ({}): {} overflowed in Yosys' synth_xilinx -family {} estimate; choose a larger part or a smaller array",
             design.top,
             part.name,
             part.part,
-            over.join(", ")
+            over.join(", "),
+            part.family.yosys()
         )));
     }
-    Ok(r)
+    Ok((tool, s))
 }
 
 /// Write the Vivado project of `design` into `folder` and print the summary.
@@ -224,7 +356,7 @@ pub fn flow(
     bare: bool,
     folder: &Path,
 ) -> Result<String, Failure> {
-    let est = estimate(design, part)?;
+    let (tool, s) = estimate(design, part)?;
     let rtl = folder.join("rtl");
     std::fs::create_dir_all(&rtl).map_err(|e| Failure::Run(format!("error: creating {}: {e}", rtl.display())))?;
     for f in &design.files {
@@ -245,21 +377,23 @@ pub fn flow(
         },
     );
     output::write_atomic(&folder.join(format!("{name}.core")), core.as_bytes()).map_err(Failure::Run)?;
-    let s = &est.summary;
     let summary = serde_json::json!({
         "generator": format!("accgen {}", env!("CARGO_PKG_VERSION")),
         "design": name,
         "top": design.top,
         "target": part.name,
         "part": part.part,
+        "family": part.family.name(),
         "board": part.board,
         "constraint_mhz": constraint_mhz,
         "estimate": {
-            "tool": est.tool,
+            "tool": tool,
+            "command": format!("synth_xilinx -family {}", part.family.yosys()),
             "luts": { "used": s.luts, "available": part.luts },
             "lutram": s.lutram,
             "ffs": { "used": s.ffs, "available": part.ffs },
-            "carry4": s.carry,
+            // CARRY4 on 7-series, CARRY8 on UltraScale.
+            if part.family == XilinxFamily::Series7 { "carry4" } else { "carry8" }: s.carry,
             "dsp": { "used": s.dsp, "available": part.dsp },
             "bram": { "used": s.bram, "available": part.bram36 },
         },
@@ -282,4 +416,48 @@ pub fn flow(
     );
     output::write_atomic(&folder.join("summary.txt"), (line.clone() + "\n").as_bytes()).map_err(Failure::Run)?;
     Ok(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_found_by_short_and_full_name() {
+        for p in Part::ALL {
+            assert_eq!(Part::find(p.name), Some(p));
+            assert_eq!(Part::find(&p.part.to_ascii_uppercase()), Some(p), "{}", p.part);
+            // Vivado's part names: device, package, speed grade (and temperature for UltraScale).
+            let fields = p.part.split('-').count();
+            match p.family {
+                XilinxFamily::Series7 => assert_eq!(fields, 2, "{}", p.part),
+                _ => assert_eq!(fields, 4, "{}", p.part),
+            }
+            assert!(p.part.starts_with(p.name), "{}", p.part);
+        }
+        let mut names: Vec<&str> = Part::ALL.iter().map(|p| p.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Part::ALL.len());
+        assert_eq!(Part::find("xcku040").map(|p| p.family), Some(XilinxFamily::UltraScale));
+        assert_eq!(
+            Part::find("xcvu9p").map(|p| p.family),
+            Some(XilinxFamily::UltraScalePlus)
+        );
+    }
+
+    #[test]
+    fn ultrascale_scripts_change_only_the_family() {
+        let script = "read_verilog a.v\nsynth_xilinx -family xc7 -flatten -noiopad -noclkbuf -top t\n";
+        assert_eq!(
+            ultrascale_script(script, XilinxFamily::UltraScalePlus),
+            "read_verilog a.v\nsynth_xilinx -family xcup -flatten -noiopad -noclkbuf -top t\n"
+        );
+        assert_eq!(
+            ultrascale_script(script, XilinxFamily::UltraScale)
+                .matches("-family xcu ")
+                .count(),
+            1
+        );
+    }
 }

@@ -56,6 +56,11 @@ const TABLE: &[(Family, &str, CellClass)] = &[
     (Family::Xc7, "DSP48E1", Dsp),
     (Family::Xc7, "RAMB18E1", Bram),
     (Family::Xc7, "RAMB36E1", Bram),
+    // `synth_xilinx -family xcu` / `xcup` (the UltraScale parts of `accgen flow`).
+    (Family::Xc7, "CARRY8", Carry),
+    (Family::Xc7, "DSP48E2", Dsp),
+    (Family::Xc7, "RAMB18E2", Bram),
+    (Family::Xc7, "RAMB36E2", Bram),
     (Family::Xc7, "RAM*", Lutram), // RAM32M, RAM64M, RAM64X1D, RAM128X1S, ...
     (Family::Xc7, "SRL*", Lutram), // SRL16E, SRLC32E
     (Family::Xc7, "MUXF7", WideMux),

@@ -32,6 +32,7 @@ pub fn spec(rows: u64, cols: u64, k: u64, act: &str, wgt: &str) -> MacArraySpec 
         multiplier: MulImpl::Dsp,
         reset: ResetStyle::SyncHigh,
         output: None,
+        pipeline: 0,
     }
 }
 

@@ -64,9 +64,22 @@ fn doc(p: &MacArrayParams) -> ModuleDoc {
             ("overflow".into(), format!("{:?}", p.overflow).to_lowercase(), if p.can_overflow() { "applied at every accumulation step".into() } else { "cannot happen at this width".into() }),
             ("multiplier".into(), p.multiplier.tag().into(), "PE multiplier structure".into()),
             ("reset".into(), p.reset.port_name().into(), p.reset.doc().into()),
-        ],
+        ]
+        .into_iter()
+        .chain((p.pipeline > 0).then(|| {
+            (
+                "PIPELINE".into(),
+                p.pipeline.to_string(),
+                "register stages between each PE's multiplier and accumulator".into(),
+            )
+        }))
+        .collect(),
         timing: vec![
-            format!("Latency: row r of a tile is on out_data_o {} + r cycles after the tile's last beat is accepted (R + C + 1 cycles for the last row), not counting stalls.", c + 2),
+            if p.pipeline == 0 {
+                format!("Latency: row r of a tile is on out_data_o {} + r cycles after the tile's last beat is accepted (R + C + 1 cycles for the last row), not counting stalls.", c + 2)
+            } else {
+                format!("Latency: row r of a tile is on out_data_o {} + r cycles after the tile's last beat is accepted (R + C + 1 + PIPELINE cycles for the last row, with PIPELINE = {} register stages in each PE), not counting stalls.", c + 2 + p.pipeline, p.pipeline)
+            },
             format!("Throughput: one beat per cycle, i.e. one MAC per PE per cycle, while K >= max(R, C) = {s}. A tile's last beat is accepted at least {s} cycles after the previous tile's last beat (in_ready_o drops otherwise), so tiles with K < {s} run at K/{s} of peak."),
         ],
     }
@@ -137,6 +150,7 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
     };
 
     let reset_style = p.reset;
+    let pipeline = p.pipeline;
     let reset_values =
         |regs: &[&Signal]| -> Vec<(LValue, Expr)> { regs.iter().map(|r| (LValue::from(*r), r.ty().zero())).collect() };
 
@@ -438,14 +452,34 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
         };
         let last_col = crate::ir::Index::lit((cols - 1) as i64 * CTL_W as i64);
         let done_q = m.reg("done_q", 1, false, "row's last PE published a sum");
+        let row_last =
+            tok(last_col.clone(), "COLS-1", CTL_VALID as usize) & tok(last_col.clone(), "COLS-1", CTL_LAST as usize);
+        // The PEs publish their sums PIPELINE cycles after the last beat enters them.
+        let done_d = if pipeline > 0 {
+            let pipe_q = m.reg(
+                "done_pipe_q",
+                pipeline,
+                false,
+                "the last beat inside the row's last PE's pipeline, newest at bit 0",
+            );
+            let shifted = if pipeline == 1 {
+                row_last
+            } else {
+                concat(vec![pipe_q.select(0u32, pipeline - 1), row_last])
+            };
+            m.process(&clk, |pr| {
+                pr.reset(&rst, reset_style, vec![(LValue::from(&pipe_q), Ty::u(pipeline).zero())]);
+                pr.enable(&advance);
+                pr.set(&pipe_q, shifted);
+            });
+            pipe_q.bit(pipeline - 1)
+        } else {
+            row_last
+        };
         m.process(&clk, |pr| {
             pr.reset(&rst, reset_style, vec![(LValue::from(&done_q), Ty::BIT.zero())]);
             pr.enable(&advance);
-            pr.set(
-                &done_q,
-                tok(last_col.clone(), "COLS-1", CTL_VALID as usize)
-                    & tok(last_col.clone(), "COLS-1", CTL_LAST as usize),
-            );
+            pr.set(&done_q, done_d);
         });
         m.assign(row_done.part(r, 1), &done_q);
         let row_res = (r * (cols as i64 * entry as i64)).named("r*ROW_W");
@@ -457,8 +491,11 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
             let tok_c = crate::ir::Index::from(c) * CTL_W as i64;
             let pe_at = |w: i64, name: &str| (r * (cols as i64 * w) + c * w).named(format!("(r*COLS + c)*{name}"));
             let res_at = pe_at(entry as i64, &entry_name);
-            let mut conns = vec![
-                ("clk_i", drive(&clk)),
+            let mut conns = vec![("clk_i", drive(&clk))];
+            if pipeline > 0 {
+                conns.push((reset_style.port_name(), drive(&rst)));
+            }
+            conns.extend([
                 ("en_i", drive(&advance)),
                 ("valid_i", drive(tok(tok_c.clone(), "c", CTL_VALID as usize))),
                 ("first_i", drive(tok(tok_c.clone(), "c", CTL_FIRST as usize))),
@@ -482,7 +519,7 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
                         },
                     )),
                 ),
-            ];
+            ]);
             if specials {
                 let at = (res_at + accw as i64).named(format!("(r*COLS + c)*{entry_name} + {accw}"));
                 conns.push(("res_special_o", sink(res_bus.part(at, 2))));

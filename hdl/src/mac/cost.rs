@@ -25,11 +25,15 @@ pub struct Registers {
     pub control: u64,
     /// The output register.
     pub output: u64,
+    /// PE pipeline registers between multiplier and accumulator (products,
+    /// shift amounts and special-value flags); their delayed tokens are in
+    /// `control`.
+    pub pipeline: u64,
 }
 
 impl Registers {
     pub fn total(&self) -> u64 {
-        self.skew + self.forwarding + self.pes + self.control + self.output
+        self.skew + self.forwarding + self.pes + self.control + self.output + self.pipeline
     }
 }
 
@@ -52,12 +56,38 @@ pub fn registers(p: &MacArrayParams) -> Registers {
     let raw_specials = p.has_specials() && p.output.is_none();
     // valid, first and last; with K = 1 first and last are the same signal.
     let token_bits = if k == 1 { 2 } else { 3 };
+    let depth = p.pipeline as u64;
+    let (after_mul, after_align) = p.pipeline_stages();
+    // Per PE: the multiplier's output (significand product and, for
+    // minifloats, the shift amount) after the multiplier, the fixed-point
+    // product after the alignment; the product's NaN/inf flags at each stage.
+    let product_flags = match (p.has_specials(), p.act.has_inf() || p.wgt.has_inf()) {
+        (false, _) => 0,
+        (true, false) => 1,
+        (true, true) => 3,
+    };
+    let floats = p.product_width() != p.sig_product_width();
+    let shift_bits = if floats {
+        bits_for((p.act.max_shift() + p.wgt.max_shift()) as u64) as u64
+    } else {
+        0
+    };
+    let mul_out = if floats {
+        p.sig_product_width() as u64
+    } else {
+        p.product_width() as u64
+    };
+    let per_pe = after_mul as u64 * (mul_out + shift_bits + product_flags)
+        + after_align as u64 * (p.product_width() as u64 + product_flags);
     Registers {
         skew: aw * tri(r) + ww * tri(c),
         forwarding: r * (c - 1) * aw + c * (r - 1) * ww,
         pes: r * c * (2 * acc + flags),
-        control: token_bits * (r + c - 1) + r + beat + gap,
+        // The PEs' delayed tokens extend the shared token delay line by the
+        // pipeline depth; each row's done flag gets a delay line as deep.
+        control: token_bits * (r + c - 1 + depth) + r * (1 + depth) + beat + gap,
         output: 2 + c * p.result_width() as u64 + if raw_specials { 2 * c } else { 0 },
+        pipeline: r * c * per_pe,
     }
 }
 
@@ -90,6 +120,7 @@ mod tests {
             multiplier: MulImpl::Dsp,
             reset: ResetStyle::SyncHigh,
             output: output.map(|f| (FormatSpec::Name(f.into()), OnOverflow::Saturate)),
+            pipeline: 0,
         }
         .validate()
         .unwrap()
@@ -122,6 +153,25 @@ mod tests {
         assert_eq!(registers(&params(5, 2, 1, "int4", "uint3", None)).total(), 289);
         assert_eq!(registers(&params(3, 3, 7, "e5m2", "int8", Some("fp16"))).total(), 1109);
         assert_eq!(registers(&params(1, 6, 4, "e2m1fn", "e3m2fn", None)).total(), 482);
+    }
+
+    /// The same count with PE pipeline registers (Yosys 0.23, `synth
+    /// -flatten`): product, shift amount and flags per stage, the tokens'
+    /// delay line and each row's done line one stage longer per stage.
+    #[test]
+    fn pipeline_register_bits_match_yosys() {
+        let piped = |p: MacArrayParams, depth: u32| MacArrayParams { pipeline: depth, ..p };
+        let int8 = params(4, 4, 16, "int8", "int8", None);
+        let e4m3 = params(4, 4, 32, "e4m3fn", "e4m3fn", Some("fp16"));
+        for (depth, int8_bits, e4m3_bits) in [(1, 1366, 2119), (2, 1629, 2750), (3, 1892, 3013)] {
+            assert_eq!(registers(&piped(int8, depth)).total(), int8_bits, "int8, depth {depth}");
+            assert_eq!(registers(&piped(e4m3, depth)).total(), e4m3_bits, "e4m3, depth {depth}");
+        }
+        // Infinities (three flags per stage), K < max(R, C).
+        assert_eq!(
+            registers(&piped(params(2, 3, 2, "e5m2", "int8", None), 3)).total(),
+            1338
+        );
     }
 }
 

@@ -154,6 +154,9 @@ pub struct PeModel {
     can_overflow: bool,
     acc: Option<Acc>,
     res: Option<Acc>,
+    /// Beats inside the pipeline as (first, last, act, wgt), `None` for a
+    /// cycle without one, oldest first: `p.pipeline` entries, reset empty.
+    pipe: VecDeque<Option<(bool, bool, u64, u64)>>,
 }
 
 impl PeModel {
@@ -163,6 +166,7 @@ impl PeModel {
             can_overflow: p.can_overflow(),
             acc: None,
             res: None,
+            pipe: std::iter::repeat_n(None, p.pipeline as usize).collect(),
         }
     }
 
@@ -173,9 +177,21 @@ impl PeModel {
 
     /// A rising clock edge with these inputs (operand codes).
     pub fn clock(&mut self, en: bool, valid: bool, first: bool, last: bool, act: u64, wgt: u64) {
-        if !(en && valid) {
+        if !en {
             return;
         }
+        // The pipeline advances with the enable; the accumulator sees the
+        // beat that entered `p.pipeline` enabled cycles ago.
+        let beat = valid.then_some((first, last, act, wgt));
+        let beat = if self.pipe.is_empty() {
+            beat
+        } else {
+            self.pipe.push_back(beat);
+            self.pipe.pop_front().flatten()
+        };
+        let Some((first, last, act, wgt)) = beat else {
+            return;
+        };
         // Without `first`, an accumulator that was never started is unknown.
         let (p, o) = (&self.p, self.can_overflow);
         let (a, w) = (p.act.decode(act), p.wgt.decode(wgt));
@@ -451,6 +467,7 @@ mod tests {
             multiplier: MulImpl::Dsp,
             reset: ResetStyle::SyncHigh,
             output: None,
+            pipeline: 0,
         }
     }
 

@@ -167,6 +167,8 @@ pub struct MacArraySpec {
     pub reset: ResetStyle,
     /// Round results to this format (`None`: the exact fixed-point sum).
     pub output: Option<(FormatSpec, OnOverflow)>,
+    /// Register stages between each PE's multiplier and its accumulator.
+    pub pipeline: u64,
 }
 
 /// A validated MAC array: every field is in range and consistent.
@@ -182,12 +184,19 @@ pub struct MacArrayParams {
     pub multiplier: MulImpl,
     pub reset: ResetStyle,
     pub output: Option<OutputRounding>,
+    /// Register stages between each PE's multiplier and its accumulator
+    /// (see [`MacArrayParams::pipeline_stages`]); 0 is the unpipelined PE.
+    pub pipeline: u32,
 }
 
 pub const MAX_DIM: u64 = 256;
 pub const MAX_DOT_LENGTH: u64 = 1 << 20;
 /// Wide enough for the exact sums of E8 minifloats (about 540 bits).
 pub const MAX_ACC_WIDTH: u64 = 1024;
+/// Deepest PE pipeline: one register after the multiplier, one after the
+/// alignment shift, and a second after the multiplier (room for a DSP
+/// block's pipeline register, or for a tool that retimes).
+pub const MAX_PIPELINE: u64 = 3;
 
 impl MacArraySpec {
     /// Check every field; keys in errors are relative to the `mac_array` section.
@@ -200,6 +209,13 @@ impl MacArraySpec {
             1,
             MAX_DOT_LENGTH,
             "the dot-product length K",
+        )?;
+        check_range(
+            "pipeline",
+            self.pipeline,
+            0,
+            MAX_PIPELINE,
+            "register stages between each PE's multiplier and its accumulator",
         )?;
         let act = self.activations.operand("activations")?;
         let wgt = self.weights.operand("weights")?;
@@ -272,6 +288,7 @@ impl MacArraySpec {
             overflow,
             multiplier: self.multiplier,
             reset: self.reset,
+            pipeline: self.pipeline as u32,
         })
     }
 }
@@ -332,13 +349,23 @@ impl MacArrayParams {
 
     /// Cycles from accepting a tile's last beat to its row `r` on the output.
     pub fn row_latency(&self, r: u32) -> u32 {
-        r + self.cols + 2
+        r + self.cols + 2 + self.pipeline
+    }
+
+    /// Where the PE's pipeline registers sit: `(after_multiplier,
+    /// after_align)` stages. The first stage cuts after the multiplier, the
+    /// second after the alignment shift (for integers, where there is no
+    /// shift, a second copy of the product), the third after the multiplier
+    /// again.
+    pub fn pipeline_stages(&self) -> (u32, u32) {
+        let aligned = u32::from(self.pipeline >= 2);
+        (self.pipeline - aligned, aligned)
     }
 
     /// The part of module names that identifies the arithmetic.
     pub fn arith_tag(&self) -> String {
         format!(
-            "a{}_w{}_acc{}{}_{}",
+            "a{}_w{}_acc{}{}_{}{}",
             self.act.tag(),
             self.wgt.tag(),
             self.acc_width,
@@ -347,6 +374,11 @@ impl MacArrayParams {
                 Overflow::Saturate => "s",
             },
             self.multiplier.tag(),
+            if self.pipeline > 0 {
+                format!("_p{}", self.pipeline)
+            } else {
+                String::new()
+            },
         )
     }
 
@@ -379,7 +411,23 @@ mod tests {
             multiplier: MulImpl::Dsp,
             reset: ResetStyle::SyncHigh,
             output: None,
+            pipeline: 0,
         }
+    }
+
+    #[test]
+    fn pipeline_depth_is_validated_and_named() {
+        let mut s = spec();
+        assert!(!s.validate().unwrap().arith_tag().contains("_p"));
+        s.pipeline = 2;
+        let p = s.validate().unwrap();
+        assert_eq!(p.pipeline_stages(), (1, 1));
+        assert!(p.arith_tag().ends_with("_dsp_p2"), "{}", p.arith_tag());
+        assert_eq!(p.row_latency(0), 4 + 2 + 2);
+        s.pipeline = 4;
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.key, "pipeline");
+        assert!(e.allowed.contains("0..=3"), "{e}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use super::mul;
 use super::operand::{DecodedSignals, Operand, decode_hw};
 use super::params::{MacArrayParams, Overflow};
-use crate::ir::{Expr, LValue, Module, ModuleBuilder, ModuleDoc, Signal, Ty, any, concat, mux};
+use crate::ir::{Expr, LValue, Module, ModuleBuilder, ModuleDoc, Signal, Ty, Width, any, concat, mux};
 use crate::params::{IntFormat, bits_for};
 
 /// Module name, e.g. `accgen_mac_pe_as8_ws8_acc20w_dsp`.
@@ -96,10 +96,20 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
                 ),
                 ("multiplier".into(), p.multiplier.tag().into(), mult.name.clone()),
             ],
-            timing: vec!["res_o changes one cycle after the beat with last_i (one register).".into()],
+            timing: vec![if p.pipeline == 0 {
+                "res_o changes one cycle after the beat with last_i (one register).".into()
+            } else {
+                format!(
+                    "res_o changes {} cycles after the beat with last_i: {} pipeline register(s) between the multiplier and the accumulator, then the result register. The pipeline advances with en_i.",
+                    p.pipeline + 1,
+                    p.pipeline
+                )
+            }],
         },
     );
     let clk = m.input("clk_i", Ty::BIT, "clock");
+    // Only the pipeline's control tokens need a reset; an unpipelined PE has none.
+    let rst = (p.pipeline > 0).then(|| m.input(p.reset.port_name(), Ty::BIT, p.reset.doc()));
     let en = m.input("en_i", Ty::BIT, "clock enable: the array advances");
     let valid = m.input("valid_i", Ty::BIT, "a beat is present");
     let first = m.input("first_i", Ty::BIT, "first beat of a dot product: restart from zero");
@@ -166,11 +176,65 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
             ("p_o", crate::ir::sink(&prod)),
         ],
     );
-    let prod = if floats {
-        align(&mut m, &prod, &prod_w, &da, &db, p)
-    } else {
-        prod
+    let (prod, flags, tokens) = match &rst {
+        None => {
+            let prod = if floats {
+                let amount = shift_amount(&mut m, &da, &db, p);
+                align(&mut m, &prod, &prod_w, &amount)
+            } else {
+                prod
+            };
+            (prod, None, (valid.clone(), first.clone(), last.clone()))
+        }
+        Some(rst) => {
+            let amount = floats.then(|| shift_amount(&mut m, &da, &db, p));
+            let flags = p.has_specials().then(|| product_flags(&mut m, &da, &db, true));
+            let pipe = Pipeline {
+                clk: clk.clone(),
+                en: en.clone(),
+            };
+            m.section(
+                "Pipeline",
+                &["Register stages between the multiplier and the accumulator; valid, first and last are delayed by the same number of stages, so each beat's control meets its product."],
+            );
+            let (after_mul, after_align) = p.pipeline_stages();
+            let mut data: Vec<(Signal, Width)> = vec![(prod.clone(), prod_width(&prod, &prod_w, floats))];
+            if let Some(a) = &amount {
+                data.push((a.clone(), Width::from(a.width())));
+            }
+            let mut flags = flags;
+            let wires = flags.as_ref().map(|f| f.to_wires(&mut m)).unwrap_or_default();
+            data.extend(wires.iter().map(|s| (s.clone(), Width::from(1u32))));
+            let mut copies = 0;
+            for _ in 0..after_mul {
+                copies += 1;
+                data = pipe.stage(&mut m, &data, copies);
+            }
+            let (prod_d, amount_d) = (data[0].0.clone(), amount.as_ref().map(|_| data[1].0.clone()));
+            let mut flags_d: Vec<Signal> = data[1 + usize::from(floats)..].iter().map(|(s, _)| s.clone()).collect();
+            let mut prod = match &amount_d {
+                Some(a) => align(&mut m, &prod_d, &prod_w, a),
+                None => prod_d,
+            };
+            if after_align > 0 {
+                // Integers have no alignment: this is a second product register.
+                let copy = if floats { 1 } else { copies + 1 };
+                prod = pipe.stage(&mut m, &[(prod.clone(), Width::from(&prod_w))], copy)[0]
+                    .0
+                    .clone();
+                let d: Vec<(Signal, Width)> = flags_d.iter().map(|s| (s.clone(), Width::from(1u32))).collect();
+                if !d.is_empty() {
+                    flags_d = pipe.stage(&mut m, &d, copies + 1).into_iter().map(|(s, _)| s).collect();
+                }
+            }
+            if let Some(f) = &mut flags {
+                f.replace(&flags_d);
+            }
+            let tokens = pipe.tokens(&mut m, rst, p.reset, [&valid, &first, &last], p.pipeline);
+            (prod, flags, tokens)
+        }
     };
+    let (valid, first, last) = tokens;
 
     m.section("Accumulate", &[]);
     let acc_q = m.reg("acc_q", &acc_w, signed, "running sum");
@@ -215,21 +279,15 @@ pub fn pe(p: &MacArrayParams) -> Vec<Module> {
     });
     m.assign(&res, &res_q);
     if let Some(out) = res_special {
-        specials(&mut m, &da, &db, &clk, &en, &valid, &first, &last, &out);
+        let flags = flags.unwrap_or_else(|| product_flags(&mut m, &da, &db, false));
+        specials(&mut m, &flags, &clk, &en, &valid, &first, &last, &out);
     }
     modules.push(m.finish());
     modules
 }
 
-/// Shift the significand product into the fixed-point word.
-fn align(
-    m: &mut ModuleBuilder,
-    prod: &Signal,
-    prod_w: &crate::ir::Param,
-    da: &DecodedSignals,
-    db: &DecodedSignals,
-    p: &MacArrayParams,
-) -> Signal {
+/// The product's exponent: the sum of the operands' shifts.
+fn shift_amount(m: &mut ModuleBuilder, da: &DecodedSignals, db: &DecodedSignals, p: &MacArrayParams) -> Signal {
     m.section(
         "Align",
         &["The product's exponent is the sum of the operands' shifts; shifting the significand product left by it gives the exact value in units of ACC_LSB."],
@@ -245,7 +303,11 @@ fn align(
         .into_iter()
         .reduce(|a, b| a + b)
         .unwrap_or_else(|| unreachable!("a minifloat operand has a shift"));
-    let amount = m.wire_of("prod_shift", amount, "sum of the operands' shifts");
+    m.wire_of("prod_shift", amount, "sum of the operands' shifts")
+}
+
+/// Shift the significand product into the fixed-point word.
+fn align(m: &mut ModuleBuilder, prod: &Signal, prod_w: &crate::ir::Param, amount: &Signal) -> Signal {
     let pw = prod_w.value as u32;
     let wide = m.wire(
         "prod_wide",
@@ -260,26 +322,139 @@ fn align(
         prod.ty().signed,
         "exact product in units of ACC_LSB",
     );
-    m.assign(&fixed, wide.e().shl_by(&amount));
+    m.assign(&fixed, wide.e().shl_by(amount));
     fixed
 }
 
-/// NaN and infinity flags: computed per product, sticky over a dot product.
-#[allow(clippy::too_many_arguments)]
-fn specials(
-    m: &mut ModuleBuilder,
-    da: &DecodedSignals,
-    db: &DecodedSignals,
-    clk: &Signal,
-    en: &Signal,
-    valid: &Signal,
-    first: &Signal,
-    last: &Signal,
-    out: &Signal,
-) {
+/// Width of the multiplier's output as declared: PROD_W for integers, the
+/// significand product's width for minifloats.
+fn prod_width(prod: &Signal, prod_w: &crate::ir::Param, floats: bool) -> Width {
+    if floats {
+        Width::from(prod.width())
+    } else {
+        Width::from(prod_w)
+    }
+}
+
+/// The PE's pipeline registers, all advancing with the array's enable.
+struct Pipeline {
+    clk: Signal,
+    en: Signal,
+}
+
+impl Pipeline {
+    /// One stage: each signal `x` registered as `x_q` (`x_q2`, `x_q3` for
+    /// later copies of the same signal).
+    fn stage(&self, m: &mut ModuleBuilder, data: &[(Signal, Width)], copy: u32) -> Vec<(Signal, Width)> {
+        let regs: Vec<(Signal, Width)> = data
+            .iter()
+            .map(|(s, w)| {
+                let base = s.name().trim_end_matches(|c: char| c.is_ascii_digit());
+                let base = base.strip_suffix("_q").unwrap_or(base);
+                let name = if copy == 1 {
+                    format!("{base}_q")
+                } else {
+                    format!("{base}_q{copy}")
+                };
+                (
+                    m.reg(&name, w.clone(), s.ty().signed, &format!("{base}, stage {copy}")),
+                    w.clone(),
+                )
+            })
+            .collect();
+        let pairs: Vec<(Signal, Signal)> = data
+            .iter()
+            .map(|(s, _)| s.clone())
+            .zip(regs.iter().map(|(r, _)| r.clone()))
+            .collect();
+        m.process(&self.clk, |pr| {
+            pr.enable(&self.en);
+            for (d, q) in &pairs {
+                pr.set(q, d);
+            }
+        });
+        regs
+    }
+
+    /// valid, first and last delayed by `depth` stages; the delay line resets
+    /// to "no beat" so a pipeline filled before reset adds nothing.
+    fn tokens(
+        &self,
+        m: &mut ModuleBuilder,
+        rst: &Signal,
+        style: crate::ir::ResetStyle,
+        inputs: [&Signal; 3],
+        depth: u32,
+    ) -> (Signal, Signal, Signal) {
+        let mut cur: Vec<Signal> = inputs.iter().map(|s| (*s).clone()).collect();
+        for copy in 1..=depth {
+            let regs: Vec<Signal> = cur
+                .iter()
+                .map(|s| {
+                    let base = s.name().trim_end_matches("_i");
+                    let base = base.trim_end_matches(|c: char| c.is_ascii_digit());
+                    let base = base.strip_suffix("_q").unwrap_or(base);
+                    let name = if copy == 1 {
+                        format!("{base}_q")
+                    } else {
+                        format!("{base}_q{copy}")
+                    };
+                    m.reg(&name, 1, false, &format!("{base}_i, {copy} cycle(s) later"))
+                })
+                .collect();
+            let values = regs.iter().map(|r| (LValue::from(r), Ty::BIT.zero())).collect();
+            let pairs: Vec<(Signal, Signal)> = cur.iter().cloned().zip(regs.iter().cloned()).collect();
+            m.process(&self.clk, |pr| {
+                pr.reset(rst, style, values);
+                pr.enable(&self.en);
+                for (d, q) in &pairs {
+                    pr.set(q, d);
+                }
+            });
+            cur = regs;
+        }
+        (cur[0].clone(), cur[1].clone(), cur[2].clone())
+    }
+}
+
+/// One product's special-value flags: NaN, and +inf and -inf when an
+/// operand can be infinite.
+struct ProductFlags {
+    nan: Expr,
+    pinf: Option<Expr>,
+    ninf: Option<Expr>,
+}
+
+impl ProductFlags {
+    /// The flags as wires, for the pipeline registers to carry.
+    fn to_wires(&self, m: &mut ModuleBuilder) -> Vec<Signal> {
+        let mut wires = vec![m.wire_of("prod_is_nan", self.nan.clone(), "this product is NaN")];
+        if let (Some(p), Some(n)) = (&self.pinf, &self.ninf) {
+            wires.push(m.wire_of("prod_pinf", p.clone(), "this product is +inf"));
+            wires.push(m.wire_of("prod_ninf", n.clone(), "this product is -inf"));
+        }
+        wires
+    }
+
+    /// The flags read from (delayed) wires made by [`ProductFlags::to_wires`].
+    fn replace(&mut self, wires: &[Signal]) {
+        self.nan = wires[0].e();
+        if self.pinf.is_some() {
+            self.pinf = Some(wires[1].e());
+            self.ninf = Some(wires[2].e());
+        }
+    }
+}
+
+/// NaN x anything and inf x 0 are NaN; inf x nonzero is inf with the product's sign.
+fn product_flags(m: &mut ModuleBuilder, da: &DecodedSignals, db: &DecodedSignals, pipelined: bool) -> ProductFlags {
     m.section(
         "Special values",
-        &["NaN x anything and inf x 0 are NaN; inf x nonzero is inf with the product's sign. The flags stick until first_i."],
+        &[if pipelined {
+            "NaN x anything and inf x 0 are NaN; inf x nonzero is inf with the product's sign. The flags travel down the pipeline with the product and stick until first_i."
+        } else {
+            "NaN x anything and inf x 0 are NaN; inf x nonzero is inf with the product's sign. The flags stick until first_i."
+        }],
     );
     let mut nan_terms: Vec<Expr> = [&da.nan, &db.nan].into_iter().flatten().map(Signal::e).collect();
     if let (Some(i), Some(z)) = (&da.inf, &db.zero) {
@@ -302,8 +477,31 @@ fn specials(
         let prod_neg = m.wire_of("prod_neg", neg, "sign of the product");
         (Some(prod_inf.e() & !prod_neg.e()), Some(prod_inf.e() & prod_neg.e()))
     };
+    ProductFlags {
+        nan: prod_nan.e(),
+        pinf,
+        ninf,
+    }
+}
+
+/// Sticky NaN and infinity flags over a dot product, and the result's code.
+#[allow(clippy::too_many_arguments)]
+fn specials(
+    m: &mut ModuleBuilder,
+    product: &ProductFlags,
+    clk: &Signal,
+    en: &Signal,
+    valid: &Signal,
+    first: &Signal,
+    last: &Signal,
+    out: &Signal,
+) {
     let mut flags: Vec<(Signal, Signal, Signal)> = Vec::new();
-    for (name, term) in [("nan", Some(prod_nan.e())), ("pinf", pinf), ("ninf", ninf)] {
+    for (name, term) in [
+        ("nan", Some(product.nan.clone())),
+        ("pinf", product.pinf.clone()),
+        ("ninf", product.ninf.clone()),
+    ] {
         let Some(term) = term else { continue };
         let q = m.reg(
             &format!("{name}_q"),

@@ -37,6 +37,11 @@ pub struct PeExhaustive {
     res_o: usize,
     res_special_o: Option<usize>,
     res_bits: Bits,
+    /// A pipelined PE's reset (port, asserted value), held for the first cycle.
+    rst: Option<(usize, u64)>,
+    /// Cycles after the last pair until its result is on res_o.
+    drain: u32,
+    reset_done: bool,
     done: bool,
 }
 
@@ -55,6 +60,9 @@ impl PeExhaustive {
             res_o: output_index(design, "res_o"),
             res_special_o: p.has_specials().then(|| output_index(design, "res_special_o")),
             res_bits: Bits::zero(p.acc_width),
+            rst: (p.pipeline > 0).then(|| (input_index(design, p.reset.port_name()), p.reset.asserted())),
+            drain: p.pipeline + 1,
+            reset_done: false,
             done: false,
         }
     }
@@ -107,12 +115,28 @@ impl Stimulus for PeExhaustive {
                 }
             }
         }
-        if self.next_pair == self.pairs * self.passes {
-            // One more cycle so the last pair's result is compared.
-            self.done = true;
-            for &port in &self.ports[..2] {
-                sink.drive(port, 0);
+        if let Some((port, asserted)) = self.rst {
+            // The first cycle resets the pipeline's control tokens; the
+            // model starts with an empty pipeline.
+            if !self.reset_done {
+                self.reset_done = true;
+                sink.drive(port, asserted);
+                for &port in &self.ports[..2] {
+                    sink.drive(port, 0);
+                }
+                return true;
             }
+            sink.drive(port, asserted ^ 1);
+        }
+        if self.next_pair == self.pairs * self.passes {
+            // More cycles (one per register on the way) so the last pair's
+            // result is compared.
+            self.drain -= 1;
+            self.done = self.drain == 0;
+            let [en_i, valid_i, ..] = self.ports;
+            sink.drive(en_i, 1);
+            sink.drive(valid_i, 0);
+            self.model.clock(true, false, false, false, 0, 0);
             return true;
         }
         let en = self.rng.random_range(0..16) != 0;

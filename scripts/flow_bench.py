@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Place-and-route benchmarks of accgen's blocks on the open FPGA targets.
+
+Runs `accgen flow CONFIG --target T` for every (design, target) pair and
+collects each run's summary.json (Fmax, utilisation, bitstream size) and
+its wall time into a CSV and a Markdown table. A design that does not fit
+a device becomes a row naming what overflowed, as `accgen flow` reports it.
+
+    scripts/flow_bench.py                      # the benchmark table (reports/flow/benchmarks.*)
+    scripts/flow_bench.py --pipeline-sweep     # Fmax against MAC pipeline depth (reports/flow/pipeline.*)
+
+`--designs`, `--targets` and `--depths` choose a subset, `--merge` keeps
+the report's other rows (`--merge-from CSV` adds another report's), and
+`--reuse` skips rows the report has and takes finished runs' summary.json.
+
+MAC arrays run behind the board's UART wrapper (4 pins), as a user would
+load them; the hash grid and the spiking core have no wrapper yet and run
+bare (`--bare`, pins chosen by nextpnr). Runs are sequential: on a shared
+machine their wall times are indicative only.
+"""
+
+import argparse
+import csv
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ["ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"]
+# (name, config, bare)
+DESIGNS = [
+    ("int8_4x4", "examples/int8_4x4.yaml", False),
+    ("e4m3fn_4x4_fp16", "examples/e4m3fn_4x4_fp16.yaml", False),
+    ("hashgrid_tiny_2d", "examples/hashgrid_tiny_2d.yaml", True),
+    ("snn_lava_loihi_64", "examples/snn_lava_loihi_64.yaml", True),
+]
+# Fmax against pipeline depth: the two arrays and targets of issue 7, with
+# the default (dsp) multiplier; on the UP5K, whose 8 DSPs cannot hold 16
+# multipliers, also the int8 array with `multiplier: lut`.
+# (name, config, extra `mac_array` keys, targets)
+SWEEP_DESIGNS = [
+    ("int8_4x4", "examples/int8_4x4.yaml", [], ["ice40-up5k", "ecp5-25k"]),
+    ("int8_4x4_lut", "examples/int8_4x4.yaml", ["multiplier: lut"], ["ice40-up5k"]),
+    ("e4m3fn_4x4_fp16", "examples/e4m3fn_4x4_fp16.yaml", [], ["ice40-up5k", "ecp5-25k"]),
+]
+MAX_DEPTH = 3
+
+FIELDS = [
+    "design",
+    "target",
+    "pipeline",
+    "result",
+    "fmax_mhz",
+    "constraint_mhz",
+    "luts",
+    "luts_available",
+    "ffs",
+    "ffs_available",
+    "dsp",
+    "dsp_available",
+    "bram",
+    "bram_available",
+    "io",
+    "io_available",
+    "bitstream_bytes",
+    "seconds_synth",
+    "seconds_pnr",
+    "seconds_pack",
+    "seconds_wall",
+]
+
+
+def resource(summary, *names):
+    for r in summary["resources"]:
+        if r["resource"] in names:
+            return r["used"], r["available"]
+    return "", ""
+
+
+def run(accgen, name, config, target, bare, out, pipeline="", reuse=False):
+    folder = out / config_name(config) / (target + ("-bare" if bare else ""))
+    if reuse and (folder / "summary.json").exists():
+        print(f"reusing {folder / 'summary.json'}", file=sys.stderr, flush=True)
+        return from_summary(name, target, pipeline, json.loads((folder / "summary.json").read_text()), None)
+    cmd = [accgen, "flow", str(config), "--target", target, "--out", str(out)]
+    if bare:
+        cmd.append("--bare")
+    print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
+    start = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = round(time.monotonic() - start, 1)
+    row = dict.fromkeys(FIELDS, "")
+    row.update(design=name, target=target, pipeline=pipeline, seconds_wall=wall)
+    if proc.returncode != 0:
+        text = proc.stderr.strip()
+        fit = re.search(r"does not fit [^:]*: (.*?) overflowed", text)
+        pins = re.search(r"its ports need (\d+) pins, the package has (\d+)", text)
+        if pins:
+            row["result"] = f"does not fit: IO ({pins.group(1)} pins of {pins.group(2)})"
+        elif fit:
+            row["result"] = "does not fit: " + fit.group(1)
+        else:
+            first = text.splitlines()[0] if text else f"exit {proc.returncode}"
+            row["result"] = "failed: " + first.removeprefix("error: ")[:200]
+        print("  " + row["result"], file=sys.stderr, flush=True)
+        return row
+    summary = json.loads((folder / "summary.json").read_text())
+    row = from_summary(name, target, pipeline, summary, wall)
+    print(f"  Fmax {row['fmax_mhz']} MHz, {wall} s", file=sys.stderr, flush=True)
+    return row
+
+
+def from_summary(name, target, pipeline, summary, wall):
+    """A row from a flow's summary.json; without a measured wall time (a
+    reused run), the tools' own seconds stand for it."""
+    row = dict.fromkeys(FIELDS, "")
+    row.update(design=name, target=target, pipeline=pipeline)
+    row["result"] = "ok"
+    row["fmax_mhz"] = round(summary["fmax_mhz"], 1)
+    row["constraint_mhz"] = summary["constraint_mhz"]
+    row["luts"], row["luts_available"] = resource(summary, "LUTs")
+    row["ffs"], row["ffs_available"] = resource(summary, "FFs")
+    row["dsp"], row["dsp_available"] = resource(summary, "DSP")
+    row["bram"], row["bram_available"] = resource(summary, "BRAM")
+    row["io"], row["io_available"] = resource(summary, "IO")
+    row["bitstream_bytes"] = summary["bitstream_bytes"]
+    for k in ("seconds_synth", "seconds_pnr", "seconds_pack"):
+        row[k] = summary[k]
+    if wall is None:
+        wall = round(summary["seconds_synth"] + summary["seconds_pnr"] + summary["seconds_pack"], 1)
+    row["seconds_wall"] = wall
+    return row
+
+
+def config_name(config):
+    """The `name:` of a configuration (accgen's output folder)."""
+    for line in Path(ROOT / config).read_text().splitlines():
+        if line.startswith("name:"):
+            return line.split(":", 1)[1].strip()
+    raise SystemExit(f"{config} has no `name:`")
+
+
+def with_pipeline(config, name, extra, depth, folder):
+    """A copy of a MAC configuration with `pipeline: depth` (and the `extra`
+    keys) under its own name."""
+    text = (ROOT / config).read_text()
+    name = f"{name}_p{depth}"
+    keys = {e.split(":")[0] for e in extra}
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("name:"):
+            line = f"name: {name}"
+        if line.startswith("  ") and line.strip().split(":")[0] in keys:
+            continue  # replaced by `extra`
+        lines.append(line)
+        if line.startswith("mac_array:"):
+            lines.append(f"  pipeline: {depth}")
+            lines.extend("  " + e for e in extra)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return name, path
+
+
+def cell(used, available):
+    return f"{used}/{available}" if used != "" and available != "" else (str(used) if used != "" else "-")
+
+
+def markdown(rows, with_pipeline_column):
+    head = ["design"] + (["pipeline"] if with_pipeline_column else []) + ["target"]
+    head += ["Fmax MHz", "LUTs (iCE40: LCs)", "FFs", "DSP", "BRAM", "IO", "bitstream bytes", "flow wall s"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        lead = [r["design"]] + ([str(r["pipeline"])] if with_pipeline_column else []) + [r["target"]]
+        if r["result"] != "ok":
+            rest = [r["result"]] + [""] * 6 + [str(r["seconds_wall"])]
+        else:
+            rest = [
+                str(r["fmax_mhz"]),
+                cell(r["luts"], r["luts_available"]),
+                cell(r["ffs"], r["ffs_available"]),
+                cell(r["dsp"], r["dsp_available"]),
+                cell(r["bram"], r["bram_available"]),
+                cell(r["io"], r["io_available"]),
+                str(r["bitstream_bytes"]),
+                str(r["seconds_wall"]),
+            ]
+        out.append("| " + " | ".join(lead + rest) + " |")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--accgen", default=str(ROOT / "target/release/accgen"))
+    ap.add_argument("--out", default="bitstreams/bench", help="where accgen flow writes (relative to the repository)")
+    ap.add_argument("--report", default="reports/flow", help="where the CSV and Markdown go")
+    ap.add_argument("--targets", default=None, help="comma-separated targets")
+    ap.add_argument("--designs", default=None, help="comma-separated design names")
+    ap.add_argument("--pipeline-sweep", action="store_true", help="Fmax against MAC pipeline depth 0..3")
+    ap.add_argument("--depths", default=None, help="comma-separated pipeline depths [default: 0..3]")
+    ap.add_argument(
+        "--reuse", action="store_true", help="take a run's existing summary.json instead of running it again"
+    )
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the report's other rows, replacing those of the same design, target and depth",
+    )
+    ap.add_argument("--merge-from", action="append", default=[], help="also merge the rows of this CSV")
+    args = ap.parse_args()
+    out = ROOT / args.out
+    stem = "pipeline" if args.pipeline_sweep else "benchmarks"
+    report = ROOT / args.report
+    report.mkdir(parents=True, exist_ok=True)
+    rows = []
+    if args.merge and (report / f"{stem}.csv").exists():
+        with open(report / f"{stem}.csv") as f:
+            rows = list(csv.DictReader(f))
+    for extra in args.merge_from:
+        with open(ROOT / extra) as f:
+            for r in csv.DictReader(f):
+                rows = [x for x in rows if (x["design"], x["target"], x["pipeline"]) != (r["design"], r["target"], r["pipeline"])]
+                rows.append(r)
+
+    def done(name, target, depth):
+        """With --reuse, a row the report already has is not run again."""
+        return args.reuse and any((r["design"], r["target"], str(r["pipeline"])) == (name, target, str(depth)) for r in rows)
+
+    design_order = [d[0] for d in (SWEEP_DESIGNS if args.pipeline_sweep else DESIGNS)]
+
+    def order(r):
+        d = design_order.index(r["design"]) if r["design"] in design_order else len(design_order)
+        t = TARGETS.index(r["target"]) if r["target"] in TARGETS else len(TARGETS)
+        return (d, r["design"], t, str(r["pipeline"]))
+
+    def add(row):
+        # Rows are written after every run, so an interrupted sweep keeps its results.
+        key = (row["design"], row["target"], str(row["pipeline"]))
+        old = [i for i, r in enumerate(rows) if (r["design"], r["target"], str(r["pipeline"])) == key]
+        if old:
+            rows[old[0]] = row
+        else:
+            rows.append(row)
+        write()
+
+    def write():
+        rows.sort(key=order)
+        with open(report / f"{stem}.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=FIELDS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        (report / f"{stem}.md").write_text(markdown(rows, args.pipeline_sweep))
+
+    if args.pipeline_sweep:
+        depths = [int(d) for d in args.depths.split(",")] if args.depths else range(MAX_DEPTH + 1)
+        designs = [d for d in SWEEP_DESIGNS if not args.designs or d[0] in args.designs.split(",")]
+        for name, config, extra, design_targets in designs:
+            targets = [t for t in design_targets if not args.targets or t in args.targets.split(",")]
+            for target in targets:
+                for depth in depths:
+                    if done(name, target, depth):
+                        continue
+                    _, path = with_pipeline(config, name, extra, depth, out / "configs")
+                    add(run(args.accgen, name, path.relative_to(ROOT), target, False, out, depth, args.reuse))
+    else:
+        targets = args.targets.split(",") if args.targets else TARGETS
+        designs = [d for d in DESIGNS if not args.designs or d[0] in args.designs.split(",")]
+        for name, config, bare in designs:
+            for target in targets:
+                if done(name, target, ""):
+                    continue
+                add(run(args.accgen, name, config, target, bare, out, reuse=args.reuse))
+    write()
+    print(markdown(rows, args.pipeline_sweep))
+
+
+if __name__ == "__main__":
+    main()
