@@ -170,7 +170,7 @@ fn refractory_neuron() -> NeuronParams {
 }
 
 /// Random event streams (102,000 events) through cores of 16, 256 and
-/// 1024 neurons on 1 and 4 units, with random input gaps and output
+/// 1024 neurons on 1 and 4 units (and 8 on 8), with random input gaps and output
 /// back-pressure; every handshake, spike address and end-of-step marker is
 /// compared with the golden model, cycle by cycle.
 #[test]
@@ -182,6 +182,8 @@ fn random_event_streams_through_cores() {
         (256, 4, Preset::SnntorchLeakyZero.neuron(), 20_000),
         (1024, 1, Preset::LavaLoihi.neuron(), 4_000),
         (1024, 4, Preset::SnntorchLeaky.neuron(), 8_000),
+        // One slot with N a power of two: the spike address is the unit.
+        (8, 8, Preset::SnntorchLeaky.neuron(), 5_000),
     ];
     let mut events = 0;
     for (seed, (n, units, neuron, count)) in cases.into_iter().enumerate() {

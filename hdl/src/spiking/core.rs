@@ -393,8 +393,13 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
             idx = mux(spk_q.bit(k), ut.lit(k as i128), idx);
         }
         let low = m.wire_of("spk_unit", idx, "unit of the lowest pending spike");
-        let nt = Ty::u(na);
-        slot_q.e().zext(na) * nt.lit(units as i128) + low.e().zext(na)
+        if p.slots() == 1 {
+            // One slot: the address is the unit (P = N need not fit NA bits).
+            low.e().zext(na)
+        } else {
+            let nt = Ty::u(na);
+            slot_q.e().zext(na) * nt.lit(units as i128) + low.e().zext(na)
+        }
     };
     let spike_addr = m.wire_of("spike_addr", addr, "neuron address: slot * P + unit");
     m.assign(&in_ready, &st_idle);
