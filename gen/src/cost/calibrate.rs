@@ -490,9 +490,11 @@ fn mul_csv(rows: &[MulRow]) -> String {
 /// How well the per-structure formulas fit their lone multipliers.
 fn mul_report(rows: &[MulRow]) -> String {
     let mut s = format!(
-        "\n## Multipliers in logic\n\nEach multiplier structure was synthesized alone at {} operand shapes per target (`multipliers.csv`); the array model's multiplier feature is a formula in the operand widths ({}) fitted to them per structure and target (non-negative least squares on relative error, small shapes weighted as 16 LUTs). A DSP target uses its family's `-nodsp` formula for multipliers that stay in logic. Error of the formula on the shapes it was fitted to (LUT MAPE; logic cells on `asic`):\n\n| target | dsp (plain `*`) | lut | lut4 |\n|---|---|---|---|\n",
+        "\n## Multipliers in logic\n\nEach multiplier structure was synthesized alone at {} operand shapes per target (`multipliers.csv`); the array model's multiplier feature is a formula in the operand widths ({}) fitted to them per structure and target (non-negative least squares on relative error, small shapes weighted as 16 LUTs). A DSP target uses its family's `-nodsp` formula for multipliers that stay in logic. Error of the formula on the shapes it was fitted to (LUT MAPE; logic cells on `asic`; `dsp` is the plain `*`):\n\n| target | {} |\n|---|{}\n",
         mul_shapes().len(),
-        MUL_TERMS.join(", ")
+        MUL_TERMS.join(", "),
+        MUL_STRUCTURES.map(MulImpl::tag).join(" | "),
+        "---|".repeat(MUL_STRUCTURES.len())
     );
     for target in MUL_TARGETS {
         let cells: Vec<String> = MUL_STRUCTURES

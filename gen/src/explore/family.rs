@@ -118,8 +118,10 @@ pub fn block_rams(memories: &[(u32, u32)], target: Target) -> Option<f64> {
 /// What the estimate leaves out, for the report's notes.
 pub fn model_note(config: &Config) -> Option<&'static str> {
     match &config.block {
-        Block::MacArray(_) => None,
-        _ => Some("the cost model estimates only block RAM for this family so far; --synth gives Yosys' figures"),
+        Block::MacArray(_) | Block::SpikingCore(_) | Block::SpikingChain(..) => None,
+        Block::HashGrid(_) => {
+            Some("the cost model estimates only block RAM for hash grids so far; --synth gives Yosys' figures")
+        }
     }
 }
 
