@@ -95,13 +95,19 @@ fn the_default_sweep_answers_integer_or_minifloat() {
                     r.metric(Metric::Luts).is_none(),
                     "LUTs are not modelled for hash grids yet"
                 );
+                assert!(!r.notes.is_empty(), "the missing LUT model is noted");
                 assert!(r.sqnr_db.expect("SQNR") > 20.0, "{}", r.label);
             }
             "spiking_digits" => {
                 let acc = r.accuracy.expect("every spiking row has an accuracy");
                 assert!(r.settings[0].0 == "steps", "time steps are a workload axis");
                 assert!((0.5..=1.0).contains(&acc), "{}: accuracy {acc}", r.label);
-                assert!(!r.notes.is_empty(), "the missing LUT model is noted");
+                assert_eq!(
+                    r.metric(Metric::Luts).is_some(),
+                    r.target != Target::Asic,
+                    "spiking cores have a LUT model"
+                );
+                assert!(r.notes.is_empty(), "{}: {:?}", r.label, r.notes);
             }
             other => panic!("unexpected study {other}"),
         }
