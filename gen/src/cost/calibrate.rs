@@ -10,7 +10,7 @@ use super::{
     mul_terms,
 };
 use crate::Failure;
-use crate::synth::{Progress, SynthOptions, SynthResult, Target, synth_all};
+use crate::synth::{SynthResult, Target};
 use accgen_hdl::Design;
 use accgen_hdl::ir::ResetStyle;
 use accgen_hdl::ir::verilog::Provenance;
@@ -352,28 +352,7 @@ pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
             jobs.push((accgen_hdl::mac::design(&p.params, &prov), target));
         }
     }
-    let options = SynthOptions {
-        threads,
-        ..SynthOptions::default()
-    };
-    let progress = |p: &Progress| {
-        eprint!(
-            "\rcalibration: {}/{} synthesized ({} cached, {} failed)   ",
-            p.done, p.total, p.cached, p.failed
-        );
-    };
-    let results = synth_all(&jobs, &options, &progress);
-    eprintln!();
-    let mut measured: Vec<SynthResult> = Vec::new();
-    for (r, (design, target)) in results.into_iter().zip(&jobs) {
-        measured.push(r.map_err(|e| {
-            Failure::Run(format!(
-                "error: calibration of {} on {}: {e}",
-                design.top,
-                target.name()
-            ))
-        })?);
-    }
+    let measured = super::families::synthesize_jobs("calibration", &jobs, threads)?;
     let (mul_measured, measured) = measured.split_at(mul_jobs);
     // Lone multipliers: one formula per structure and target.
     let per_target = MUL_STRUCTURES.len() * shapes.len();

@@ -2,9 +2,15 @@
 //! synthesize a family's calibration set on every target (cached, in
 //! parallel) and fit relative-error non-negative least squares.
 
+use super::Estimate;
+use super::calibrate::mape;
+use super::fit::nnls;
 use crate::Failure;
+use crate::synth::Summary;
 use crate::synth::{Family, Progress, SynthOptions, SynthResult, Target, synth_all};
 use accgen_hdl::Design;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
 
 /// Synthesize `designs` on every target (`asic` only where `on_asic`
 /// says so); `result[t][i]` is design `i` on `Target::ALL[t]`, `None` where
@@ -27,37 +33,43 @@ pub fn synthesize(
             }
         }
     }
+    let results = synthesize_jobs(&format!("calibration of {family}"), &jobs, threads)?;
+    let mut out: Vec<Vec<Option<SynthResult>>> = vec![vec![None; designs.len()]; Target::ALL.len()];
+    for (r, &(t, i)) in results.into_iter().zip(&slots) {
+        out[t][i] = Some(r);
+    }
+    Ok(out)
+}
+
+/// Synthesize `jobs` (cached, `threads` at a time) with a progress line
+/// headed `label`; the first failure is the error.
+pub fn synthesize_jobs(label: &str, jobs: &[(Design, Target)], threads: usize) -> Result<Vec<SynthResult>, Failure> {
     let options = SynthOptions {
         threads,
         ..SynthOptions::default()
     };
     let progress = |p: &Progress| {
         eprint!(
-            "\rcalibration of {family}: {}/{} synthesized ({} cached, {} failed)   ",
+            "\r{label}: {}/{} synthesized ({} cached, {} failed)   ",
             p.done, p.total, p.cached, p.failed
         );
     };
-    let results = synth_all(&jobs, &options, &progress);
+    let results = synth_all(jobs, &options, &progress);
     eprintln!();
-    let mut out: Vec<Vec<Option<SynthResult>>> = vec![vec![None; designs.len()]; Target::ALL.len()];
-    for ((r, (design, target)), &(t, i)) in results.into_iter().zip(&jobs).zip(&slots) {
-        out[t][i] = Some(r.map_err(|e| {
-            Failure::Run(format!(
-                "error: calibration of {} on {}: {e}",
-                design.top,
-                target.name()
-            ))
-        })?);
-    }
-    Ok(out)
+    results
+        .into_iter()
+        .zip(jobs)
+        .map(|(r, (design, target))| {
+            r.map_err(|e| {
+                Failure::Run(format!(
+                    "error: calibration of {} on {}: {e}",
+                    design.top,
+                    target.name()
+                ))
+            })
+        })
+        .collect()
 }
-
-use super::Estimate;
-use super::calibrate::mape;
-use super::fit::nnls;
-use crate::synth::Summary;
-use serde::{Deserialize, Serialize};
-use std::fmt::Write;
 
 /// Fitted weights of one family on one target.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
