@@ -56,6 +56,24 @@ pub fn build(design: &Design) -> Model {
     Model::build(design, &BuildOptions::default()).unwrap_or_else(|e| panic!("building {}: {e}", design.top))
 }
 
+/// Every operand pair through a lone PE (with `seed`'s enable and valid
+/// drops); asserts that all pairs were compared and returns the count.
+pub fn exhaustive_pe(seed: u64, p: &MacArrayParams) -> u64 {
+    let design = accgen_hdl::mac::pe_design(p, &prov());
+    lint(&design);
+    let report = check(&design, || {
+        accgen_hdl::mac::vectors::PeExhaustive::new(&design, p, seed)
+    });
+    let pairs = 1u64 << (p.act.width() + p.wgt.width());
+    assert!(
+        report.compared >= pairs,
+        "{} compared {} of {pairs} pairs",
+        design.top,
+        report.compared
+    );
+    report.compared
+}
+
 /// Co-simulate `design` with stimulus from `make`, panicking with the
 /// simulator's report on any mismatch.
 pub fn check<S: Stimulus>(design: &Design, make: impl Fn() -> S) -> CheckReport {
