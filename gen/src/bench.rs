@@ -141,6 +141,7 @@ pub fn run(vectors: u64) -> Result<(), Failure> {
         reset: accgen_hdl::ir::ResetStyle::SyncHigh,
         output: None,
         pipeline: 0,
+        output_pipeline: 0,
     }
     .validate()
     .map_err(|e| Failure::Run(format!("error: {e}")))?;

@@ -113,6 +113,8 @@ struct OutputYaml {
     format: Spanned<FormatYaml>,
     #[serde(default)]
     overflow: OnOverflow,
+    /// Register stages inside each column's rounder.
+    pipeline: Option<Spanned<Int>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, Default)]
@@ -441,6 +443,16 @@ fn mac_block(
         Some(v) => in_range(text, origin, &key("pipeline"), v, "the PE pipeline depth")?,
         None => 0,
     };
+    let output_pipeline = match m.output.as_ref().and_then(|o| o.pipeline.as_ref()) {
+        Some(v) => in_range(
+            text,
+            origin,
+            &key("output.pipeline"),
+            v,
+            "the output rounder's pipeline depth",
+        )?,
+        None => 0,
+    };
     let spec = MacArraySpec {
         rows,
         cols,
@@ -453,6 +465,7 @@ fn mac_block(
         multiplier: m.multiplier,
         reset,
         pipeline,
+        output_pipeline,
     };
     let params = spec.validate().map_err(|e: ParamError| {
         let at: Option<&Spanned<Int>> = match e.key.as_str() {
@@ -461,6 +474,7 @@ fn mac_block(
             "dot_length" => Some(&m.dot_length),
             "accumulator.width" => m.accumulator.as_ref().and_then(|a| a.width.as_ref()),
             "pipeline" => m.pipeline.as_ref(),
+            "output.pipeline" => m.output.as_ref().and_then(|o| o.pipeline.as_ref()),
             _ => None,
         };
         let message = format!("`mac_array.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
@@ -645,6 +659,9 @@ pub fn canonical(block: &Block) -> serde_json::Value {
             if p.pipeline > 0 {
                 v["pipeline"] = serde_json::json!(p.pipeline);
             }
+            if let Some(o) = p.output.filter(|o| o.pipeline > 0) {
+                v["output"]["pipeline"] = serde_json::json!(o.pipeline);
+            }
             v
         }
         Block::HashGrid(p) => {
@@ -731,10 +748,11 @@ impl Config {
                 format!(
                     "row r of a tile appears {} + r cycles after the tile's last beat is accepted{}",
                     p.row_latency(0),
-                    if p.pipeline > 0 {
-                        format!(" ({} of them in the PE pipeline)", p.pipeline)
-                    } else {
-                        String::new()
+                    match (p.pipeline, p.output_stages()) {
+                        (0, 0) => String::new(),
+                        (pe, 0) => format!(" ({pe} of them in the PE pipeline)"),
+                        (0, r) => format!(" ({r} of them in the output rounders)"),
+                        (pe, r) => format!(" ({pe} of them in the PE pipeline, {r} in the output rounders)"),
                     }
                 ),
                 format!(

@@ -60,6 +60,20 @@ fn pipeline_depth_out_of_range() {
 }
 
 #[test]
+fn output_pipeline_out_of_range() {
+    assert_error(
+        "output_pipeline_depth",
+        &format!("{VALID}  output: {{ format: fp16, pipeline: 3 }}\n"),
+        "error: bad.yaml:8:37: `mac_array.output.pipeline` = 3 is not allowed: register stages inside each output rounder must be 0..=2",
+    );
+    assert_error(
+        "output_pipeline_negative",
+        &format!("{VALID}  output: {{ format: fp16, pipeline: -2 }}\n"),
+        "error: bad.yaml:8:37: `mac_array.output.pipeline` = -2 is not allowed: the output rounder's pipeline depth cannot be negative",
+    );
+}
+
+#[test]
 fn unknown_key() {
     assert_error(
         "unknown_key",

@@ -280,6 +280,12 @@ fn synthesis_in_the_loop_is_cached_and_failures_are_kept() {
         assert!(r.synth.is_none());
         assert!(r.errors.iter().any(|e| e.starts_with("synthesis:")), "{:?}", r.errors);
         assert!(r.model.is_some() && r.accuracy.is_some());
+        // The stopped runs keep their files for the user; the test removes them.
+        for e in &r.errors {
+            if let Some((_, dir)) = e.split_once("its files are in ") {
+                let _ = std::fs::remove_dir_all(dir.trim());
+            }
+        }
     }
     // Missing tools say which and how to install.
     let mut missing = options(true);

@@ -115,6 +115,7 @@ fn rounding(p: MacArrayParams, format: &str, overflow: OnOverflow) -> MacArrayPa
         p.output = Some(OutputRounding {
             format: FloatFormat::preset(format).expect("preset"),
             overflow,
+            pipeline: 0,
         })
     })
 }

@@ -117,3 +117,82 @@ fn misaligned_pipeline_is_caught() {
     let report = check(&good, || ArrayVectors::new(&good, &p, 1, 20_000, Traffic::BURSTY));
     assert!(report.compared > 0);
 }
+
+fn rounded_in_stages(p: MacArrayParams, stages: u32) -> MacArrayParams {
+    with(p, |p| {
+        let o = p.output.as_mut().expect("an array with output rounding");
+        o.pipeline = stages;
+    })
+}
+
+fn rounding(p: MacArrayParams, format: &str, overflow: accgen_hdl::minifloat::OnOverflow) -> MacArrayParams {
+    with(p, |p| {
+        p.output = Some(accgen_hdl::mac::params::OutputRounding {
+            format: accgen_hdl::minifloat::FloatFormat::preset(format).expect("preset"),
+            overflow,
+            pipeline: 0,
+        })
+    })
+}
+
+/// Output rounders with register stages (`output.pipeline: 1..=2`), under
+/// back-pressure: the benchmark's E4M3 array into fp16 behind a two-stage
+/// PE; infinities into bf16 with special overflow; an unsigned sum (a
+/// constant sign) into the 4-bit e2m1fn.
+#[test]
+fn pipelined_rounders_random() {
+    use accgen_hdl::minifloat::OnOverflow::{Saturate, Special};
+    let e4m3 = rounding(piped(params(4, 4, 32, "e4m3fn", "e4m3fn"), 2), "fp16", Saturate);
+    let compared = random_array(&rounded_in_stages(e4m3, 2), 30_000, Traffic::BURSTY, 30)
+        + random_array(
+            &rounded_in_stages(rounding(params(3, 2, 6, "e5m2", "int8"), "bf16", Special), 1),
+            30_000,
+            Traffic::BURSTY,
+            31,
+        )
+        + random_array(
+            &rounded_in_stages(rounding(params(2, 3, 8, "uint8", "uint4"), "e2m1fn", Saturate), 2),
+            30_000,
+            Traffic::BURSTY,
+            32,
+        );
+    assert!(compared > 0);
+}
+
+/// A rounder stage that ignores the stall, or a valid line shorter than
+/// the rounder, is caught.
+#[test]
+fn misaligned_rounder_pipeline_is_caught() {
+    let p = rounded_in_stages(
+        rounding(
+            params(2, 2, 3, "e4m3fn", "int4"),
+            "e5m2",
+            accgen_hdl::minifloat::OnOverflow::Saturate,
+        ),
+        2,
+    );
+    let good = mac::design(&p, &prov());
+    let mutants: [(&str, &str, &str); 2] = [
+        (
+            "accgen_round",
+            "    if (en_i) begin\n      mag_q <= mag;",
+            "    begin\n      mag_q <= mag;",
+        ),
+        (
+            "accgen_mac_array",
+            "out_valid_q <= round_pipe_q[2];",
+            "out_valid_q <= round_pipe_q[0];",
+        ),
+    ];
+    for (module, from, to) in mutants {
+        let (bad, sites) = common::mutate(&good, module, from, to);
+        assert_eq!(sites, 1);
+        let model = build(&bad);
+        match try_check(&model, &bad, || ArrayVectors::new(&bad, &p, 1, 20_000, Traffic::BURSTY)) {
+            Err(SimError::Mismatch(_)) => {}
+            other => panic!("mutant `{to}` was not caught: {other:?}"),
+        }
+    }
+    let report = check(&good, || ArrayVectors::new(&good, &p, 1, 20_000, Traffic::BURSTY));
+    assert!(report.compared > 0);
+}

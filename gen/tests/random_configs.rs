@@ -99,6 +99,7 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
             },
         )
     });
+    let rounds = output.is_some();
     MacArraySpec {
         rows: rng.random_range(1..=6),
         cols: rng.random_range(1..=6),
@@ -116,6 +117,7 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
         output,
         // Drawn last, so within a draw the other fields keep their order.
         pipeline: rng.random_range(0..=3),
+        output_pipeline: if rounds { rng.random_range(0..=2) } else { 0 },
     }
 }
 

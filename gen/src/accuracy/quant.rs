@@ -204,6 +204,7 @@ pub fn layer_params(
         reset: ResetStyle::SyncHigh,
         output: None,
         pipeline: 0,
+        output_pipeline: 0,
     }
     .validate()
 }

@@ -86,6 +86,7 @@ pub fn points() -> Vec<Point> {
             reset: ResetStyle::SyncHigh,
             output: OUTPUTS[pick(OUTPUTS.len())].map(|f| (FormatSpec::Name(f.into()), OnOverflow::Saturate)),
             pipeline: 0,
+            output_pipeline: 0,
         };
         if let Ok(params) = spec.validate() {
             let i = out.len();

@@ -48,6 +48,7 @@ pub const MAC_ARRAY_AXES: &[&str] = &[
     "accumulator.overflow",
     "output.format",
     "output.overflow",
+    "output.pipeline",
     "reset",
 ];
 

@@ -33,6 +33,7 @@ pub fn spec(rows: u64, cols: u64, k: u64, act: &str, wgt: &str) -> MacArraySpec 
         reset: ResetStyle::SyncHigh,
         output: None,
         pipeline: 0,
+        output_pipeline: 0,
     }
 }
 

@@ -315,7 +315,7 @@ pub fn output_rounder(p: &HashGridParams, f: FloatFormat) -> Module {
         lsb_exp: -((p.feature_frac_bits + p.weight_frac_bits) as i32),
         special: false,
     };
-    rounder(&input, f, OnOverflow::Saturate)
+    rounder(&input, f, OnOverflow::Saturate, 0)
 }
 
 /// A multiplexer over slots: `values[s]` when `slot` is `s`; slots beyond

@@ -75,10 +75,10 @@ fn doc(p: &MacArrayParams) -> ModuleDoc {
         }))
         .collect(),
         timing: vec![
-            if p.pipeline == 0 {
-                format!("Latency: row r of a tile is on out_data_o {} + r cycles after the tile's last beat is accepted (R + C + 1 cycles for the last row), not counting stalls.", c + 2)
-            } else {
-                format!("Latency: row r of a tile is on out_data_o {} + r cycles after the tile's last beat is accepted (R + C + 1 + PIPELINE cycles for the last row, with PIPELINE = {} register stages in each PE), not counting stalls.", c + 2 + p.pipeline, p.pipeline)
+            match (p.pipeline, p.output_stages()) {
+                (0, 0) => format!("Latency: row r of a tile is on out_data_o {} + r cycles after the tile's last beat is accepted (R + C + 1 cycles for the last row), not counting stalls.", c + 2),
+                (pe, 0) => format!("Latency: row r of a tile is on out_data_o {} + r cycles after the tile's last beat is accepted (R + C + 1 + PIPELINE cycles for the last row, with PIPELINE = {pe} register stages in each PE), not counting stalls.", p.row_latency(0)),
+                (pe, q) => format!("Latency: row r of a tile is on out_data_o {} + r cycles after the tile's last beat is accepted (R + C + 1 + {pe} + {q} cycles for the last row: {pe} register stages in each PE, {q} in each output rounder), not counting stalls.", p.row_latency(0)),
             },
             format!("Throughput: one beat per cycle, i.e. one MAC per PE per cycle, while K >= max(R, C) = {s}. A tile's last beat is accepted at least {s} cycles after the previous tile's last beat (in_ready_o drops otherwise), so tiles with K < {s} run at K/{s} of peak."),
         ],
@@ -540,13 +540,7 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
             "Output rounding",
             &["Each column's exact sum is rounded to the output format (nearest even) on its way into the output register."],
         );
-        let input = crate::minifloat::round::RoundInput {
-            width: accw,
-            signed: p.signed(),
-            lsb_exp: p.lsb_exp(),
-            special: specials,
-        };
-        let rounder = crate::minifloat::round::rounder(&input, out.format, out.overflow);
+        let rounder = crate::minifloat::round::rounder(&p.round_input(), out.format, out.overflow, out.pipeline);
         let row = if rows == 1 {
             row_sel.clone()
         } else {
@@ -560,10 +554,14 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
         );
         m.gen_for("gen_round", "c", cols, |m, c| {
             let at = c * entry as i64;
-            let mut conns = vec![
+            let mut conns = Vec::new();
+            if out.pipeline > 0 {
+                conns.extend([("clk_i", drive(&clk)), ("en_i", drive(&advance))]);
+            }
+            conns.extend([
                 ("acc_i", drive(row.select(at.clone(), accw))),
                 ("code_o", sink(rounded.part(c * outw as i64, outw))),
-            ];
+            ]);
             if specials {
                 conns.push(("special_i", drive(row.select(at + accw as i64, 2))));
             }
@@ -603,14 +601,44 @@ pub fn array(p: &MacArrayParams) -> Vec<Module> {
             row_done.clone(),
         );
         let out_special_q = out_special_q.clone();
+        // A row is done, and it is the tile's last; delayed through the
+        // rounders' stages when they have any.
+        let (done_valid, done_last) = (row_done.e().reduce_or(), row_done.bit(rows - 1));
+        let stages = p.output_stages();
+        let (done_valid, done_last) = if stages > 0 {
+            let pipe_q = m.reg(
+                "round_pipe_q",
+                2 * stages,
+                false,
+                "{last, valid} of the rows inside the rounders, newest at bits 1:0",
+            );
+            let newest = concat(vec![done_last, done_valid]);
+            let shifted = if stages == 1 {
+                newest
+            } else {
+                concat(vec![pipe_q.select(0u32, 2 * (stages - 1)), newest])
+            };
+            m.process(&clk, |pr| {
+                pr.reset(
+                    &rst,
+                    reset_style,
+                    vec![(LValue::from(&pipe_q), Ty::u(2 * stages).zero())],
+                );
+                pr.enable(&advance);
+                pr.set(&pipe_q, shifted);
+            });
+            (pipe_q.bit(2 * stages - 2), pipe_q.bit(2 * stages - 1))
+        } else {
+            (done_valid, done_last)
+        };
         m.process(&clk, |pr| {
             pr.reset(&rst, reset_style, vec![(LValue::from(&out_valid_q), Ty::BIT.zero())]);
             pr.enable(&advance);
-            pr.set(&out_valid_q, row_done.e().reduce_or());
+            pr.set(&out_valid_q, done_valid);
         });
         m.process(&clk, |pr| {
             pr.enable(&advance);
-            pr.set(&out_last_q, row_done.bit(rows - 1));
+            pr.set(&out_last_q, done_last);
             pr.set(&out_data_q, data_d);
             if let (Some(q), Some(d)) = (&out_special_q, special_d) {
                 pr.set(q, d);

@@ -54,6 +54,8 @@ pub fn registers(p: &MacArrayParams) -> Registers {
     let spacing = p.tile_spacing() as u64;
     let gap = if k < spacing { bits_for(spacing - 1) as u64 } else { 0 };
     let raw_specials = p.has_specials() && p.output.is_none();
+    // (A rounded unsigned sum's sign bit is a constant 0, which synthesis
+    // does not register.)
     // valid, first and last; with K = 1 first and last are the same signal.
     let token_bits = if k == 1 { 2 } else { 3 };
     let depth = p.pipeline as u64;
@@ -86,8 +88,26 @@ pub fn registers(p: &MacArrayParams) -> Registers {
         // The PEs' delayed tokens extend the shared token delay line by the
         // pipeline depth; each row's done flag gets a delay line as deep.
         control: token_bits * (r + c - 1 + depth) + r * (1 + depth) + beat + gap,
-        output: 2 + c * p.result_width() as u64 + if raw_specials { 2 * c } else { 0 },
+        output: 2
+            + c * (p.result_width() as u64 - u64::from(p.output.is_some() && !p.signed()))
+            + if raw_specials { 2 * c } else { 0 }
+            + rounder_stage_bits(p, c),
         pipeline: r * c * per_pe,
+    }
+}
+
+/// The output rounders' pipeline registers, with the {valid, last} delay
+/// line beside them. Without infinities the special-value code's top bit
+/// is constant (only NaN can occur), and synthesis drops its registers.
+fn rounder_stage_bits(p: &MacArrayParams, cols: u64) -> u64 {
+    let special_live = if p.act.has_inf() || p.wgt.has_inf() { 2 } else { 1 };
+    match p.output {
+        Some(o) if o.pipeline > 0 => {
+            2 * o.pipeline as u64
+                + cols
+                    * crate::minifloat::round::stage_register_bits(&p.round_input(), o.format, o.pipeline, special_live)
+        }
+        _ => 0,
     }
 }
 
@@ -121,6 +141,7 @@ mod tests {
             reset: ResetStyle::SyncHigh,
             output: output.map(|f| (FormatSpec::Name(f.into()), OnOverflow::Saturate)),
             pipeline: 0,
+            output_pipeline: 0,
         }
         .validate()
         .unwrap()
@@ -157,7 +178,8 @@ mod tests {
 
     /// The same count with PE pipeline registers (Yosys 0.23, `synth
     /// -flatten`): product, shift amount and flags per stage, the tokens'
-    /// delay line and each row's done line one stage longer per stage.
+    /// delay line and each row's done line one stage longer per stage; and
+    /// with output rounder stages.
     #[test]
     fn pipeline_register_bits_match_yosys() {
         let piped = |p: MacArrayParams, depth: u32| MacArrayParams { pipeline: depth, ..p };
@@ -166,6 +188,27 @@ mod tests {
         for (depth, int8_bits, e4m3_bits) in [(1, 1366, 2119), (2, 1629, 2750), (3, 1892, 3013)] {
             assert_eq!(registers(&piped(int8, depth)).total(), int8_bits, "int8, depth {depth}");
             assert_eq!(registers(&piped(e4m3, depth)).total(), e4m3_bits, "e4m3, depth {depth}");
+        }
+        // Output rounder stages: e4m3fn sums (NaN only), and unsigned sums
+        // (a constant sign) rounded to e2m1fn.
+        let rounded = |p: MacArrayParams, stages: u32| MacArrayParams {
+            output: p
+                .output
+                .map(|o| crate::mac::params::OutputRounding { pipeline: stages, ..o }),
+            ..p
+        };
+        let uint = params(2, 3, 8, "uint8", "uint4", Some("e2m1fn"));
+        for (stages, e4m3_bits, uint_bits) in [(0, 1856, 300), (1, 2066, 362), (2, 2152, 388)] {
+            assert_eq!(
+                registers(&rounded(e4m3, stages)).total(),
+                e4m3_bits,
+                "e4m3, {stages} stages"
+            );
+            assert_eq!(
+                registers(&rounded(uint, stages)).total(),
+                uint_bits,
+                "uint, {stages} stages"
+            );
         }
         // Infinities (three flags per stage), K < max(R, C).
         assert_eq!(

@@ -506,6 +506,7 @@ mod tests {
         p.output = Some(crate::mac::params::OutputRounding {
             format: FloatFormat::preset("e4m3fn").unwrap(),
             overflow: OnOverflow::Saturate,
+            pipeline: 0,
         });
         assert_eq!(output_code(&p, &acc).to_u64(), 0xc4);
         assert_eq!(output_code(&p, &nan).to_u64(), 0x7f);

@@ -148,6 +148,9 @@ impl FormatSpec {
 pub struct OutputRounding {
     pub format: FloatFormat,
     pub overflow: OnOverflow,
+    /// Register stages inside each column's rounder (at most
+    /// [`crate::minifloat::round::MAX_STAGES`]); 0 rounds combinationally.
+    pub pipeline: u32,
 }
 
 /// A MAC array as the user describes it, before validation.
@@ -167,6 +170,8 @@ pub struct MacArraySpec {
     pub reset: ResetStyle,
     /// Round results to this format (`None`: the exact fixed-point sum).
     pub output: Option<(FormatSpec, OnOverflow)>,
+    /// Register stages inside the output rounders (needs `output`).
+    pub output_pipeline: u64,
     /// Register stages between each PE's multiplier and its accumulator.
     pub pipeline: u64,
 }
@@ -259,6 +264,14 @@ impl MacArraySpec {
             }
         };
         let output = match &self.output {
+            None if self.output_pipeline > 0 => {
+                return Err(ParamError::new(
+                    "output.pipeline",
+                    self.output_pipeline,
+                    "0: without an `output` format the array emits exact sums and has no rounder to pipeline"
+                        .to_string(),
+                ));
+            }
             None => None,
             Some((spec, overflow)) => {
                 let format = spec.output("output.format")?;
@@ -271,9 +284,17 @@ impl MacArraySpec {
                         ),
                     ));
                 }
+                check_range(
+                    "output.pipeline",
+                    self.output_pipeline,
+                    0,
+                    crate::minifloat::round::MAX_STAGES as u64,
+                    "register stages inside each output rounder",
+                )?;
                 Some(OutputRounding {
                     format,
                     overflow: *overflow,
+                    pipeline: self.output_pipeline as u32,
                 })
             }
         };
@@ -349,7 +370,22 @@ impl MacArrayParams {
 
     /// Cycles from accepting a tile's last beat to its row `r` on the output.
     pub fn row_latency(&self, r: u32) -> u32 {
-        r + self.cols + 2 + self.pipeline
+        r + self.cols + 2 + self.pipeline + self.output_stages()
+    }
+
+    /// What each column's output rounder reads: the column's exact sum.
+    pub fn round_input(&self) -> crate::minifloat::round::RoundInput {
+        crate::minifloat::round::RoundInput {
+            width: self.acc_width,
+            signed: self.signed(),
+            lsb_exp: self.lsb_exp(),
+            special: self.has_specials(),
+        }
+    }
+
+    /// Register stages inside the output rounders (0 without rounding).
+    pub fn output_stages(&self) -> u32 {
+        self.output.map_or(0, |o| o.pipeline)
     }
 
     /// Where the PE's pipeline registers sit: `(after_multiplier,
@@ -387,9 +423,14 @@ impl MacArrayParams {
         match self.output {
             None => String::new(),
             Some(o) => format!(
-                "_to_{}{}",
+                "_to_{}{}{}",
                 o.format.tag(),
-                if o.overflow == OnOverflow::Special { "_ovs" } else { "" }
+                if o.overflow == OnOverflow::Special { "_ovs" } else { "" },
+                if o.pipeline > 0 {
+                    format!("_rp{}", o.pipeline)
+                } else {
+                    String::new()
+                }
             ),
         }
     }
@@ -412,6 +453,7 @@ mod tests {
             reset: ResetStyle::SyncHigh,
             output: None,
             pipeline: 0,
+            output_pipeline: 0,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::{FloatFormat, OnOverflow};
 use crate::common::leading_zeros;
-use crate::ir::{Module, ModuleBuilder, ModuleDoc, Ty, concat, mux};
+use crate::ir::{Expr, Module, ModuleBuilder, ModuleDoc, Signal, Ty, concat, mux};
 use crate::params::bits_for;
 
 /// What the rounder reads.
@@ -19,9 +19,13 @@ pub struct RoundInput {
     pub special: bool,
 }
 
-pub fn name(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> String {
+/// Deepest rounder pipeline: a register after the leading-zero count and one
+/// after the normalising shift.
+pub const MAX_STAGES: u32 = 2;
+
+pub fn name(input: &RoundInput, out: FloatFormat, overflow: OnOverflow, stages: u32) -> String {
     format!(
-        "accgen_round_{}{}l{}{}_to_{}{}",
+        "accgen_round_{}{}l{}{}_to_{}{}{}",
         if input.signed { "s" } else { "u" },
         input.width,
         if input.lsb_exp < 0 {
@@ -31,16 +35,84 @@ pub fn name(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Strin
         },
         if input.special { "x" } else { "" },
         out.tag(),
-        if overflow == OnOverflow::Special { "_ovs" } else { "" }
+        if overflow == OnOverflow::Special { "_ovs" } else { "" },
+        if stages > 0 {
+            format!("_p{stages}")
+        } else {
+            String::new()
+        }
     )
 }
 
-/// The rounder: a combinational module `code_o = round(acc_i * 2^lsb_exp)`.
-pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Module {
-    let (mb, eb) = (out.man_bits, out.exp_bits);
+/// The widths inside a rounder, shared by the hardware and its register count.
+struct Geometry {
+    /// Zero bits appended below the sum.
+    pad: u32,
+    /// Exponent field of the leading one at the top of the padded word.
+    c0: u64,
+    /// Width of the leading-zero count (see `common::leading_zeros`).
+    lz_w: u32,
+    /// Width of the normalising shift amount.
+    shift_w: u32,
+    /// Width of the exponent field before rounding (with room for a carry).
+    exp_w: u32,
+}
+
+fn geometry(input: &RoundInput, out: FloatFormat) -> Geometry {
+    let w = input.width;
+    let c0 = |width: u32, lsb: i32| width as i64 - 2 + lsb as i64 + out.bias as i64;
+    // Pad below so that the smallest normal's position is inside the word
+    // and a guard bit always exists.
+    let mut pad = 0u32;
+    while c0(w + pad, input.lsb_exp - pad as i32) < 0 || w + pad < out.man_bits + 3 {
+        pad += 1;
+    }
+    let c0 = c0(w + pad, input.lsb_exp - pad as i32) as u64;
+    let lz_w = bits_for((w + pad).next_power_of_two().max(2) as u64);
+    let shift_w = lz_w.max(bits_for(c0));
+    let exp_w = (bits_for(c0 + 1).max(out.exp_bits) + 1).max(shift_w);
+    Geometry {
+        pad,
+        c0,
+        lz_w,
+        shift_w,
+        exp_w,
+    }
+}
+
+/// Flip-flops in a rounder's pipeline registers (0 without stages), of
+/// which `special_live` bits of the special-value code are not constant.
+pub fn stage_register_bits(input: &RoundInput, out: FloatFormat, stages: u32, special_live: u32) -> u64 {
+    let g = geometry(input, out);
+    let special = if input.special { special_live } else { 0 };
+    // An unsigned sum's sign is a constant, which synthesis does not keep.
+    let sign = u32::from(input.signed);
+    // Stage 1: sign, magnitude, leading-zero count; stage 2: sign, exponent
+    // field, last kept bits with the guard bit, sticky bit.
+    let first = sign + input.width + g.lz_w + special;
+    let second = sign + g.exp_w + out.man_bits.max(1) + 1 + 1 + special;
+    [first, second].iter().take(stages as usize).map(|&b| b as u64).sum()
+}
+
+/// A register stage inside the rounder: `d` one enabled clock later.
+fn stage(m: &mut ModuleBuilder, clocking: &(Signal, Signal), name: &str, d: Expr, doc: &str) -> Signal {
+    let ty = d.ty();
+    let q = m.reg(name, ty.width, ty.signed, doc);
+    m.process(&clocking.0, |pr| {
+        pr.enable(&clocking.1);
+        pr.set(&q, d);
+    });
+    q
+}
+
+/// The rounder: `code_o = round(acc_i * 2^lsb_exp)`, combinational, or
+/// `stages` (at most [`MAX_STAGES`]) enabled clocks later.
+pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow, stages: u32) -> Module {
+    assert!(stages <= MAX_STAGES, "rounder stages {stages} > {MAX_STAGES}");
+    let mb = out.man_bits;
     let ow = out.width();
     let mut m = ModuleBuilder::new(
-        name(input, out, overflow),
+        name(input, out, overflow, stages),
         ModuleDoc {
             title: format!("Round a {}-bit fixed-point sum (LSB 2^{}) to {out}, nearest even", input.width, input.lsb_exp),
             description: vec![
@@ -56,26 +128,33 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
                 ),
             ],
             params: vec![("format".into(), out.to_string(), "output format".into())],
-            timing: vec!["Combinational.".into()],
+            timing: vec![match stages {
+                0 => "Combinational.".into(),
+                1 => "One register stage (after the leading-zero count): code_o follows acc_i by one cycle with en_i high.".into(),
+                _ => "Two register stages (after the leading-zero count and after the normalising shift): code_o follows acc_i by two cycles with en_i high.".into(),
+            }],
         },
     );
+    let clocking = (stages > 0).then(|| {
+        (
+            m.input("clk_i", Ty::BIT, "clock"),
+            m.input("en_i", Ty::BIT, "pipeline enable: the stages hold while it is low"),
+        )
+    });
     let acc = m.input("acc_i", Ty::new(input.width, input.signed), "exact fixed-point sum");
     let special = input
         .special
         .then(|| m.input("special_i", Ty::u(2), "00 finite, 01 NaN, 10 +inf, 11 -inf"));
     let code_o = m.output("code_o", Ty::u(ow), &format!("rounded {out} code"));
 
-    // Pad below so that the smallest normal's position is inside the word
-    // and a guard bit always exists.
-    let bias = out.bias;
-    let w = input.width;
-    let c0 = |width: u32, lsb: i32| width as i64 - 2 + lsb as i64 + bias as i64;
-    let mut pad = 0u32;
-    while c0(w + pad, input.lsb_exp - pad as i32) < 0 || w + pad < mb + 3 {
-        pad += 1;
-    }
-    let wp = w + pad;
-    let c0 = c0(wp, input.lsb_exp - pad as i32) as u64;
+    let Geometry {
+        pad,
+        c0,
+        shift_w,
+        exp_w,
+        ..
+    } = geometry(input, out);
+    let wp = input.width + pad;
 
     m.section("Magnitude", &[]);
     let neg = if input.signed {
@@ -90,24 +169,43 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
         acc.e()
     };
     let mag = m.wire_of("mag", mag_expr, "absolute value (the most negative sum fits unsigned)");
-    let magp = if pad > 0 {
-        m.wire_of(
-            "mag_pad",
-            concat(vec![mag.e(), Ty::u(pad).zero()]),
-            "padded below: room for the smallest normal and a guard bit",
-        )
-    } else {
-        mag.clone()
+    let pad_below = |m: &mut ModuleBuilder, name: &str, mag: &Signal| {
+        if pad > 0 {
+            m.wire_of(
+                name,
+                concat(vec![mag.e(), Ty::u(pad).zero()]),
+                "padded below: room for the smallest normal and a guard bit",
+            )
+        } else {
+            mag.clone()
+        }
     };
+    let magp = pad_below(&mut m, "mag_pad", &mag);
     let lzc = leading_zeros(&mut m, "lz", &magp);
+
+    // Stage 1 cuts after the absolute value's carry chain and the count.
+    let (neg, magp, lzc, special) = match (&clocking, stages >= 1) {
+        (Some(c), true) => {
+            m.section(
+                "Pipeline stage 1",
+                &["The magnitude (unpadded: the pad bits are constant) and its leading-zero count."],
+            );
+            let neg_q = stage(&mut m, c, "neg_q", neg.e(), "sign of the sum");
+            let mag_q = stage(&mut m, c, "mag_q", mag.e(), "absolute value");
+            let lz_q = stage(&mut m, c, "lz_q", lzc.e(), "its leading zeros");
+            let special_q = special.map(|s| stage(&mut m, c, "special_q", s.e(), "special-value code"));
+            let magp_q = pad_below(&mut m, "mag_pad_q", &mag_q);
+            (neg_q, magp_q, lz_q, special_q)
+        }
+        _ => (neg, magp, lzc, special),
+    };
 
     m.section(
         "Normalise",
         &["Shift the leading one to the top, or only as far as the smallest normal exponent allows (a subnormal result)."],
     );
-    let lw = lzc.width().max(bits_for(c0));
-    let limit = Ty::u(lw).lit(c0 as i128);
-    let lz = lzc.e().zext(lw);
+    let limit = Ty::u(shift_w).lit(c0 as i128);
+    let lz = lzc.e().zext(shift_w);
     let normal = m.wire_of("normal", lz.le(limit.clone()), "the result is a normal number");
     let shift = m.wire_of(
         "shift",
@@ -118,33 +216,57 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow) -> Mo
     // Exponent field before rounding: C0 + 1 - lzc for normals, 0 for
     // subnormals. The top bit of `norm` is the hidden one: set exactly for
     // normal nonzero values.
-    let ew = (bits_for(c0 + 1).max(eb) + 1).max(lw);
     let e_pre = m.wire_of(
         "exp_pre",
         mux(
             norm.e().msb(),
-            Ty::u(ew).lit(c0 as i128 + 1) - lz.zext(ew),
-            Ty::u(ew).zero(),
+            Ty::u(exp_w).lit(c0 as i128 + 1) - lz.zext(exp_w),
+            Ty::u(exp_w).zero(),
         ),
         "exponent field before rounding",
     );
+    // What rounding reads: the last kept bits with the guard bit below
+    // (without mantissa bits the last kept bit is the hidden one), and the
+    // OR of every bit under the guard (the padding leaves at least one).
+    let frac = m.wire_of(
+        "frac",
+        norm.select(wp - 2 - mb, mb.max(1) + 1),
+        "the last kept bits, then the guard bit",
+    );
+    let sticky = m.wire_of(
+        "sticky",
+        norm.select(0u32, wp - 2 - mb).reduce_or(),
+        "a one below the guard bit",
+    );
+
+    // Stage 2 cuts after the normalising shift.
+    let (neg, e_pre, frac, sticky, special) = match (&clocking, stages >= 2) {
+        (Some(c), true) => {
+            m.section(
+                "Pipeline stage 2",
+                &["The normalised sum, reduced to what rounding reads."],
+            );
+            let neg_q = stage(&mut m, c, "norm_neg_q", neg.e(), "sign of the sum");
+            let e_q = stage(&mut m, c, "exp_pre_q", e_pre.e(), "exponent field before rounding");
+            let frac_q = stage(&mut m, c, "frac_q", frac.e(), "the last kept bits, then the guard bit");
+            let sticky_q = stage(&mut m, c, "sticky_q", sticky.e(), "a one below the guard bit");
+            let special_q = special.map(|s| stage(&mut m, c, "norm_special_q", s.e(), "special-value code"));
+            (neg_q, e_q, frac_q, sticky_q, special_q)
+        }
+        _ => (neg, e_pre, frac, sticky, special),
+    };
 
     m.section("Round to nearest, ties to even", &[]);
-    let guard = norm.bit(wp - 2 - mb);
-    let sticky = if wp > mb + 2 {
-        norm.select(0u32, wp - 2 - mb).reduce_or()
-    } else {
-        Ty::BIT.zero()
-    };
-    let lsb = norm.bit(wp - 1 - mb);
+    let guard = frac.bit(0u32);
+    let lsb = frac.bit(1u32);
     let round_up = m.wire_of(
         "round_up",
-        guard & (sticky | lsb),
+        guard & (sticky.e() | lsb),
         "above half, or a tie with an odd last bit",
     );
-    let packed_w = ew + mb;
+    let packed_w = exp_w + mb;
     let packed = if mb > 0 {
-        concat(vec![e_pre.e(), norm.select(wp - 1 - mb, mb)])
+        concat(vec![e_pre.e(), frac.select(1u32, mb)])
     } else {
         e_pre.e()
     };
