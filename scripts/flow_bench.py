@@ -45,6 +45,8 @@ SWEEP_DESIGNS = [
     ("int8_4x4", "examples/int8_4x4.yaml", [], ["ice40-up5k", "ecp5-25k"]),
     ("int8_4x4_lut", "examples/int8_4x4.yaml", ["multiplier: lut"], ["ice40-up5k"]),
     ("e4m3fn_4x4_fp16", "examples/e4m3fn_4x4_fp16.yaml", [], ["ice40-up5k", "ecp5-25k"]),
+    # The same array with two register stages in each output rounder.
+    ("e4m3fn_4x4_fp16_rp2", "examples/e4m3fn_4x4_fp16_rp2.yaml", [], ["ecp5-25k"]),
 ]
 MAX_DEPTH = 3
 
