@@ -31,7 +31,7 @@ pub struct Point {
     pub held_out: bool,
 }
 
-/// Size of the calibration set.
+/// Designs the random walk draws (the calibration set adds [`INTEGER_POINTS`]).
 pub const POINTS: usize = 64;
 
 /// The calibration set: 64 arrays of up to 4 x 4 PEs drawn deterministically across
@@ -94,6 +94,60 @@ pub fn points() -> Vec<Point> {
                 params,
                 held_out: i % 4 == 3,
             });
+        }
+    }
+    out.extend(accumulating_integer_points(&out));
+    out
+}
+
+/// Training designs added after the walk's 64 (never held out, so the
+/// published held-out set is unchanged).
+pub const INTEGER_POINTS: usize = 12;
+
+/// Integer arrays with the plain `*` multiplier that accumulate (K > 1):
+/// without DSP blocks Yosys' `alumacc` merges such a product and the
+/// accumulator's sum into one `$macc`, whose partial products and
+/// accumulator are summed by one adder tree (measured: one carry chain per
+/// PE instead of two). The walk drew three of them for training; these
+/// cover operand widths, signedness and accumulator widths.
+fn accumulating_integer_points(first: &[Point]) -> Vec<Point> {
+    const SHAPES: [(u64, u64); 4] = [(1, 1), (1, 2), (2, 2), (2, 1)];
+    const FORMATS: [&str; 10] = [
+        "int2", "int3", "int4", "int6", "int8", "int12", "uint3", "uint4", "uint6", "uint8",
+    ];
+    const KS: [u64; 4] = [4, 16, 64, 256];
+    let mut state: u64 = 0x6a09_e667_f3bc_c908;
+    let mut pick = |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) % n as u64) as usize
+    };
+    let mut out: Vec<Point> = Vec::new();
+    while out.len() < INTEGER_POINTS {
+        let (rows, cols) = SHAPES[pick(SHAPES.len())];
+        let spec = MacArraySpec {
+            rows,
+            cols,
+            dot_length: KS[pick(KS.len())],
+            activations: FORMATS[pick(FORMATS.len())].into(),
+            weights: FORMATS[pick(FORMATS.len())].into(),
+            acc_width: None,
+            overflow: None,
+            multiplier: MulImpl::Dsp,
+            reset: ResetStyle::SyncHigh,
+            output: None,
+            pipeline: 0,
+        };
+        if let Ok(params) = spec.validate() {
+            let name = accgen_hdl::mac::array::name(&params);
+            if !first.iter().chain(&out).any(|p| p.name == name) {
+                out.push(Point {
+                    name,
+                    params,
+                    held_out: false,
+                });
+            }
         }
     }
     out
@@ -392,6 +446,26 @@ pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
         let slice: Vec<&SynthResult> = measured[t * n..(t + 1) * n].iter().collect();
         let model = fit_target(target, mul_cost_of(target), &points, &slice);
         for (i, p) in points.iter().enumerate() {
+            if std::env::var_os("ACCGEN_DUMP_FEATURES").is_some() {
+                let q = &p.params;
+                let (a, b) = accgen_hdl::mac::cost::multiplier_operands(q);
+                eprintln!(
+                    "DUMP,{},{},{},{:?},{};{};{};{};{};{};{};{};{}",
+                    p.name,
+                    target.name(),
+                    p.held_out,
+                    super::features(q, &model, Figure::Luts),
+                    q.rows,
+                    q.cols,
+                    q.dot_length,
+                    a,
+                    b,
+                    q.acc_width,
+                    q.multiplier.tag(),
+                    super::dsp_per_pe(q, &model),
+                    q.can_overflow()
+                );
+            }
             rows.push(Row {
                 point: i,
                 target,

@@ -112,14 +112,14 @@ const ECP5: &[RamDef] = &[
 ];
 
 /// The cheapest tiling of a `depth` x `width` memory on `def`: (cost,
-/// tiles, rows).
-fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64, u64)> {
+/// tiles, rows, data bits per tile).
+fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64, u64, u64)> {
     let byte_log2 = if def.byte == 0 {
         def.dbits.len() - 1
     } else {
         def.dbits.iter().rposition(|&d| def.byte >= d).unwrap_or(0)
     };
-    let mut best: Option<(f64, u64, u64)> = None;
+    let mut best: Option<(f64, u64, u64, u64)> = None;
     for base in 0..def.dbits.len() {
         if let Some(fixed) = def.fixed_write
             && base < fixed
@@ -146,8 +146,8 @@ fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64, u64)> {
             + (def.widthscale as u64 * rows * width / unit) as f64
             + 0.5 * (mux + demux) as f64
             + def.emulation;
-        if best.is_none_or(|(c, _, _)| cost < c.trunc()) {
-            best = Some((cost, tiles, rows));
+        if best.is_none_or(|(c, ..)| cost < c.trunc()) {
+            best = Some((cost, tiles, rows, unit));
         }
     }
     best
@@ -155,16 +155,42 @@ fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64, u64)> {
 
 /// Where `target`'s synthesis puts a memory of `depth` words of `width` bits.
 pub fn place(target: Target, depth: u64, width: u64) -> Placement {
+    best(target, depth, width).0
+}
+
+/// [`place`] for a memory whose `dead` columns ((lowest bit, width) each)
+/// are written but never read. Yosys 0.23 maps the memory at its full
+/// width (`memory_libmap` runs before the unread bits are known to be
+/// dead) and `opt_clean` then deletes the block RAM primitives none of
+/// whose outputs is read: a tile of columns that are all dead. Measured on
+/// iCE40 (16-bit tiles): a 12 x 64 state word with bits 24..47 dead keeps
+/// 3 of its 4 SB_RAM40_4K; a 32 x 28 word with bits 8..19 dead keeps both.
+pub fn place_with_dead_columns(target: Target, depth: u64, width: u64, dead: &[(u64, u64)]) -> Placement {
+    match best(target, depth, width) {
+        (Placement::Block(tiles), rows, unit) if !dead.is_empty() && unit > 0 => {
+            let is_dead = |bit: u64| dead.iter().any(|&(lo, w)| bit >= lo && bit < lo + w);
+            let dead_columns = (0..width.div_ceil(unit))
+                .filter(|&c| (c * unit..((c + 1) * unit).min(width)).all(is_dead))
+                .count() as u64;
+            Placement::Block(tiles - rows * dead_columns)
+        }
+        (placement, ..) => placement,
+    }
+}
+
+/// The cheapest placement, with the winning tiling's rows and data bits
+/// per tile (zeros for flip-flops).
+fn best(target: Target, depth: u64, width: u64) -> (Placement, u64, u64) {
     let lib = match target.family() {
         Family::Xc7 => XC7,
         Family::Ice40 => ICE40,
         Family::Ecp5 => ECP5,
-        Family::Asic => return Placement::Logic,
+        Family::Asic => return (Placement::Logic, 0, 0),
     };
     let logic = (depth * width) as f64;
-    let mut best = (logic.trunc(), Placement::Logic);
+    let mut best = (logic.trunc(), Placement::Logic, 0, 0);
     for def in lib {
-        if let Some((cost, tiles, rows)) = tiling(def, depth, width)
+        if let Some((cost, tiles, rows, unit)) = tiling(def, depth, width)
             && cost < best.0
         {
             let placement = if def.block {
@@ -172,8 +198,8 @@ pub fn place(target: Target, depth: u64, width: u64) -> Placement {
             } else {
                 Placement::Distributed { tiles, rows }
             };
-            best = (cost.trunc(), placement);
+            best = (cost.trunc(), placement, rows, unit);
         }
     }
-    best.1
+    (best.1, best.2, best.3)
 }
