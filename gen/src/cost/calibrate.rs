@@ -31,7 +31,7 @@ pub struct Point {
     pub held_out: bool,
 }
 
-/// Size of the calibration set.
+/// Designs the random walk draws (the calibration set adds [`INTEGER_POINTS`]).
 pub const POINTS: usize = 64;
 
 /// The calibration set: 64 arrays of up to 4 x 4 PEs drawn deterministically across
@@ -95,6 +95,60 @@ pub fn points() -> Vec<Point> {
                 params,
                 held_out: i % 4 == 3,
             });
+        }
+    }
+    out.extend(accumulating_integer_points(&out));
+    out
+}
+
+/// Training designs added after the walk's 64 (never held out, so the
+/// published held-out set is unchanged).
+pub const INTEGER_POINTS: usize = 12;
+
+/// Integer arrays with the plain `*` multiplier that accumulate (K > 1):
+/// without DSP blocks Yosys' `alumacc` merges such a product and the
+/// accumulator's sum into one `$macc`, whose partial products and
+/// accumulator are summed by one adder tree (measured: one carry chain per
+/// PE instead of two). The walk drew three of them for training; these
+/// cover operand widths, signedness and accumulator widths.
+fn accumulating_integer_points(first: &[Point]) -> Vec<Point> {
+    const SHAPES: [(u64, u64); 4] = [(1, 1), (1, 2), (2, 2), (2, 1)];
+    const FORMATS: [&str; 10] = [
+        "int2", "int3", "int4", "int6", "int8", "int12", "uint3", "uint4", "uint6", "uint8",
+    ];
+    const KS: [u64; 4] = [4, 16, 64, 256];
+    let mut state: u64 = 0x6a09_e667_f3bc_c908;
+    let mut pick = |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) % n as u64) as usize
+    };
+    let mut out: Vec<Point> = Vec::new();
+    while out.len() < INTEGER_POINTS {
+        let (rows, cols) = SHAPES[pick(SHAPES.len())];
+        let spec = MacArraySpec {
+            rows,
+            cols,
+            dot_length: KS[pick(KS.len())],
+            activations: FORMATS[pick(FORMATS.len())].into(),
+            weights: FORMATS[pick(FORMATS.len())].into(),
+            acc_width: None,
+            overflow: None,
+            multiplier: MulImpl::Dsp,
+            reset: ResetStyle::SyncHigh,
+            output: None,
+            pipeline: 0,
+        };
+        if let Ok(params) = spec.validate() {
+            let name = accgen_hdl::mac::array::name(&params);
+            if !first.iter().chain(&out).any(|p| p.name == name) {
+                out.push(Point {
+                    name,
+                    params,
+                    held_out: false,
+                });
+            }
         }
     }
     out
@@ -247,9 +301,9 @@ fn fit_target(target: Target, multipliers: Vec<MulCost>, points: &[Point], resul
     let mut model = TargetModel {
         target: target.name().to_string(),
         lut_intercept: 0.0,
-        lut_weights: vec![0.0; 6],
+        lut_weights: vec![0.0; FEATURE_NAMES.len()],
         carry_intercept: 0.0,
-        carry_weights: vec![0.0; 6],
+        carry_weights: vec![0.0; FEATURE_NAMES.len()],
         dsp: DspRule::of(target),
         multipliers,
         shift_register_min_length: (target.family() == crate::synth::Family::Xc7).then_some(SRL_MIN_LENGTH),
@@ -257,7 +311,7 @@ fn fit_target(target: Target, multipliers: Vec<MulCost>, points: &[Point], resul
         ffs_per_dsp: 0.0,
         area_intercept: 0.0,
         area_per_ff: 0.0,
-        area_weights: vec![0.0; 6],
+        area_weights: vec![0.0; FEATURE_NAMES.len()],
     };
     model.ffs_per_dsp = ffs_per_dsp(&model, points, results, &train);
     let rows = |figure: Figure| -> Vec<Vec<f64>> {
@@ -271,6 +325,7 @@ fn fit_target(target: Target, multipliers: Vec<MulCost>, points: &[Point], resul
             .collect()
     };
     let (lut_rows, carry_rows, area_rows) = (rows(Figure::Luts), rows(Figure::Carry), rows(Figure::Area));
+    let n = FEATURE_NAMES.len();
     // LUTs are fitted for relative error, the error that is published:
     // each design's equation is divided by its measured count, so small
     // designs weigh as much as large ones. Carry cells, a few per adder,
@@ -289,7 +344,7 @@ fn fit_target(target: Target, multipliers: Vec<MulCost>, points: &[Point], resul
             .collect();
         let b: Vec<f64> = b.iter().zip(&w).map(|(b, w)| b * w).collect();
         let x = nnls(&scaled, &b);
-        (x[6], x[..6].to_vec())
+        (x[n], x[..n].to_vec())
     };
     let luts = |r: &SynthResult| {
         if target == Target::Asic {
@@ -321,9 +376,9 @@ fn fit_target(target: Target, multipliers: Vec<MulCost>, points: &[Point], resul
             .collect();
         let b: Vec<f64> = b.iter().zip(&w).map(|(b, w)| b * w).collect();
         let x = nnls(&scaled, &b);
-        model.area_weights = x[..6].to_vec();
-        model.area_intercept = x[6];
-        model.area_per_ff = x[7];
+        model.area_weights = x[..n].to_vec();
+        model.area_intercept = x[n];
+        model.area_per_ff = x[n + 1];
     }
     model
 }
@@ -525,7 +580,7 @@ fn points_csv(points: &[Point], rows: &[Row]) -> String {
 pub fn error_report(c: &Calibration, points: &[Point], rows: &[Row]) -> String {
     let held = points.iter().filter(|p| p.held_out).count();
     let mut s = format!(
-        "# Cost model calibration: MAC arrays\n\nGenerated by `accgen calibrate` with {}. {} designs were synthesized on every target; the weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs the fit never saw. The LUT, carry and area estimates are weighted sums of a multiplier term (each PE's multiplier structure synthesized alone and fitted per target, see below) and of the accumulator, shifter, decode, drain and rounder sizes. FFs come from the generated structure, less what synthesis packs elsewhere: delay chains of 3 or more stages on Xilinx (SRL16E), the operand registers that feed only a DSP block (its input registers; integer operands, see `DspPacking`), and on Xilinx a fitted median number of further registers per DSP48E1. Carry MAPE on DSP targets is large because integer products accumulate inside the DSP block, leaving designs with 0 to 4 carry cells whose relative error the absolute carry fit does not aim at. DSP blocks are not fitted: they follow the rule of Yosys' `mul2dsp` mapping (minimum and maximum operand and product widths of each target's synthesis script). Data: `mac_points.csv` (every design and target, `held_out` marks the published ones); weights: `mac.json`. Reproduce with `cargo run --release -- calibrate` (synthesis is cached by design, target and Yosys version). Spiking cores have their own calibration in `spiking.md` (`accgen calibrate --family spiking`).\n\n",
+        "# Cost model calibration: MAC arrays\n\nGenerated by `accgen calibrate` with {}. {} designs were synthesized on every target (a deterministic walk's {POINTS}, every fourth held out, and {INTEGER_POINTS} training-only accumulating integer arrays); the weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs the fit never saw. The LUT, carry and area estimates are weighted sums of a multiplier term (each PE's multiplier structure synthesized alone and fitted per target, see below) and of the accumulator, shifter, decode, drain and rounder sizes, plus the adder tree of a signed integer product that synthesis merges with the accumulator's sum (`$macc`: its partial products are sign-extended to the accumulator's width, see `merged_accumulator_bits`). FFs come from the generated structure, less what synthesis packs elsewhere: delay chains of 3 or more stages on Xilinx (SRL16E), the operand registers that feed only a DSP block (its input registers; integer operands, see `DspPacking`), and on Xilinx a fitted median number of further registers per DSP48E1. Carry MAPE on DSP targets is large because integer products accumulate inside the DSP block, leaving designs with 0 to 4 carry cells whose relative error the absolute carry fit does not aim at. DSP blocks are not fitted: they follow the rule of Yosys' `mul2dsp` mapping (minimum and maximum operand and product widths of each target's synthesis script). Data: `mac_points.csv` (every design and target, `held_out` marks the published ones); weights: `mac.json`. Reproduce with `cargo run --release -- calibrate` (synthesis is cached by design, target and Yosys version). Spiking cores have their own calibration in `spiking.md` (`accgen calibrate --family spiking`).\n\n",
         c.tool,
         points.len(),
         points.len() - held

@@ -112,14 +112,14 @@ const ECP5: &[RamDef] = &[
 ];
 
 /// The cheapest tiling of a `depth` x `width` memory on `def`: (cost,
-/// tiles, rows).
-fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64, u64)> {
+/// tiles, rows, data bits per tile).
+fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64, u64, u64)> {
     let byte_log2 = if def.byte == 0 {
         def.dbits.len() - 1
     } else {
         def.dbits.iter().rposition(|&d| def.byte >= d).unwrap_or(0)
     };
-    let mut best: Option<(f64, u64, u64)> = None;
+    let mut best: Option<(f64, u64, u64, u64)> = None;
     for base in 0..def.dbits.len() {
         if let Some(fixed) = def.fixed_write
             && base < fixed
@@ -146,8 +146,8 @@ fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64, u64)> {
             + (def.widthscale as u64 * rows * width / unit) as f64
             + 0.5 * (mux + demux) as f64
             + def.emulation;
-        if best.is_none_or(|(c, _, _)| cost < c.trunc()) {
-            best = Some((cost, tiles, rows));
+        if best.is_none_or(|(c, ..)| cost < c.trunc()) {
+            best = Some((cost, tiles, rows, unit));
         }
     }
     best
@@ -155,16 +155,42 @@ fn tiling(def: &RamDef, depth: u64, width: u64) -> Option<(f64, u64, u64)> {
 
 /// Where `target`'s synthesis puts a memory of `depth` words of `width` bits.
 pub fn place(target: Target, depth: u64, width: u64) -> Placement {
+    best(target, depth, width).0
+}
+
+/// [`place`] for a memory whose `dead` columns ((lowest bit, width) each)
+/// are written but never read. Yosys 0.23 maps the memory at its full
+/// width (`memory_libmap` runs before the unread bits are known to be
+/// dead) and `opt_clean` then deletes the block RAM primitives none of
+/// whose outputs is read: a tile of columns that are all dead. Measured on
+/// iCE40 (16-bit tiles): a 12 x 64 state word with bits 24..47 dead keeps
+/// 3 of its 4 SB_RAM40_4K; a 32 x 28 word with bits 8..19 dead keeps both.
+pub fn place_with_dead_columns(target: Target, depth: u64, width: u64, dead: &[(u64, u64)]) -> Placement {
+    match best(target, depth, width) {
+        (Placement::Block(tiles), rows, unit) if !dead.is_empty() && unit > 0 => {
+            let is_dead = |bit: u64| dead.iter().any(|&(lo, w)| bit >= lo && bit < lo + w);
+            let dead_columns = (0..width.div_ceil(unit))
+                .filter(|&c| (c * unit..((c + 1) * unit).min(width)).all(is_dead))
+                .count() as u64;
+            Placement::Block(tiles - rows * dead_columns)
+        }
+        (placement, ..) => placement,
+    }
+}
+
+/// The cheapest placement, with the winning tiling's rows and data bits
+/// per tile (zeros for flip-flops).
+fn best(target: Target, depth: u64, width: u64) -> (Placement, u64, u64) {
     let lib = match target.family() {
         Family::Xc7 => XC7,
         Family::Ice40 => ICE40,
         Family::Ecp5 => ECP5,
-        Family::Asic => return Placement::Logic,
+        Family::Asic => return (Placement::Logic, 0, 0),
     };
     let logic = (depth * width) as f64;
-    let mut best = (logic.trunc(), Placement::Logic);
+    let mut best = (logic.trunc(), Placement::Logic, 0, 0);
     for def in lib {
-        if let Some((cost, tiles, rows)) = tiling(def, depth, width)
+        if let Some((cost, tiles, rows, unit)) = tiling(def, depth, width)
             && cost < best.0
         {
             let placement = if def.block {
@@ -172,8 +198,33 @@ pub fn place(target: Target, depth: u64, width: u64) -> Placement {
             } else {
                 Placement::Distributed { tiles, rows }
             };
-            best = (cost.trunc(), placement);
+            best = (cost.trunc(), placement, rows, unit);
         }
     }
-    best.1
+    (best.1, best.2, best.3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// State memories of the spiking calibration set whose cleared CUBA
+    /// current is written but never read, with the SB_RAM40_4K counts
+    /// Yosys 0.23 gave them (`reports/calibration/spiking_points.csv`, less
+    /// the synapse memory's one block): a 16-bit tile holding only dead
+    /// columns disappears, a tile with one live bit stays.
+    #[test]
+    fn ice40_drops_block_ram_tiles_of_dead_columns_only() {
+        let ice40 = Target::Ice40 { dsp: false };
+        // v24 | i24 (dead) | acc16: the tile of bits 32..47 is all current.
+        assert_eq!(place(ice40, 12, 64), Placement::Block(4));
+        assert_eq!(place_with_dead_columns(ice40, 12, 64, &[(24, 24)]), Placement::Block(3));
+        // v8 | i24 (dead) | acc16: bits 16..31 are all current.
+        assert_eq!(place_with_dead_columns(ice40, 12, 48, &[(8, 24)]), Placement::Block(2));
+        // v8 | i12 (dead) | acc8: both tiles keep live bits.
+        assert_eq!(place_with_dead_columns(ice40, 32, 28, &[(8, 12)]), Placement::Block(2));
+        // Three units of v12 | i8 (dead) | acc16: no tile is all dead.
+        let dead = [(12, 8), (48, 8), (84, 8)];
+        assert_eq!(place_with_dead_columns(ice40, 16, 108, &dead), Placement::Block(7));
+    }
 }

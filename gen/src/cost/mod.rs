@@ -313,14 +313,50 @@ impl Calibration {
 }
 
 /// The names of the features the fitted weights multiply.
-pub const FEATURE_NAMES: [&str; 6] = [
+pub const FEATURE_NAMES: [&str; 7] = [
     "multiplier (lone-multiplier fit, per PE in logic)",
     "accumulator_bits",
     "shifter_bits",
     "decode_bits",
     "drain_bits",
     "rounder_bits",
+    "merged_accumulator_bits (signed `*` in logic merged with the sum: rows x ACC_W per PE)",
 ];
+
+/// Adder-tree bits a signed integer product adds when synthesis merges it
+/// with the accumulator's sum, over all PEs: `min(a, b) * ACC_W` per PE.
+///
+/// Where the plain `*` stays in logic and feeds the accumulator's adder
+/// directly (integer operands, K > 1, no pipeline register between them),
+/// Yosys' `alumacc` merges product and sum into one `$macc` and `maccmap`
+/// sums its partial products together with the accumulator (measured: one
+/// carry chain per PE, not two). Signed partial products are then
+/// sign-extended to the accumulator's width, so each of the narrower
+/// operand's rows costs ACC_W bits of adder tree instead of the lone
+/// product's a + b. Measured on the calibration set: signed arrays with
+/// both operands of 3 bits or more cost about 2 LUT4 per such bit more on
+/// ECP5 than the lone multiplier predicts; unsigned operands (zero
+/// extension is free) and 2-bit signed operands (two partial products, a
+/// sum and a difference) do not.
+pub fn merged_accumulator_bits(p: &MacArrayParams, model: &TargetModel) -> f64 {
+    use accgen_hdl::mac::operand::Operand;
+    let (Operand::Int(a), Operand::Int(b)) = (&p.act, &p.wgt) else {
+        return 0.0;
+    };
+    let rows = a.bits.min(b.bits);
+    let merged = p.multiplier == MulImpl::Dsp
+        && dsp_per_pe(p, model) == 0
+        && p.dot_length > 1
+        && p.pipeline == 0
+        && a.signed
+        && b.signed
+        && rows >= 3;
+    if merged {
+        (p.rows * p.cols) as f64 * rows as f64 * p.acc_width as f64
+    } else {
+        0.0
+    }
+}
 
 /// DSP blocks of each PE's multiplier on `model`'s target (zero when it
 /// stays in logic).
@@ -346,8 +382,11 @@ pub enum Figure {
 /// The features the fitted weights multiply: the multipliers' estimated
 /// cost in logic (zero when they go to DSP blocks), then the other logic
 /// features of [`logic_features`].
-pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64; 6] {
-    let mut f = logic_features(p).as_array();
+pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64; 7] {
+    let logic = logic_features(p).as_array();
+    let mut f = [0.0; 7];
+    f[..6].copy_from_slice(&logic);
+    f[6] = merged_accumulator_bits(p, model);
     let dsp = dsp_per_pe(p, model) > 0;
     if dsp && model.dsp_packing.absorbs_accumulator(p) {
         f[1] = 0.0;
@@ -376,7 +415,7 @@ pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64
 
 /// Estimate a MAC array's resources on one target.
 pub fn estimate(p: &MacArrayParams, model: &TargetModel) -> Estimate {
-    let dot = |w: &[f64], f: [f64; 6]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
+    let dot = |w: &[f64], f: [f64; 7]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
     let luts = model.lut_intercept + dot(&model.lut_weights, features(p, model, Figure::Luts));
     let dsp = (dsp_per_pe(p, model) * p.rows * p.cols) as f64;
     let shift_registers = model

@@ -5,7 +5,7 @@
 
 use super::Estimate;
 use super::families::{FamilyCalibration, FamilyTargetModel, Row};
-use super::memory::{Placement, place};
+use super::memory::{Placement, place_with_dead_columns};
 use crate::Failure;
 use crate::synth::Target;
 use accgen_hdl::Design;
@@ -74,6 +74,17 @@ impl Walk {
 
 /// A random small core: sizes, widths, preset, decays, CUBA, refractory.
 fn random_core(walk: &mut Walk, neurons: Option<u64>, inputs: Option<u64>) -> Option<CoreParams> {
+    random_core_of(walk, neurons, inputs, None)
+}
+
+/// [`random_core`] with the number of units `P` given (drawn otherwise);
+/// `None` when `P` does not divide the drawn `N` or is not below it.
+fn random_core_of(
+    walk: &mut Walk,
+    neurons: Option<u64>,
+    inputs: Option<u64>,
+    want_units: Option<u64>,
+) -> Option<CoreParams> {
     const NEURONS: [u64; 6] = [8, 12, 16, 24, 32, 48];
     const INPUTS: [u64; 5] = [4, 8, 12, 16, 32];
     const UNITS: [u64; 5] = [1, 2, 3, 4, 8];
@@ -88,7 +99,7 @@ fn random_core(walk: &mut Walk, neurons: Option<u64>, inputs: Option<u64>) -> Op
     ];
     let neurons = neurons.unwrap_or(NEURONS[walk.pick(NEURONS.len())]);
     let inputs = inputs.unwrap_or(INPUTS[walk.pick(INPUTS.len())]);
-    let units = UNITS[walk.pick(UNITS.len())];
+    let units = want_units.unwrap_or(UNITS[walk.pick(UNITS.len())]);
     let preset = PRESETS[walk.pick(PRESETS.len())];
     let mut neuron = preset.neuron();
     let overflow = |w: &mut Walk| {
@@ -150,6 +161,8 @@ fn random_core(walk: &mut Walk, neurons: Option<u64>, inputs: Option<u64>) -> Op
     // set keeps P < N.
     let units = if neurons.is_multiple_of(units) && units < neurons {
         units
+    } else if want_units.is_some() {
+        return None;
     } else {
         1
     };
@@ -167,7 +180,7 @@ fn random_core(walk: &mut Walk, neurons: Option<u64>, inputs: Option<u64>) -> Op
     .ok()
 }
 
-/// Points in the calibration set.
+/// Points the random walk draws (the calibration set adds [`MULTI_UNIT_POINTS`]).
 pub const POINTS: usize = 24;
 
 /// Largest synapse memory of a calibration design.
@@ -212,6 +225,43 @@ pub fn points() -> Vec<Point> {
             name,
             design,
             held_out: i % 4 == 3,
+        });
+    }
+    out.extend(multi_unit_points(&out));
+    out
+}
+
+/// Training designs added after the random walk's 24 (never held out, so
+/// the published held-out set is unchanged).
+pub const MULTI_UNIT_POINTS: usize = 6;
+
+/// Largest synapse memory of an added design: `asic` builds it from
+/// flip-flops, and its synthesis time grows with it.
+const MULTI_UNIT_SYNAPSE_BITS: u64 = 4096;
+
+/// Cores with 3, 4 or 8 neuron units, drawn by a second walk. The first
+/// walk's training three quarters hold one core with 8 units and one with
+/// 3, so the per-unit weights were fitted mostly on single-unit cores;
+/// these give the fit the time-multiplexed cores' wide state words (P
+/// states per word, P neuron units, the P-way spike priority encoder).
+fn multi_unit_points(first: &[Point]) -> Vec<Point> {
+    let mut walk = Walk::new(0x5eed_0000_0003_0408);
+    let mut out: Vec<Point> = Vec::new();
+    while out.len() < MULTI_UNIT_POINTS {
+        let units = [3u64, 4, 8][out.len() % 3];
+        let Some(p) = random_core_of(&mut walk, None, None, Some(units)) else {
+            continue;
+        };
+        let synapse_bits = p.synapse_words() as u64 * (p.units * p.weight_width) as u64;
+        let design = Spiking::Core(p);
+        let name = design.name();
+        if synapse_bits > MULTI_UNIT_SYNAPSE_BITS || first.iter().chain(&out).any(|q| q.name == name) {
+            continue;
+        }
+        out.push(Point {
+            name,
+            design,
+            held_out: false,
         });
     }
     out
@@ -269,12 +319,25 @@ pub fn core_cost(p: &CoreParams, target: Target) -> CoreCost {
         ffs: r.control,
         ..CoreCost::default()
     };
+    // Yosys 0.23 maps a memory before it drops the columns nobody reads (a
+    // cleared current or membrane), so the state memory is placed at the
+    // width written and loses only block RAM tiles that hold dead columns
+    // alone; flip-flop memories and read registers shrink to the live
+    // columns ([`registers`]).
+    let neuron_width = p.neuron.state_width();
+    let dead: Vec<(u64, u64)> = (0..p.units)
+        .flat_map(|u| {
+            accgen_hdl::spiking::cost::dead_state_columns(&p.neuron)
+                .into_iter()
+                .map(move |(lo, w)| ((u * neuron_width + lo) as u64, w as u64))
+        })
+        .collect();
     let mut kinds = Vec::new();
-    for (m, read, bits) in [
-        (state, r.state_read, r.state_memory),
-        (synapse, r.synapse_read, r.synapse_memory),
+    for (m, placed_width, dead, read, bits) in [
+        (state, p.units * neuron_width, &dead[..], r.state_read, r.state_memory),
+        (synapse, synapse.width, &[][..], r.synapse_read, r.synapse_memory),
     ] {
-        let placement = place(target, m.depth as u64, m.width as u64);
+        let placement = place_with_dead_columns(target, m.depth as u64, placed_width as u64, dead);
         match placement {
             Placement::Block(n) => {
                 cost.bram += n;
@@ -409,7 +472,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
     };
     let held = points.iter().filter(|p| p.held_out).count();
     let intro = format!(
-        "## Spiking cores\n\nGenerated by `accgen calibrate --family spiking` with {tool}. {} cores and chains (N 8..48, P 1..8, 3..12-bit weights, 8..24-bit states, all four presets, shift and multiply decays, CUBA, refractory periods) were synthesized on every target; LUT, carry and area weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs. FFs come from the generated structure and where each memory goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule, DSP blocks from the constant multiplies of `multiply` decays. Data: `spiking_points.csv`; weights: `spiking.json`.",
+        "## Spiking cores\n\nGenerated by `accgen calibrate --family spiking` with {tool}. {} cores and chains (N 8..48, P 1..8, 3..12-bit weights, 8..24-bit states, all four presets, shift and multiply decays, CUBA, refractory periods; a deterministic walk's {POINTS}, every fourth held out, and {MULTI_UNIT_POINTS} training-only cores with 3, 4 or 8 units) were synthesized on every target; LUT, carry and area weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs. FFs come from the generated structure and where each memory goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule (the state memory is placed at its written width, less the block RAM tiles that hold only columns the update never reads), DSP blocks from the constant multiplies of `multiply` decays. Data: `spiking_points.csv`; weights: `spiking.json`.",
         points.len(),
         points.len() - held
     );

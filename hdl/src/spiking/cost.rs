@@ -52,6 +52,25 @@ pub fn live_state_width(n: &NeuronParams) -> u32 {
     w
 }
 
+/// The columns of one neuron's state word that are written but never read
+/// (see [`live_state_width`]), as (lowest bit, width) in the word's layout
+/// ([`super::core::StateLayout`]). Synthesis maps the memory before it
+/// drops them, so a block RAM tile whose columns are all dead is what
+/// disappears, not the dead bits.
+pub fn dead_state_columns(n: &NeuronParams) -> Vec<(u32, u32)> {
+    let layout = super::core::StateLayout::of(n);
+    let mut out = Vec::new();
+    if let (Some(s), Some(current)) = (&n.synapse, layout.i)
+        && clears(s.decay)
+    {
+        out.push(current);
+    }
+    if clears(n.decay) && n.order == super::params::Order::IntegrateThenFire && n.refractory == 0 {
+        out.push(layout.v);
+    }
+    out
+}
+
 /// The state memory (one word of P neuron states per slot), live columns only.
 pub fn state_memory(p: &CoreParams) -> Memory {
     Memory {
