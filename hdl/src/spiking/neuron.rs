@@ -243,17 +243,87 @@ fn params_table(p: &NeuronParams) -> Vec<(String, String, String)> {
     t
 }
 
-/// The neuron unit.
+/// Module name of a unit with `stages` register stages.
+pub fn staged_name(p: &NeuronParams, stages: u32) -> String {
+    if stages == 0 {
+        name(p)
+    } else {
+        format!("{}_pl{stages}", name(p))
+    }
+}
+
+/// The neuron unit, combinational.
 pub fn neuron(p: &NeuronParams) -> Module {
+    neuron_staged(p, 0)
+}
+
+/// Register stage `k` of a unit with `stages` stages: each signal `x`
+/// (port `x_i`) is registered as `x_q` at stage 1 and `x_q2` at stage 2;
+/// a unit with fewer stages passes the signals through unchanged. No
+/// reset: the core uses the outputs only `stages` cycles after it holds the
+/// inputs.
+fn cut(m: &mut ModuleBuilder, clk: Option<&Signal>, k: u32, stages: u32, signals: &[&Signal]) -> Vec<Signal> {
+    let Some(clk) = clk.filter(|_| k <= stages) else {
+        return signals.iter().map(|s| (*s).clone()).collect();
+    };
+    let mut made: Vec<(String, Signal, Signal)> = Vec::new();
+    let regs: Vec<Signal> = signals
+        .iter()
+        .map(|s| {
+            if let Some((_, _, q)) = made.iter().find(|(n, _, _)| n == s.name()) {
+                return q.clone();
+            }
+            let base = s.name();
+            let base = base.strip_suffix("_i").unwrap_or(base);
+            let base = base.strip_suffix("_q").unwrap_or(base);
+            let reg_name = if k == 1 {
+                format!("{base}_q")
+            } else {
+                format!("{base}_q{k}")
+            };
+            let q = m.reg(
+                &reg_name,
+                s.width(),
+                s.ty().signed,
+                &format!("{base}, pipeline stage {k}"),
+            );
+            made.push((s.name().to_string(), (*s).clone(), q.clone()));
+            q
+        })
+        .collect();
+    m.process(clk, |pr| {
+        for (_, d, q) in &made {
+            pr.set(q, d);
+        }
+    });
+    regs
+}
+
+/// The neuron unit with `stages` (0..=2) register stages: stage 1 after
+/// the decays (and the previous membrane's threshold compare), stage 2
+/// after the membrane sum, before the threshold compare and reset. The
+/// function is [`neuron`]'s; outputs follow the inputs `stages` cycles later.
+pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
     let mut m = ModuleBuilder::new(
-        name(p),
+        staged_name(p, stages),
         ModuleDoc {
             title: "Spiking neuron update, one time step".into(),
             description: describe(p),
             params: params_table(p),
-            timing: vec!["combinational".into()],
+            timing: vec![match stages {
+                0 => "combinational".into(),
+                1 => {
+                    "1 register stage (after the decays): the outputs show the update of the inputs of the cycle before"
+                        .into()
+                }
+                _ => format!(
+                    "{stages} register stages (after the decays, after the membrane sum): the outputs show the update of the inputs {stages} cycles before"
+                ),
+            }],
         },
     );
+    let clk = (stages > 0).then(|| m.input("clk_i", Ty::BIT, "clock of the pipeline registers"));
+    let clk = clk.as_ref();
     let vw = p.membrane.width;
     let v = m.input("v_i", Ty::s(vw), "membrane potential before the step");
     let cur = p
@@ -302,7 +372,9 @@ pub fn neuron(p: &NeuronParams) -> Module {
             &format!("acc_i << {}", p.input_shift),
         )
     };
-    let drive = match (&p.synapse, &cur, &i_o) {
+    // `drive`: what the membrane integrates, after stage 1 (`staged` says
+    // whether it still needs its stage-1 register).
+    let (drive, staged) = match (&p.synapse, &cur, &i_o) {
         (Some(s), Some(cur), Some(i_o)) => {
             m.section(
                 "Synaptic current (CUBA)",
@@ -320,6 +392,8 @@ pub fn neuron(p: &NeuronParams) -> Module {
                 unused("CUR_WORK_W", cur_w)
             };
             let di = decay_hw(&mut m, "cur", s.decay, cur);
+            let [di, input] = <[Signal; 2]>::try_from(cut(&mut m, clk, 1, stages, &[&di, &input]))
+                .unwrap_or_else(|_| unreachable!("cut keeps its signals"));
             let ni = sum_fit(
                 &mut m,
                 "cur",
@@ -328,24 +402,68 @@ pub fn neuron(p: &NeuronParams) -> Module {
                 &cur_work,
                 "decayed current + input",
             );
-            m.assign(i_o, &ni);
-            ni
+            let late = cut(&mut m, clk, 2, stages, &[&ni]);
+            m.assign(i_o, &late[0]);
+            (ni, true)
         }
-        _ => input,
+        _ => (input, false),
     };
     m.section("Membrane", &[]);
     let dv = decay_hw(&mut m, "mem", p.decay, &v);
     let zero_v = Ty::s(vw).zero();
-    let terms = |dv: &Signal| {
+    let terms = |dv: &Signal, drive: &Signal| {
         let mut t = vec![Term::Sig(dv.clone()), Term::Sig(drive.clone())];
         if p.bias != 0 {
             t.push(Term::Lit(p.bias));
         }
         t
     };
+    // Stage 1 takes the decayed membrane, the input when no current took it,
+    // and whatever the later stages still need of the inputs.
+    let stage1 = |m: &mut ModuleBuilder, extra: &[&Signal]| -> (Signal, Signal, Vec<Signal>) {
+        let mut sigs = vec![&dv];
+        if !staged {
+            sigs.push(&drive);
+        }
+        sigs.extend_from_slice(extra);
+        let mut out = cut(m, clk, 1, stages, &sigs).into_iter();
+        let dv1 = out.next().unwrap_or_else(|| unreachable!("cut keeps its signals"));
+        let drive1 = if staged {
+            drive.clone()
+        } else {
+            out.next().unwrap_or_else(|| unreachable!("cut keeps its signals"))
+        };
+        (dv1, drive1, out.collect())
+    };
     match p.order {
         Order::IntegrateThenFire => {
-            let x = sum_fit(&mut m, "mem", &terms(&dv), p.membrane, &work, "decay(v) + input + bias");
+            // A resting neuron keeps its membrane: the input membrane travels
+            // down the pipeline only when there is a refractory period.
+            let keep_v = p.refractory > 0 || stages == 0;
+            let mut carried: Vec<&Signal> = Vec::new();
+            if keep_v {
+                carried.push(&v);
+            }
+            if let Some(r) = &refr {
+                carried.push(r);
+            }
+            let (dv1, drive1, carried1) = stage1(&mut m, &carried);
+            let x = sum_fit(
+                &mut m,
+                "mem",
+                &terms(&dv1, &drive1),
+                p.membrane,
+                &work,
+                "decay(v) + input + bias",
+            );
+            let mut to2: Vec<&Signal> = vec![&x];
+            to2.extend(carried1.iter());
+            let mut late = cut(&mut m, clk, 2, stages, &to2).into_iter();
+            let x = late.next().unwrap_or_else(|| unreachable!("cut keeps its signals"));
+            let v_late = keep_v.then(|| late.next().unwrap_or_else(|| unreachable!("cut keeps its signals")));
+            let refr = refr
+                .as_ref()
+                .map(|_| late.next().unwrap_or_else(|| unreachable!("cut keeps its signals")));
             let rest = match &refr {
                 Some(r) => m.wire_of("resting", r.e().ne(Ty::u(r.width()).zero()), "in the refractory period"),
                 None => m.wire_of("resting", Ty::BIT.zero(), "no refractory period"),
@@ -361,7 +479,10 @@ pub fn neuron(p: &NeuronParams) -> Module {
                 ResetMode::None => x.e(),
             };
             let reset_v = m.wire_of("mem_reset", after, "membrane of a spiking neuron");
-            m.assign(&v_o, mux(&rest, &v, mux(&fire, &reset_v, &x)));
+            match &v_late {
+                Some(v) => m.assign(&v_o, mux(&rest, v, mux(&fire, &reset_v, &x))),
+                None => m.assign(&v_o, mux(&fire, &reset_v, &x)),
+            }
             m.assign(&spike_o, &fire);
             if let (Some(r), Some(ro)) = (&refr, &ref_o) {
                 let rt = Ty::u(r.width());
@@ -377,13 +498,14 @@ pub fn neuron(p: &NeuronParams) -> Module {
         }
         Order::ResetFromPrevious => {
             // Without a reset the previous membrane's crossing changes nothing.
-            let reset_now = |m: &mut ModuleBuilder| {
-                m.wire_of("reset_now", fires(p, &v), "the previous membrane crossed the threshold")
-            };
-            let nv = match p.reset {
-                ResetMode::Subtract => {
-                    let r = reset_now(&mut m);
-                    let mut t = terms(&dv);
+            let r = (p.reset != ResetMode::None)
+                .then(|| m.wire_of("reset_now", fires(p, &v), "the previous membrane crossed the threshold"));
+            let carried: Vec<&Signal> = r.iter().collect();
+            let (dv1, drive1, carried1) = stage1(&mut m, &carried);
+            let r = carried1.into_iter().next();
+            let nv = match (p.reset, &r) {
+                (ResetMode::Subtract, Some(r)) => {
+                    let mut t = terms(&dv1, &drive1);
                     t.push(Term::When(r.e(), -p.threshold));
                     sum_fit(
                         &mut m,
@@ -394,24 +516,31 @@ pub fn neuron(p: &NeuronParams) -> Module {
                         "decay(v) + input + bias - r * threshold",
                     )
                 }
-                ResetMode::Zero => {
-                    let r = reset_now(&mut m);
+                (ResetMode::Zero, Some(r)) => {
                     let kept = m.wire_of(
                         "mem_kept",
-                        mux(&r, Ty::s(vw).zero(), &dv),
+                        mux(r, Ty::s(vw).zero(), &dv1),
                         "decayed membrane, 0 when resetting",
                     );
                     sum_fit(
                         &mut m,
                         "mem",
-                        &terms(&kept),
+                        &terms(&kept, &drive1),
                         p.membrane,
                         &work,
                         "(r ? 0 : decay(v)) + input + bias",
                     )
                 }
-                ResetMode::None => sum_fit(&mut m, "mem", &terms(&dv), p.membrane, &work, "decay(v) + input + bias"),
+                _ => sum_fit(
+                    &mut m,
+                    "mem",
+                    &terms(&dv1, &drive1),
+                    p.membrane,
+                    &work,
+                    "decay(v) + input + bias",
+                ),
             };
+            let nv = cut(&mut m, clk, 2, stages, &[&nv]).remove(0);
             m.assign(&v_o, &nv);
             m.assign(&spike_o, fires(p, &nv));
         }

@@ -1,0 +1,196 @@
+//! Pipelined spiking cores (`spiking_core.pipeline`): register stages in
+//! the neuron units. Each depth co-simulated against the golden model,
+//! which holds UPDATE for `pipeline + 1` cycles per slot; every output is
+//! compared every cycle. A wrong delay in the RTL or in the model must fail.
+
+mod common;
+
+use accgen_hdl::ir::ResetStyle;
+use accgen_hdl::spiking::params::{
+    Compare, CoreSpec, DEFAULT_MAX_SYNAPSE_BITS, Decay, MAX_PIPELINE, NeuronParams, Preset, ResetMode,
+};
+use accgen_hdl::spiking::vectors::{CoreVectors, Traffic};
+use accgen_hdl::spiking::{self, CoreParams};
+use common::*;
+
+fn core(n: u64, inputs: u64, units: u64, neuron: NeuronParams, pipeline: u64) -> CoreParams {
+    CoreSpec {
+        neurons: n,
+        inputs,
+        units,
+        weight_width: 8,
+        neuron,
+        weight_init: None,
+        max_synapse_bits: DEFAULT_MAX_SYNAPSE_BITS,
+        reset: ResetStyle::SyncHigh,
+    }
+    .validate()
+    .and_then(|p| p.with_pipeline(pipeline))
+    .expect("valid core")
+}
+
+/// Integrate-then-fire with a refractory period (the membrane and the
+/// counter travel down the pipeline), minimum decrement, non-strict compare.
+fn refractory_neuron() -> NeuronParams {
+    NeuronParams {
+        decay: Decay::Shift {
+            k: 3,
+            min_decrement: true,
+        },
+        compare: Compare::NonStrict,
+        reset: ResetMode::Zero,
+        refractory: 2,
+        bias: -2,
+        ..Preset::If.neuron()
+    }
+}
+
+/// Lint, then `events` random events under `traffic`, compared every cycle;
+/// returns (values compared, spikes).
+fn run(p: &CoreParams, events: u64, traffic: Traffic, seed: u64) -> (u64, u64) {
+    let design = spiking::design(p, &prov());
+    lint(&design);
+    let counts = std::cell::RefCell::new(None);
+    let report = check(&design, || {
+        let v = CoreVectors::new(&design, p, seed, events, traffic);
+        *counts.borrow_mut() = Some(v.counts());
+        v
+    });
+    let c = counts.take().expect("counts");
+    assert_eq!(c.events.get(), events, "{}: events accepted", design.top);
+    assert!(c.ticks.get() > 0 && c.spikes.get() > 0, "{}: no spikes", design.top);
+    eprintln!(
+        "{}: {} cycles, {} values compared, {} steps, {} spikes",
+        design.top,
+        report.cycles,
+        report.compared,
+        c.ticks.get(),
+        c.spikes.get()
+    );
+    (report.compared, c.spikes.get())
+}
+
+/// Each depth on a time-multiplexed core (4 slots): depth 1 with Lava's
+/// CUBA neuron (two multiply decays), depth 2 with a refractory period
+/// (membrane and counter carried through both stages); bursty traffic and
+/// output back-pressure. Reset-from-previous at depth 2 on 4 slots is
+/// [`a_wrong_delay_is_caught`]'s good run, at both depths on one slot
+/// [`same_neurons_back_to_back_read_their_written_state`].
+#[test]
+fn each_depth_matches_the_model_time_multiplexed() {
+    assert_eq!(MAX_PIPELINE, 2, "every depth needs a case here");
+    let mut compared = 0;
+    for (depth, n, units, neuron) in [(1, 16, 4, Preset::LavaLoihi.neuron()), (2, 12, 3, refractory_neuron())] {
+        let p = core(n, 16, units, neuron, depth);
+        assert_eq!(p.step_cycles(), (depth + 2) * (n / units) + 2);
+        compared += run(&p, 3000, Traffic::BURSTY, 10 + depth).0;
+    }
+    assert!(compared > 100_000, "{compared} values compared");
+}
+
+/// Not multiplexed (N = P, one slot), which is also the read-modify-write
+/// hazard: every pass reads and writes the same state word. Steps of 0..2
+/// events (2 inputs), events offered every cycle and the output always
+/// ready put each pass right after the update of the same neurons: an
+/// update still in the pipeline would be read stale. One slot in flight
+/// (UPDATE waits for the pipeline to deliver) makes the write land first;
+/// checked at both depths, for reset-from-previous and a refractory
+/// neuron whose state changes every step.
+#[test]
+fn same_neurons_back_to_back_read_their_written_state() {
+    for (depth, neuron) in [(1, Preset::SnntorchLeakyZero.neuron()), (2, refractory_neuron())] {
+        let p = core(4, 2, 4, neuron, depth);
+        let (_, spikes) = run(&p, 4000, Traffic::FULL, 70 + depth);
+        assert!(spikes > 500, "{spikes} spikes");
+    }
+}
+
+/// A wrong delay must fail: the RTL taking the update one cycle before it
+/// leaves the pipeline, and the golden model assuming one stage fewer than
+/// the RTL has.
+#[test]
+fn a_wrong_delay_is_caught() {
+    let p = core(16, 8, 4, Preset::SnntorchLeaky.neuron(), 2);
+    let good = spiking::design(&p, &prov());
+    let (bad, _) = common::mutate(
+        &good,
+        "accgen_snn_core",
+        "assign upd_done = st_update && (upd_q == 2'd2);",
+        "assign upd_done = st_update && (upd_q == 2'd1);",
+    );
+    let model = build(&bad);
+    match try_check(&model, &bad, || CoreVectors::new(&bad, &p, 5, 2000, Traffic::BURSTY)) {
+        Err(accgen_sim::SimError::Mismatch(_)) => {}
+        other => panic!("the RTL mutant with one cycle less was not caught: {other:?}"),
+    }
+    let short = core(16, 8, 4, Preset::SnntorchLeaky.neuron(), 1);
+    let model = build(&good);
+    match try_check(&model, &good, || {
+        CoreVectors::new(&good, &short, 5, 2000, Traffic::BURSTY)
+    }) {
+        Err(accgen_sim::SimError::Mismatch(_)) => {}
+        other => panic!("a model one stage short was not caught: {other:?}"),
+    }
+    run(&p, 2000, Traffic::BURSTY, 5);
+}
+
+/// Depth 0 is today's core: same Verilog and hash with `pipeline: 0` as
+/// without the key; a depth adds `_pl<d>` to the module names.
+#[test]
+fn depth_zero_is_the_unpipelined_core() {
+    let dir = scratch("spiking_pipeline/zero");
+    let base = "name: z\nspiking_core:\n  neurons: 16\n  inputs: 8\n  units: 4\n";
+    let generate = |name: &str, yaml: &str| {
+        std::fs::write(dir.join(name), yaml).expect("write");
+        let out = dir.join(format!("out_{name}"));
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_accgen"))
+            .current_dir(&dir)
+            .args(["gen", name, "-o"])
+            .arg(&out)
+            .output()
+            .expect("run accgen");
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let mut files: Vec<(String, String)> = walk(&out)
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "v"))
+            .map(|f| {
+                let text = std::fs::read_to_string(&f).expect("read");
+                (f.file_name().expect("name").to_string_lossy().into_owned(), text)
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let plain = generate("plain.yaml", base);
+    let zero = generate("zero.yaml", &format!("{base}  pipeline: 0\n"));
+    assert!(!plain.is_empty());
+    // The command line in the header names the file; the rest is identical.
+    let strip = |f: &[(String, String)]| -> Vec<(String, String)> {
+        f.iter()
+            .map(|(n, t)| (n.clone(), t.replace("zero.yaml", "plain.yaml")))
+            .collect()
+    };
+    assert_eq!(strip(&zero), strip(&plain));
+    let two = generate("two.yaml", &format!("{base}  pipeline: 2\n"));
+    assert!(
+        two.iter()
+            .any(|(n, _)| n.starts_with("accgen_snn_core_") && n.ends_with("_pl2.v"))
+    );
+    assert!(
+        two.iter()
+            .any(|(n, _)| n.starts_with("accgen_snn_neuron_") && n.ends_with("_pl2.v"))
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
