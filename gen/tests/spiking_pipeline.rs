@@ -70,17 +70,22 @@ fn run(p: &CoreParams, events: u64, traffic: Traffic, seed: u64) -> (u64, u64) {
     (report.compared, c.spikes.get())
 }
 
-/// Each depth on a time-multiplexed core (4 slots): depth 1 with Lava's
-/// CUBA neuron (two multiply decays), depth 2 with a refractory period
-/// (membrane and counter carried through both stages); bursty traffic and
-/// output back-pressure. Reset-from-previous at depth 2 on 4 slots is
-/// [`a_wrong_delay_is_caught`]'s good run, at both depths on one slot
+/// Each depth on a time-multiplexed core (4 slots): depths 1 and 3 with
+/// Lava's CUBA neuron (two multiply decays, their products registered at
+/// depth 3), depth 2 with a refractory period (membrane and counter carried
+/// through the stages); bursty traffic and output back-pressure.
+/// Reset-from-previous at depth 3 on 4 slots is [`a_wrong_delay_is_caught`]'s
+/// good run; one slot at every depth is
 /// [`same_neurons_back_to_back_read_their_written_state`].
 #[test]
 fn each_depth_matches_the_model_time_multiplexed() {
-    assert_eq!(MAX_PIPELINE, 2, "every depth needs a case here");
+    assert_eq!(MAX_PIPELINE, 3, "every depth needs a case here");
     let mut compared = 0;
-    for (depth, n, units, neuron) in [(1, 16, 4, Preset::LavaLoihi.neuron()), (2, 12, 3, refractory_neuron())] {
+    for (depth, n, units, neuron) in [
+        (1, 16, 4, Preset::LavaLoihi.neuron()),
+        (2, 12, 3, refractory_neuron()),
+        (3, 16, 4, Preset::LavaLoihi.neuron()),
+    ] {
         let p = core(n, 16, units, neuron, depth);
         assert_eq!(p.step_cycles(), (depth + 2) * (n / units) + 2);
         compared += run(&p, 3000, Traffic::BURSTY, 10 + depth).0;
@@ -94,11 +99,23 @@ fn each_depth_matches_the_model_time_multiplexed() {
 /// ready put each pass right after the update of the same neurons: an
 /// update still in the pipeline would be read stale. One slot in flight
 /// (UPDATE waits for the pipeline to deliver) makes the write land first;
-/// checked at both depths, for reset-from-previous and a refractory
-/// neuron whose state changes every step.
+/// checked at every depth, for reset-from-previous and refractory neurons
+/// whose state changes every step (at depth 3 without a decay: the
+/// membrane register inside the decay is the one the refractory hold uses).
 #[test]
 fn same_neurons_back_to_back_read_their_written_state() {
-    for (depth, neuron) in [(1, Preset::SnntorchLeakyZero.neuron()), (2, refractory_neuron())] {
+    for (depth, neuron) in [
+        (1, Preset::SnntorchLeakyZero.neuron()),
+        (2, refractory_neuron()),
+        (
+            3,
+            NeuronParams {
+                decay: Decay::None,
+                refractory: 1,
+                ..refractory_neuron()
+            },
+        ),
+    ] {
         let p = core(4, 2, 4, neuron, depth);
         let (_, spikes) = run(&p, 4000, Traffic::FULL, 70 + depth);
         assert!(spikes > 500, "{spikes} spikes");
@@ -110,20 +127,20 @@ fn same_neurons_back_to_back_read_their_written_state() {
 /// the RTL has.
 #[test]
 fn a_wrong_delay_is_caught() {
-    let p = core(16, 8, 4, Preset::SnntorchLeaky.neuron(), 2);
+    let p = core(16, 8, 4, Preset::SnntorchLeaky.neuron(), 3);
     let good = spiking::design(&p, &prov());
     let (bad, _) = common::mutate(
         &good,
         "accgen_snn_core",
+        "assign upd_done = st_update && (upd_q == 2'd3);",
         "assign upd_done = st_update && (upd_q == 2'd2);",
-        "assign upd_done = st_update && (upd_q == 2'd1);",
     );
     let model = build(&bad);
     match try_check(&model, &bad, || CoreVectors::new(&bad, &p, 5, 2000, Traffic::BURSTY)) {
         Err(accgen_sim::SimError::Mismatch(_)) => {}
         other => panic!("the RTL mutant with one cycle less was not caught: {other:?}"),
     }
-    let short = core(16, 8, 4, Preset::SnntorchLeaky.neuron(), 1);
+    let short = core(16, 8, 4, Preset::SnntorchLeaky.neuron(), 2);
     let model = build(&good);
     match try_check(&model, &good, || {
         CoreVectors::new(&good, &short, 5, 2000, Traffic::BURSTY)
@@ -193,4 +210,40 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// The cost model's flip-flop count of the pipeline (`cost::registers`)
+/// against Yosys: the flip-flops a depth adds to a depth-0 core on the
+/// iCE40 (memories in block RAM), for reset-from-previous (shift decay),
+/// CUBA (multiply decays) and a refractory neuron; each stage's count is
+/// in one of the differences.
+#[test]
+fn pipeline_flip_flops_match_the_cost_model() {
+    use accgen_hdl::spiking::cost::registers;
+    for (n, units, neuron, depths) in [
+        (8, 4, Preset::SnntorchLeaky.neuron(), &[3][..]),
+        (8, 2, Preset::LavaLoihi.neuron(), &[1, 3][..]),
+        (8, 4, refractory_neuron(), &[2, 3][..]),
+    ] {
+        let ffs = |depth: u64| {
+            let p = core(n, 8, units, neuron, depth);
+            let r = accgen::synth::synthesize(
+                &spiking::design(&p, &prov()),
+                "ice40".parse().expect("target"),
+                &accgen::synth::SynthOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            (r.summary.ffs as i64, registers(&p).total() as i64)
+        };
+        let (base, base_model) = ffs(0);
+        for &depth in depths {
+            let (got, model) = ffs(depth);
+            eprintln!(
+                "depth {depth}: Yosys +{} flip-flops, model +{}",
+                got - base,
+                model - base_model
+            );
+            assert_eq!(got - base, model - base_model, "depth {depth}, {neuron:?}");
+        }
+    }
 }

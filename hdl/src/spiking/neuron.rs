@@ -98,10 +98,18 @@ pub fn sum_fit(
 
 /// One step of decay of the signed signal `v`; same width.
 pub fn decay_hw(m: &mut ModuleBuilder, prefix: &str, d: Decay, v: &Signal) -> Signal {
+    decay_staged(m, &mut Pipe::none(), prefix, d, v)
+}
+
+/// [`decay_hw`] with the [`IN_DECAY`] cut of `pipe`: after a multiply
+/// decay's product, before a shift decay's subtraction (and on the state
+/// itself without a decay, so every path crosses the cut once).
+pub fn decay_staged(m: &mut ModuleBuilder, pipe: &mut Pipe, prefix: &str, d: Decay, v: &Signal) -> Signal {
     let w = v.width();
     match d {
-        Decay::None => v.clone(),
+        Decay::None => pipe.one(m, IN_DECAY, v),
         Decay::Shift { k, min_decrement } => {
+            let v = &pipe.one(m, IN_DECAY, v);
             let dec = m.wire_of(&format!("{prefix}_dec"), v.e().shr(k), &format!("v >>> {k}"));
             let dec = if min_decrement {
                 let zero = Ty::s(w).zero();
@@ -132,6 +140,7 @@ pub fn decay_hw(m: &mut ModuleBuilder, prefix: &str, d: Decay, v: &Signal) -> Si
                 v.e().sext(pw) * Ty::s(pw).lit(4096 - d as i128),
                 &format!("v * (4096 - {d}), exact"),
             );
+            let prod = pipe.one(m, IN_DECAY, &prod);
             let floor = m.wire_of(
                 &format!("{prefix}_floor"),
                 prod.select(12u32, w).cast(true),
@@ -257,51 +266,89 @@ pub fn neuron(p: &NeuronParams) -> Module {
     neuron_staged(p, 0)
 }
 
-/// Register stage `k` of a unit with `stages` stages: each signal `x`
-/// (port `x_i`) is registered as `x_q` at stage 1 and `x_q2` at stage 2;
-/// a unit with fewer stages passes the signals through unchanged. No
-/// reset: the core uses the outputs only `stages` cycles after it holds the
-/// inputs.
-fn cut(m: &mut ModuleBuilder, clk: Option<&Signal>, k: u32, stages: u32, signals: &[&Signal]) -> Vec<Signal> {
-    let Some(clk) = clk.filter(|_| k <= stages) else {
-        return signals.iter().map(|s| (*s).clone()).collect();
-    };
-    let mut made: Vec<(String, Signal, Signal)> = Vec::new();
-    let regs: Vec<Signal> = signals
-        .iter()
-        .map(|s| {
-            if let Some((_, _, q)) = made.iter().find(|(n, _, _)| n == s.name()) {
-                return q.clone();
-            }
-            let base = s.name();
-            let base = base.strip_suffix("_i").unwrap_or(base);
-            let base = base.strip_suffix("_q").unwrap_or(base);
-            let reg_name = if k == 1 {
-                format!("{base}_q")
-            } else {
-                format!("{base}_q{k}")
-            };
-            let q = m.reg(
-                &reg_name,
-                s.width(),
-                s.ty().signed,
-                &format!("{base}, pipeline stage {k}"),
-            );
-            made.push((s.name().to_string(), (*s).clone(), q.clone()));
-            q
-        })
-        .collect();
-    m.process(clk, |pr| {
-        for (_, d, q) in &made {
-            pr.set(q, d);
-        }
-    });
-    regs
+/// Where the register stages of a pipelined unit sit, in the order a
+/// unit with more stages adds them: a cut exists when the unit has at
+/// least that many stages.
+pub const AFTER_DECAY: u32 = 1;
+pub const AFTER_SUM: u32 = 2;
+/// Inside the decays: after a multiply decay's product (before its
+/// rounding), before a shift decay's subtraction.
+pub const IN_DECAY: u32 = 3;
+
+/// The pipeline registers of a unit. No reset: the core uses the outputs
+/// only `stages` cycles after it holds the inputs.
+pub struct Pipe {
+    clk: Option<Signal>,
+    stages: u32,
+    /// (cut, signal registered, its register).
+    made: Vec<(u32, String, Signal)>,
 }
 
-/// The neuron unit with `stages` (0..=2) register stages: stage 1 after
-/// the decays (and the previous membrane's threshold compare), stage 2
-/// after the membrane sum, before the threshold compare and reset. The
+impl Pipe {
+    /// A combinational unit's: every cut passes its signals through.
+    pub fn none() -> Pipe {
+        Pipe {
+            clk: None,
+            stages: 0,
+            made: Vec::new(),
+        }
+    }
+
+    /// The signals after `cut`: each `x` (port `x_i`) registered as `x_q`,
+    /// a register `x_q` as `x_q2` and so on, when the unit has the cut; the
+    /// same signal cut twice at one cut shares its register.
+    pub fn cut(&mut self, m: &mut ModuleBuilder, cut: u32, signals: &[&Signal]) -> Vec<Signal> {
+        let Some(clk) = self.clk.clone().filter(|_| cut <= self.stages) else {
+            return signals.iter().map(|s| (*s).clone()).collect();
+        };
+        let mut new: Vec<(Signal, Signal)> = Vec::new();
+        let regs = signals
+            .iter()
+            .map(|s| {
+                if let Some((_, _, q)) = self.made.iter().find(|(c, n, _)| *c == cut && n == s.name()) {
+                    return q.clone();
+                }
+                let name = s.name();
+                let name = name.strip_suffix("_i").unwrap_or(name);
+                let (base, copy) = match name.rsplit_once("_q") {
+                    Some((b, "")) => (b, 2),
+                    Some((b, n)) if n.bytes().all(|c| c.is_ascii_digit()) => (b, n.parse::<u32>().unwrap_or(1) + 1),
+                    _ => (name, 1),
+                };
+                let reg_name = if copy == 1 {
+                    format!("{base}_q")
+                } else {
+                    format!("{base}_q{copy}")
+                };
+                let q = m.reg(
+                    &reg_name,
+                    s.width(),
+                    s.ty().signed,
+                    &format!("{base}, pipeline copy {copy}"),
+                );
+                self.made.push((cut, s.name().to_string(), q.clone()));
+                new.push(((*s).clone(), q.clone()));
+                q
+            })
+            .collect();
+        if !new.is_empty() {
+            m.process(&clk, |pr| {
+                for (d, q) in &new {
+                    pr.set(q, d);
+                }
+            });
+        }
+        regs
+    }
+
+    fn one(&mut self, m: &mut ModuleBuilder, cut: u32, signal: &Signal) -> Signal {
+        self.cut(m, cut, &[signal]).remove(0)
+    }
+}
+
+/// The neuron unit with `stages` (0..=3) register stages: after the decays
+/// (1 stage), also after the membrane sum, before the threshold compare
+/// and reset (2), also inside the decays (3; see [`IN_DECAY`]). The
 /// function is [`neuron`]'s; outputs follow the inputs `stages` cycles later.
 pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
     let mut m = ModuleBuilder::new(
@@ -312,18 +359,20 @@ pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
             params: params_table(p),
             timing: vec![match stages {
                 0 => "combinational".into(),
-                1 => {
-                    "1 register stage (after the decays): the outputs show the update of the inputs of the cycle before"
-                        .into()
-                }
+                1 => "1 register stage (after the decays): the outputs show the update of the inputs of the cycle before".into(),
+                2 => "2 register stages (after the decays, after the membrane sum): the outputs show the update of the inputs 2 cycles before".into(),
                 _ => format!(
-                    "{stages} register stages (after the decays, after the membrane sum): the outputs show the update of the inputs {stages} cycles before"
+                    "{stages} register stages (inside the decays, after the decays, after the membrane sum): the outputs show the update of the inputs {stages} cycles before"
                 ),
             }],
         },
     );
     let clk = (stages > 0).then(|| m.input("clk_i", Ty::BIT, "clock of the pipeline registers"));
-    let clk = clk.as_ref();
+    let mut pipe = Pipe {
+        clk,
+        stages,
+        made: Vec::new(),
+    };
     let vw = p.membrane.width;
     let v = m.input("v_i", Ty::s(vw), "membrane potential before the step");
     let cur = p
@@ -391,8 +440,9 @@ pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
             } else {
                 unused("CUR_WORK_W", cur_w)
             };
-            let di = decay_hw(&mut m, "cur", s.decay, cur);
-            let [di, input] = <[Signal; 2]>::try_from(cut(&mut m, clk, 1, stages, &[&di, &input]))
+            let di = decay_staged(&mut m, &mut pipe, "cur", s.decay, cur);
+            let input = pipe.one(&mut m, IN_DECAY, &input);
+            let [di, input] = <[Signal; 2]>::try_from(pipe.cut(&mut m, AFTER_DECAY, &[&di, &input]))
                 .unwrap_or_else(|_| unreachable!("cut keeps its signals"));
             let ni = sum_fit(
                 &mut m,
@@ -402,14 +452,14 @@ pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
                 &cur_work,
                 "decayed current + input",
             );
-            let late = cut(&mut m, clk, 2, stages, &[&ni]);
-            m.assign(i_o, &late[0]);
+            let late = pipe.one(&mut m, AFTER_SUM, &ni);
+            m.assign(i_o, &late);
             (ni, true)
         }
         _ => (input, false),
     };
     m.section("Membrane", &[]);
-    let dv = decay_hw(&mut m, "mem", p.decay, &v);
+    let dv = decay_staged(&mut m, &mut pipe, "mem", p.decay, &v);
     let zero_v = Ty::s(vw).zero();
     let terms = |dv: &Signal, drive: &Signal| {
         let mut t = vec![Term::Sig(dv.clone()), Term::Sig(drive.clone())];
@@ -420,13 +470,16 @@ pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
     };
     // Stage 1 takes the decayed membrane, the input when no current took it,
     // and whatever the later stages still need of the inputs.
-    let stage1 = |m: &mut ModuleBuilder, extra: &[&Signal]| -> (Signal, Signal, Vec<Signal>) {
-        let mut sigs = vec![&dv];
+    let stage1 = |m: &mut ModuleBuilder, pipe: &mut Pipe, extra: &[&Signal]| -> (Signal, Signal, Vec<Signal>) {
+        let mut early = Vec::new();
         if !staged {
-            sigs.push(&drive);
+            early.push(&drive);
         }
-        sigs.extend_from_slice(extra);
-        let mut out = cut(m, clk, 1, stages, &sigs).into_iter();
+        early.extend_from_slice(extra);
+        let early = pipe.cut(m, IN_DECAY, &early);
+        let mut sigs = vec![&dv];
+        sigs.extend(early.iter());
+        let mut out = pipe.cut(m, AFTER_DECAY, &sigs).into_iter();
         let dv1 = out.next().unwrap_or_else(|| unreachable!("cut keeps its signals"));
         let drive1 = if staged {
             drive.clone()
@@ -447,7 +500,7 @@ pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
             if let Some(r) = &refr {
                 carried.push(r);
             }
-            let (dv1, drive1, carried1) = stage1(&mut m, &carried);
+            let (dv1, drive1, carried1) = stage1(&mut m, &mut pipe, &carried);
             let x = sum_fit(
                 &mut m,
                 "mem",
@@ -458,7 +511,7 @@ pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
             );
             let mut to2: Vec<&Signal> = vec![&x];
             to2.extend(carried1.iter());
-            let mut late = cut(&mut m, clk, 2, stages, &to2).into_iter();
+            let mut late = pipe.cut(&mut m, AFTER_SUM, &to2).into_iter();
             let x = late.next().unwrap_or_else(|| unreachable!("cut keeps its signals"));
             let v_late = keep_v.then(|| late.next().unwrap_or_else(|| unreachable!("cut keeps its signals")));
             let refr = refr
@@ -501,7 +554,7 @@ pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
             let r = (p.reset != ResetMode::None)
                 .then(|| m.wire_of("reset_now", fires(p, &v), "the previous membrane crossed the threshold"));
             let carried: Vec<&Signal> = r.iter().collect();
-            let (dv1, drive1, carried1) = stage1(&mut m, &carried);
+            let (dv1, drive1, carried1) = stage1(&mut m, &mut pipe, &carried);
             let r = carried1.into_iter().next();
             let nv = match (p.reset, &r) {
                 (ResetMode::Subtract, Some(r)) => {
@@ -540,7 +593,7 @@ pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
                     "decay(v) + input + bias",
                 ),
             };
-            let nv = cut(&mut m, clk, 2, stages, &[&nv]).remove(0);
+            let nv = pipe.one(&mut m, AFTER_SUM, &nv);
             m.assign(&v_o, &nv);
             m.assign(&spike_o, fires(p, &nv));
         }

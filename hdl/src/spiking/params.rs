@@ -250,10 +250,11 @@ fn is_zero(x: &u32) -> bool {
     *x == 0
 }
 
-/// Deepest neuron pipeline: one register after the decays (the multipliers
-/// of a `multiply` decay), one after the membrane sum, before the threshold
-/// compare and reset. These are the two points that split the update path.
-pub const MAX_PIPELINE: u32 = 2;
+/// Deepest neuron pipeline: a register after the decays, one after the
+/// membrane sum (before the threshold compare and reset), one inside the
+/// decays (after a multiply decay's product, before its rounding): the
+/// points that split the update path (see `neuron::neuron_staged`).
+pub const MAX_PIPELINE: u32 = 3;
 
 impl NeuronParams {
     /// Check every field; `prefix` is the dotted key of the neuron's section.
@@ -535,7 +536,7 @@ impl CoreParams {
             depth,
             0,
             MAX_PIPELINE as u64,
-            "register stages in the neuron update (0: none, 1: after the decays, 2: also after the membrane sum)",
+            "register stages in the neuron update (1: after the decays, 2: also after the membrane sum, 3: also inside the decays)",
         )?;
         Ok(CoreParams {
             pipeline: depth as u32,
