@@ -247,3 +247,109 @@ fn pipeline_flip_flops_match_the_cost_model() {
         }
     }
 }
+
+/// Seeded random valid neurons (every decay on membrane and current, both
+/// orders, every reset, wrap and saturate, refractory periods, input
+/// shifts) at random depths 1..3 on small cores, one slot or several, and
+/// a shift-decayed CUBA current at depth 3: the cut placements the named
+/// cases above leave out.
+#[test]
+fn random_neurons_at_random_depths() {
+    use accgen_hdl::spiking::params::{Order, Overflow, Synapse, Word};
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(77);
+    let mut done = 0;
+    while done < 5 {
+        let word = |rng: &mut rand::rngs::StdRng, lo: u32, hi: u32| Word {
+            width: rng.random_range(lo..=hi),
+            overflow: if rng.random_bool(0.5) {
+                Overflow::Saturate
+            } else {
+                Overflow::Wrap
+            },
+        };
+        let decay = |rng: &mut rand::rngs::StdRng, w: u32| match rng.random_range(0..3) {
+            0 => Decay::None,
+            1 => Decay::Shift {
+                k: rng.random_range(1..w),
+                min_decrement: rng.random_bool(0.5),
+            },
+            _ => Decay::Multiply {
+                d: rng.random_range(0..4096),
+            },
+        };
+        let membrane = word(&mut rng, 10, 20);
+        let synapse = rng.random_bool(0.5).then(|| {
+            let current = word(&mut rng, 12, 20);
+            Synapse {
+                current,
+                decay: decay(&mut rng, current.width),
+            }
+        });
+        let order = if rng.random_bool(0.5) {
+            Order::IntegrateThenFire
+        } else {
+            Order::ResetFromPrevious
+        };
+        let neuron = NeuronParams {
+            order,
+            membrane,
+            decay: decay(&mut rng, membrane.width),
+            synapse,
+            accumulator: word(&mut rng, 8, 12),
+            input_shift: rng.random_range(0..3),
+            bias: rng.random_range(-3..=3),
+            threshold: rng.random_range(20..=200),
+            compare: if rng.random_bool(0.5) {
+                Compare::Strict
+            } else {
+                Compare::NonStrict
+            },
+            reset: [ResetMode::Zero, ResetMode::Subtract, ResetMode::None][rng.random_range(0..3)],
+            refractory: if order == Order::IntegrateThenFire {
+                rng.random_range(0..3)
+            } else {
+                0
+            },
+        };
+        let (n, units) = [(4, 4), (6, 2), (8, 4)][rng.random_range(0..3)];
+        let depth = rng.random_range(1..=MAX_PIPELINE as u64);
+        let Ok(p) = CoreSpec {
+            neurons: n,
+            inputs: 6,
+            units,
+            weight_width: 6,
+            neuron,
+            weight_init: None,
+            max_synapse_bits: DEFAULT_MAX_SYNAPSE_BITS,
+            reset: ResetStyle::SyncHigh,
+        }
+        .validate()
+        .and_then(|p| p.with_pipeline(depth)) else {
+            continue;
+        };
+        run(&p, 1500, Traffic::BURSTY, 90 + done);
+        done += 1;
+    }
+    // And a CUBA current with a shift decay at depth 3: the current's own
+    // register inside its decay, beside the membrane's, with a refractory hold.
+    let cuba = NeuronParams {
+        synapse: Some(Synapse {
+            current: Word {
+                width: 20,
+                overflow: Overflow::Saturate,
+            },
+            decay: Decay::Shift {
+                k: 2,
+                min_decrement: true,
+            },
+        }),
+        decay: Decay::Shift {
+            k: 3,
+            min_decrement: false,
+        },
+        refractory: 1,
+        ..Preset::LavaLoihi.neuron()
+    };
+    run(&core(8, 6, 4, cuba, 3), 1500, Traffic::BURSTY, 99);
+}
