@@ -353,3 +353,36 @@ fn random_neurons_at_random_depths() {
     };
     run(&core(8, 6, 4, cuba, 3), 1500, Traffic::BURSTY, 99);
 }
+
+/// Two pipelined cores chained (depth 2 feeding depth 3, the second
+/// stalling the first through back-pressure): both layers' spikes compared
+/// every cycle against the two mirrored models.
+#[test]
+fn pipelined_layers_chained() {
+    use accgen_hdl::spiking::vectors::ChainVectors;
+    let l1 = core(16, 8, 4, Preset::SnntorchLeaky.neuron(), 2);
+    let l2 = core(4, 16, 2, refractory_neuron(), 3);
+    let design = spiking::chain_design(&l1, &l2, &prov()).expect("chainable");
+    lint(&design);
+    let seen = std::cell::RefCell::new(None);
+    let report = check(&design, || {
+        let v = ChainVectors::random(&design, &l1, &l2, 5, 30_000, Traffic::BURSTY);
+        *seen.borrow_mut() = Some((v.steps_checked(), v.logs()));
+        v
+    });
+    let (steps, (a, b)) = seen.take().expect("logs");
+    let spikes = |log: &accgen_hdl::spiking::vectors::StepLog| log.borrow().iter().map(Vec::len).sum::<usize>();
+    let (s1, s2) = (spikes(&a), spikes(&b));
+    eprintln!(
+        "{}: {} cycles, {} compared, {} steps, {s1} layer-1 and {s2} layer-2 spikes",
+        design.top,
+        report.cycles,
+        report.compared,
+        steps.get()
+    );
+    assert!(
+        steps.get() > 50 && s1 > 100 && s2 > 20,
+        "{} steps, {s1} / {s2} spikes",
+        steps.get()
+    );
+}
