@@ -7,7 +7,7 @@ its wall time into a CSV and a Markdown table. A design that does not fit
 a device becomes a row naming what overflowed, as `accgen flow` reports it.
 
     scripts/flow_bench.py                      # the benchmark table (reports/flow/benchmarks.*)
-    scripts/flow_bench.py --pipeline-sweep     # Fmax against MAC pipeline depth (reports/flow/pipeline.*)
+    scripts/flow_bench.py --pipeline-sweep     # Fmax against pipeline depth (reports/flow/pipeline.*)
 
 `--designs`, `--targets` and `--depths` choose a subset, `--merge` keeps
 the report's other rows (`--merge-from CSV` adds another report's), and
@@ -39,16 +39,27 @@ DESIGNS = [
 ]
 # Fmax against pipeline depth: the two arrays and targets of issue 7, with
 # the default (dsp) multiplier; on the UP5K, whose 8 DSPs cannot hold 16
-# multipliers, also the int8 array with `multiplier: lut`.
-# (name, config, extra `mac_array` keys, targets)
+# multipliers, also the int8 array with `multiplier: lut`. The spiking core
+# (`spiking_core.pipeline`, 0..3) runs bare: Lava's 64-neuron core, and on
+# the UP5K (39 pins) the same core at 32 neurons and 16 inputs (36 pins).
+# (name, config, section, extra keys of the section, targets, bare, deepest pipeline)
 SWEEP_DESIGNS = [
-    ("int8_4x4", "examples/int8_4x4.yaml", [], ["ice40-up5k", "ecp5-25k"]),
-    ("int8_4x4_lut", "examples/int8_4x4.yaml", ["multiplier: lut"], ["ice40-up5k"]),
-    ("e4m3fn_4x4_fp16", "examples/e4m3fn_4x4_fp16.yaml", [], ["ice40-up5k", "ecp5-25k"]),
+    ("int8_4x4", "examples/int8_4x4.yaml", "mac_array", [], ["ice40-up5k", "ecp5-25k"], False, 3),
+    ("int8_4x4_lut", "examples/int8_4x4.yaml", "mac_array", ["multiplier: lut"], ["ice40-up5k"], False, 3),
+    ("e4m3fn_4x4_fp16", "examples/e4m3fn_4x4_fp16.yaml", "mac_array", [], ["ice40-up5k", "ecp5-25k"], False, 3),
     # The same array with two register stages in each output rounder.
-    ("e4m3fn_4x4_fp16_rp2", "examples/e4m3fn_4x4_fp16_rp2.yaml", [], ["ecp5-25k"]),
+    ("e4m3fn_4x4_fp16_rp2", "examples/e4m3fn_4x4_fp16_rp2.yaml", "mac_array", [], ["ecp5-25k"], False, 3),
+    ("snn_lava_loihi_64", "examples/snn_lava_loihi_64.yaml", "spiking_core", [], ["ice40-hx8k", "ecp5-25k"], True, 3),
+    (
+        "snn_lava_loihi_32",
+        "examples/snn_lava_loihi_64.yaml",
+        "spiking_core",
+        ["neurons: 32", "inputs: 16"],
+        ["ice40-up5k"],
+        True,
+        3,
+    ),
 ]
-MAX_DEPTH = 3
 
 FIELDS = [
     "design",
@@ -145,9 +156,9 @@ def config_name(config):
     raise SystemExit(f"{config} has no `name:`")
 
 
-def with_pipeline(config, name, extra, depth, folder):
-    """A copy of a MAC configuration with `pipeline: depth` (and the `extra`
-    keys) under its own name."""
+def with_pipeline(config, name, section, extra, depth, folder):
+    """A copy of a configuration with `pipeline: depth` (and the `extra`
+    keys) in its `section` under its own name."""
     text = (ROOT / config).read_text()
     name = f"{name}_p{depth}"
     keys = {e.split(":")[0] for e in extra}
@@ -158,7 +169,7 @@ def with_pipeline(config, name, extra, depth, folder):
         if line.startswith("  ") and line.strip().split(":")[0] in keys:
             continue  # replaced by `extra`
         lines.append(line)
-        if line.startswith("mac_array:"):
+        if line.startswith(section + ":"):
             lines.append(f"  pipeline: {depth}")
             lines.extend("  " + e for e in extra)
     folder.mkdir(parents=True, exist_ok=True)
@@ -201,8 +212,10 @@ def main():
     ap.add_argument("--report", default="reports/flow", help="where the CSV and Markdown go")
     ap.add_argument("--targets", default=None, help="comma-separated targets")
     ap.add_argument("--designs", default=None, help="comma-separated design names")
-    ap.add_argument("--pipeline-sweep", action="store_true", help="Fmax against MAC pipeline depth 0..3")
-    ap.add_argument("--depths", default=None, help="comma-separated pipeline depths [default: 0..3]")
+    ap.add_argument(
+        "--pipeline-sweep", action="store_true", help="Fmax against pipeline depth (MAC arrays and spiking cores, 0..3)"
+    )
+    ap.add_argument("--depths", default=None, help="comma-separated pipeline depths [default: every depth of a design]")
     ap.add_argument(
         "--reuse", action="store_true", help="take a run's existing summary.json instead of running it again"
     )
@@ -257,16 +270,18 @@ def main():
         (report / f"{stem}.md").write_text(markdown(rows, args.pipeline_sweep))
 
     if args.pipeline_sweep:
-        depths = [int(d) for d in args.depths.split(",")] if args.depths else range(MAX_DEPTH + 1)
         designs = [d for d in SWEEP_DESIGNS if not args.designs or d[0] in args.designs.split(",")]
-        for name, config, extra, design_targets in designs:
+        for name, config, section, extra, design_targets, bare, deepest in designs:
+            depths = range(deepest + 1)
+            if args.depths:
+                depths = [int(d) for d in args.depths.split(",") if int(d) <= deepest]
             targets = [t for t in design_targets if not args.targets or t in args.targets.split(",")]
             for target in targets:
                 for depth in depths:
                     if done(name, target, depth):
                         continue
-                    _, path = with_pipeline(config, name, extra, depth, out / "configs")
-                    add(run(args.accgen, name, path.relative_to(ROOT), target, False, out, depth, args.reuse))
+                    _, path = with_pipeline(config, name, section, extra, depth, out / "configs")
+                    add(run(args.accgen, name, path.relative_to(ROOT), target, bare, out, depth, args.reuse))
     else:
         targets = args.targets.split(",") if args.targets else TARGETS
         designs = [d for d in DESIGNS if not args.designs or d[0] in args.designs.split(",")]

@@ -777,8 +777,9 @@ impl Config {
                     p.units
                 ),
                 format!(
-                    "a time step takes {} cycles with no spikes (accept tick, 2 per slot, end-of-step marker), + 1 per spike beyond the first of a slot, + output stalls",
-                    2 * p.slots() as u64 + 2
+                    "a time step takes {} cycles with no spikes (accept tick, {} per slot, end-of-step marker), + 1 per spike beyond the first of a slot, + output stalls",
+                    p.step_cycles(),
+                    p.update_cycles() + 1
                 ),
             ],
         }

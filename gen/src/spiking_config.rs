@@ -33,6 +33,8 @@ pub(crate) struct SpikingCoreYaml {
     input_shift: Option<Spanned<Int>>,
     bias: Option<Spanned<Int>>,
     refractory: Option<Spanned<Int>>,
+    /// Register stages in the neuron units (0..=2).
+    pipeline: Option<Spanned<Int>>,
     /// A second core fed by this core's output events.
     next_layer: Option<Box<Spanned<SpikingCoreYaml>>>,
 }
@@ -277,7 +279,7 @@ fn layer(
         },
         reset,
     };
-    spec.validate().map_err(|e: ParamError| {
+    let core = spec.validate().map_err(|e: ParamError| {
         let message = format!("`{prefix}.{}` = {} is not allowed: {}", e.key, e.value, e.allowed);
         let first = e.key.split('.').next().unwrap_or("");
         let int = |x: &Option<Spanned<Int>>| x.as_ref().map(|x| located(text, origin, x, message.clone()));
@@ -302,5 +304,15 @@ fn layer(
         // A value the preset supplied has no line of its own: point at the preset, else the section.
         at.or_else(|| s.preset.as_ref().map(|p| located(text, origin, p, message.clone())))
             .unwrap_or_else(|| located(text, origin, section, message))
+    })?;
+    let Some(depth) = &s.pipeline else { return Ok(core) };
+    let stages = whole(text, origin, &key("pipeline"), depth)?;
+    core.with_pipeline(stages).map_err(|e| {
+        located(
+            text,
+            origin,
+            depth,
+            format!("`{prefix}.{}` = {} is not allowed: {}", e.key, e.value, e.allowed),
+        )
     })
 }

@@ -219,3 +219,22 @@ fn random_invalid_spiking_configs_are_rejected_without_panic() {
     }
     assert!(rejected > 1000, "only {rejected} of 2000 mutations were invalid");
 }
+
+#[test]
+fn pipeline_depth_out_of_range() {
+    assert_error(
+        "pipeline",
+        "  pipeline: 4\n",
+        "error: bad.yaml:6:13: `spiking_core.pipeline` = 4 is not allowed: register stages in the neuron update (1: after the decays, 2: also after the membrane sum, 3: also inside the decays) must be 0..=3",
+    );
+    assert_error(
+        "pipeline_negative",
+        "  pipeline: -1\n",
+        "error: bad.yaml:6:13: `spiking_core.pipeline` = -1 is not allowed: it cannot be negative",
+    );
+    assert_error(
+        "pipeline_next_layer",
+        "  next_layer:\n    neurons: 4\n    pipeline: 7\n",
+        "error: bad.yaml:8:15: `spiking_core.next_layer.pipeline` = 7 is not allowed: register stages in the neuron update (1: after the decays, 2: also after the membrane sum, 3: also inside the decays) must be 0..=3",
+    );
+}

@@ -139,6 +139,7 @@ fn accumulating_integer_points(first: &[Point]) -> Vec<Point> {
             reset: ResetStyle::SyncHigh,
             output: None,
             pipeline: 0,
+            output_pipeline: 0,
         };
         if let Ok(params) = spec.validate() {
             let name = accgen_hdl::mac::array::name(&params);

@@ -88,6 +88,7 @@ pub const SPIKING_CORE_AXES: &[&str] = &[
     "reset",
     "refractory",
     "accumulator.width",
+    "pipeline",
     WORKLOAD_STEPS,
 ];
 
@@ -669,6 +670,36 @@ mod tests {
         let failed = parse(&bad, "bad.yaml").expect_err("depth 4 is invalid");
         assert!(
             failed.starts_with("error: bad.yaml:15:21: `vary.pipeline` = 4: `mac_array.pipeline` = 4")
+                && failed.contains("0..=3"),
+            "{failed}"
+        );
+    }
+
+    #[test]
+    fn pipeline_is_a_spiking_core_axis() {
+        let text = "\
+name: snn_pipeline
+targets: [ice40]
+studies:
+  - name: lava
+    spiking_core: { neurons: 64, inputs: 32, preset: lava-loihi }
+    vary:
+      pipeline: [0, 1, 2, 3]
+";
+        let sweep = parse(text, "snn.yaml").unwrap_or_else(|e| panic!("{e}"));
+        let depths: Vec<u32> = sweep.studies[0]
+            .points
+            .iter()
+            .map(|p| match &p.config.as_ref().map(|c| &c.block) {
+                Ok(config::Block::SpikingCore(c)) => c.pipeline,
+                other => panic!("{}: {other:?}", p.label()),
+            })
+            .collect();
+        assert_eq!(depths, [0, 1, 2, 3]);
+        let bad = text.replacen("[0, 1, 2, 3]", "[0, 5]", 1);
+        let failed = parse(&bad, "bad.yaml").expect_err("depth 5 is invalid");
+        assert!(
+            failed.starts_with("error: bad.yaml:7:21: `vary.pipeline` = 5: `spiking_core.pipeline` = 5")
                 && failed.contains("0..=3"),
             "{failed}"
         );

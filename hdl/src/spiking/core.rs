@@ -79,10 +79,19 @@ fn timing(p: &CoreParams) -> Vec<String> {
             p.cycles_per_event(),
             p.units
         ),
-        format!(
-            "a tick: 1 cycle to accept, then per slot 1 update cycle and max(1, spikes in the slot) emit cycles (more under back-pressure), then 1 cycle for the end-of-step marker: {} cycles with no spikes",
-            2 * p.slots() as u64 + 2
-        ),
+        if p.pipeline == 0 {
+            format!(
+                "a tick: 1 cycle to accept, then per slot 1 update cycle and max(1, spikes in the slot) emit cycles (more under back-pressure), then 1 cycle for the end-of-step marker: {} cycles with no spikes",
+                p.step_cycles()
+            )
+        } else {
+            format!(
+                "a tick: 1 cycle to accept, then per slot {} update cycles (the neuron units' {}-stage pipeline fills with the slot; one slot in flight, so a neuron's state is written before it is read again) and max(1, spikes in the slot) emit cycles (more under back-pressure), then 1 cycle for the end-of-step marker: {} cycles with no spikes",
+                p.update_cycles(),
+                p.pipeline,
+                p.step_cycles()
+            )
+        },
         format!("after reset: {} cycles clearing the state memory", p.slots()),
     ]
 }
@@ -90,7 +99,7 @@ fn timing(p: &CoreParams) -> Vec<String> {
 /// The core and the neuron unit it instantiates.
 pub fn core(p: &CoreParams) -> Vec<Module> {
     let np = &p.neuron;
-    let unit = neuron::neuron(np);
+    let unit = neuron::neuron_staged(np, p.pipeline);
     let lay = StateLayout::of(np);
     let units = p.units;
     let mut m = ModuleBuilder::new(
@@ -185,6 +194,18 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
         false,
         "spikes of the slot not yet emitted, one per unit",
     );
+    // With pipelined neuron units UPDATE lasts `pipeline + 1` cycles: the
+    // slot's state is read once, and its update leaves the pipeline in the
+    // last cycle, where it is written back and its spikes taken.
+    let upd_w = crate::params::bits_for(p.pipeline as u64);
+    let upd_q = (p.pipeline > 0).then(|| {
+        m.reg(
+            "upd_q",
+            upd_w,
+            false,
+            "cycles the slot has spent in UPDATE (the neuron pipeline filling)",
+        )
+    });
     let is = |m: &mut ModuleBuilder, name: &str, s: i128| m.wire_of(name, fsm_q.e().eq(ft.lit(s)), "");
     let st_init = is(&mut m, "st_init", INIT);
     let st_idle = is(&mut m, "st_idle", IDLE);
@@ -192,6 +213,14 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
     let st_update = is(&mut m, "st_update", UPDATE);
     let st_emit = is(&mut m, "st_emit", EMIT);
     let st_tick = is(&mut m, "st_tick", TICK);
+    let upd_done = match &upd_q {
+        Some(q) => m.wire_of(
+            "upd_done",
+            &st_update & q.e().eq(Ty::u(upd_w).lit(p.pipeline as i128)),
+            "the slot's update leaves the neuron pipeline",
+        ),
+        None => st_update.clone(),
+    };
     let st = Ty::u(sw);
     let in_tick = m.wire_of("in_tick", in_data.bit(ia), "the event ends the time step");
     let in_addr = m.wire_of("in_addr", in_data.select(0u32, ia), "input address of the event");
@@ -221,7 +250,11 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
                     mux(&last_slot, ft.lit(IDLE), ft.lit(ACCUM)),
                     mux(
                         &st_update,
-                        ft.lit(EMIT),
+                        if upd_q.is_some() {
+                            mux(&upd_done, ft.lit(EMIT), ft.lit(UPDATE))
+                        } else {
+                            ft.lit(EMIT)
+                        },
                         mux(
                             &st_emit,
                             mux(&emit_done, mux(&last_slot, ft.lit(TICK), ft.lit(UPDATE)), ft.lit(EMIT)),
@@ -330,6 +363,9 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
         );
         let v = m.wire_of("v", field(lay.v), "membrane");
         let mut conns: Vec<(&str, PortConn)> = vec![("v_i", drive(&v)), ("acc_i", drive(&acc))];
+        if p.pipeline > 0 {
+            conns.insert(0, ("clk_i", drive(&clk)));
+        }
         let i = lay.i.map(|f| m.wire_of("cur", field(f), "synaptic current"));
         let r = lay.refr.map(|f| {
             m.wire_of(
@@ -368,7 +404,7 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
     m.section("Sequencing", &[]);
     let state_we = m.wire_of(
         "state_we",
-        &st_init | &st_accum | &st_update,
+        &st_init | &st_accum | &upd_done,
         "the state memory is written at slot_q",
     );
     let row_t = Ty::u(row_w.value as u32);
@@ -415,23 +451,28 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
     m.assign(&wl_ready, Ty::BIT.lit(1));
 
     let (fsm_q2, slot_q2, spk_q2, src_q2) = (fsm_q.clone(), slot_q.clone(), spk_q.clone(), src_q.clone());
+    let upd_q2 = upd_q.clone();
     let reset = p.reset;
     m.process(&clk, |pr| {
-        pr.reset(
-            &rst,
-            reset,
-            vec![
-                ((&fsm_q2).into(), ft.lit(INIT)),
-                ((&slot_q2).into(), st.zero()),
-                ((&spk_q2).into(), Ty::u(units).zero()),
-                ((&src_q2).into(), Ty::u(ia).zero()),
-            ],
-        );
+        let mut values = vec![
+            ((&fsm_q2).into(), ft.lit(INIT)),
+            ((&slot_q2).into(), st.zero()),
+            ((&spk_q2).into(), Ty::u(units).zero()),
+            ((&src_q2).into(), Ty::u(ia).zero()),
+        ];
+        if let Some(q) = &upd_q2 {
+            values.push((q.into(), Ty::u(upd_w).zero()));
+        }
+        pr.reset(&rst, reset, values);
         pr.set(&fsm_q2, &fsm_d);
         pr.set(&slot_q2, &slot_d);
         pr.set(&src_q2, &src_d);
+        if let Some(q) = &upd_q2 {
+            let t = Ty::u(upd_w);
+            pr.set(q, mux(&upd_done, t.zero(), mux(&st_update, q + t.lit(1), q)));
+        }
         pr.when_else(
-            &st_update,
+            &upd_done,
             |pr| pr.set(&spk_q2, &spikes),
             |pr| pr.when(&emit_hs, |pr| pr.set(&spk_q2, &spk_rest)),
         );

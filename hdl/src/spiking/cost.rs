@@ -90,7 +90,8 @@ pub fn synapse_memory(p: &CoreParams) -> Memory {
 /// Register bits of a core, part by part.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Registers {
-    /// Controller state, slot counter, source address, pending spikes.
+    /// Controller state, slot counter, source address, pending spikes, and
+    /// the neuron units' pipeline registers.
     pub control: u64,
     /// The state memory's read register (`state_rd_q`).
     pub state_read: u64,
@@ -117,11 +118,59 @@ pub const CONTROLLER_STATES: u64 = 6;
 /// The slot counter of a core with one slot never leaves 0 and synthesis
 /// removes it.
 pub fn registers(p: &CoreParams) -> Registers {
+    // The neuron pipeline (`spiking_core.pipeline`), counted with the
+    // controller: per unit, what `neuron::neuron_staged` registers at each
+    // stage (the shifted input's constant low zeros are not flip-flops; a
+    // decay that clears its state leaves a constant 0, and a cleared
+    // current's new value goes only to a dropped memory column), and the
+    // core's counter of UPDATE cycles.
+    let pipeline = {
+        let n = &p.neuron;
+        let live = |w: u32, cleared: bool| if cleared { 0 } else { w as u64 };
+        let (vw, rw) = (n.membrane.width as u64, n.refractory_width() as u64);
+        let cw = n.synapse.map_or(0, |s| live(s.current.width, clears(s.decay)));
+        let dvw = live(n.membrane.width, clears(n.decay));
+        let aw = n.accumulator.width as u64;
+        let itf = n.order == super::params::Order::IntegrateThenFire;
+        // The membrane's decay of `none` is the membrane itself: one register for both.
+        let v_carried = itf && n.refractory > 0 && n.decay != super::params::Decay::None;
+        let stage1 = dvw
+            + if n.synapse.is_some() { cw + aw } else { aw }
+            + if v_carried { vw } else { 0 }
+            + if itf { rw } else { 0 }
+            + u64::from(!itf && n.reset != super::params::ResetMode::None);
+        let stage2 = vw + cw + if itf && n.refractory > 0 { vw + rw } else { 0 };
+        // Inside the decays: a multiply's product without the constant's
+        // trailing zero bits, or the state a shift decay (or none) reads.
+        let in_decay = |d: Decay, w: u32| match d {
+            _ if clears(d) => 0,
+            Decay::Multiply { d } => (w + 12 - (4096 - d).trailing_zeros()) as u64,
+            _ => w as u64,
+        };
+        let v_shared = !matches!(n.decay, Decay::Multiply { .. });
+        let stage3 = in_decay(n.decay, n.membrane.width)
+            + n.synapse.map_or(0, |s| in_decay(s.decay, s.current.width))
+            + aw
+            + if itf && n.refractory > 0 && !v_shared { vw } else { 0 }
+            + if itf { rw } else { 0 }
+            + u64::from(!itf && n.reset != super::params::ResetMode::None);
+        let per_unit = match p.pipeline {
+            0 => 0,
+            1 => stage1,
+            2 => stage1 + stage2,
+            _ => stage1 + stage2 + stage3,
+        };
+        if p.pipeline == 0 {
+            0
+        } else {
+            per_unit * p.units as u64 + crate::params::bits_for(p.pipeline as u64) as u64
+        }
+    };
     let slot = if p.slots() > 1 { p.slot_width() as u64 } else { 0 };
     let state = state_memory(p);
     let synapse = synapse_memory(p);
     Registers {
-        control: CONTROLLER_STATES + slot + p.input_addr_width() as u64 + p.units as u64,
+        control: CONTROLLER_STATES + slot + p.input_addr_width() as u64 + p.units as u64 + pipeline,
         state_read: state.width as u64,
         synapse_read: synapse.width as u64,
         state_memory: state.bits(),

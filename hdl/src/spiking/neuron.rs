@@ -98,10 +98,18 @@ pub fn sum_fit(
 
 /// One step of decay of the signed signal `v`; same width.
 pub fn decay_hw(m: &mut ModuleBuilder, prefix: &str, d: Decay, v: &Signal) -> Signal {
+    decay_staged(m, &mut Pipe::none(), prefix, d, v)
+}
+
+/// [`decay_hw`] with the [`IN_DECAY`] cut of `pipe`: after a multiply
+/// decay's product, before a shift decay's subtraction (and on the state
+/// itself without a decay, so every path crosses the cut once).
+pub fn decay_staged(m: &mut ModuleBuilder, pipe: &mut Pipe, prefix: &str, d: Decay, v: &Signal) -> Signal {
     let w = v.width();
     match d {
-        Decay::None => v.clone(),
+        Decay::None => pipe.one(m, IN_DECAY, v),
         Decay::Shift { k, min_decrement } => {
+            let v = &pipe.one(m, IN_DECAY, v);
             let dec = m.wire_of(&format!("{prefix}_dec"), v.e().shr(k), &format!("v >>> {k}"));
             let dec = if min_decrement {
                 let zero = Ty::s(w).zero();
@@ -132,6 +140,7 @@ pub fn decay_hw(m: &mut ModuleBuilder, prefix: &str, d: Decay, v: &Signal) -> Si
                 v.e().sext(pw) * Ty::s(pw).lit(4096 - d as i128),
                 &format!("v * (4096 - {d}), exact"),
             );
+            let prod = pipe.one(m, IN_DECAY, &prod);
             let floor = m.wire_of(
                 &format!("{prefix}_floor"),
                 prod.select(12u32, w).cast(true),
@@ -243,17 +252,127 @@ fn params_table(p: &NeuronParams) -> Vec<(String, String, String)> {
     t
 }
 
-/// The neuron unit.
+/// Module name of a unit with `stages` register stages.
+pub fn staged_name(p: &NeuronParams, stages: u32) -> String {
+    if stages == 0 {
+        name(p)
+    } else {
+        format!("{}_pl{stages}", name(p))
+    }
+}
+
+/// The neuron unit, combinational.
 pub fn neuron(p: &NeuronParams) -> Module {
+    neuron_staged(p, 0)
+}
+
+/// Where the register stages of a pipelined unit sit, in the order a
+/// unit with more stages adds them: a cut exists when the unit has at
+/// least that many stages.
+pub const AFTER_DECAY: u32 = 1;
+pub const AFTER_SUM: u32 = 2;
+/// Inside the decays: after a multiply decay's product (before its
+/// rounding), before a shift decay's subtraction.
+pub const IN_DECAY: u32 = 3;
+
+/// The pipeline registers of a unit. No reset: the core uses the outputs
+/// only `stages` cycles after it holds the inputs.
+pub struct Pipe {
+    clk: Option<Signal>,
+    stages: u32,
+    /// (cut, signal registered, its register).
+    made: Vec<(u32, String, Signal)>,
+}
+
+impl Pipe {
+    /// A combinational unit's: every cut passes its signals through.
+    pub fn none() -> Pipe {
+        Pipe {
+            clk: None,
+            stages: 0,
+            made: Vec::new(),
+        }
+    }
+
+    /// The signals after `cut`: each `x` (port `x_i`) registered as `x_q`,
+    /// a register `x_q` as `x_q2` and so on, when the unit has the cut; the
+    /// same signal cut twice at one cut shares its register.
+    pub fn cut(&mut self, m: &mut ModuleBuilder, cut: u32, signals: &[&Signal]) -> Vec<Signal> {
+        let Some(clk) = self.clk.clone().filter(|_| cut <= self.stages) else {
+            return signals.iter().map(|s| (*s).clone()).collect();
+        };
+        let mut new: Vec<(Signal, Signal)> = Vec::new();
+        let regs = signals
+            .iter()
+            .map(|s| {
+                if let Some((_, _, q)) = self.made.iter().find(|(c, n, _)| *c == cut && n == s.name()) {
+                    return q.clone();
+                }
+                let name = s.name();
+                let name = name.strip_suffix("_i").unwrap_or(name);
+                let (base, copy) = match name.rsplit_once("_q") {
+                    Some((b, "")) => (b, 2),
+                    Some((b, n)) if n.bytes().all(|c| c.is_ascii_digit()) => (b, n.parse::<u32>().unwrap_or(1) + 1),
+                    _ => (name, 1),
+                };
+                let reg_name = if copy == 1 {
+                    format!("{base}_q")
+                } else {
+                    format!("{base}_q{copy}")
+                };
+                let q = m.reg(
+                    &reg_name,
+                    s.width(),
+                    s.ty().signed,
+                    &format!("{base}, pipeline copy {copy}"),
+                );
+                self.made.push((cut, s.name().to_string(), q.clone()));
+                new.push(((*s).clone(), q.clone()));
+                q
+            })
+            .collect();
+        if !new.is_empty() {
+            m.process(&clk, |pr| {
+                for (d, q) in &new {
+                    pr.set(q, d);
+                }
+            });
+        }
+        regs
+    }
+
+    fn one(&mut self, m: &mut ModuleBuilder, cut: u32, signal: &Signal) -> Signal {
+        self.cut(m, cut, &[signal]).remove(0)
+    }
+}
+
+/// The neuron unit with `stages` (0..=3) register stages: after the decays
+/// (1 stage), also after the membrane sum, before the threshold compare
+/// and reset (2), also inside the decays (3; see [`IN_DECAY`]). The
+/// function is [`neuron`]'s; outputs follow the inputs `stages` cycles later.
+pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
     let mut m = ModuleBuilder::new(
-        name(p),
+        staged_name(p, stages),
         ModuleDoc {
             title: "Spiking neuron update, one time step".into(),
             description: describe(p),
             params: params_table(p),
-            timing: vec!["combinational".into()],
+            timing: vec![match stages {
+                0 => "combinational".into(),
+                1 => "1 register stage (after the decays): the outputs show the update of the inputs of the cycle before".into(),
+                2 => "2 register stages (after the decays, after the membrane sum): the outputs show the update of the inputs 2 cycles before".into(),
+                _ => format!(
+                    "{stages} register stages (inside the decays, after the decays, after the membrane sum): the outputs show the update of the inputs {stages} cycles before"
+                ),
+            }],
         },
     );
+    let clk = (stages > 0).then(|| m.input("clk_i", Ty::BIT, "clock of the pipeline registers"));
+    let mut pipe = Pipe {
+        clk,
+        stages,
+        made: Vec::new(),
+    };
     let vw = p.membrane.width;
     let v = m.input("v_i", Ty::s(vw), "membrane potential before the step");
     let cur = p
@@ -302,7 +421,9 @@ pub fn neuron(p: &NeuronParams) -> Module {
             &format!("acc_i << {}", p.input_shift),
         )
     };
-    let drive = match (&p.synapse, &cur, &i_o) {
+    // `drive`: what the membrane integrates, after stage 1 (`staged` says
+    // whether it still needs its stage-1 register).
+    let (drive, staged) = match (&p.synapse, &cur, &i_o) {
         (Some(s), Some(cur), Some(i_o)) => {
             m.section(
                 "Synaptic current (CUBA)",
@@ -319,7 +440,10 @@ pub fn neuron(p: &NeuronParams) -> Module {
             } else {
                 unused("CUR_WORK_W", cur_w)
             };
-            let di = decay_hw(&mut m, "cur", s.decay, cur);
+            let di = decay_staged(&mut m, &mut pipe, "cur", s.decay, cur);
+            let input = pipe.one(&mut m, IN_DECAY, &input);
+            let [di, input] = <[Signal; 2]>::try_from(pipe.cut(&mut m, AFTER_DECAY, &[&di, &input]))
+                .unwrap_or_else(|_| unreachable!("cut keeps its signals"));
             let ni = sum_fit(
                 &mut m,
                 "cur",
@@ -328,24 +452,71 @@ pub fn neuron(p: &NeuronParams) -> Module {
                 &cur_work,
                 "decayed current + input",
             );
-            m.assign(i_o, &ni);
-            ni
+            let late = pipe.one(&mut m, AFTER_SUM, &ni);
+            m.assign(i_o, &late);
+            (ni, true)
         }
-        _ => input,
+        _ => (input, false),
     };
     m.section("Membrane", &[]);
-    let dv = decay_hw(&mut m, "mem", p.decay, &v);
+    let dv = decay_staged(&mut m, &mut pipe, "mem", p.decay, &v);
     let zero_v = Ty::s(vw).zero();
-    let terms = |dv: &Signal| {
+    let terms = |dv: &Signal, drive: &Signal| {
         let mut t = vec![Term::Sig(dv.clone()), Term::Sig(drive.clone())];
         if p.bias != 0 {
             t.push(Term::Lit(p.bias));
         }
         t
     };
+    // Stage 1 takes the decayed membrane, the input when no current took it,
+    // and whatever the later stages still need of the inputs.
+    let stage1 = |m: &mut ModuleBuilder, pipe: &mut Pipe, extra: &[&Signal]| -> (Signal, Signal, Vec<Signal>) {
+        let mut early = Vec::new();
+        if !staged {
+            early.push(&drive);
+        }
+        early.extend_from_slice(extra);
+        let early = pipe.cut(m, IN_DECAY, &early);
+        let mut sigs = vec![&dv];
+        sigs.extend(early.iter());
+        let mut out = pipe.cut(m, AFTER_DECAY, &sigs).into_iter();
+        let dv1 = out.next().unwrap_or_else(|| unreachable!("cut keeps its signals"));
+        let drive1 = if staged {
+            drive.clone()
+        } else {
+            out.next().unwrap_or_else(|| unreachable!("cut keeps its signals"))
+        };
+        (dv1, drive1, out.collect())
+    };
     match p.order {
         Order::IntegrateThenFire => {
-            let x = sum_fit(&mut m, "mem", &terms(&dv), p.membrane, &work, "decay(v) + input + bias");
+            // A resting neuron keeps its membrane: the input membrane travels
+            // down the pipeline only when there is a refractory period.
+            let keep_v = p.refractory > 0 || stages == 0;
+            let mut carried: Vec<&Signal> = Vec::new();
+            if keep_v {
+                carried.push(&v);
+            }
+            if let Some(r) = &refr {
+                carried.push(r);
+            }
+            let (dv1, drive1, carried1) = stage1(&mut m, &mut pipe, &carried);
+            let x = sum_fit(
+                &mut m,
+                "mem",
+                &terms(&dv1, &drive1),
+                p.membrane,
+                &work,
+                "decay(v) + input + bias",
+            );
+            let mut to2: Vec<&Signal> = vec![&x];
+            to2.extend(carried1.iter());
+            let mut late = pipe.cut(&mut m, AFTER_SUM, &to2).into_iter();
+            let x = late.next().unwrap_or_else(|| unreachable!("cut keeps its signals"));
+            let v_late = keep_v.then(|| late.next().unwrap_or_else(|| unreachable!("cut keeps its signals")));
+            let refr = refr
+                .as_ref()
+                .map(|_| late.next().unwrap_or_else(|| unreachable!("cut keeps its signals")));
             let rest = match &refr {
                 Some(r) => m.wire_of("resting", r.e().ne(Ty::u(r.width()).zero()), "in the refractory period"),
                 None => m.wire_of("resting", Ty::BIT.zero(), "no refractory period"),
@@ -361,7 +532,10 @@ pub fn neuron(p: &NeuronParams) -> Module {
                 ResetMode::None => x.e(),
             };
             let reset_v = m.wire_of("mem_reset", after, "membrane of a spiking neuron");
-            m.assign(&v_o, mux(&rest, &v, mux(&fire, &reset_v, &x)));
+            match &v_late {
+                Some(v) => m.assign(&v_o, mux(&rest, v, mux(&fire, &reset_v, &x))),
+                None => m.assign(&v_o, mux(&fire, &reset_v, &x)),
+            }
             m.assign(&spike_o, &fire);
             if let (Some(r), Some(ro)) = (&refr, &ref_o) {
                 let rt = Ty::u(r.width());
@@ -377,13 +551,14 @@ pub fn neuron(p: &NeuronParams) -> Module {
         }
         Order::ResetFromPrevious => {
             // Without a reset the previous membrane's crossing changes nothing.
-            let reset_now = |m: &mut ModuleBuilder| {
-                m.wire_of("reset_now", fires(p, &v), "the previous membrane crossed the threshold")
-            };
-            let nv = match p.reset {
-                ResetMode::Subtract => {
-                    let r = reset_now(&mut m);
-                    let mut t = terms(&dv);
+            let r = (p.reset != ResetMode::None)
+                .then(|| m.wire_of("reset_now", fires(p, &v), "the previous membrane crossed the threshold"));
+            let carried: Vec<&Signal> = r.iter().collect();
+            let (dv1, drive1, carried1) = stage1(&mut m, &mut pipe, &carried);
+            let r = carried1.into_iter().next();
+            let nv = match (p.reset, &r) {
+                (ResetMode::Subtract, Some(r)) => {
+                    let mut t = terms(&dv1, &drive1);
                     t.push(Term::When(r.e(), -p.threshold));
                     sum_fit(
                         &mut m,
@@ -394,24 +569,31 @@ pub fn neuron(p: &NeuronParams) -> Module {
                         "decay(v) + input + bias - r * threshold",
                     )
                 }
-                ResetMode::Zero => {
-                    let r = reset_now(&mut m);
+                (ResetMode::Zero, Some(r)) => {
                     let kept = m.wire_of(
                         "mem_kept",
-                        mux(&r, Ty::s(vw).zero(), &dv),
+                        mux(r, Ty::s(vw).zero(), &dv1),
                         "decayed membrane, 0 when resetting",
                     );
                     sum_fit(
                         &mut m,
                         "mem",
-                        &terms(&kept),
+                        &terms(&kept, &drive1),
                         p.membrane,
                         &work,
                         "(r ? 0 : decay(v)) + input + bias",
                     )
                 }
-                ResetMode::None => sum_fit(&mut m, "mem", &terms(&dv), p.membrane, &work, "decay(v) + input + bias"),
+                _ => sum_fit(
+                    &mut m,
+                    "mem",
+                    &terms(&dv1, &drive1),
+                    p.membrane,
+                    &work,
+                    "decay(v) + input + bias",
+                ),
             };
+            let nv = pipe.one(&mut m, AFTER_SUM, &nv);
             m.assign(&v_o, &nv);
             m.assign(&spike_o, fires(p, &nv));
         }

@@ -239,7 +239,22 @@ pub struct CoreParams {
     pub weight_init: Option<String>,
     #[serde(skip)]
     pub reset: ResetStyle,
+    /// Register stages inside each neuron unit (0..=[`MAX_PIPELINE`]); an
+    /// update then takes `pipeline + 1` cycles per slot. Left out of the
+    /// canonical form at 0, so unpipelined cores keep their hash.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pipeline: u32,
 }
+
+fn is_zero(x: &u32) -> bool {
+    *x == 0
+}
+
+/// Deepest neuron pipeline: a register after the decays, one after the
+/// membrane sum (before the threshold compare and reset), one inside the
+/// decays (after a multiply decay's product, before its rounding): the
+/// points that split the update path (see `neuron::neuron_staged`).
+pub const MAX_PIPELINE: u32 = 3;
 
 impl NeuronParams {
     /// Check every field; `prefix` is the dotted key of the neuron's section.
@@ -507,11 +522,36 @@ impl CoreSpec {
             neuron: self.neuron,
             weight_init: self.weight_init.clone(),
             reset: self.reset,
+            pipeline: 0,
         })
     }
 }
 
 impl CoreParams {
+    /// The core with `depth` register stages in its neuron units; errors
+    /// name the key `pipeline`.
+    pub fn with_pipeline(self, depth: u64) -> Result<CoreParams, ParamError> {
+        check_range(
+            "pipeline",
+            depth,
+            0,
+            MAX_PIPELINE as u64,
+            "register stages in the neuron update (1: after the decays, 2: also after the membrane sum, 3: also inside the decays)",
+        )?;
+        Ok(CoreParams {
+            pipeline: depth as u32,
+            ..self
+        })
+    }
+    /// Cycles the controller spends in UPDATE per slot: the neuron's pipeline fills once.
+    pub fn update_cycles(&self) -> u64 {
+        self.pipeline as u64 + 1
+    }
+    /// Cycles of a time step without spikes: accept the tick, per slot the
+    /// update and one emit cycle, then the end-of-step marker.
+    pub fn step_cycles(&self) -> u64 {
+        (self.update_cycles() + 1) * self.slots() as u64 + 2
+    }
     /// N / P: neurons each unit serves, one per slot.
     pub fn slots(&self) -> u32 {
         self.neurons / self.units
@@ -550,7 +590,7 @@ impl CoreParams {
     /// Top module name.
     pub fn top_name(&self) -> String {
         format!(
-            "accgen_snn_core_n{}_i{}_p{}_w{}_{}{}{}",
+            "accgen_snn_core_n{}_i{}_p{}_w{}_{}{}{}{}",
             self.neurons,
             self.inputs,
             self.units,
@@ -561,6 +601,11 @@ impl CoreParams {
                 "_arst"
             } else {
                 ""
+            },
+            if self.pipeline > 0 {
+                format!("_pl{}", self.pipeline)
+            } else {
+                String::new()
             }
         )
     }

@@ -199,6 +199,8 @@ pub struct CoreMirror {
     fsm: Fsm,
     slot: u32,
     spk: u64,
+    /// Cycles the slot has spent in UPDATE (the neuron pipeline filling).
+    upd: u32,
     step_spikes: Vec<bool>,
 }
 
@@ -211,6 +213,7 @@ impl CoreMirror {
             fsm: Fsm::Init,
             slot: 0,
             spk: 0,
+            upd: 0,
             step_spikes: vec![false; n],
         }
     }
@@ -226,6 +229,7 @@ impl CoreMirror {
         self.fsm = Fsm::Init;
         self.slot = 0;
         self.spk = 0;
+        self.upd = 0;
     }
 
     /// The output event on offer this cycle, if any.
@@ -279,7 +283,9 @@ impl CoreMirror {
                 }
                 None => {}
             },
+            Fsm::Update if self.upd < p.pipeline => self.upd += 1,
             Fsm::Update => {
+                self.upd = 0;
                 let base = (self.slot * units) as usize;
                 self.spk = (0..units as usize)
                     .filter(|u| self.step_spikes[base + u])
@@ -434,7 +440,7 @@ impl CoreVectors {
     /// Enough events to fill about `cycles` cycles at full rate.
     pub fn events_for_cycles(p: &CoreParams, cycles: u64) -> u64 {
         let fixed = Self::fixed_cycles(p);
-        let step = 2 * p.slots() as u64 + 2;
+        let step = p.step_cycles();
         let mean = (p.inputs as u64 / 2).clamp(1, 24);
         let per_event = p.cycles_per_event() + step / mean.max(1);
         (cycles.saturating_sub(fixed) / per_event).max(1)
@@ -448,7 +454,7 @@ impl CoreVectors {
     /// The fewest cycles in which a run compares at least one whole time
     /// step under `traffic` (a bound: back-pressure is random).
     pub fn min_cycles(p: &CoreParams, traffic: Traffic) -> u64 {
-        let step = p.cycles_per_event() + 2 * p.slots() as u64 + p.neurons as u64 + 2;
+        let step = p.cycles_per_event() + p.step_cycles() + p.neurons as u64;
         let slow = (1.0 / traffic.offer.min(traffic.ready)).ceil() as u64;
         Self::fixed_cycles(p) + 4 * step * slow + 64
     }
@@ -706,11 +712,10 @@ impl ChainVectors {
     pub fn min_cycles(l1: &CoreParams, l2: &CoreParams, traffic: Traffic) -> u64 {
         let load = l1.synapse_words().max(l2.synapse_words()) as u64 + 2 + l1.slots().max(l2.slots()) as u64;
         let step = l1.inputs as u64 * l1.cycles_per_event()
-            + 2 * l1.slots() as u64
+            + l1.step_cycles()
             + l1.neurons as u64 * (l2.cycles_per_event() + 1)
-            + 2 * l2.slots() as u64
-            + l2.neurons as u64
-            + 4;
+            + l2.step_cycles()
+            + l2.neurons as u64;
         let slow = (1.0 / traffic.offer.min(traffic.ready)).ceil() as u64;
         load + 2 * step * slow + 64
     }
