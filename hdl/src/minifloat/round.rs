@@ -225,22 +225,13 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow, stage
         ),
         "exponent field before rounding",
     );
-    // What rounding reads: the last kept bits with the guard bit below
-    // (without mantissa bits the last kept bit is the hidden one), and the
-    // OR of every bit under the guard (the padding leaves at least one).
-    let frac = m.wire_of(
-        "frac",
-        norm.select(wp - 2 - mb, mb.max(1) + 1),
-        "the last kept bits, then the guard bit",
-    );
-    let sticky = m.wire_of(
-        "sticky",
-        norm.select(0u32, wp - 2 - mb).reduce_or(),
-        "a one below the guard bit",
-    );
-
-    // Stage 2 cuts after the normalising shift.
-    let (neg, e_pre, frac, sticky, special) = match (&clocking, stages >= 2) {
+    // What rounding reads: the last kept bit (without mantissa bits, the
+    // hidden one), the guard bit below it, and the OR of every bit under
+    // the guard (the padding leaves at least one). Stage 2 registers just
+    // these with the exponent.
+    let kept = mb.max(1);
+    // (mantissa bits, last kept bit, guard bit)
+    let (e_pre, (mantissa, lsb, guard), sticky, neg, special) = match (&clocking, stages >= 2) {
         (Some(c), true) => {
             m.section(
                 "Pipeline stage 2",
@@ -248,25 +239,44 @@ pub fn rounder(input: &RoundInput, out: FloatFormat, overflow: OnOverflow, stage
             );
             let neg_q = stage(&mut m, c, "norm_neg_q", neg.e(), "sign of the sum");
             let e_q = stage(&mut m, c, "exp_pre_q", e_pre.e(), "exponent field before rounding");
-            let frac_q = stage(&mut m, c, "frac_q", frac.e(), "the last kept bits, then the guard bit");
-            let sticky_q = stage(&mut m, c, "sticky_q", sticky.e(), "a one below the guard bit");
+            let frac_q = stage(
+                &mut m,
+                c,
+                "frac_q",
+                norm.select(wp - 2 - mb, kept + 1),
+                "the last kept bits, then the guard bit",
+            );
+            let sticky_q = stage(
+                &mut m,
+                c,
+                "sticky_q",
+                norm.select(0u32, wp - 2 - mb).reduce_or(),
+                "a one below the guard bit",
+            );
             let special_q = special.map(|s| stage(&mut m, c, "norm_special_q", s.e(), "special-value code"));
-            (neg_q, e_q, frac_q, sticky_q, special_q)
+            let kept_bits = (frac_q.select(1u32, kept), frac_q.bit(1u32), frac_q.bit(0u32));
+            (e_q, kept_bits, sticky_q.e(), neg_q, special_q)
         }
-        _ => (neg, e_pre, frac, sticky, special),
+        _ => {
+            let kept_bits = (
+                norm.select(wp - 1 - mb, kept),
+                norm.bit(wp - 1 - mb),
+                norm.bit(wp - 2 - mb),
+            );
+            let sticky = norm.select(0u32, wp - 2 - mb).reduce_or();
+            (e_pre, kept_bits, sticky, neg, special)
+        }
     };
 
     m.section("Round to nearest, ties to even", &[]);
-    let guard = frac.bit(0u32);
-    let lsb = frac.bit(1u32);
     let round_up = m.wire_of(
         "round_up",
-        guard & (sticky.e() | lsb),
+        guard & (sticky | lsb),
         "above half, or a tie with an odd last bit",
     );
     let packed_w = exp_w + mb;
     let packed = if mb > 0 {
-        concat(vec![e_pre.e(), frac.select(1u32, mb)])
+        concat(vec![e_pre.e(), mantissa])
     } else {
         e_pre.e()
     };
