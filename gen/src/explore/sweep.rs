@@ -665,6 +665,14 @@ mod tests {
                 .collect();
             assert_eq!(depths, [0, 1, 2, 3], "{}", study.name);
         }
+        // The last study keeps its rounder stages at every PE depth.
+        let last = sweep.studies.last().expect("studies");
+        for p in &last.points {
+            match &p.config.as_ref().map(|c| &c.block) {
+                Ok(config::Block::MacArray(m)) => assert_eq!(m.output_stages(), 2, "{}", p.label()),
+                other => panic!("{}: {other:?}", p.label()),
+            }
+        }
         // A depth beyond the range is an input error located at the value.
         let bad = text.replacen("pipeline: [0, 1, 2, 3]", "pipeline: [0, 4]", 1);
         let failed = parse(&bad, "bad.yaml").expect_err("depth 4 is invalid");
