@@ -344,9 +344,66 @@ fn nextpnr(name: &str) -> Option<String> {
     })
 }
 
+/// The first line `program flag` prints (its version), or "".
+fn version(program: &str, flag: &str) -> String {
+    std::process::Command::new(program)
+        .arg(flag)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// [`fmax_place`] through a cache beside the synthesis cache: a figure is
+/// kept per design text (comments aside), flow, tool versions and seed, so
+/// re-running the bench only places what changed.
+fn fmax_one(design: &Design, synth: &str, pnr: &str, args: &[&str], dir: &Path) -> Result<Vec<f64>, String> {
+    let cache = crate::synth::cache_root().join("fmax");
+    let tools = format!("{} / {}", version("yosys", "-V"), version(pnr, "--version"));
+    let texts: Vec<String> = design
+        .files
+        .iter()
+        .map(|f| crate::synth::without_comments(&f.text))
+        .collect();
+    let key = |seed: u32| {
+        let seed = seed.to_string();
+        let joined = args.join(" ");
+        let mut parts: Vec<&[u8]> = vec![
+            b"fmax",
+            design.top.as_bytes(),
+            synth.as_bytes(),
+            pnr.as_bytes(),
+            joined.as_bytes(),
+            tools.as_bytes(),
+            seed.as_bytes(),
+        ];
+        parts.extend(texts.iter().map(|t| t.as_bytes()));
+        cache.join(crate::synth::cache_key(parts))
+    };
+    let cached: Option<Vec<f64>> = FMAX_SEEDS
+        .iter()
+        .map(|&s| std::fs::read_to_string(key(s)).ok()?.trim().parse().ok())
+        .collect();
+    if let Some(hit) = cached {
+        return Ok(hit);
+    }
+    let mhz = fmax_place(design, synth, pnr, args, dir)?;
+    // A cache that cannot be written only costs the next run its time.
+    let _ = std::fs::create_dir_all(&cache);
+    for (&s, f) in FMAX_SEEDS.iter().zip(&mhz) {
+        let _ = std::fs::write(key(s), format!("{f}\n"));
+    }
+    Ok(mhz)
+}
+
 /// Synthesizes `design` once and places and routes it with every seed of
 /// [`FMAX_SEEDS`]; returns the achieved MHz per seed.
-fn fmax_one(design: &Design, synth: &str, pnr: &str, args: &[&str], dir: &Path) -> Result<Vec<f64>, String> {
+fn fmax_place(design: &Design, synth: &str, pnr: &str, args: &[&str], dir: &Path) -> Result<Vec<f64>, String> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let mut reads = String::new();
