@@ -64,7 +64,7 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
             b.bits
         ),
         MulImpl::Booth => format!(
-            "Radix-4 (modified) Booth: b_i is recoded into {} digits in -2..2, each from three of its bits, and each digit times a_i is one row; a LUT6 computes a row's bit (two bits of a_i, the three of b_i) and its sum with the running sum, which drives the CARRY4's generate input, so a row costs one LUT per bit. Rows are unsigned with a constant folded into their top bits (the sign-extension trick); each row adder is a kept module, so ABC cannot merge the rows back into one multiplier.{}",
+            "Radix-4 (modified) Booth: b_i is recoded into {} digits in -2..2, each from three of its bits, and each digit times a_i is one row; a LUT6 computes a row's bit (two bits of a_i, the three of b_i) and its sum with the running sum, which drives the CARRY4's generate input, so a row costs one LUT per bit. Rows are unsigned with a constant folded into their top bits (the sign-extension trick), and the +1 that completes a negative row is the next row adder's carry-in; each row adder is a kept module, so ABC cannot merge the rows back into one multiplier.{}",
             booth_digits(b),
             if b.signed {
                 " b_i is two's complement: its low bits are recoded, and its sign bit's row -2^(m-1) * a_i is subtracted last."
@@ -706,11 +706,12 @@ pub fn booth_digits(b: IntFormat) -> u32 {
 /// written {~s, s, s, pp} and every other row {1, ~s, pp}, and those
 /// constants add up to 2^(n+1+2G), above the product, so they vanish. The
 /// `neg` of row j-1 is added in the two-bit gap under row j, which is why
-/// row j (j >= 1) starts at column 2j - 2: {1, ~s, pp, 0, g[0]}.
+/// row j (j >= 1) starts at column 2j - 2: {1, ~s, pp, 0, g[0]} (in a row
+/// adder {1, ~s, pp, 0, 0}, g[0] being its carry-in: see [`BoothTerm`]).
 /// A term that ends on the product's top column may drop or restore the
 /// constant in its top bit, as `term.top` says (see [`TopBit`]).
 fn booth_term(m: &mut ModuleBuilder, ai: &Signal, a: IntFormat, g: &Signal, term: BoothTerm, prefix: &str) -> Expr {
-    let BoothTerm { j, width, top } = term;
+    let BoothTerm { j, width, top, .. } = term;
     let n = a.bits;
     let gap = if j == 0 { 0 } else { 2 };
     // pp is n + 1 bits unless the product's top cuts it (the top row of an unsigned b).
@@ -750,7 +751,8 @@ fn booth_term(m: &mut ModuleBuilder, ai: &Signal, a: IntFormat, g: &Signal, term
     let sign = if a.signed && pp_w == n + 1 { pp.bit(n) } else { neg.e() };
     let mut bits: Vec<Expr> = Vec::new();
     if j > 0 {
-        bits.push(g.bit(0u32));
+        // A row adder takes the +1 as its carry-in instead (see `BoothTerm::carry_in`).
+        bits.push(if term.carry_in { Ty::u(1).zero() } else { g.bit(0u32) });
         bits.push(Ty::u(1).zero());
     }
     bits.push(pp.e());
@@ -797,6 +799,11 @@ struct BoothTerm {
     j: u32,
     width: u32,
     top: TopBit,
+    /// Row j >= 1 in a row adder: the +1 that completes row j-1's negation
+    /// is the adder's carry-in (the carry chain's CYINIT on Xilinx, free)
+    /// instead of the term's lowest bit, so the adder's lowest column adds
+    /// nothing to the running sum and needs no LUT.
+    carry_in: bool,
 }
 
 /// What [`booth_term`] does to a row's top bit when it is the product's top
@@ -937,7 +944,7 @@ fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal
                 if b.signed { "'s magnitude bits" } else { "" },
                 magnitude.saturating_sub(1)
             ),
-            &format!("Row j >= 1 sits at column 2j - 2: its two low bits are the +1 that completes row j-1's negation. Each row after a chain's first is added in a kept module that generates the row inside the adder.{top_note}"),
+            &format!("Row j >= 1 sits at column 2j - 2: its two low bits hold the +1 that completes row j-1's negation. Each row after a chain's first is added in a kept module that generates the row inside the adder and takes that +1 as the adder's carry-in instead.{top_note}"),
             &format!(
                 "{} chains ({} rows each) summed in the adder tree below.",
                 sizes.len(),
@@ -978,6 +985,7 @@ fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal
                 j: j0,
                 width: head.width,
                 top: head.top,
+                carry_in: false,
             },
             &format!("r{j0}_"),
         );
@@ -1011,6 +1019,7 @@ fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal
                             j,
                             width: r.width,
                             top: r.top,
+                            carry_in: true,
                         },
                         xw,
                         w,
@@ -1128,7 +1137,15 @@ fn booth_row_adder(a: IntFormat, b: IntFormat, term: BoothTerm, xw: u32, w: u32)
     m.assign(&xe, x.e().zext(w));
     let re = m.wire("row_ext", &sum_w, false, "row zero-extended to SUM_W");
     m.assign(&re, row.e().zext(w));
-    m.assign(&s, &xe + &re);
+    // Row j-1's +1 (g_i[0]) enters as the carry-in, see `BoothTerm::carry_in`.
+    let cin = m.wire(
+        "carry_in",
+        1,
+        false,
+        "g_i[0]: the +1 completing row j-1's negation, as the carry chain's carry-in (free, CYINIT on Xilinx) rather than a bit of row, so the lowest column needs no LUT",
+    );
+    m.assign(&cin, g.bit(0u32));
+    m.assign(&s, &xe + &re + cin.e().zext(w));
     m.finish()
 }
 
