@@ -122,13 +122,15 @@ fn broken_multipliers_fail() {
             "{{3{chain_0[7]}}, chain_0[7:3]}",
             "{3'd0, chain_0[7:3]}",
         ),
-        // Booth: row 0's negation left incomplete (the +1 in row 1's gap dropped).
+        // Booth: row 0's negation left incomplete (the +1, row 1's carry-in, dropped).
         (
             MulImpl::Booth,
             "accgen_mul_booth_s6xs5_row1",
-            "pp, 1'b0, g_i[0]}",
-            "pp, 1'b0, 1'b0}",
+            "assign carry_in = g_i[0];",
+            "assign carry_in = 1'b0;",
         ),
+        // Booth: the product's top bit not restored by the last row (see `TopBit::Toggle`).
+        (MulImpl::Booth, "accgen_mul_booth_s6xs5_sign", "^ {1'b1,", "^ {1'b0,"),
         // Booth: a digit of 2 (group 011) read as 0.
         (
             MulImpl::Booth,

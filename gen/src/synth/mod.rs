@@ -29,6 +29,7 @@ mod target;
 pub(crate) mod yosys;
 
 pub use cache::cache_root;
+pub(crate) use cache::{key as cache_key, without_comments};
 pub use cells::{CellClass, Summary, classify};
 pub use command::{Args, run};
 pub use error::SynthError;

@@ -64,7 +64,7 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
             b.bits
         ),
         MulImpl::Booth => format!(
-            "Radix-4 (modified) Booth: b_i is recoded into {} digits in -2..2, each from three of its bits, and each digit times a_i is one row; a LUT6 computes a row's bit (two bits of a_i, the three of b_i) and its sum with the running sum, which drives the CARRY4's generate input, so a row costs one LUT per bit. Rows are unsigned with a constant folded into their top bits (the sign-extension trick); each row adder is a kept module, so ABC cannot merge the rows back into one multiplier.{}",
+            "Radix-4 (modified) Booth: b_i is recoded into {} digits in -2..2, each from three of its bits, and each digit times a_i is one row; a LUT6 computes a row's bit (two bits of a_i, the three of b_i) and its sum with the running sum, which drives the CARRY4's generate input, so a row costs one LUT per bit. Rows are unsigned with a constant folded into their top bits (the sign-extension trick), and the +1 that completes a negative row is the next row adder's carry-in; each row adder is a kept module, so ABC cannot merge the rows back into one multiplier.{}",
             booth_digits(b),
             if b.signed {
                 " b_i is two's complement: its low bits are recoded, and its sign bit's row -2^(m-1) * a_i is subtracted last."
@@ -706,8 +706,12 @@ pub fn booth_digits(b: IntFormat) -> u32 {
 /// written {~s, s, s, pp} and every other row {1, ~s, pp}, and those
 /// constants add up to 2^(n+1+2G), above the product, so they vanish. The
 /// `neg` of row j-1 is added in the two-bit gap under row j, which is why
-/// row j (j >= 1) starts at column 2j - 2: {1, ~s, pp, 0, g[0]}.
-fn booth_term(m: &mut ModuleBuilder, ai: &Signal, a: IntFormat, g: &Signal, j: u32, width: u32, prefix: &str) -> Expr {
+/// row j (j >= 1) starts at column 2j - 2: {1, ~s, pp, 0, g[0]} (in a row
+/// adder {1, ~s, pp, 0, 0}, g[0] being its carry-in: see [`BoothTerm`]).
+/// A term that ends on the product's top column may drop or restore the
+/// constant in its top bit, as `term.top` says (see [`TopBit`]).
+fn booth_term(m: &mut ModuleBuilder, ai: &Signal, a: IntFormat, g: &Signal, term: BoothTerm, prefix: &str) -> Expr {
+    let BoothTerm { j, width, top, .. } = term;
     let n = a.bits;
     let gap = if j == 0 { 0 } else { 2 };
     // pp is n + 1 bits unless the product's top cuts it (the top row of an unsigned b).
@@ -747,14 +751,15 @@ fn booth_term(m: &mut ModuleBuilder, ai: &Signal, a: IntFormat, g: &Signal, j: u
     let sign = if a.signed && pp_w == n + 1 { pp.bit(n) } else { neg.e() };
     let mut bits: Vec<Expr> = Vec::new();
     if j > 0 {
-        bits.push(g.bit(0u32));
+        // A row adder takes the +1 as its carry-in instead (see `BoothTerm::carry_in`).
+        bits.push(if term.carry_in { Ty::u(1).zero() } else { g.bit(0u32) });
         bits.push(Ty::u(1).zero());
     }
     bits.push(pp.e());
     if j == 0 {
-        bits.extend([sign.clone(), sign.clone(), !sign]);
+        bits.extend([sign.clone(), sign.clone(), !sign.clone()]);
     } else {
-        bits.extend([!sign, Ty::u(1).ones()]);
+        bits.extend([!sign.clone(), Ty::u(1).ones()]);
     }
     // Cut at `width`, whole parts only (pp is already cut).
     let mut kept = Vec::new();
@@ -767,8 +772,80 @@ fn booth_term(m: &mut ModuleBuilder, ai: &Signal, a: IntFormat, g: &Signal, j: u
         kept.push(b);
     }
     debug_assert_eq!(w, width);
+    match top {
+        TopBit::Keep => {}
+        // The top part is the 1-bit ~s or 1 (see `top_constant`): s or 0 instead.
+        TopBit::Plain => {
+            let last = kept.len() - 1;
+            kept[last] = if j > 0 && width == gap + pp_w + 2 {
+                Ty::u(1).zero()
+            } else {
+                sign.clone()
+            };
+        }
+        TopBit::Toggle => {
+            let last = kept.len() - 1;
+            kept[last] = kept[last].clone() ^ top_bit_mask(kept[last].width());
+        }
+    }
     kept.reverse();
     concat(kept)
+}
+
+/// Which Booth term [`booth_term`] builds: digit `j`, `width` bits, and
+/// what happens to its top bit.
+#[derive(Clone, Copy)]
+struct BoothTerm {
+    j: u32,
+    width: u32,
+    top: TopBit,
+    /// Row j >= 1 in a row adder: the +1 that completes row j-1's negation
+    /// is the adder's carry-in (the carry chain's CYINIT on Xilinx, free)
+    /// instead of the term's lowest bit, so the adder's lowest column adds
+    /// nothing to the running sum and needs no LUT.
+    carry_in: bool,
+}
+
+/// What [`booth_term`] does to a row's top bit when it is the product's top
+/// column, where every bit only flips the product's top bit (2^(pw-1) and
+/// -2^(pw-1) are the same modulo 2^pw).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TopBit {
+    /// As [`booth_term`] describes it.
+    Keep,
+    /// A constant-carrying top bit (~s or 1) written without its constant
+    /// (s or 0): that flips the product's top bit, which the last row undoes.
+    /// ~s alone in a column costs a LUT (an inverter on the carry chain's
+    /// propagate input); s is a plain wire.
+    Plain,
+    /// The top bit inverted, undoing an odd number of [`TopBit::Plain`]
+    /// rows; the inversion folds into the LUT that already computes that bit.
+    Toggle,
+}
+
+/// A `width`-bit constant with only its top bit set.
+fn top_bit_mask(width: u32) -> Expr {
+    if width == 1 {
+        Ty::u(1).ones()
+    } else {
+        concat(vec![Ty::u(1).ones(), Ty::u(width - 1).zero()])
+    }
+}
+
+/// Whether Booth row `j`'s term, `width` bits from column `offset`, ends on
+/// the product's top column (`pw - 1`) with a bit that carries a constant
+/// (~s or the 1 of rows j >= 1, not pp), so [`TopBit::Plain`] applies.
+fn top_constant(a: IntFormat, j: u32, offset: u32, width: u32, pw: u32) -> bool {
+    let n = a.bits;
+    if offset + width != pw {
+        return false;
+    }
+    // Row 0 is {~s, s, s, pp}: only its very top ~s carries the constant.
+    // Row j >= 1 is {1, ~s, pp, 0, g[0]}: both of its top two bits do.
+    match j {
+        0 => width == n + 4,
+        _ => width == n + 4 || width == n + 5,
+    }
 }
 
 /// One Booth row of the [`booth`] terms: where it sits and how wide it is.
@@ -777,6 +854,8 @@ struct BoothRow {
     digit: Option<u32>,
     offset: u32,
     width: u32,
+    /// What happens to its top bit; see [`TopBit`].
+    top: TopBit,
 }
 
 /// Module name of Booth row `row` of an `a` x `b` multiplier.
@@ -805,10 +884,16 @@ fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal
         .map(|j| {
             let offset = if j == 0 { 0 } else { 2 * j - 2 };
             let full = if j == 0 { n + 4 } else { n + 5 };
+            let width = full.min(pw - offset);
             BoothRow {
                 digit: Some(j),
                 offset,
-                width: full.min(pw - offset),
+                width,
+                top: if top_constant(a, j, offset, width, pw) {
+                    TopBit::Plain
+                } else {
+                    TopBit::Keep
+                },
             }
         })
         .collect();
@@ -817,10 +902,40 @@ fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal
             digit: None,
             offset: mb - 1,
             width: n,
+            top: TopBit::Keep,
         });
+    }
+    // The last row reaches the product's top column (an unsigned b's top
+    // digit row is cut there, the sign row runs to it) and its top bit is
+    // a LUT output: it undoes the flips of the other rows' plain top bits.
+    // The last row itself keeps its own top bit as described.
+    let last = rows.len() - 1;
+    rows[last].top = TopBit::Keep;
+    let flips = rows.iter().filter(|r| r.top == TopBit::Plain).count();
+    if flips % 2 == 1 {
+        rows[last].top = TopBit::Toggle;
     }
     let sizes = chains(b, MulImpl::Booth);
     debug_assert_eq!(sizes.iter().sum::<u32>() as usize, rows.len());
+    let plain: Vec<String> = rows
+        .iter()
+        .filter(|r| r.top == TopBit::Plain)
+        .filter_map(|r| r.digit.map(|j| j.to_string()))
+        .collect();
+    let top_note = if plain.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Row {} ends on the product's top column, where +2^{top} and -2^{top} are the same modulo 2^{pw}: its top bit is written without its constant (s for ~s, 0 for 1), a plain wire instead of an inverter, and the last row inverts its own top bit {}.",
+            plain.join(", "),
+            if plain.len() % 2 == 1 {
+                "to make up for it"
+            } else {
+                "no more (an even count of flips cancels)"
+            },
+            top = pw - 1
+        )
+    };
     m.section(
         "Booth rows",
         &[
@@ -829,7 +944,7 @@ fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal
                 if b.signed { "'s magnitude bits" } else { "" },
                 magnitude.saturating_sub(1)
             ),
-            "Row j >= 1 sits at column 2j - 2: its two low bits are the +1 that completes row j-1's negation. Each row after a chain's first is added in a kept module that generates the row inside the adder.",
+            &format!("Row j >= 1 sits at column 2j - 2: its two low bits hold the +1 that completes row j-1's negation. Each row after a chain's first is added in a kept module that generates the row inside the adder and takes that +1 as the adder's carry-in instead.{top_note}"),
             &format!(
                 "{} chains ({} rows each) summed in the adder tree below.",
                 sizes.len(),
@@ -861,7 +976,19 @@ fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal
             unreachable!("the sign row is never first in a chain")
         };
         let g = group(m, j0);
-        let term = booth_term(m, ai, a, &g, j0, head.width, &format!("r{j0}_"));
+        let term = booth_term(
+            m,
+            ai,
+            a,
+            &g,
+            BoothTerm {
+                j: j0,
+                width: head.width,
+                top: head.top,
+                carry_in: false,
+            },
+            &format!("r{j0}_"),
+        );
         let row = m.wire(
             &format!("row_{j0}"),
             head.width,
@@ -884,8 +1011,22 @@ fn booth(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal
             let w = top - r.offset;
             let xw = acc.offset + acc.width - r.offset;
             let (module, label) = match r.digit {
-                Some(j) => (booth_row_adder(a, b, j, r.width, xw, w), format!("row_{j}")),
-                None => (booth_sign_adder(a, b, xw, w), "row_sign".to_string()),
+                Some(j) => (
+                    booth_row_adder(
+                        a,
+                        b,
+                        BoothTerm {
+                            j,
+                            width: r.width,
+                            top: r.top,
+                            carry_in: true,
+                        },
+                        xw,
+                        w,
+                    ),
+                    format!("row_{j}"),
+                ),
+                None => (booth_sign_adder(a, b, r.top, xw, w), "row_sign".to_string()),
             };
             let s = m.wire(
                 &format!("{label}_sum"),
@@ -948,16 +1089,31 @@ fn booth_doc(title: String, description: String) -> ModuleDoc {
     }
 }
 
+/// The module header's note on a [`TopBit`] other than `Keep`.
+fn top_doc(top: TopBit) -> &'static str {
+    match top {
+        TopBit::Keep => "",
+        TopBit::Plain => {
+            " Its top bit, on the product's top column, is written without its constant; the last row makes up for it."
+        }
+        TopBit::Toggle => {
+            " Its top bit, on the product's top column, is inverted: that adds 2^(PROD_W-1) modulo 2^PROD_W, the constant that earlier rows left out of their top bits, and the inversion folds into the LUT that computes the bit anyway."
+        }
+    }
+}
+
 /// `s_o = x_i + row j` for Booth digit `j` (see [`booth_term`]), `w` bits.
-fn booth_row_adder(a: IntFormat, b: IntFormat, j: u32, term_w: u32, xw: u32, w: u32) -> Module {
+fn booth_row_adder(a: IntFormat, b: IntFormat, term: BoothTerm, xw: u32, w: u32) -> Module {
+    let BoothTerm { j, width: term_w, .. } = term;
     let mut m = ModuleBuilder::new(
         booth_row_name(a, b, &format!("row{j}")),
         booth_doc(
             format!("Booth row {j} of an {a} x {b} multiplier, added to the running sum"),
             format!(
-                "Generates row {j} = d_{j} * a_i (digit d_{j} from g_i = b[{}:{}]) as an unsigned term and adds it to the running sum: each sum bit's propagate is one LUT6 of two bits of a_i, the three of g_i and the running-sum bit, which also drives the carry chain's generate input.",
+                "Generates row {j} = d_{j} * a_i (digit d_{j} from g_i = b[{}:{}]) as an unsigned term and adds it to the running sum: each sum bit's propagate is one LUT6 of two bits of a_i, the three of g_i and the running-sum bit, which also drives the carry chain's generate input.{}",
                 2 * j + 1,
-                2 * j - 1
+                2 * j - 1,
+                top_doc(term.top)
             ),
         ),
     );
@@ -974,28 +1130,37 @@ fn booth_row_adder(a: IntFormat, b: IntFormat, j: u32, term_w: u32, xw: u32, w: 
         w as i64,
         "one carry above the wider addend, cut at the product's top",
     );
-    let term = booth_term(&mut m, &ai, a, &g, j, term_w, "");
+    let bits = booth_term(&mut m, &ai, a, &g, term, "");
     let row = m.wire("row", term_w, false, "this row as an unsigned term");
-    m.assign(&row, term);
+    m.assign(&row, bits);
     let xe = m.wire("x_ext", &sum_w, false, "x_i zero-extended to SUM_W");
     m.assign(&xe, x.e().zext(w));
     let re = m.wire("row_ext", &sum_w, false, "row zero-extended to SUM_W");
     m.assign(&re, row.e().zext(w));
-    m.assign(&s, &xe + &re);
+    // Row j-1's +1 (g_i[0]) enters as the carry-in, see `BoothTerm::carry_in`.
+    let cin = m.wire(
+        "carry_in",
+        1,
+        false,
+        "g_i[0]: the +1 completing row j-1's negation, as the carry chain's carry-in (free, CYINIT on Xilinx) rather than a bit of row, so the lowest column needs no LUT",
+    );
+    m.assign(&cin, g.bit(0u32));
+    m.assign(&s, &xe + &re + cin.e().zext(w));
     m.finish()
 }
 
 /// `s_o = x_i - a_i * b_i` (`b_i` being b's sign bit), `w` bits: the row of
 /// a signed b's sign bit, which weighs -2^(m-1).
-fn booth_sign_adder(a: IntFormat, b: IntFormat, xw: u32, w: u32) -> Module {
+fn booth_sign_adder(a: IntFormat, b: IntFormat, top: TopBit, xw: u32, w: u32) -> Module {
     let ext = if a.signed { "sign" } else { "zero" };
     let mut m = ModuleBuilder::new(
         booth_row_name(a, b, "sign"),
         booth_doc(
             format!("Sign row of an {a} x {b} Booth multiplier, subtracted from the running sum"),
             format!(
-                "b's sign bit weighs -2^{}, so a_i AND it is subtracted: x_i + ~row + 1 on the carry chain, the AND folded into the propagate LUT.",
-                b.bits - 1
+                "b's sign bit weighs -2^{}, so a_i AND it is subtracted: x_i + ~row + 1 on the carry chain, the AND folded into the propagate LUT.{}",
+                b.bits - 1,
+                top_doc(top)
             ),
         ),
     );
@@ -1013,7 +1178,14 @@ fn booth_sign_adder(a: IntFormat, b: IntFormat, xw: u32, w: u32) -> Module {
     let xe = m.wire("x_ext", &sum_w, false, "x_i zero-extended to SUM_W");
     m.assign(&xe, x.e().zext(w));
     let re = m.wire("row_ext", &sum_w, false, &format!("row {ext}-extended to SUM_W"));
-    m.assign(&re, row.e().extend(w).cast(false));
+    match top {
+        TopBit::Toggle => {
+            // x - (r ^ 2^(w-1)) = x - r + 2^(w-1) modulo 2^w: the product's
+            // top bit inverted inside the LUT that computes it anyway.
+            m.assign(&re, row.e().extend(w).cast(false) ^ top_bit_mask(w));
+        }
+        _ => m.assign(&re, row.e().extend(w).cast(false)),
+    }
     m.assign(&s, &xe - &re);
     m.finish()
 }
