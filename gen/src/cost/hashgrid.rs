@@ -100,20 +100,10 @@ pub(crate) fn provenance() -> accgen_hdl::ir::verilog::Provenance {
     }
 }
 
-/// Names of the fitted logic features, in [`Features::as_array`] order.
-pub const FEATURE_NAMES: [&str; 11] = [
-    "units",
-    "logic_mul_bits",
-    "const_mul_bits",
-    "sum_bits",
-    "index_bits",
-    "decode_bits",
-    "round_bits",
-    "mux_bits",
-    "axis_bits",
-    "lut_ram_bits",
-    "memory_bits",
-];
+/// Names of the fitted logic features, in [`Features::as_array`] order:
+/// few, as the calibration set is small (synthesis of even a small encoder
+/// takes minutes without DSP blocks).
+pub const FEATURE_NAMES: [&str; 4] = ["logic_mul_bits", "datapath_bits", "float_bits", "memory_bits"];
 
 /// Logic features of an engine on one target.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -130,20 +120,16 @@ pub struct Features {
 }
 
 impl Features {
-    pub fn as_array(&self) -> [f64; 11] {
+    /// Products in logic; adders, index, per-axis and multiplexer bits
+    /// with constant products; float decoders and rounders; memories in
+    /// LUT RAM or flip-flops.
+    pub fn as_array(&self) -> [f64; 4] {
         let c = &self.counts;
         [
-            c.units,
             self.logic_mul_bits,
-            self.const_mul_bits,
-            c.sum_bits,
-            c.index_bits,
-            c.decode_bits,
-            c.round_bits,
-            c.mux_bits,
-            c.axis_bits,
-            self.lut_ram_bits,
-            self.memory_bits,
+            c.sum_bits + c.index_bits + c.axis_bits + c.mux_bits + self.const_mul_bits,
+            c.decode_bits + c.round_bits,
+            self.lut_ram_bits + self.memory_bits,
         ]
     }
 }
@@ -184,12 +170,18 @@ pub fn engine_cost(p: &HashGridParams, target: Target) -> EngineCost {
                 cost.features.lut_ram_bits += (width as u64 * rows) as f64;
             }
             Placement::Logic => {
-                cost.ffs += width as u64 + depth as u64 * width as u64;
-                cost.features.memory_bits += (depth as u64 * width as u64) as f64;
+                // Replicas hold the same words written the same way: their
+                // flip-flops merge into one copy; each keeps its read register.
+                let bits = depth as u64 * width as u64 / p.replicas() as u64;
+                cost.ffs += width as u64 + bits;
+                cost.features.memory_bits += bits as f64;
             }
         }
     }
     let rule = DspRule::of(target);
+    let in_dsp =
+        |m: &accgen_hdl::hashgrid::cost::Product| rule.is_some_and(|r| r.product_blocks(m.a, m.b, m.signed, m.y) > 0);
+    cost.ffs -= packed_registers(p, target, &in_dsp);
     for m in products(p) {
         let blocks = rule.map_or(0, |r| r.product_blocks(m.a, m.b, m.signed, m.y)) as u64;
         if blocks > 0 {
@@ -201,6 +193,58 @@ pub fn engine_cost(p: &HashGridParams, target: Target) -> EngineCost {
         }
     }
     cost
+}
+
+/// Registers 7-series synthesis packs elsewhere: into DSP48E1 blocks (the
+/// register after a corner-weight product as its P register, the aligned
+/// corner weight as the B register of its weighted-feature products, the
+/// registered weighted features of depth 5 and up as P registers) and into
+/// SRL16E shift registers (`xilinx_srl`: chains of 3 or more registers
+/// without reset whose inner stages feed nothing else: the corner weights
+/// at depth 6, the slot numbers of a time-multiplexed engine).
+fn packed_registers(
+    p: &HashGridParams,
+    target: Target,
+    in_dsp: &dyn Fn(&accgen_hdl::hashgrid::cost::Product) -> bool,
+) -> u64 {
+    if target.family() != crate::synth::Family::Xc7 {
+        return 0;
+    }
+    let corners = 1u64 << p.dims();
+    let fw = (p.weight_frac_bits + 1) as u64;
+    let mut packed = 0;
+    for u in 0..p.level_units as usize {
+        let ps = accgen_hdl::hashgrid::cost::unit_products(p, u);
+        let weights_in_dsp = ps
+            .iter()
+            .filter(|m| !m.signed && m.constant.is_none())
+            .all(in_dsp);
+        let features: Vec<_> = ps.iter().filter(|m| m.signed).collect();
+        let features_in_dsp = features.iter().all(|m| in_dsp(m));
+        // The corner weights' stages: the product register (depth 6 only:
+        // the registered weight; otherwise the stage-2 weight), the stage-2
+        // weight, the weight aligned with the bank words.
+        let mut stages = if p.pipeline_depth >= 6 { 3 } else { 2 };
+        if weights_in_dsp {
+            packed += corners * fw;
+            stages -= 1;
+        }
+        if features_in_dsp {
+            packed += corners * fw;
+            stages -= 1;
+        }
+        if stages >= 3 {
+            packed += corners * fw * stages;
+        }
+        if features_in_dsp && p.pipeline_depth >= 5 {
+            packed += features.iter().map(|m| m.y as u64).sum::<u64>();
+        }
+    }
+    let slots = p.slots() as u64;
+    if slots > 1 && p.pipeline_depth > 3 {
+        packed += (p.pipeline_depth as u64 - 1) * accgen_hdl::params::clog2(slots).max(1) as u64;
+    }
+    packed
 }
 
 /// Estimate an engine's resources on one target.

@@ -190,10 +190,10 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
     let mut seen: Vec<(Product, usize, u32)> = Vec::new();
     for &l in &levels {
         let lv = p.geometry.levels[l];
-        for k in 1..d {
+        for (k, &prime) in PRIMES.iter().enumerate().take(d).skip(1) {
             for bit in 0..2 {
                 let (c, y) = if lv.hashed {
-                    (PRIMES[k] as u64 & ((1u64 << log2t) - 1), log2t)
+                    (prime as u64 & ((1u64 << log2t) - 1), log2t)
                 } else {
                     ((lv.res as u64).pow(k as u32), p.index_width(l))
                 };
@@ -507,5 +507,53 @@ mod tests {
         assert_eq!(p.slots(), 3);
         assert_eq!(p.unit_levels(2), vec![2, 5]);
         assert_eq!(banks(&p)[8], (2 * 256, 32));
+    }
+
+    /// Flip-flops Yosys 0.23 keeps on iCE40 (`synth_ice40`, tables in
+    /// block RAM, which absorbs their read registers) for designs of the
+    /// calibration set (`reports/calibration/hashgrid_points.csv`).
+    #[test]
+    fn registers_match_yosys_with_tables_in_block_ram() {
+        use crate::mac::params::FormatSpec;
+        // Two levels time-multiplexed on one unit, depth 6, int4 entries, fp16 outputs.
+        let multiplexed = HashGridSpec {
+            levels: 2,
+            features: 1,
+            log2_table_size: 8,
+            base_resolution: 4,
+            per_level_scale: 1.5,
+            table: FormatSpec::Name("int4".into()),
+            coord_frac_bits: 8,
+            scale_frac_bits: 12,
+            weight_frac_bits: 10,
+            feature_frac_bits: 16,
+            level_units: Some(1),
+            pipeline_depth: 6,
+            output: Some(FormatSpec::Name("fp16".into())),
+            ..HashGridSpec::default()
+        }
+        .validate()
+        .expect("valid");
+        let r = registers(&multiplexed);
+        assert_eq!(r.control + r.units, 342);
+        // One level of two bf16 features, depth 4, fixed-point outputs.
+        let single = HashGridSpec {
+            levels: 1,
+            features: 2,
+            log2_table_size: 8,
+            base_resolution: 8,
+            per_level_scale: 2.0,
+            table: FormatSpec::Name("bf16".into()),
+            coord_frac_bits: 16,
+            scale_frac_bits: 12,
+            weight_frac_bits: 8,
+            feature_frac_bits: 12,
+            ..HashGridSpec::default()
+        }
+        .validate()
+        .expect("valid");
+        let r = registers(&single);
+        assert_eq!(r.control + r.units, 224);
+        assert_eq!(r.bank_reads, 4 * 32);
     }
 }
