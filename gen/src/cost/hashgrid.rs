@@ -103,14 +103,23 @@ pub(crate) fn provenance() -> accgen_hdl::ir::verilog::Provenance {
 /// Names of the fitted logic features, in [`Features::as_array`] order:
 /// few, as the calibration set is small (synthesis of even a small encoder
 /// takes minutes without DSP blocks).
-pub const FEATURE_NAMES: [&str; 4] = ["logic_mul_bits", "datapath_bits", "float_bits", "memory_bits"];
+pub const FEATURE_NAMES: [&str; 5] = [
+    "weight_mul_bits",
+    "feature_mul_bits",
+    "datapath_bits",
+    "float_bits",
+    "memory_bits",
+];
 
 /// Logic features of an engine on one target.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Features {
     pub counts: accgen_hdl::hashgrid::cost::LogicCounts,
-    /// Sum of a x b over variable products left in logic.
+    /// Sum of a x b over the unsigned variable products left in logic
+    /// (corner weights, positions of a time-multiplexed unit).
     pub logic_mul_bits: f64,
+    /// Sum of a x b over the weighted-feature products left in logic.
+    pub feature_mul_bits: f64,
     /// Constant products in logic: operand bits x (set bits of the odd constant - 1).
     pub const_mul_bits: f64,
     /// Memories in LUT RAM: word bits x rows of LUT RAM (the read multiplexer).
@@ -120,13 +129,14 @@ pub struct Features {
 }
 
 impl Features {
-    /// Products in logic; adders, index, per-axis and multiplexer bits
+    /// Weight and feature products in logic; adders, index, per-axis and multiplexer bits
     /// with constant products; float decoders and rounders; memories in
     /// LUT RAM or flip-flops.
-    pub fn as_array(&self) -> [f64; 4] {
+    pub fn as_array(&self) -> [f64; 5] {
         let c = &self.counts;
         [
             self.logic_mul_bits,
+            self.feature_mul_bits,
             c.sum_bits + c.index_bits + c.axis_bits + c.mux_bits + self.const_mul_bits,
             c.decode_bits + c.round_bits,
             self.lut_ram_bits + self.memory_bits,
@@ -188,6 +198,8 @@ pub fn engine_cost(p: &HashGridParams, target: Target) -> EngineCost {
             cost.dsp += blocks;
         } else if let Some(c) = m.constant {
             cost.features.const_mul_bits += (m.a * (c.count_ones() - 1)) as f64;
+        } else if m.signed {
+            cost.features.feature_mul_bits += (m.a * m.b) as f64;
         } else {
             cost.features.logic_mul_bits += (m.a * m.b) as f64;
         }
@@ -195,7 +207,9 @@ pub fn engine_cost(p: &HashGridParams, target: Target) -> EngineCost {
     cost
 }
 
-/// Registers 7-series synthesis packs elsewhere: into DSP48E1 blocks (the
+/// Registers synthesis packs elsewhere: on iCE40 the registered weighted
+/// features (depth 5 and up) into SB_MAC16 output registers; on 7-series
+/// into DSP48E1 blocks (the
 /// register after a corner-weight product as its P register, the aligned
 /// corner weight as the B register of its weighted-feature products, the
 /// registered weighted features of depth 5 and up as P registers) and into
@@ -207,6 +221,14 @@ fn packed_registers(
     target: Target,
     in_dsp: &dyn Fn(&accgen_hdl::hashgrid::cost::Product) -> bool,
 ) -> u64 {
+    if target == (Target::Ice40 { dsp: true }) && p.pipeline_depth >= 5 {
+        // SB_MAC16 takes the registered weighted features as its output register.
+        return products(p)
+            .iter()
+            .filter(|m| m.signed && in_dsp(m))
+            .map(|m| m.y as u64)
+            .sum();
+    }
     if target.family() != crate::synth::Family::Xc7 {
         return 0;
     }
@@ -215,10 +237,7 @@ fn packed_registers(
     let mut packed = 0;
     for u in 0..p.level_units as usize {
         let ps = accgen_hdl::hashgrid::cost::unit_products(p, u);
-        let weights_in_dsp = ps
-            .iter()
-            .filter(|m| !m.signed && m.constant.is_none())
-            .all(in_dsp);
+        let weights_in_dsp = ps.iter().filter(|m| !m.signed && m.constant.is_none()).all(in_dsp);
         let features: Vec<_> = ps.iter().filter(|m| m.signed).collect();
         let features_in_dsp = features.iter().all(|m| in_dsp(m));
         // The corner weights' stages: the product register (depth 6 only:
@@ -318,11 +337,19 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
     let mut models = Vec::new();
     let mut rows = Vec::new();
     let mut tool = String::new();
+    let mut dropped = Vec::new();
     for (t, target) in Target::ALL.into_iter().enumerate() {
         let (mine, results): (Vec<Point>, Vec<&crate::synth::SynthResult>) = points
             .iter()
             .zip(&measured[t])
             .filter_map(|(p, r)| Some((p.clone(), r.as_ref()?)))
+            .filter(|(p, r)| {
+                let kept = !collapsed(&p.params, target, &r.summary);
+                if !kept {
+                    dropped.push(format!("{} on {}", p.name, target.name()));
+                }
+                kept
+            })
             .unzip();
         let Some(first) = results.first() else {
             return Err(Failure::Run(format!("error: no result on {}", target.name())));
@@ -352,6 +379,14 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
         points.len(),
         points.len() - held
     );
+    let intro = if dropped.is_empty() {
+        intro
+    } else {
+        format!(
+            "{intro}\n\nLeft out (Yosys removed the datapath: no DSP block where `mul2dsp`'s rule maps products, a few LUTs): {}.",
+            dropped.join(", ")
+        )
+    };
     let report = super::families::write_outputs(out, &calibration, &rows, &intro)?;
     println!("{report}");
     Ok(())
@@ -365,6 +400,15 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
 /// keep 2000-4600 LUTs), so those figures are not a cost to fit.
 pub fn measured_on(p: &HashGridParams, target: Target) -> bool {
     !(p.slots() > 1 && matches!(target, Target::Xc7 { dsp: true } | Target::Ice40 { dsp: true }))
+}
+
+/// Whether Yosys removed the datapath of `p` on `target`: a DSP target
+/// that kept no DSP block where `mul2dsp`'s rule maps products. Seen with
+/// 7-series and iCE40 DSP flows on integer tables with float outputs (a
+/// one-level encoder comes out as 4 LUTs and 20 FFs; `-nodsp` and ECP5
+/// keep it); such measurements are no cost to fit and are left out.
+pub fn collapsed(p: &HashGridParams, target: Target, measured: &crate::synth::Summary) -> bool {
+    measured.dsp == 0 && engine_cost(p, target).dsp > 0
 }
 
 /// The committed calibration.
