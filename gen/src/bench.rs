@@ -250,6 +250,24 @@ pub fn cost_model() -> Result<(), Failure> {
         }
         (n, checksum)
     });
+    let hashgrid = crate::cost::hashgrid::builtin().map_err(Failure::Run)?;
+    let encoders: Vec<accgen_hdl::hashgrid::HashGridParams> =
+        crate::cost::hashgrid::points().into_iter().map(|p| p.params).collect();
+    let models: Vec<(crate::synth::Target, &crate::cost::families::FamilyTargetModel)> = crate::synth::Target::ALL
+        .into_iter()
+        .filter_map(|t| hashgrid.model(t).map(|m| (t, m)))
+        .collect();
+    estimates_per_second("hash-grid", || {
+        let (mut n, mut checksum) = (0, 0.0);
+        for p in &encoders {
+            for &(target, model) in &models {
+                let e = crate::cost::hashgrid::estimate(p, target, model);
+                checksum += e.luts + e.ffs;
+                n += 1;
+            }
+        }
+        (n, checksum)
+    });
     Ok(())
 }
 

@@ -89,13 +89,14 @@ fn the_default_sweep_answers_integer_or_minifloat() {
                 assert!((0.5..=1.0).contains(&acc), "{}: accuracy {acc}", r.label);
             }
             "hashgrid_fixed_point" => {
-                // Block RAM on FPGAs; fidelity to tiny-cuda-nn as SQNR.
+                // The calibrated model on every target; fidelity to tiny-cuda-nn as SQNR.
                 assert_eq!(r.metric(Metric::Bram).is_some(), r.target != Target::Asic);
-                assert!(
-                    r.metric(Metric::Luts).is_none(),
-                    "LUTs are not modelled for hash grids yet"
+                assert_eq!(
+                    r.metric(Metric::Luts).is_some(),
+                    r.target != Target::Asic,
+                    "hash grids have a LUT model"
                 );
-                assert!(!r.notes.is_empty(), "the missing LUT model is noted");
+                assert!(r.notes.is_empty(), "{}: {:?}", r.label, r.notes);
                 assert!(r.sqnr_db.expect("SQNR") > 20.0, "{}", r.label);
             }
             "spiking_digits" => {
@@ -151,10 +152,10 @@ fn the_default_sweep_answers_integer_or_minifloat() {
     assert!(acc("int8", "uint8") > 0.95, "int8 x uint8 is near float accuracy");
     // MAC fronts: (luts, accuracy) on the six FPGA targets, (area, accuracy)
     // on asic, (luts, dsp, accuracy) on the six FPGA targets; hash grid:
-    // (bram, quality) on the six FPGA targets (no LUT or area model yet);
-    // spiking: (bram, accuracy) on the six FPGA targets, (luts, accuracy)
-    // on them and (area, accuracy) on asic.
-    assert_eq!(results.fronts.len(), 6 + 1 + 6 + 6 + 6 + 7);
+    // (luts, quality) and (bram, quality) on the six FPGA targets and
+    // (area, quality) on asic; spiking: (bram, accuracy) on the six FPGA
+    // targets, (luts, accuracy) on them and (area, accuracy) on asic.
+    assert_eq!(results.fronts.len(), 6 + 1 + 6 + 13 + 6 + 7);
     for f in &results.fronts {
         check_front(&results.rows, f);
     }
@@ -182,8 +183,8 @@ fn the_report_is_written_whole_and_stale_plots_go() {
         !plots.join("old_study_xc7_luts-accuracy.svg").exists(),
         "stale plot kept"
     );
-    // 7 + 6 + 6 + 7 two-metric fronts, SVG and PNG each, and 4 reports.
-    assert_eq!(written.len(), 26 * 2 + 4);
+    // 7 + 13 + 6 + 7 two-metric fronts, SVG and PNG each, and 4 reports.
+    assert_eq!(written.len(), 33 * 2 + 4);
     let svg = std::fs::read_to_string(plots.join("digits_mac_ice40_luts-accuracy.svg")).expect("svg");
     // Front points are labelled weights/activations/multiplier (which
     // points are on the front depends on the calibrated cost model).
@@ -205,7 +206,7 @@ fn the_report_is_written_whole_and_stale_plots_go() {
     assert_eq!(json["rows"].as_array().map(Vec::len), Some(results.rows.len()));
     assert_eq!(json["rows"][0]["settings"]["weights"], "int3");
     let html = std::fs::read_to_string(dir.join("report.html")).expect("html");
-    assert_eq!(html.matches("<svg").count(), 26, "every plot inline");
+    assert_eq!(html.matches("<svg").count(), 33, "every plot inline");
     assert!(html.contains("<table>") && html.ends_with("</html>\n"));
     // Nothing left staged.
     for entry in std::fs::read_dir(&plots).expect("ls").flatten() {

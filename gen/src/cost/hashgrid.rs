@@ -1,10 +1,19 @@
-//! The hash-grid encoder's calibration set, for a cost model to come:
-//! register bits from the generated structure
-//! ([`accgen_hdl::hashgrid::cost::registers`]), block RAM and DSP blocks by
-//! rule, LUTs, carry cells and ASIC area fitted per target like the
+//! The hash-grid encoder's cost model: register bits from the generated
+//! structure ([`accgen_hdl::hashgrid::cost::registers`]), block RAM by
+//! Yosys' memory-mapping rule ([`super::memory`]), DSP blocks by its
+//! `mul2dsp` rule ([`super::DspRule`]) on the engine's multiplications as
+//! `wreduce` leaves them ([`accgen_hdl::hashgrid::cost::unit_products`]),
+//! and LUTs, carry cells and ASIC area as weighted sums of logic features
+//! fitted per target on a calibration set of small encoders, like the
 //! spiking cores' ([`super::spiking`]).
 
+use super::families::{FamilyCalibration, FamilyTargetModel, Row};
+use super::memory::{Placement, place};
 use super::spiking::Walk;
+use super::{DspRule, Estimate};
+use crate::Failure;
+use crate::synth::Target;
+use accgen_hdl::hashgrid::cost::{logic_counts, products, registers};
 use accgen_hdl::hashgrid::{HashGridParams, HashGridSpec};
 use accgen_hdl::mac::params::FormatSpec;
 
@@ -20,39 +29,55 @@ pub struct Point {
 /// Points in the calibration set.
 pub const POINTS: usize = 16;
 
-/// Largest memory (all tables, replicas included) of a point synthesized on
-/// `asic`, where tables become flip-flops and larger ones take minutes.
-pub const ASIC_MAX_MEMORY_BITS: u64 = 16384;
+/// Largest memory (all tables, replicas included) of a calibration design:
+/// `asic` synthesis turns tables into flip-flops, and larger ones take minutes.
+pub const MAX_MEMORY_BITS: u64 = 4096;
 
-/// The calibration set: 16 small encoders (synthesis of a level takes tens
-/// of seconds) drawn deterministically across D, L, log2 T, F, base
-/// resolution and scale (dense and hashed levels) and entry formats. Every
-/// fourth is held out.
+/// The calibration set: 16 small encoders (seconds to a minute or two of
+/// synthesis each on a target) drawn deterministically across D, L, level units P, F,
+/// log2 T, base resolution and scale (dense and hashed levels), entry
+/// formats, pipeline depths, output formats and the coordinate, scale,
+/// weight and feature widths. Every fourth is held out.
 pub fn points() -> Vec<Point> {
     const LEVELS: [u64; 5] = [1, 1, 1, 2, 3];
-    const LOG2_T: [u64; 4] = [8, 9, 10, 11];
-    const FEATURES: [u64; 4] = [1, 2, 2, 4];
-    const FORMATS: [&str; 7] = ["fp16", "bf16", "e4m3fn", "e5m2", "int8", "int4", "int12"];
-    const BASE: [u64; 5] = [2, 4, 8, 16, 40];
+    const LOG2_T: [u64; 3] = [8, 8, 9];
+    const FEATURES: [u64; 3] = [1, 1, 2];
+    const FORMATS: [&str; 6] = ["fp16", "bf16", "e4m3fn", "e5m2", "int8", "int4"];
+    const BASE: [u64; 5] = [2, 3, 4, 8, 16];
     const SCALE: [f64; 3] = [1.5, 2.0, 1.38191];
+    const COORD: [u64; 4] = [8, 10, 12, 16];
+    const SCALE_FRAC: [u64; 3] = [10, 12, 16];
+    const WEIGHT: [u64; 4] = [6, 8, 10, 12];
+    const FEATURE_FRAC: [u64; 4] = [8, 10, 12, 16];
+    const OUTPUT: [Option<&str>; 4] = [None, None, Some("fp16"), Some("bf16")];
     let mut walk = Walk::new(0x4a5b_6c7d_8e9f_0a1b);
     let mut out: Vec<Point> = Vec::new();
     while out.len() < POINTS {
-        let dims = if walk.pick(3) == 0 { 3 } else { 2 };
+        let dims = if walk.pick(4) == 0 { 3 } else { 2 };
         let levels = LEVELS[walk.pick(LEVELS.len())].min(if dims == 3 { 1 } else { 3 });
+        let units = 1 + walk.pick(levels as usize) as u64;
+        let features = FEATURES[walk.pick(FEATURES.len())];
         let spec = HashGridSpec {
             dims,
             levels,
-            features: FEATURES[walk.pick(FEATURES.len())],
+            features,
             log2_table_size: LOG2_T[walk.pick(LOG2_T.len())],
             base_resolution: BASE[walk.pick(BASE.len())],
             per_level_scale: SCALE[walk.pick(SCALE.len())],
             table: FormatSpec::Name(FORMATS[walk.pick(FORMATS.len())].into()),
+            coord_frac_bits: COORD[walk.pick(COORD.len())],
+            scale_frac_bits: SCALE_FRAC[walk.pick(SCALE_FRAC.len())],
+            weight_frac_bits: WEIGHT[walk.pick(WEIGHT.len())],
+            feature_int_bits: [2, 4][walk.pick(2)],
+            feature_frac_bits: FEATURE_FRAC[walk.pick(FEATURE_FRAC.len())],
+            level_units: (units < levels).then_some(units),
+            pipeline_depth: 4 + walk.pick(3) as u64,
+            output: OUTPUT[walk.pick(OUTPUT.len())].map(|f| FormatSpec::Name(f.into())),
             ..HashGridSpec::default()
         };
         let Ok(params) = spec.validate() else { continue };
         let name = accgen_hdl::hashgrid::engine::name(&params);
-        if out.iter().any(|p| p.name == name) {
+        if params.memory_bits() > MAX_MEMORY_BITS || out.iter().any(|p| p.name == name) {
             continue;
         }
         let i = out.len();
@@ -75,32 +100,407 @@ pub(crate) fn provenance() -> accgen_hdl::ir::verilog::Provenance {
     }
 }
 
+/// Names of the fitted logic features, in [`Features::as_array`] order:
+/// few, as the calibration set is small (synthesis of even a small encoder
+/// takes minutes without DSP blocks).
+pub const FEATURE_NAMES: [&str; 5] = [
+    "weight_mul_bits",
+    "feature_mul_bits",
+    "datapath_bits",
+    "float_bits",
+    "memory_bits",
+];
+
+/// Logic features of an engine on one target.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Features {
+    pub counts: accgen_hdl::hashgrid::cost::LogicCounts,
+    /// Sum of a x b over the unsigned variable products left in logic
+    /// (corner weights, positions of a time-multiplexed unit).
+    pub logic_mul_bits: f64,
+    /// Sum of a x b over the weighted-feature products left in logic.
+    pub feature_mul_bits: f64,
+    /// Constant products in logic: operand bits x (set bits of the odd constant - 1).
+    pub const_mul_bits: f64,
+    /// Memories in LUT RAM: word bits x rows of LUT RAM (the read multiplexer).
+    pub lut_ram_bits: f64,
+    /// Memories in flip-flops: their bits (write decode and read multiplexer).
+    pub memory_bits: f64,
+}
+
+impl Features {
+    /// Weight and feature products in logic; adders, index, per-axis and multiplexer bits
+    /// with constant products; float decoders and rounders; memories in
+    /// LUT RAM or flip-flops.
+    pub fn as_array(&self) -> [f64; 5] {
+        let c = &self.counts;
+        [
+            self.logic_mul_bits,
+            self.feature_mul_bits,
+            c.sum_bits + c.index_bits + c.axis_bits + c.mux_bits + self.const_mul_bits,
+            c.decode_bits + c.round_bits,
+            self.lut_ram_bits + self.memory_bits,
+        ]
+    }
+}
+
+/// What an engine costs on a target before the fitted parts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EngineCost {
+    /// Flip-flops from the structure: read registers absorbed by block
+    /// RAM, kept beside LUT RAM, and flip-flop memories' bits added.
+    pub ffs: u64,
+    /// (width, address bits) of the banks in block RAM.
+    pub block_memories: Vec<(u32, u32)>,
+    /// (width, address bits) of the banks in LUT RAM.
+    pub lut_memories: Vec<(u32, u32)>,
+    pub bram: u64,
+    pub dsp: u64,
+    pub features: Features,
+}
+
+/// The structural part of an engine's cost on `target`.
+pub fn engine_cost(p: &HashGridParams, target: Target) -> EngineCost {
+    let r = registers(p);
+    let mut cost = EngineCost {
+        ffs: r.control + r.units,
+        ..EngineCost::default()
+    };
+    cost.features.counts = logic_counts(p);
+    for (depth, width) in accgen_hdl::hashgrid::cost::banks(p) {
+        let abits = accgen_hdl::params::clog2(depth as u64);
+        match place(target, depth as u64, width as u64) {
+            Placement::Block(n) => {
+                cost.bram += n;
+                cost.block_memories.push((width, abits));
+            }
+            Placement::Distributed { rows, .. } => {
+                cost.ffs += width as u64;
+                cost.lut_memories.push((width, abits));
+                cost.features.lut_ram_bits += (width as u64 * rows) as f64;
+            }
+            Placement::Logic => {
+                // Replicas hold the same words written the same way: their
+                // flip-flops merge into one copy; each keeps its read register.
+                let bits = depth as u64 * width as u64 / p.replicas() as u64;
+                cost.ffs += width as u64 + bits;
+                cost.features.memory_bits += bits as f64;
+            }
+        }
+    }
+    let rule = DspRule::of(target);
+    let in_dsp =
+        |m: &accgen_hdl::hashgrid::cost::Product| rule.is_some_and(|r| r.product_blocks(m.a, m.b, m.signed, m.y) > 0);
+    cost.ffs -= packed_registers(p, target, &in_dsp);
+    for m in products(p) {
+        let blocks = rule.map_or(0, |r| r.product_blocks(m.a, m.b, m.signed, m.y)) as u64;
+        if blocks > 0 {
+            cost.dsp += blocks;
+        } else if let Some(c) = m.constant {
+            cost.features.const_mul_bits += (m.a * (c.count_ones() - 1)) as f64;
+        } else if m.signed {
+            cost.features.feature_mul_bits += (m.a * m.b) as f64;
+        } else {
+            cost.features.logic_mul_bits += (m.a * m.b) as f64;
+        }
+    }
+    cost
+}
+
+/// Registers synthesis packs elsewhere: on iCE40 the registered weighted
+/// features (depth 5 and up) into SB_MAC16 output registers; on 7-series
+/// into DSP48E1 blocks (the
+/// register after a corner-weight product as its P register, the aligned
+/// corner weight as the B register of its weighted-feature products, the
+/// registered weighted features of depth 5 and up as P registers) and into
+/// SRL16E shift registers (`xilinx_srl`: chains of 3 or more registers
+/// without reset whose inner stages feed nothing else: the corner weights
+/// at depth 6, the slot numbers of a time-multiplexed engine).
+fn packed_registers(
+    p: &HashGridParams,
+    target: Target,
+    in_dsp: &dyn Fn(&accgen_hdl::hashgrid::cost::Product) -> bool,
+) -> u64 {
+    if target == (Target::Ice40 { dsp: true }) && p.pipeline_depth >= 5 {
+        // SB_MAC16 takes the registered weighted features as its output register.
+        return products(p)
+            .iter()
+            .filter(|m| m.signed && in_dsp(m))
+            .map(|m| m.y as u64)
+            .sum();
+    }
+    if target.family() != crate::synth::Family::Xc7 {
+        return 0;
+    }
+    let corners = 1u64 << p.dims();
+    let fw = (p.weight_frac_bits + 1) as u64;
+    let mut packed = 0;
+    for u in 0..p.level_units as usize {
+        let ps = accgen_hdl::hashgrid::cost::unit_products(p, u);
+        let weights_in_dsp = ps.iter().filter(|m| !m.signed && m.constant.is_none()).all(in_dsp);
+        let features: Vec<_> = ps.iter().filter(|m| m.signed).collect();
+        let features_in_dsp = features.iter().all(|m| in_dsp(m));
+        // The corner weights' stages: the product register (depth 6 only:
+        // the registered weight; otherwise the stage-2 weight), the stage-2
+        // weight, the weight aligned with the bank words.
+        let mut stages = if p.pipeline_depth >= 6 { 3 } else { 2 };
+        if weights_in_dsp {
+            packed += corners * fw;
+            stages -= 1;
+        }
+        if features_in_dsp {
+            packed += corners * fw;
+            stages -= 1;
+        }
+        if stages >= 3 {
+            packed += corners * fw * stages;
+        }
+        if features_in_dsp && p.pipeline_depth >= 5 {
+            packed += features.iter().map(|m| m.y as u64).sum::<u64>();
+        }
+    }
+    let slots = p.slots() as u64;
+    if slots > 1 && p.pipeline_depth > 3 {
+        packed += (p.pipeline_depth as u64 - 1) * accgen_hdl::params::clog2(slots).max(1) as u64;
+    }
+    packed
+}
+
+/// Estimate an engine's resources on one target.
+pub fn estimate(p: &HashGridParams, target: Target, model: &FamilyTargetModel) -> Estimate {
+    let c = engine_cost(p, target);
+    let ffs = c.ffs as f64 + model.memory_ffs(&c.block_memories, &c.lut_memories);
+    let (luts, carry, area_um2) = model.logic(&c.features.as_array(), ffs);
+    Estimate {
+        luts,
+        ffs,
+        carry,
+        dsp: c.dsp as f64,
+        bram: c.bram as f64,
+        area_um2,
+    }
+}
+
+/// Fit one target's model on the training points.
+fn fit_target(target: Target, points: &[Point], measured: &[&crate::synth::SynthResult]) -> FamilyTargetModel {
+    let train: Vec<usize> = (0..points.len()).filter(|&i| !points[i].held_out).collect();
+    let costs: Vec<EngineCost> = points.iter().map(|p| engine_cost(&p.params, target)).collect();
+    let mut model = FamilyTargetModel::empty(target, FEATURE_NAMES.len());
+    (model.block_memory_ffs, model.lut_memory_ffs) = super::families::fit_memory_ffs(
+        &train
+            .iter()
+            .map(|&i| (costs[i].block_memories.clone(), costs[i].lut_memories.clone()))
+            .collect::<Vec<_>>(),
+        &train
+            .iter()
+            .map(|&i| measured[i].summary.ffs as f64 - costs[i].ffs as f64)
+            .collect::<Vec<_>>(),
+    );
+    let rows: Vec<(Vec<f64>, &crate::synth::Summary, f64)> = train
+        .iter()
+        .map(|&i| {
+            let ffs = costs[i].ffs as f64 + model.memory_ffs(&costs[i].block_memories, &costs[i].lut_memories);
+            (costs[i].features.as_array().to_vec(), &measured[i].summary, ffs)
+        })
+        .collect();
+    super::families::fit_logic(&mut model, target, &rows);
+    model
+}
+
 /// `accgen calibrate --family hashgrid`: synthesize the calibration set on
-/// every target (filling the synthesis cache) and print each measurement
-/// as a JSON line. The fit of a hash-grid model is not written yet: the
-/// set takes hours to synthesize on two cores (a level of 2^D corners of
-/// F products takes minutes without DSP blocks).
-pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) -> Result<(), crate::Failure> {
-    let _ = out;
+/// every target, fit, and write `hashgrid.json`, `hashgrid_points.csv` and
+/// `hashgrid.md` into `out`.
+pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) -> Result<(), Failure> {
     let mut points = points();
     points.truncate(limit.unwrap_or(points.len()));
     let designs: Vec<_> = points
         .iter()
         .map(|p| accgen_hdl::hashgrid::design(&p.params, &provenance()))
         .collect();
-    let on_asic: Vec<bool> = points
-        .iter()
-        .map(|p| p.params.memory_bits() <= ASIC_MAX_MEMORY_BITS)
-        .collect();
-    let measured = super::families::synthesize("hashgrid", &designs, &on_asic, threads)?;
-    for (t, rs) in measured.iter().enumerate() {
-        for (i, r) in rs.iter().enumerate() {
-            let Some(r) = r else { continue };
-            println!(
-                "{}",
-                serde_json::json!({"target": crate::synth::Target::ALL[t].name(), "point": i, "name": points[i].name, "held_out": points[i].held_out, "summary": r.summary, "cells": r.cells, "seconds": r.seconds})
-            );
+    // Design by design, every target of one before the next: an
+    // interrupted run leaves complete points in the cache.
+    let mut jobs = Vec::new();
+    let mut slots = Vec::new();
+    for (i, d) in designs.iter().enumerate() {
+        for (t, target) in Target::ALL.into_iter().enumerate() {
+            if measured_on(&points[i].params, target) {
+                jobs.push((d.clone(), target));
+                slots.push((t, i));
+            }
         }
     }
+    let options = crate::synth::SynthOptions {
+        threads,
+        ..crate::synth::SynthOptions::default()
+    };
+    let progress = |p: &crate::synth::Progress| {
+        eprint!(
+            "\rcalibration of hashgrid: {}/{} synthesized ({} cached, {} failed)   ",
+            p.done, p.total, p.cached, p.failed
+        );
+    };
+    let results = crate::synth::synth_all(&jobs, &options, &progress);
+    eprintln!();
+    // A synthesis that fails (the time limit: `asic` on a 3D encoder can
+    // exceed it) leaves that design out on that target; the report lists it.
+    let mut failed = Vec::new();
+    let mut measured: Vec<Vec<Option<crate::synth::SynthResult>>> = vec![vec![None; points.len()]; Target::ALL.len()];
+    for (r, &(t, i)) in results.into_iter().zip(&slots) {
+        match r {
+            Ok(r) => measured[t][i] = Some(r),
+            Err(_) => failed.push(format!("{} on {}", points[i].name, Target::ALL[t].name())),
+        }
+    }
+    let mut models = Vec::new();
+    let mut rows = Vec::new();
+    let mut tool = String::new();
+    let mut dropped = Vec::new();
+    for (t, target) in Target::ALL.into_iter().enumerate() {
+        let (mine, results): (Vec<Point>, Vec<&crate::synth::SynthResult>) = points
+            .iter()
+            .zip(&measured[t])
+            .filter_map(|(p, r)| Some((p.clone(), r.as_ref()?)))
+            .filter(|(p, r)| {
+                let kept = !collapsed(&p.params, target, &r.summary);
+                if !kept {
+                    dropped.push(format!("{} on {}", p.name, target.name()));
+                }
+                kept
+            })
+            .unzip();
+        let Some(first) = results.first() else {
+            return Err(Failure::Run(format!("error: no result on {}", target.name())));
+        };
+        tool.clone_from(&first.tool);
+        let model = fit_target(target, &mine, &results);
+        for (p, r) in mine.iter().zip(&results) {
+            rows.push(Row {
+                design: p.name.clone(),
+                target,
+                held_out: p.held_out,
+                measured: r.summary.clone(),
+                estimate: estimate(&p.params, target, &model),
+            });
+        }
+        models.push(model);
+    }
+    let calibration = FamilyCalibration {
+        tool: tool.clone(),
+        family: "hashgrid".into(),
+        features: FEATURE_NAMES.iter().map(|s| s.to_string()).collect(),
+        targets: models,
+    };
+    let held = points.iter().filter(|p| p.held_out).count();
+    let intro = format!(
+        "## Hash-grid encoders\n\nGenerated by `accgen calibrate --family hashgrid` with {tool}. {} small encoders (D 2..3, L 1..3, level units P 1..L, F 1..2, log2 T 8..9 with dense and hashed levels, fp16/bf16/e4m3fn/e5m2/int8/int4 tables, pipeline depths 4..6, fixed-point or fp16/bf16 outputs, 8..16-bit coordinates, 6..12-bit weights, 11..21-bit features; tables of at most {MAX_MEMORY_BITS} bits so that `asic` synthesis, which builds them from flip-flops, stays short) were synthesized on every target; LUT, carry and area weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs. FFs come from the generated structure (less what Yosys proves constant, unused or duplicated) and where each bank goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule, DSP blocks by Yosys' `mul2dsp` rule on every multiplication as `wreduce` leaves it (positions, hash or dense strides, corner weights, weighted features). Data: `hashgrid_points.csv`; weights: `hashgrid.json`.",
+        points.len(),
+        points.len() - held
+    );
+    let intro = if failed.is_empty() {
+        intro
+    } else {
+        format!(
+            "{intro}\n\nNot synthesized (Yosys stopped at the time limit): {}.",
+            failed.join(", ")
+        )
+    };
+    let intro = if dropped.is_empty() {
+        intro
+    } else {
+        format!(
+            "{intro}\n\nLeft out (Yosys removed the datapath: no DSP block where `mul2dsp`'s rule maps products, a few LUTs): {}.",
+            dropped.join(", ")
+        )
+    };
+    let report = super::families::write_outputs(out, &calibration, &rows, &intro)?;
+    println!("{report}");
     Ok(())
+}
+
+/// Whether the calibration measures `p` on `target`. Yosys 0.23's flows
+/// that map multipliers to DSP blocks on 7-series and iCE40
+/// (`synth_xilinx`, `synth_ice40 -dsp`) remove the tables and nearly all
+/// the logic of a time-multiplexed engine (P < L: a 2-unit, 3-level
+/// encoder comes out as 17 LUTs and no block RAM, where `-nodsp` and ECP5
+/// keep 2000-4600 LUTs), so those figures are not a cost to fit.
+/// `asic` synthesis of a 3D encoder (8 corners, tables in flip-flops) can
+/// exceed the 10-minute limit on two shared cores: it is not measured.
+pub fn measured_on(p: &HashGridParams, target: Target) -> bool {
+    !(p.slots() > 1 && matches!(target, Target::Xc7 { dsp: true } | Target::Ice40 { dsp: true })
+        || p.dims() == 3 && target == Target::Asic)
+}
+
+/// Whether Yosys removed the datapath of `p` on `target`: a DSP target
+/// that kept no DSP block where `mul2dsp`'s rule maps products. Seen with
+/// 7-series and iCE40 DSP flows on integer tables with float outputs (a
+/// one-level encoder comes out as 4 LUTs and 20 FFs; `-nodsp` and ECP5
+/// keep it); such measurements are no cost to fit and are left out.
+pub fn collapsed(p: &HashGridParams, target: Target, measured: &crate::synth::Summary) -> bool {
+    measured.dsp == 0 && engine_cost(p, target).dsp > 0
+}
+
+/// The committed calibration.
+pub const CALIBRATION: &str = include_str!("../../../reports/calibration/hashgrid.json");
+
+/// The compiled-in calibration.
+pub fn builtin() -> Result<FamilyCalibration, String> {
+    serde_json::from_str(CALIBRATION)
+        .map_err(|e| format!("error: the built-in hash-grid calibration is unreadable: {e}"))
+}
+
+/// Estimate on `target` with the compiled-in calibration.
+pub fn estimate_builtin(p: &HashGridParams, target: Target) -> Result<Estimate, String> {
+    thread_local! {
+        static CALIBRATION: Result<FamilyCalibration, String> = builtin();
+    }
+    CALIBRATION.with(|c| {
+        let c = c.as_ref().map_err(Clone::clone)?;
+        c.model(target)
+            .map(|m| estimate(p, target, m))
+            .ok_or_else(|| format!("no hash-grid cost model for target {}", target.name()))
+    })
+}
+
+/// `accgen cost` for a hash grid: memory and throughput from the
+/// configuration, then the estimate per target (with `synth`, Yosys'
+/// figures below each).
+pub fn run_cost(
+    config: &crate::config::Config,
+    p: &HashGridParams,
+    targets: &[String],
+    synth: bool,
+) -> Result<(), Failure> {
+    let targets = super::families::parse_targets(targets)?;
+    let calibration = builtin().map_err(Failure::Run)?;
+    let m = accgen_hdl::hashgrid::cost::memory(p);
+    println!(
+        "{} ({}), hash-grid cost model calibrated with {}",
+        config.name,
+        accgen_hdl::hashgrid::engine::name(p),
+        calibration.tool
+    );
+    println!(
+        "throughput: {} point(s) per cycle (1 / ceil(L/P), P = {} level units), {} table entries read per cycle (P x 2^D), latency {} cycles",
+        m.points_per_cycle(),
+        p.level_units,
+        m.entries_per_cycle,
+        accgen_hdl::hashgrid::engine::latency(p)
+    );
+    println!(
+        "memory: {} bits in {} banks ({} replica(s) of an even/odd bank pair per level unit)",
+        m.bits,
+        m.banks,
+        p.replicas()
+    );
+    let design = synth.then(|| config.design(&format!("accgen cost {}", config.origin)));
+    super::families::print_estimates(
+        &targets,
+        &|t| {
+            calibration
+                .model(t)
+                .map(|m| estimate(p, t, m))
+                .ok_or_else(|| Failure::Run(format!("error: no hash-grid calibration for target {}", t.name())))
+        },
+        design.as_ref(),
+    )
 }

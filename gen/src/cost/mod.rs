@@ -104,6 +104,12 @@ impl DspRule {
         self.cell(width(a), signed, width(b), signed, a.bits + b.bits, true)
     }
 
+    /// DSP blocks of one `$mul` as Yosys sees it after `wreduce`: `aw` x
+    /// `bw` operands (both signed or both unsigned), `y` product bits.
+    pub fn product_blocks(&self, aw: u32, bw: u32, signed: bool, y: u32) -> u32 {
+        self.cell(aw, signed, bw, signed, y, true)
+    }
+
     /// `mul2dsp.v`'s `_80_mul` on one cell: fail (stay in logic), rewrite,
     /// split, or map to one block. `top` is a `$mul` (not a `$__mul` slice).
     fn cell(&self, aw: u32, a_signed: bool, bw: u32, b_signed: bool, y: u32, top: bool) -> u32 {
@@ -446,7 +452,7 @@ pub fn run(config: &crate::config::Config, targets: &[String], synth: bool) -> R
     use crate::Failure;
     let p = match &config.block {
         crate::config::Block::MacArray(p) => p,
-        crate::config::Block::HashGrid(p) => return hash_grid(config, p, targets, synth),
+        crate::config::Block::HashGrid(p) => return hashgrid::run_cost(config, p, targets, synth),
         crate::config::Block::SpikingCore(_) | crate::config::Block::SpikingChain(..) => {
             let d = spiking::of_block(&config.block).unwrap_or_else(|| unreachable!("a spiking block"));
             return spiking::run_cost(config, &d, targets, synth);
@@ -516,56 +522,6 @@ pub fn run(config: &crate::config::Config, targets: &[String], synth: bool) -> R
                 }
                 Err(e) => println!("  synth failed: {e}"),
             }
-        }
-    }
-    Ok(())
-}
-
-/// `accgen cost` for a hash grid: memory bits and block-RAM primitives from
-/// the configuration; with `synth`, Yosys' figures on the given targets
-/// (default ice40 and xc7).
-fn hash_grid(
-    config: &crate::config::Config,
-    p: &accgen_hdl::hashgrid::HashGridParams,
-    targets: &[String],
-    synth: bool,
-) -> Result<(), crate::Failure> {
-    use crate::Failure;
-    let m = accgen_hdl::hashgrid::cost::memory(p);
-    println!("accgen cost: {} from {}", config.name, config.origin);
-    println!(
-        "throughput: {} point(s) per cycle (1 / ceil(L/P), P = {} level units), {} table entries read per cycle (P x 2^D), latency {} cycles",
-        m.points_per_cycle(),
-        p.level_units,
-        m.entries_per_cycle,
-        accgen_hdl::hashgrid::engine::latency(p)
-    );
-    println!(
-        "memory: {} bits in {} banks ({} replica(s) of an even/odd bank pair per level unit)",
-        m.bits,
-        m.banks,
-        p.replicas()
-    );
-    for (name, n) in &m.primitives {
-        println!("  {name:<20} {n}");
-    }
-    if synth {
-        let targets: Vec<Target> = if targets.is_empty() {
-            vec![Target::Ice40 { dsp: true }, Target::Xc7 { dsp: true }]
-        } else {
-            targets
-                .iter()
-                .map(|t| t.parse::<Target>().map_err(|e| Failure::Input(format!("error: {e}"))))
-                .collect::<Result<_, _>>()?
-        };
-        let design = config.design(&format!("accgen cost {}", config.origin));
-        let jobs: Vec<_> = targets.iter().map(|&t| (design.clone(), t)).collect();
-        for r in crate::synth::synth_all(&jobs, &crate::synth::SynthOptions::default(), &|_| {}) {
-            let r = r.map_err(|e| Failure::Run(format!("error: {e}")))?;
-            println!(
-                "Yosys {:?}: {} block RAM, {} LUT RAM, {} LUTs, {} FFs, {} DSPs",
-                r.target, r.summary.bram, r.summary.lutram, r.summary.luts, r.summary.ffs, r.summary.dsp
-            );
         }
     }
     Ok(())

@@ -67,27 +67,15 @@ pub fn describe(config: &Config) -> Described {
     }
 }
 
-/// The cost model's estimate on `target`, or why there is none. For hash
-/// grids and spiking cores only block RAM is estimated, from the memories'
-/// shapes ([`block_rams`]); their other figures are NaN (unknown) until the
-/// cost model covers them, and `--synth` supplies Yosys' counts.
+/// The cost model's estimate on `target`, or why there is none: the MAC
+/// model, or the hash-grid and spiking families' calibrated models.
 pub fn estimate(config: &Config, target: Target, calibration: &Calibration) -> Result<Estimate, String> {
-    let memory_only = |memories: &[(u32, u32)]| -> Result<Estimate, String> {
-        Ok(Estimate {
-            luts: f64::NAN,
-            ffs: f64::NAN,
-            carry: f64::NAN,
-            dsp: f64::NAN,
-            bram: block_rams(memories, target).unwrap_or(f64::NAN),
-            area_um2: None,
-        })
-    };
     match &config.block {
         Block::MacArray(p) => calibration
             .model(target)
             .map(|m| mac_estimate(p, m))
             .ok_or_else(|| format!("no cost model for target {}", target.name())),
-        Block::HashGrid(p) => memory_only(&accgen_hdl::hashgrid::cost::banks(p)),
+        Block::HashGrid(p) => crate::cost::hashgrid::estimate_builtin(p, target),
         Block::SpikingCore(_) | Block::SpikingChain(..) => {
             let d = crate::cost::spiking::of_block(&config.block).unwrap_or_else(|| unreachable!("a spiking block"));
             crate::cost::spiking::estimate_builtin(&d, target)
@@ -115,13 +103,11 @@ pub fn block_rams(memories: &[(u32, u32)], target: Target) -> Option<f64> {
         .map(|n| n as f64)
 }
 
-/// What the estimate leaves out, for the report's notes.
+/// What the estimate leaves out, for the report's notes: nothing today
+/// (every family has a calibrated model).
 pub fn model_note(config: &Config) -> Option<&'static str> {
     match &config.block {
-        Block::MacArray(_) | Block::SpikingCore(_) | Block::SpikingChain(..) => None,
-        Block::HashGrid(_) => {
-            Some("the cost model estimates only block RAM for hash grids so far; --synth gives Yosys' figures")
-        }
+        Block::MacArray(_) | Block::SpikingCore(_) | Block::SpikingChain(..) | Block::HashGrid(_) => None,
     }
 }
 

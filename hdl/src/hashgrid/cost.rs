@@ -5,7 +5,8 @@
 //! ratio that needs the fewest; banks never share a primitive (each has its
 //! own read address every cycle).
 
-use super::params::HashGridParams;
+use super::params::{EntryFormat, HashGridParams, PRIMES};
+use crate::params::{bits_for, clog2};
 
 /// A block-RAM primitive: the depth x width shapes it can take.
 #[derive(Clone, Copy, Debug)]
@@ -106,6 +107,344 @@ pub fn memory(p: &HashGridParams) -> MemoryCost {
     }
 }
 
+/// A multiplication of one level unit as Yosys 0.23 sees it after `opt`
+/// and `wreduce`: operand widths (a constant's trailing zeros become a
+/// shift, a power of two is no multiplication; a zero- or sign-extended
+/// operand keeps its value bits), signedness and the product bits used.
+/// Identical products of a unit (the same vertex times the same constant)
+/// are one cell after `opt_merge` and listed once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Product {
+    pub a: u32,
+    pub b: u32,
+    /// Both operands signed (the weighted features); otherwise both unsigned.
+    pub signed: bool,
+    pub y: u32,
+    /// The odd constant of a multiplication by a constant.
+    pub constant: Option<u64>,
+}
+
+fn odd_part(c: u64) -> (u64, u32) {
+    if c == 0 {
+        (0, 0)
+    } else {
+        (c >> c.trailing_zeros(), c.trailing_zeros())
+    }
+}
+
+/// Bits of a decoded feature value as the weighted-feature multiplier sees
+/// it, and its constant-zero low bits: an integer entry is its code shifted
+/// by the level's scale (the code's bits, spread by the shifts a unit
+/// selects among); a float entry fills the feature.
+fn value_bits(p: &HashGridParams, levels: &[usize]) -> (u32, u32) {
+    match p.entry {
+        EntryFormat::Int(i) => {
+            let shifts: Vec<u32> = levels
+                .iter()
+                .map(|&l| p.feature_frac_bits - p.int_scale_log2[l])
+                .collect();
+            let lo = shifts.iter().copied().min().unwrap_or(0);
+            let hi = shifts.iter().copied().max().unwrap_or(0);
+            ((i.bits + hi - lo).min(p.feature_width()), lo)
+        }
+        EntryFormat::Float(_) => (p.feature_width(), 0),
+    }
+}
+
+/// The multiplications of unit `u`: positions (coordinate times the level
+/// scale), indices (vertex times a hash prime or a dense stride), corner
+/// weights (products of per-axis weights) and weighted features (2^D x F).
+pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
+    let levels = p.unit_levels(u);
+    let d = p.dims() as usize;
+    let xw = p.coord_width();
+    let wb = p.weight_frac_bits;
+    let fw = wb + 1;
+    let gw = levels.iter().map(|&l| p.grid_width(l)).max().unwrap_or(1);
+    let mut out = Vec::new();
+    // Positions: one product per axis by the scale constant, or by the
+    // slot's scale (a multiplexer of constants) in a unit of several levels.
+    let codes: Vec<u64> = levels.iter().map(|&l| p.scale_code(l)).collect();
+    let scale = if levels.len() > 1 {
+        let tz = codes.iter().map(|c| c.trailing_zeros()).min().unwrap_or(0);
+        let w = codes.iter().map(|&c| bits_for(c)).max().unwrap_or(1) - tz;
+        Some((w, None))
+    } else {
+        let (o, _) = odd_part(codes[0]);
+        (o > 1).then(|| (bits_for(o), Some(o)))
+    };
+    if let Some((b, constant)) = scale {
+        for _ in 0..d {
+            out.push(Product {
+                a: xw,
+                b,
+                signed: false,
+                y: xw + b,
+                constant,
+            });
+        }
+    }
+    // Indices: along axes 1.. the corner's vertex (the grid coordinate,
+    // or one more) times a constant, per served level.
+    let log2t = p.geometry.log2_table_size;
+    let mut seen: Vec<(Product, usize, u32)> = Vec::new();
+    for &l in &levels {
+        let lv = p.geometry.levels[l];
+        for (k, &prime) in PRIMES.iter().enumerate().take(d).skip(1) {
+            for bit in 0..2 {
+                let (c, y) = if lv.hashed {
+                    (prime as u64 & ((1u64 << log2t) - 1), log2t)
+                } else {
+                    ((lv.res as u64).pow(k as u32), p.index_width(l))
+                };
+                let (o, tz) = odd_part(c);
+                if o <= 1 || tz >= y {
+                    continue;
+                }
+                let y = y - tz;
+                let prod = Product {
+                    a: (gw + bit).min(y),
+                    b: bits_for(o).min(y),
+                    signed: false,
+                    y,
+                    constant: Some(o),
+                };
+                if !seen.contains(&(prod, k, bit)) {
+                    seen.push((prod, k, bit));
+                    out.push(prod);
+                }
+            }
+        }
+    }
+    // Corner weights: axis 0 times axis 1 per (x, y) corner pair, then
+    // times axis 2 per corner in 3D; a factor is the weight (WGT_W bits)
+    // or one minus it (WGT_W + 1 bits); products keep 2 * WGT_W + 1 bits.
+    let factor = |bit: usize| if bit == 1 { wb } else { fw };
+    for c in 0..4 {
+        let (a, b) = (factor(c & 1), factor(c >> 1 & 1));
+        out.push(Product {
+            a,
+            b,
+            signed: false,
+            y: (a + b).min(2 * wb + 1),
+            constant: None,
+        });
+    }
+    if d == 3 {
+        for c in 0..8 {
+            let b = factor(c >> 2 & 1);
+            out.push(Product {
+                a: fw,
+                b,
+                signed: false,
+                y: (fw + b).min(2 * wb + 1),
+                constant: None,
+            });
+        }
+    }
+    // Weighted features: a decoded value (signed) times a corner weight
+    // (unsigned, one bit more as a signed operand).
+    let (a, _) = value_bits(p, &levels);
+    for _ in 0..(1usize << d) * p.features() as usize {
+        out.push(Product {
+            a,
+            b: fw + 1,
+            signed: true,
+            y: a + fw + 1,
+            constant: None,
+        });
+    }
+    out
+}
+
+/// Register bits of the engine as synthesis keeps them, apart from the
+/// banks' read registers (a word per bank, absorbed by block RAM).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Registers {
+    /// Pipeline valid flags, slot numbers, the held point and the
+    /// collection registers of a time-multiplexed engine.
+    pub control: u64,
+    /// Per unit: grid vertices and weights (stage 1), registered indices and
+    /// corner weights (depth 6), bank addresses, swap flags and aligned
+    /// corner weights (stages 2-3), registered products (depth 5 and up)
+    /// and features.
+    pub units: u64,
+    /// The banks' read registers: a word per bank.
+    pub bank_reads: u64,
+}
+
+impl Registers {
+    pub fn total(&self) -> u64 {
+        self.control + self.units + self.bank_reads
+    }
+}
+
+/// Bits of `[lo, hi)` inside `[from, to)`.
+fn overlap(lo: u32, hi: u32, from: u32, to: u32) -> u64 {
+    hi.min(to).saturating_sub(lo.max(from)) as u64
+}
+
+/// Register bits of unit `u` outside its banks' read registers. Bits Yosys
+/// proves constant (pos bits below a scale's trailing zeros, the low bits
+/// of a feature sum of shifted integer entries) or unused (index bit 0 of
+/// an odd corner) and copies of one signal (sign extensions, the slot
+/// number every unit and the top register alike) are not counted.
+pub fn unit_registers(p: &HashGridParams, u: usize) -> u64 {
+    let levels = p.unit_levels(u);
+    let multi = p.slots() > 1;
+    let d = p.dims() as u64;
+    let corners = 1u64 << d;
+    let pairs = corners / 2;
+    let xw = p.coord_width();
+    let wb = p.weight_frac_bits;
+    let fw = (wb + 1) as u64;
+    let gw = levels.iter().map(|&l| p.grid_width(l)).max().unwrap_or(1);
+    let frac = p.coord_frac_bits + p.scale_frac_bits;
+    // Stage 1: pos = x * SCALE + 1/2, its bits below the scale's trailing
+    // zeros constant.
+    let codes: Vec<u64> = levels.iter().map(|&l| p.scale_code(l)).collect();
+    let tz = codes.iter().map(|c| c.trailing_zeros()).min().unwrap_or(0);
+    let scale_bits = codes.iter().map(|&c| bits_for(c)).max().unwrap_or(1) - tz;
+    let product_top = tz
+        + xw
+        + if levels.len() == 1 && codes[0] >> tz == 1 {
+            0
+        } else {
+            scale_bits
+        };
+    let top = if frac - 1 < tz {
+        product_top
+    } else {
+        product_top.max(frac) + 1
+    };
+    let stage1 = d * (overlap(tz, top, frac, frac + gw) + overlap(tz, top, frac - wb, frac));
+    let (ixw, baw) = if multi {
+        let baw = clog2(p.unit_bank_depth(u) as u64).max(1);
+        (baw + 1, baw)
+    } else {
+        (
+            clog2(p.geometry.levels[levels[0]].size as u64),
+            p.bank_addr_width(levels[0]),
+        )
+    };
+    let registered_indices = if p.pipeline_depth >= 6 {
+        corners * (ixw as u64 + fw) - pairs
+    } else {
+        0
+    };
+    let stage2 = pairs * (2 * baw as u64 + 1) + corners * fw;
+    let stage3 = pairs + corners * fw;
+    let (a, shift) = value_bits(p, &levels);
+    let y = a + wb + 2;
+    let products = if p.pipeline_depth >= 5 {
+        corners * p.features() as u64 * y as u64
+    } else {
+        0
+    };
+    let feature = match p.output {
+        Some(f) => f.width() as u64,
+        None => {
+            let sum_top = shift + y + (corners as u32 - 1);
+            overlap(shift, sum_top, wb, wb + p.feature_width())
+        }
+    };
+    stage1 + registered_indices + stage2 + stage3 + products + p.features() as u64 * feature
+}
+
+/// Register bits of the whole engine; see [`Registers`].
+pub fn registers(p: &HashGridParams) -> Registers {
+    let slots = p.slots() as u64;
+    let depth = p.pipeline_depth as u64;
+    let mut control = depth;
+    if slots > 1 {
+        let slot_w = clog2(slots).max(1) as u64;
+        control += depth * slot_w
+            + 1
+            + slot_w
+            + p.dims() as u64 * p.coord_width() as u64
+            + (slots - 1) * p.level_units as u64 * p.features() as u64 * p.out_width() as u64;
+    }
+    Registers {
+        control,
+        units: (0..p.level_units as usize).map(|u| unit_registers(p, u)).sum(),
+        bank_reads: banks(p).iter().map(|&(_, w)| w as u64).sum(),
+    }
+}
+
+/// Logic of the engine a cost model weighs, by kind (target-independent
+/// counts; where multiplies and memories go is the target's).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LogicCounts {
+    /// Level units.
+    pub units: f64,
+    /// Adder bits of the weighted-feature sums: F x (2^D - 1) adders per unit.
+    pub sum_bits: f64,
+    /// Index logic per corner and served level: XOR of log2 T bits per
+    /// axis (hashed), or the stride sum, compare and subtract (dense).
+    pub index_bits: f64,
+    /// Float entry decoders: instances x feature bits x log2(feature bits)
+    /// (a shifter by the exponent); integer decoders are wiring.
+    pub decode_bits: f64,
+    /// Output rounders: instances x sum bits x log2(sum bits).
+    pub round_bits: f64,
+    /// Multiplexers: the corner words' swap, the bank addresses, the
+    /// slot selections of a time-multiplexed unit and the write address.
+    pub mux_bits: f64,
+    /// Per-axis arithmetic: 1 - weight, vertex + 1, pos + 1/2, clamp.
+    pub axis_bits: f64,
+}
+
+/// Logic counts of the engine.
+pub fn logic_counts(p: &HashGridParams) -> LogicCounts {
+    let d = p.dims() as f64;
+    let corners = (1u64 << p.dims()) as f64;
+    let nf = p.features() as f64;
+    let vb = p.feature_width() as f64;
+    let log2 = |x: f64| x.max(2.0).log2();
+    let mut c = LogicCounts::default();
+    let multi = p.slots() > 1;
+    for u in 0..p.level_units as usize {
+        let levels = p.unit_levels(u);
+        let (a, _) = value_bits(p, &levels);
+        let y = (a + p.weight_frac_bits + 2) as f64;
+        c.units += 1.0;
+        c.sum_bits += nf * (corners - 1.0) * (y + log2(corners));
+        for &l in &levels {
+            let lv = p.geometry.levels[l];
+            c.index_bits += corners
+                * if lv.hashed {
+                    (d - 1.0) * p.geometry.log2_table_size as f64
+                } else {
+                    (d + 1.0) * p.index_width(l) as f64
+                };
+        }
+        if let EntryFormat::Float(_) = p.entry {
+            c.decode_bits += corners * nf * vb * log2(vb);
+        }
+        if p.output.is_some() {
+            let s = p.sum_width() as f64;
+            c.round_bits += nf * s * log2(s);
+        }
+        let baw = if multi {
+            clog2(p.unit_bank_depth(u) as u64).max(1)
+        } else {
+            p.bank_addr_width(levels[0])
+        } as f64;
+        let served = levels.len() as f64;
+        c.mux_bits += corners * p.word_width() as f64
+            + corners * baw
+            + (served - 1.0) * (corners * (baw + 1.0) + corners * nf * a as f64);
+        let gw = levels.iter().map(|&l| p.grid_width(l)).max().unwrap_or(1) as f64;
+        c.axis_bits += d * ((p.weight_frac_bits + 1) as f64 + gw + 1.0 + p.coord_width() as f64);
+    }
+    c
+}
+
+/// The multiplications of the whole engine.
+pub fn products(p: &HashGridParams) -> Vec<Product> {
+    (0..p.level_units as usize).flat_map(|u| unit_products(p, u)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::params::HashGridSpec;
@@ -169,58 +508,56 @@ mod tests {
         assert_eq!(p.unit_levels(2), vec![2, 5]);
         assert_eq!(banks(&p)[8], (2 * 256, 32));
     }
-}
 
-/// Register bits of one level unit of the engine, stage by stage, as
-/// [`super::engine`] builds it: kept per level unit so that a design whose
-/// units are shared by several levels scales by units, not levels.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LevelRegisters {
-    /// Stage 1: grid vertex (`GRID_W`) and weight (`WGT_W`) per axis.
-    pub positions: u64,
-    /// Stage 2: even and odd bank addresses and the swap flag per x-pair
-    /// of corners; the corner weights (`WGT_W + 1` each).
-    pub indices: u64,
-    /// Stage 3: the banks' read registers (one word of F entries per bank).
-    pub bank_reads: u64,
-    /// Stage 3: swap flags and corner weights aligned with the bank words.
-    pub aligned: u64,
-    /// Stage 4: the F output features (`FEAT_W` each).
-    pub features: u64,
-}
-
-impl LevelRegisters {
-    pub fn total(&self) -> u64 {
-        self.positions + self.indices + self.bank_reads + self.aligned + self.features
+    /// Register bits outside the banks for designs of the calibration set
+    /// (`reports/calibration/hashgrid_points.csv`), against what Yosys 0.23
+    /// keeps with the tables in iCE40 block RAM, which absorbs the read
+    /// registers: the rest is what iCE40 adds around each block RAM
+    /// (read-first emulation), a fitted term of the model.
+    #[test]
+    fn registers_match_yosys_with_tables_in_block_ram() {
+        use crate::mac::params::FormatSpec;
+        // Two levels time-multiplexed on one unit, depth 6, int4 entries, fp16 outputs.
+        let multiplexed = HashGridSpec {
+            levels: 2,
+            features: 1,
+            log2_table_size: 8,
+            base_resolution: 4,
+            per_level_scale: 1.5,
+            table: FormatSpec::Name("int4".into()),
+            coord_frac_bits: 8,
+            scale_frac_bits: 12,
+            weight_frac_bits: 10,
+            feature_frac_bits: 16,
+            level_units: Some(1),
+            pipeline_depth: 6,
+            output: Some(FormatSpec::Name("fp16".into())),
+            ..HashGridSpec::default()
+        }
+        .validate()
+        .expect("valid");
+        let r = registers(&multiplexed);
+        // Yosys: 342 on ice40-nodsp, with the tables in 4 block RAMs.
+        assert_eq!(r.control + r.units, 328);
+        // One level of two bf16 features, depth 4, fixed-point outputs.
+        let single = HashGridSpec {
+            levels: 1,
+            features: 2,
+            log2_table_size: 8,
+            base_resolution: 8,
+            per_level_scale: 2.0,
+            table: FormatSpec::Name("bf16".into()),
+            coord_frac_bits: 16,
+            scale_frac_bits: 12,
+            weight_frac_bits: 8,
+            feature_frac_bits: 12,
+            ..HashGridSpec::default()
+        }
+        .validate()
+        .expect("valid");
+        let r = registers(&single);
+        // Yosys: 224 on ice40 and ice40-nodsp, with the tables in 8 block RAMs.
+        assert_eq!(r.control + r.units, 158);
+        assert_eq!(r.bank_reads, 4 * 32);
     }
-}
-
-/// Register bits of level `l`'s unit.
-pub fn level_registers(p: &HashGridParams, l: usize) -> LevelRegisters {
-    let d = p.dims() as u64;
-    let corners = 1u64 << d;
-    let pairs = corners / 2;
-    let wb = p.weight_frac_bits as u64;
-    LevelRegisters {
-        positions: d * (p.grid_width(l) as u64 + wb),
-        indices: pairs * (2 * p.bank_addr_width(l) as u64 + 1) + corners * (wb + 1),
-        bank_reads: pairs * 2 * p.word_width() as u64,
-        aligned: pairs + corners * (wb + 1),
-        features: p.features() as u64 * p.feature_width() as u64,
-    }
-}
-
-/// Register bits of the whole engine with its banks' read registers kept
-/// (no block RAM absorbs them, no DSP block takes a register in): the
-/// valid flags of the pipeline plus every level unit.
-///
-/// Not yet exact: on the one design with the data to check it (D = 2,
-/// L = 3, F = 1, T = 2^8, N0 = 4, b = 2, bf16, `synth_xilinx -nodsp`, banks
-/// in LUT RAM) this counts 739 where Yosys 0.23 keeps 714; which 25 bits
-/// synthesis drops is still to be found (see the cost-model report).
-pub fn registers(p: &HashGridParams) -> u64 {
-    super::engine::LATENCY as u64
-        + (0..p.levels() as usize)
-            .map(|l| level_registers(p, l).total())
-            .sum::<u64>()
 }
