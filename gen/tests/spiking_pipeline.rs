@@ -87,7 +87,7 @@ fn each_depth_matches_the_model_time_multiplexed() {
         (3, 16, 4, Preset::LavaLoihi.neuron()),
     ] {
         let p = core(n, 16, units, neuron, depth);
-        assert_eq!(p.step_cycles(), (depth + 2) * (n / units) + 2);
+        assert_eq!(p.step_cycles(), n / units + depth + 3);
         compared += run(&p, 3000, Traffic::BURSTY, 10 + depth).0;
     }
     assert!(compared > 100_000, "{compared} values compared");
@@ -132,8 +132,8 @@ fn a_wrong_delay_is_caught() {
     let (bad, _) = common::mutate(
         &good,
         "accgen_snn_core",
-        "assign upd_done = st_update && (upd_q == 2'd3);",
-        "assign upd_done = st_update && (upd_q == 2'd2);",
+        "assign upd_done = pl_en && vld_q[3];",
+        "assign upd_done = pl_en && vld_q[2];",
     );
     let model = build(&bad);
     match try_check(&model, &bad, || CoreVectors::new(&bad, &p, 5, 2000, Traffic::BURSTY)) {
