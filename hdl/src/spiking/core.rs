@@ -517,7 +517,7 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
         pr.set(&src_q2, &src_d);
         if let (Some(q), Some(en)) = (&vld_q2, &pl_en) {
             let t = Ty::u(depth + 1);
-            let shifted = concat(vec![q.select(0u32, depth), (!&last_slot).into()]);
+            let shifted = concat(vec![q.select(0u32, depth), !&last_slot]);
             pr.set(q, mux(&in_fire & &in_tick, t.lit(1), mux(en, shifted, q.e())));
         }
         if let (Some(q), Some(inc)) = (&eslot_q2, &eslot_inc) {
