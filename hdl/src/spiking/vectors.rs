@@ -261,6 +261,11 @@ impl CoreMirror {
         self.fsm == Fsm::Idle
     }
 
+    /// Pipelined: a slot is in the read register or a neuron stage.
+    pub fn slots_in_flight(&self) -> bool {
+        self.vld != 0
+    }
+
     /// The clock edge: `accepted` is the input event taken this cycle (only
     /// when [`in_ready`](Self::in_ready)); returns the output event that
     /// left (offered and `out_ready`).
@@ -349,6 +354,9 @@ pub struct CoreCounts {
     pub ticks: Rc<Cell<u64>>,
     pub spikes: Rc<Cell<u64>>,
     pub synaptic_ops: Rc<Cell<u64>>,
+    /// Cycles a spike was refused by the output while a later slot was in
+    /// the neuron pipeline (pipelined cores: the whole pipeline held).
+    pub held_in_flight: Rc<Cell<u64>>,
 }
 
 /// What a core run sends: random weights, then `steps` time steps of
@@ -573,6 +581,9 @@ impl Stimulus for CoreVectors {
         sink.expect(ports.wl_ready, 1);
         let offered = self.core.out_event();
         sink.expect(ports.out_valid, offered.is_some() as u64);
+        if offered.is_some() && !out_ready && self.core.slots_in_flight() {
+            Self::bump(&self.counts.held_in_flight, 1);
+        }
         match offered {
             Some(e) => sink.expect(ports.out_data, self.core.out_code(e)),
             None => sink.ignore(ports.out_data),
