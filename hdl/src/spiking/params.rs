@@ -239,8 +239,8 @@ pub struct CoreParams {
     pub weight_init: Option<String>,
     #[serde(skip)]
     pub reset: ResetStyle,
-    /// Register stages inside each neuron unit (0..=[`MAX_PIPELINE`]); an
-    /// update then takes `pipeline + 1` cycles per slot. Left out of the
+    /// Register stages inside each neuron unit (0..=[`MAX_PIPELINE`]); the
+    /// slots of a tick overlap in them (see [`CoreParams::step_cycles`]). Left out of the
     /// canonical form at 0, so unpipelined cores keep their hash.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pipeline: u32,
