@@ -776,11 +776,18 @@ impl Config {
                     p.slots(),
                     p.units
                 ),
-                format!(
-                    "a time step takes {} cycles with no spikes (accept tick, {} per slot, end-of-step marker), + 1 per spike beyond the first of a slot, + output stalls",
-                    p.step_cycles(),
-                    p.update_cycles() + 1
-                ),
+                if p.pipeline == 0 {
+                    format!(
+                        "a time step takes {} cycles with no spikes (accept tick, 2 per slot, end-of-step marker), + 1 per spike beyond the first of a slot, + output stalls",
+                        p.step_cycles()
+                    )
+                } else {
+                    format!(
+                        "a time step takes {} cycles with no spikes (accept tick, {} filling the neuron pipeline, 1 per slot with the slots overlapping in the pipeline, 1 for the last slot's spikes, end-of-step marker), + 1 per spike beyond the first of a slot, + output stalls",
+                        p.step_cycles(),
+                        p.pipeline
+                    )
+                },
             ],
         }
     }

@@ -1,15 +1,19 @@
 //! Pipelined spiking cores (`spiking_core.pipeline`): register stages in
 //! the neuron units. Each depth co-simulated against the golden model,
-//! which holds UPDATE for `pipeline + 1` cycles per slot; every output is
-//! compared every cycle. A wrong delay in the RTL or in the model must fail.
+//! whose controller overlaps the slots in the pipeline (a slot enters each
+//! cycle the pipeline advances, the pipeline holds while a slot's spikes
+//! wait on the output); every output is compared every cycle. A wrong
+//! delay, a missing hold or an early end of step in the RTL, or a wrong
+//! depth in the model, must fail.
 
 mod common;
 
 use accgen_hdl::ir::ResetStyle;
+use accgen_hdl::spiking::model::CoreModel;
 use accgen_hdl::spiking::params::{
     Compare, CoreSpec, DEFAULT_MAX_SYNAPSE_BITS, Decay, MAX_PIPELINE, NeuronParams, Preset, ResetMode,
 };
-use accgen_hdl::spiking::vectors::{CoreVectors, Traffic};
+use accgen_hdl::spiking::vectors::{CoreCounts, CoreMirror, CoreVectors, Traffic};
 use accgen_hdl::spiking::{self, CoreParams};
 use common::*;
 
@@ -48,6 +52,12 @@ fn refractory_neuron() -> NeuronParams {
 /// Lint, then `events` random events under `traffic`, compared every cycle;
 /// returns (values compared, spikes).
 fn run(p: &CoreParams, events: u64, traffic: Traffic, seed: u64) -> (u64, u64) {
+    let (compared, c) = run_counts(p, events, traffic, seed);
+    (compared, c.spikes.get())
+}
+
+/// [`run`], returning the run's counters.
+fn run_counts(p: &CoreParams, events: u64, traffic: Traffic, seed: u64) -> (u64, CoreCounts) {
     let design = spiking::design(p, &prov());
     lint(&design);
     let counts = std::cell::RefCell::new(None);
@@ -60,14 +70,15 @@ fn run(p: &CoreParams, events: u64, traffic: Traffic, seed: u64) -> (u64, u64) {
     assert_eq!(c.events.get(), events, "{}: events accepted", design.top);
     assert!(c.ticks.get() > 0 && c.spikes.get() > 0, "{}: no spikes", design.top);
     eprintln!(
-        "{}: {} cycles, {} values compared, {} steps, {} spikes",
+        "{}: {} cycles, {} values compared, {} steps, {} spikes, {} cycles a spike was refused with slots in flight",
         design.top,
         report.cycles,
         report.compared,
         c.ticks.get(),
-        c.spikes.get()
+        c.spikes.get(),
+        c.held_in_flight.get()
     );
-    (report.compared, c.spikes.get())
+    (report.compared, c)
 }
 
 /// Each depth on a time-multiplexed core (4 slots): depths 1 and 3 with
@@ -87,7 +98,7 @@ fn each_depth_matches_the_model_time_multiplexed() {
         (3, 16, 4, Preset::LavaLoihi.neuron()),
     ] {
         let p = core(n, 16, units, neuron, depth);
-        assert_eq!(p.step_cycles(), (depth + 2) * (n / units) + 2);
+        assert_eq!(p.step_cycles(), n / units + depth + 3);
         compared += run(&p, 3000, Traffic::BURSTY, 10 + depth).0;
     }
     assert!(compared > 100_000, "{compared} values compared");
@@ -97,8 +108,8 @@ fn each_depth_matches_the_model_time_multiplexed() {
 /// hazard: every pass reads and writes the same state word. Steps of 0..2
 /// events (2 inputs), events offered every cycle and the output always
 /// ready put each pass right after the update of the same neurons: an
-/// update still in the pipeline would be read stale. One slot in flight
-/// (UPDATE waits for the pipeline to deliver) makes the write land first;
+/// update still in the pipeline would be read stale. The end-of-step
+/// marker waiting for the pipeline to empty makes the write land first;
 /// checked at every depth, for reset-from-previous and refractory neurons
 /// whose state changes every step (at depth 3 without a decay: the
 /// membrane register inside the decay is the one the refractory hold uses).
@@ -132,8 +143,8 @@ fn a_wrong_delay_is_caught() {
     let (bad, _) = common::mutate(
         &good,
         "accgen_snn_core",
-        "assign upd_done = st_update && (upd_q == 2'd3);",
-        "assign upd_done = st_update && (upd_q == 2'd2);",
+        "assign upd_done = pl_en && vld_q[3];",
+        "assign upd_done = pl_en && vld_q[2];",
     );
     let model = build(&bad);
     match try_check(&model, &bad, || CoreVectors::new(&bad, &p, 5, 2000, Traffic::BURSTY)) {
@@ -149,6 +160,120 @@ fn a_wrong_delay_is_caught() {
         other => panic!("a model one stage short was not caught: {other:?}"),
     }
     run(&p, 2000, Traffic::BURSTY, 5);
+}
+
+/// The documented time step (`step_cycles`: 2 + 2 N/P unpipelined,
+/// 3 + L + N/P pipelined) is the golden controller's, cycle for cycle, which
+/// every co-simulation here holds the RTL to: a tick with no spikes and the
+/// output always ready, from its acceptance to the end-of-step marker
+/// leaving, at every depth on one slot, a few and many.
+#[test]
+fn a_time_step_takes_the_documented_cycles() {
+    for depth in 0..=u64::from(MAX_PIPELINE) {
+        for (n, units) in [(4, 4), (16, 4), (64, 1)] {
+            let p = core(n, 4, units, Preset::SnntorchLeaky.neuron(), depth);
+            let mut mirror = CoreMirror::new(CoreModel::new(&p));
+            while !mirror.idle() {
+                mirror.clock(None, true);
+            }
+            for step in 0..3 {
+                let mut cycles = 1;
+                assert_eq!(mirror.clock(Some(None), true), None);
+                loop {
+                    cycles += 1;
+                    match mirror.clock(None, true) {
+                        None => continue,
+                        Some(None) => break,
+                        Some(Some(s)) => panic!("spike {s} with zero weights"),
+                    }
+                }
+                assert!(mirror.idle());
+                let expected = if depth == 0 {
+                    2 + 2 * n / units
+                } else {
+                    3 + depth + n / units
+                };
+                assert_eq!(
+                    cycles, expected,
+                    "depth {depth}, {n} neurons on {units} units, step {step}"
+                );
+                assert_eq!(p.step_cycles(), expected);
+            }
+        }
+    }
+}
+
+/// Output back-pressure while later slots are in the pipeline: the whole
+/// pipeline (read register, stages, write-back) must hold with the slot
+/// whose spikes wait. Many spikes (low threshold, Lava's CUBA neuron at
+/// depth 3 on 16 slots, the refractory neuron at depth 2 on 8) under a
+/// consumer ready one cycle in five; then the RTL with the hold removed
+/// (the pipeline advancing while a spike is refused) must fail.
+#[test]
+fn back_pressure_holds_the_slots_in_flight() {
+    let traffic = Traffic { offer: 0.9, ready: 0.2 };
+    let lava = NeuronParams {
+        threshold: 64,
+        ..Preset::LavaLoihi.neuron()
+    };
+    let refractory = NeuronParams {
+        threshold: 8,
+        ..refractory_neuron()
+    };
+    for (depth, n, units, neuron, seed) in [(3, 32, 2, lava, 31), (2, 16, 2, refractory, 32)] {
+        let p = core(n, 8, units, neuron, depth);
+        let (compared, c) = run_counts(&p, 1500, traffic, seed);
+        assert!(compared > 50_000, "{compared} values compared");
+        assert!(
+            c.held_in_flight.get() > 1000,
+            "depth {depth}: spikes refused with slots in flight in only {} cycles",
+            c.held_in_flight.get()
+        );
+    }
+    let p = core(32, 8, 2, lava, 3);
+    let good = spiking::design(&p, &prov());
+    let (bad, sites) = common::mutate(
+        &good,
+        "accgen_snn_core",
+        "assign pl_en = st_update && emit_done;",
+        "assign pl_en = st_update;",
+    );
+    assert_eq!(sites, 1);
+    let model = build(&bad);
+    match try_check(&model, &bad, || CoreVectors::new(&bad, &p, 31, 1500, traffic)) {
+        Err(accgen_sim::SimError::Mismatch(_)) => {}
+        other => panic!("the RTL without the back-pressure hold was not caught: {other:?}"),
+    }
+}
+
+/// The read-after-write guard of the overlapped update: a slot is read once
+/// per step, so the only slot read again is one of the next step, and the
+/// end-of-step marker (hence every later read) waits until the pipeline is
+/// empty, the last slot written back. With that wait cut short by the
+/// last stage (the marker leaving as the last slot's update does) the N = P
+/// core of [`same_neurons_back_to_back_read_their_written_state`], where
+/// N/P = 1 is not larger than the depth, must fail.
+#[test]
+fn end_of_step_before_the_last_write_back_is_caught() {
+    let neuron = NeuronParams {
+        decay: Decay::None,
+        refractory: 1,
+        ..refractory_neuron()
+    };
+    let p = core(4, 2, 4, neuron, 3);
+    let good = spiking::design(&p, &prov());
+    let (bad, sites) = common::mutate(
+        &good,
+        "accgen_snn_core",
+        "assign upd_end = pl_en && (vld_q == 4'd0);",
+        "assign upd_end = pl_en && (vld_q[2:0] == 3'd0);",
+    );
+    assert_eq!(sites, 1);
+    let model = build(&bad);
+    match try_check(&model, &bad, || CoreVectors::new(&bad, &p, 73, 2000, Traffic::FULL)) {
+        Err(accgen_sim::SimError::Mismatch(_)) => {}
+        other => panic!("the RTL ending the step before the last write-back was not caught: {other:?}"),
+    }
 }
 
 /// Depth 0 is today's core: same Verilog and hash with `pipeline: 0` as

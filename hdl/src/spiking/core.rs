@@ -86,8 +86,8 @@ fn timing(p: &CoreParams) -> Vec<String> {
             )
         } else {
             format!(
-                "a tick: 1 cycle to accept, then per slot {} update cycles (the neuron units' {}-stage pipeline fills with the slot; one slot in flight, so a neuron's state is written before it is read again) and max(1, spikes in the slot) emit cycles (more under back-pressure), then 1 cycle for the end-of-step marker: {} cycles with no spikes",
-                p.update_cycles(),
+                "a tick: 1 cycle to accept, {} cycles filling the neuron units' {}-stage pipeline, then per slot max(1, spikes in the slot) cycles (slots overlap in the pipeline: the next slot's update leaves it with the slot's last spike; the pipeline holds under back-pressure), 1 cycle for the last slot's spikes, then 1 cycle for the end-of-step marker: {} cycles with no spikes",
+                p.pipeline,
                 p.pipeline,
                 p.step_cycles()
             )
@@ -194,16 +194,30 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
         false,
         "spikes of the slot not yet emitted, one per unit",
     );
-    // With pipelined neuron units UPDATE lasts `pipeline + 1` cycles: the
-    // slot's state is read once, and its update leaves the pipeline in the
-    // last cycle, where it is written back and its spikes taken.
-    let upd_w = crate::params::bits_for(p.pipeline as u64);
-    let upd_q = (p.pipeline > 0).then(|| {
+    // With pipelined neuron units the slots of a tick overlap: UPDATE reads
+    // a new slot every cycle the pipeline advances, and a slot leaving the
+    // pipeline is written back and its spikes taken while later slots are
+    // still in flight. The whole pipeline (read register included) holds
+    // while the taken slot still has spikes to send, so spikes leave in
+    // address order with the unpipelined protocol. A slot is read once per
+    // step and the end-of-step marker (so the next read of any slot) waits
+    // for the last write-back: no slot is read while its update is in flight.
+    let pipelined = p.pipeline > 0;
+    let depth = p.pipeline;
+    let vld_q = pipelined.then(|| {
         m.reg(
-            "upd_q",
-            upd_w,
+            "vld_q",
+            depth + 1,
             false,
-            "cycles the slot has spent in UPDATE (the neuron pipeline filling)",
+            "a slot of the step is in the read register (bit 0) or after neuron stage k (bit k)",
+        )
+    });
+    let eslot_q = (pipelined && p.slots() > 1).then(|| {
+        m.reg(
+            "eslot_q",
+            sw,
+            false,
+            "slot last written back: its spikes are in spk_q (SLOTS - 1 between steps)",
         )
     });
     let is = |m: &mut ModuleBuilder, name: &str, s: i128| m.wire_of(name, fsm_q.e().eq(ft.lit(s)), "");
@@ -213,14 +227,6 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
     let st_update = is(&mut m, "st_update", UPDATE);
     let st_emit = is(&mut m, "st_emit", EMIT);
     let st_tick = is(&mut m, "st_tick", TICK);
-    let upd_done = match &upd_q {
-        Some(q) => m.wire_of(
-            "upd_done",
-            &st_update & q.e().eq(Ty::u(upd_w).lit(p.pipeline as i128)),
-            "the slot's update leaves the neuron pipeline",
-        ),
-        None => st_update.clone(),
-    };
     let st = Ty::u(sw);
     let in_tick = m.wire_of("in_tick", in_data.bit(ia), "the event ends the time step");
     let in_addr = m.wire_of("in_addr", in_data.select(0u32, ia), "input address of the event");
@@ -237,6 +243,37 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
         spk_q.e().eq(spk_none.clone()) | (spk_rest.e().eq(spk_none.clone()) & out_ready.e()),
         "the slot's last spike leaves (or it had none)",
     );
+    // Pipelined: `pl_en` advances the read register and every neuron stage.
+    let pl_en = pipelined.then(|| {
+        m.wire_of(
+            "pl_en",
+            &st_update & &emit_done,
+            "the pipeline advances: no spike of an earlier slot is left waiting",
+        )
+    });
+    let upd_done = match (&pl_en, &vld_q) {
+        (Some(en), Some(v)) => m.wire_of(
+            "upd_done",
+            en & v.bit(depth),
+            "a slot's update leaves the neuron pipeline: written back, its spikes taken",
+        ),
+        _ => st_update.clone(),
+    };
+    let upd_end = match (&pl_en, &vld_q) {
+        (Some(en), Some(v)) => Some(m.wire_of(
+            "upd_end",
+            en & v.e().eq(Ty::u(depth + 1).zero()),
+            "the last slot's spikes have left and the pipeline is empty",
+        )),
+        _ => None,
+    };
+    let eslot_inc = eslot_q.as_ref().map(|q| {
+        m.wire_of(
+            "eslot_inc",
+            mux(q.e().eq(st.lit(p.slots() as i128 - 1)), st.zero(), q + st.lit(1)),
+            "slot leaving the neuron pipeline now (slots leave in order)",
+        )
+    });
     let fsm_d = m.wire_of(
         "fsm_d",
         mux(
@@ -250,10 +287,9 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
                     mux(&last_slot, ft.lit(IDLE), ft.lit(ACCUM)),
                     mux(
                         &st_update,
-                        if upd_q.is_some() {
-                            mux(&upd_done, ft.lit(EMIT), ft.lit(UPDATE))
-                        } else {
-                            ft.lit(EMIT)
+                        match &upd_end {
+                            Some(end) => mux(end, ft.lit(TICK), ft.lit(UPDATE)),
+                            None => ft.lit(EMIT),
                         },
                         mux(
                             &st_emit,
@@ -275,11 +311,18 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
             "next slot, wrapping",
         )
     };
-    let advance = m.wire_of(
-        "advance",
-        &st_init | &st_accum | (&st_emit & &emit_done),
-        "move to the next slot",
-    );
+    let advance = match (&pl_en, &upd_end) {
+        (Some(en), Some(end)) => m.wire_of(
+            "advance",
+            &st_init | &st_accum | (en & !&last_slot) | end,
+            "move to the next slot (UPDATE: read the next slot; back to 0 at the end)",
+        ),
+        _ => m.wire_of(
+            "advance",
+            &st_init | &st_accum | (&st_emit & &emit_done),
+            "move to the next slot",
+        ),
+    };
     let slot_d = m.wire_of(
         "slot_d",
         mux(&advance, &slot_inc, &slot_q),
@@ -363,8 +406,9 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
         );
         let v = m.wire_of("v", field(lay.v), "membrane");
         let mut conns: Vec<(&str, PortConn)> = vec![("v_i", drive(&v)), ("acc_i", drive(&acc))];
-        if p.pipeline > 0 {
+        if let Some(en) = &pl_en {
             conns.insert(0, ("clk_i", drive(&clk)));
+            conns.insert(1, ("en_i", drive(en)));
         }
         let i = lay.i.map(|f| m.wire_of("cur", field(f), "synaptic current"));
         let r = lay.refr.map(|f| {
@@ -415,13 +459,14 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
     );
     let out_spike = m.wire_of(
         "out_spike",
-        &st_emit & spk_q.e().ne(spk_none.clone()),
+        if pipelined { &st_update } else { &st_emit } & spk_q.e().ne(spk_none.clone()),
         "a spike is offered",
     );
+    let spk_slot = eslot_q.as_ref().unwrap_or(&slot_q);
     let emit_hs = m.wire_of("emit_hs", &out_spike & &out_ready, "a spike leaves");
     let ub = crate::params::clog2(units as u64);
     let addr = if ub == 0 {
-        slot_q.e().zext(na)
+        spk_slot.e().zext(na)
     } else {
         let ut = Ty::u(ub);
         let mut idx = ut.lit(units as i128 - 1);
@@ -434,7 +479,7 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
             low.e().zext(na)
         } else {
             let nt = Ty::u(na);
-            slot_q.e().zext(na) * nt.lit(units as i128) + low.e().zext(na)
+            spk_slot.e().zext(na) * nt.lit(units as i128) + low.e().zext(na)
         }
     };
     let spike_addr = m.wire_of("spike_addr", addr, "neuron address: slot * P + unit");
@@ -451,7 +496,7 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
     m.assign(&wl_ready, Ty::BIT.lit(1));
 
     let (fsm_q2, slot_q2, spk_q2, src_q2) = (fsm_q.clone(), slot_q.clone(), spk_q.clone(), src_q.clone());
-    let upd_q2 = upd_q.clone();
+    let (vld_q2, eslot_q2) = (vld_q.clone(), eslot_q.clone());
     let reset = p.reset;
     m.process(&clk, |pr| {
         let mut values = vec![
@@ -460,16 +505,23 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
             ((&spk_q2).into(), Ty::u(units).zero()),
             ((&src_q2).into(), Ty::u(ia).zero()),
         ];
-        if let Some(q) = &upd_q2 {
-            values.push((q.into(), Ty::u(upd_w).zero()));
+        if let Some(q) = &vld_q2 {
+            values.push((q.into(), Ty::u(depth + 1).zero()));
+        }
+        if let Some(q) = &eslot_q2 {
+            values.push((q.into(), st.lit(p.slots() as i128 - 1)));
         }
         pr.reset(&rst, reset, values);
         pr.set(&fsm_q2, &fsm_d);
         pr.set(&slot_q2, &slot_d);
         pr.set(&src_q2, &src_d);
-        if let Some(q) = &upd_q2 {
-            let t = Ty::u(upd_w);
-            pr.set(q, mux(&upd_done, t.zero(), mux(&st_update, q + t.lit(1), q)));
+        if let (Some(q), Some(en)) = (&vld_q2, &pl_en) {
+            let t = Ty::u(depth + 1);
+            let shifted = concat(vec![q.select(0u32, depth), !&last_slot]);
+            pr.set(q, mux(&in_fire & &in_tick, t.lit(1), mux(en, shifted, q.e())));
+        }
+        if let (Some(q), Some(inc)) = (&eslot_q2, &eslot_inc) {
+            pr.when(&upd_done, |pr| pr.set(q, inc));
         }
         pr.when_else(
             &upd_done,
@@ -479,7 +531,11 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
     });
     let (sm, wm) = (state_mem.clone(), wgt_mem.clone());
     m.process(&clk, |pr| {
-        pr.when(&state_we, |pr| pr.write_mem(&sm, slot_q.e(), &state_wdata));
+        let wr_slot = match &eslot_inc {
+            Some(inc) => mux(&st_update, inc, &slot_q),
+            None => slot_q.e(),
+        };
+        pr.when(&state_we, |pr| pr.write_mem(&sm, wr_slot, &state_wdata));
         pr.set(&state_rd_q, sm.read(slot_d.e()));
     });
     m.process(&clk, |pr| {

@@ -123,7 +123,7 @@ pub fn registers(p: &CoreParams) -> Registers {
     // stage (the shifted input's constant low zeros are not flip-flops; a
     // decay that clears its state leaves a constant 0, and a cleared
     // current's new value goes only to a dropped memory column), and the
-    // core's counter of UPDATE cycles.
+    // core's tracking of the slots in flight.
     let pipeline = {
         let n = &p.neuron;
         let live = |w: u32, cleared: bool| if cleared { 0 } else { w as u64 };
@@ -163,7 +163,10 @@ pub fn registers(p: &CoreParams) -> Registers {
         if p.pipeline == 0 {
             0
         } else {
-            per_unit * p.units as u64 + crate::params::bits_for(p.pipeline as u64) as u64
+            // The slot-valid bits of the read register and each stage, and
+            // (several slots) the slot whose spikes are being sent.
+            let eslot = if p.slots() > 1 { p.slot_width() as u64 } else { 0 };
+            per_unit * p.units as u64 + p.pipeline as u64 + 1 + eslot
         }
     };
     let slot = if p.slots() > 1 { p.slot_width() as u64 } else { 0 };

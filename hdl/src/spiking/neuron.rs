@@ -276,9 +276,12 @@ pub const AFTER_SUM: u32 = 2;
 pub const IN_DECAY: u32 = 3;
 
 /// The pipeline registers of a unit. No reset: the core uses the outputs
-/// only `stages` cycles after it holds the inputs.
+/// only `stages` enabled cycles after it holds the inputs.
 pub struct Pipe {
     clk: Option<Signal>,
+    /// Every stage advances together, only when this is high (the core
+    /// holds its pipeline while a slot's spikes wait on the output stream).
+    enable: Option<Signal>,
     stages: u32,
     /// (cut, signal registered, its register).
     made: Vec<(u32, String, Signal)>,
@@ -289,6 +292,7 @@ impl Pipe {
     pub fn none() -> Pipe {
         Pipe {
             clk: None,
+            enable: None,
             stages: 0,
             made: Vec::new(),
         }
@@ -332,9 +336,16 @@ impl Pipe {
             })
             .collect();
         if !new.is_empty() {
+            let enable = self.enable.clone();
             m.process(&clk, |pr| {
-                for (d, q) in &new {
-                    pr.set(q, d);
+                let set_all = |pr: &mut crate::ir::ProcessBuilder| {
+                    for (d, q) in &new {
+                        pr.set(q, d);
+                    }
+                };
+                match &enable {
+                    Some(en) => pr.when(en, set_all),
+                    None => set_all(pr),
                 }
             });
         }
@@ -359,17 +370,19 @@ pub fn neuron_staged(p: &NeuronParams, stages: u32) -> Module {
             params: params_table(p),
             timing: vec![match stages {
                 0 => "combinational".into(),
-                1 => "1 register stage (after the decays): the outputs show the update of the inputs of the cycle before".into(),
-                2 => "2 register stages (after the decays, after the membrane sum): the outputs show the update of the inputs 2 cycles before".into(),
+                1 => "1 register stage (after the decays): the outputs show the update of the inputs of the last cycle with en_i high".into(),
+                2 => "2 register stages (after the decays, after the membrane sum), advancing together while en_i is high: the outputs show the update of the inputs 2 enabled cycles before".into(),
                 _ => format!(
-                    "{stages} register stages (inside the decays, after the decays, after the membrane sum): the outputs show the update of the inputs {stages} cycles before"
+                    "{stages} register stages (inside the decays, after the decays, after the membrane sum), advancing together while en_i is high: the outputs show the update of the inputs {stages} enabled cycles before"
                 ),
             }],
         },
     );
     let clk = (stages > 0).then(|| m.input("clk_i", Ty::BIT, "clock of the pipeline registers"));
+    let enable = (stages > 0).then(|| m.input("en_i", Ty::BIT, "every pipeline stage advances (else all hold)"));
     let mut pipe = Pipe {
         clk,
+        enable,
         stages,
         made: Vec::new(),
     };

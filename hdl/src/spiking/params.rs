@@ -239,8 +239,8 @@ pub struct CoreParams {
     pub weight_init: Option<String>,
     #[serde(skip)]
     pub reset: ResetStyle,
-    /// Register stages inside each neuron unit (0..=[`MAX_PIPELINE`]); an
-    /// update then takes `pipeline + 1` cycles per slot. Left out of the
+    /// Register stages inside each neuron unit (0..=[`MAX_PIPELINE`]); the
+    /// slots of a tick overlap in them (see [`CoreParams::step_cycles`]). Left out of the
     /// canonical form at 0, so unpipelined cores keep their hash.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pipeline: u32,
@@ -543,14 +543,18 @@ impl CoreParams {
             ..self
         })
     }
-    /// Cycles the controller spends in UPDATE per slot: the neuron's pipeline fills once.
-    pub fn update_cycles(&self) -> u64 {
-        self.pipeline as u64 + 1
-    }
-    /// Cycles of a time step without spikes: accept the tick, per slot the
-    /// update and one emit cycle, then the end-of-step marker.
+    /// Cycles of a time step without spikes. Unpipelined: accept the tick,
+    /// per slot one update and one emit cycle, then the end-of-step marker
+    /// (2 + 2 SLOTS). Pipelined (depth L): accept the tick, L cycles filling
+    /// the pipeline, then one cycle per slot (a slot's update leaves the
+    /// pipeline as the next slot's spikes would), one for the last slot's
+    /// emit and one for the marker (3 + L + SLOTS).
     pub fn step_cycles(&self) -> u64 {
-        (self.update_cycles() + 1) * self.slots() as u64 + 2
+        if self.pipeline == 0 {
+            2 * self.slots() as u64 + 2
+        } else {
+            self.slots() as u64 + self.pipeline as u64 + 3
+        }
     }
     /// N / P: neurons each unit serves, one per slot.
     pub fn slots(&self) -> u32 {

@@ -199,8 +199,10 @@ pub struct CoreMirror {
     fsm: Fsm,
     slot: u32,
     spk: u64,
-    /// Cycles the slot has spent in UPDATE (the neuron pipeline filling).
-    upd: u32,
+    /// Pipelined: a slot in the read register (bit 0) or after neuron stage k (bit k).
+    vld: u64,
+    /// Pipelined: the slot last written back, whose spikes are in `spk`.
+    eslot: u32,
     step_spikes: Vec<bool>,
 }
 
@@ -208,12 +210,14 @@ impl CoreMirror {
     /// The state right after reset: clearing the state memory.
     pub fn new(model: CoreModel) -> CoreMirror {
         let n = model.p.neurons as usize;
+        let last_slot = model.p.slots() - 1;
         CoreMirror {
             model,
             fsm: Fsm::Init,
             slot: 0,
             spk: 0,
-            upd: 0,
+            vld: 0,
+            eslot: last_slot,
             step_spikes: vec![false; n],
         }
     }
@@ -229,7 +233,8 @@ impl CoreMirror {
         self.fsm = Fsm::Init;
         self.slot = 0;
         self.spk = 0;
-        self.upd = 0;
+        self.vld = 0;
+        self.eslot = self.model.p.slots() - 1;
     }
 
     /// The output event on offer this cycle, if any.
@@ -237,6 +242,9 @@ impl CoreMirror {
         match self.fsm {
             Fsm::Tick => Some(None),
             Fsm::Emit if self.spk != 0 => Some(Some(self.slot * self.model.p.units + self.spk.trailing_zeros())),
+            Fsm::Update if self.model.p.pipeline > 0 && self.spk != 0 => {
+                Some(Some(self.eslot * self.model.p.units + self.spk.trailing_zeros()))
+            }
             _ => None,
         }
     }
@@ -251,6 +259,11 @@ impl CoreMirror {
 
     pub fn idle(&self) -> bool {
         self.fsm == Fsm::Idle
+    }
+
+    /// Pipelined: a slot is in the read register or a neuron stage.
+    pub fn slots_in_flight(&self) -> bool {
+        self.vld != 0
     }
 
     /// The clock edge: `accepted` is the input event taken this cycle (only
@@ -280,12 +293,35 @@ impl CoreMirror {
                         self.step_spikes[n as usize] = true;
                     }
                     self.fsm = Fsm::Update;
+                    // Pipelined: slot 0 is read as the tick is accepted.
+                    self.vld = 1;
                 }
                 None => {}
             },
-            Fsm::Update if self.upd < p.pipeline => self.upd += 1,
+            Fsm::Update if p.pipeline > 0 => {
+                let rest = self.spk & self.spk.wrapping_sub(1);
+                let emit_done = self.spk == 0 || (rest == 0 && out_ready);
+                if offered.is_some() && out_ready {
+                    self.spk = rest;
+                }
+                if emit_done && self.vld == 0 {
+                    self.fsm = Fsm::Tick;
+                    self.slot = next_slot;
+                } else if emit_done {
+                    if self.vld >> p.pipeline & 1 == 1 {
+                        self.eslot = if self.eslot + 1 == p.slots() { 0 } else { self.eslot + 1 };
+                        let base = (self.eslot * units) as usize;
+                        self.spk = (0..units as usize)
+                            .filter(|u| self.step_spikes[base + u])
+                            .fold(0u64, |acc, u| acc | 1 << u);
+                    }
+                    self.vld = (self.vld << 1 | u64::from(!last)) & ((1 << (p.pipeline + 1)) - 1);
+                    if !last {
+                        self.slot = next_slot;
+                    }
+                }
+            }
             Fsm::Update => {
-                self.upd = 0;
                 let base = (self.slot * units) as usize;
                 self.spk = (0..units as usize)
                     .filter(|u| self.step_spikes[base + u])
@@ -318,6 +354,9 @@ pub struct CoreCounts {
     pub ticks: Rc<Cell<u64>>,
     pub spikes: Rc<Cell<u64>>,
     pub synaptic_ops: Rc<Cell<u64>>,
+    /// Cycles a spike was refused by the output while a later slot was in
+    /// the neuron pipeline (pipelined cores: the whole pipeline held).
+    pub held_in_flight: Rc<Cell<u64>>,
 }
 
 /// What a core run sends: random weights, then `steps` time steps of
@@ -542,6 +581,9 @@ impl Stimulus for CoreVectors {
         sink.expect(ports.wl_ready, 1);
         let offered = self.core.out_event();
         sink.expect(ports.out_valid, offered.is_some() as u64);
+        if offered.is_some() && !out_ready && self.core.slots_in_flight() {
+            Self::bump(&self.counts.held_in_flight, 1);
+        }
         match offered {
             Some(e) => sink.expect(ports.out_data, self.core.out_code(e)),
             None => sink.ignore(ports.out_data),
