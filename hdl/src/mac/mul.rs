@@ -10,7 +10,10 @@
 //!
 //! - [`MulImpl::Lut`]: `s + (a & b_i)`. On Xilinx the CARRY4 takes the
 //!   propagate `s ^ (a & b_i)` from a LUT and `s` itself as the generate
-//!   input, so the AND folds into the LUT; ECP5's CCU2C does the same.
+//!   input, so the AND folds into the LUT. ECP5's CCU2C does not fold it:
+//!   Yosys 0.23 maps each CCU2C using only its A/B inputs (the LUT4 inside
+//!   computes A ^ B), so `a & b_i` is a LUT4 of its own, one LUT level
+//!   before the adder (one LUT per partial-product bit, the CCU2Cs on top).
 //! - [`MulImpl::Lut4`]: `b_i ? s + a : s`. iCE40's SB_CARRY takes both
 //!   addends as plain signals, so the gating must come after the adder,
 //!   where it folds into the sum LUT (`s ^ (b_i & (a ^ carry))`). Yosys
@@ -56,7 +59,7 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
     let how = match imp {
         MulImpl::Dsp => "Both operands are extended to the product width and multiplied with a plain `*`, which synthesis maps to a DSP block (or its own LUT multiplier when DSPs are disabled).".to_string(),
         MulImpl::Lut => format!(
-            "An array multiplier on the carry chain: one row per bit of b_i ({} rows), each a_i AND b_i[i], added to the running sum shifted right by one; the bit shifted out is a final product bit, so each row adder is A_W + 1 bits. Gating the row before the adder lets a LUT6 (Xilinx CARRY4) or LUT4 (ECP5 CCU2C) compute the propagate s ^ (a & b) in one LUT per partial-product bit.{sub_note}",
+            "An array multiplier on the carry chain: one row per bit of b_i ({} rows), each a_i AND b_i[i], added to the running sum shifted right by one; the bit shifted out is a final product bit, so each row adder is A_W + 1 bits. Gating the row before the adder lets a Xilinx LUT6 compute the carry chain's propagate s ^ (a & b) in one LUT per partial-product bit (on ECP5 the AND is a LUT4 of its own before the CCU2C).{sub_note}",
             b.bits
         ),
         MulImpl::Lut4 => format!(

@@ -9,12 +9,12 @@
 // An array multiplier on the carry chain: one row per bit of b_i (4 rows),
 // each a_i AND b_i[i], added to the running sum shifted right by one; the bit
 // shifted out is a final product bit, so each row adder is A_W + 1 bits.
-// Gating the row before the adder lets a LUT6 (Xilinx CARRY4) or LUT4 (ECP5
-// CCU2C) compute the propagate s ^ (a & b) in one LUT per partial-product bit.
-// b_i is two's complement, so its top row weighs -2^(n-1) and is subtracted.
-// The 4 rows are summed in 3 chains (1, 1, 2 rows each, low rows first), and
-// the chains in a balanced tree of adders, so the LUT depth grows with log2 of
-// the rows rather than with the rows.
+// Gating the row before the adder lets a Xilinx LUT6 compute the carry chain's
+// propagate s ^ (a & b) in one LUT per partial-product bit (on ECP5 the AND is
+// a LUT4 of its own before the CCU2C). b_i is two's complement, so its top row
+// weighs -2^(n-1) and is subtracted. The 4 rows are summed in 3 chains (1, 1,
+// 2 rows each, low rows first), and the chains in a balanced tree of adders,
+// so the LUT depth grows with log2 of the rows rather than with the rows.
 //
 // Parameters:
 //   a_i  uint4  first operand (activation)
