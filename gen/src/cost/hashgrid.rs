@@ -408,7 +408,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
         intro
     } else {
         format!(
-            "{intro}\n\nLeft out (Yosys removed the datapath: no DSP block where `mul2dsp`'s rule maps products, a few LUTs): {}.",
+            "{intro}\n\nLeft out (Yosys 0.23's DSP register packing, `ice40_dsp` and `xilinx_dsp`, left a product register's sign bit without a driver, and later passes removed the datapath: no DSP block where `mul2dsp`'s rule maps products, a few LUTs; `accgen flow` stops on this with `check -assert`): {}.",
             dropped.join(", ")
         )
     };
@@ -434,7 +434,11 @@ pub fn measured_on(p: &HashGridParams, target: Target) -> bool {
 /// that kept no DSP block where `mul2dsp`'s rule maps products. Seen with
 /// 7-series and iCE40 DSP flows on integer tables with float outputs (a
 /// one-level encoder comes out as 4 LUTs and 20 FFs; `-nodsp` and ECP5
-/// keep it); such measurements are no cost to fit and are left out.
+/// keep it). The cause is a Yosys bug: `ice40_dsp`/`xilinx_dsp` pack a
+/// product register that `wreduce` left wider than its product and leave
+/// its top bit undriven; its x then removes the datapath (a gate-level
+/// simulation of such a netlist fails). Such measurements are no cost to
+/// fit and are left out.
 pub fn collapsed(p: &HashGridParams, target: Target, measured: &crate::synth::Summary) -> bool {
     measured.dsp == 0 && engine_cost(p, target).dsp > 0
 }

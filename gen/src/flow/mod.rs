@@ -214,6 +214,23 @@ fn port_bits(design: &Design) -> u64 {
 }
 
 /// Check before any tool runs that the top's ports fit the package.
+/// The `check` that follows DSP packing in a flow's synthesis script.
+const DSP_GUARD: &str = "check -assert";
+
+/// Yosys 0.23's `ice40_dsp` can pack a product register into an SB_MAC16
+/// and leave one of its bits behind without a driver; later passes turn
+/// that bit into x and remove whatever depends on it, and the final `check`
+/// no longer sees it. So a flow for the UP5K stops right after the packing
+/// (before `map_ram`) and asserts that every used wire has a driver.
+/// Synthesis for cost reports is unchanged (its script keys the cache).
+fn guard_dsp_packing(script: &str, top: &str) -> String {
+    let packing = format!("synth_ice40 -dsp -top {top}\n");
+    script.replace(
+        &packing,
+        &format!("synth_ice40 -dsp -top {top} -run :map_ram\n{DSP_GUARD}\nsynth_ice40 -dsp -top {top} -run map_ram:\n"),
+    )
+}
+
 fn check_pins(config: &config::Config, design: &Design, device: Device) -> Result<(), Failure> {
     let bits = port_bits(design);
     if bits <= device.package_pins {
@@ -473,10 +490,23 @@ fn flow(
 
     // Yosys: the synthesis target's own script, plus the netlist for nextpnr.
     let synth_dir = folder.join("synth");
-    let mut script = yosys::script(design, device.synth, None).map_err(|e| run_err(e.to_string()))?;
-    script += "write_json netlist.json\n";
-    let seconds_synth = yosys::run_in(&tools.yosys, &synth_dir, design, device.synth, &script, timeout)
-        .map_err(|e: SynthError| run_err(e.to_string()))?;
+    let script = yosys::script(design, device.synth, None).map_err(|e| run_err(e.to_string()))?;
+    let script = guard_dsp_packing(&script, &design.top) + "write_json netlist.json\n";
+    let seconds_synth =
+        yosys::run_in(&tools.yosys, &synth_dir, design, device.synth, &script, timeout).map_err(|e: SynthError| {
+            let text = e.to_string();
+            if text.contains(DSP_GUARD) {
+                run_err(format!(
+                    "Yosys' SB_MAC16 register packing (`ice40_dsp`) left register bits without a driver on {}: the \
+                     netlist would compute wrong results, so no bitstream is made. This is a Yosys bug (0.23; 0.70 \
+                     still packs wrongly), triggered when a product register is wider than the product it holds. \
+                     Place it on a target without DSP packing (ice40-hx8k, ecp5-25k) meanwhile.\n{text}",
+                    design.top
+                ))
+            } else {
+                run_err(text)
+            }
+        })?;
 
     // nextpnr, with the clock constraint, writing its report.
     let placed = match device.arch {
@@ -644,4 +674,25 @@ fn flow(
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The UP5K's script stops after DSP packing to assert that every used
+    /// wire has a driver (checked by hand: a hash grid whose product
+    /// register is wider than its product fails it under Yosys 0.23, the
+    /// int8 array and the Lava core pass); other targets are unchanged.
+    #[test]
+    fn dsp_packing_is_checked_on_the_up5k_only() {
+        let up5k = "read_verilog a.v\nsynth_ice40 -dsp -top t\nstat\n";
+        assert_eq!(
+            guard_dsp_packing(up5k, "t"),
+            "read_verilog a.v\nsynth_ice40 -dsp -top t -run :map_ram\ncheck -assert\nsynth_ice40 -dsp -top t -run map_ram:\nstat\n"
+        );
+        for other in ["synth_ice40 -top t\n", "synth_ecp5 -top t\n"] {
+            assert_eq!(guard_dsp_packing(other, "t"), other);
+        }
+    }
 }
