@@ -58,15 +58,9 @@ pub fn points() -> Vec<Point> {
     ];
     const KS: [u64; 5] = [1, 4, 16, 64, 256];
     const OUTPUTS: [Option<&str>; 4] = [None, None, Some("fp16"), Some("bf16")];
-    // A small linear congruential walk: deterministic and independent of
-    // any crate's random number algorithm.
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut pick = |n: usize| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 33) % n as u64) as usize
-    };
+    // Deterministic and independent of any crate's random number algorithm.
+    let mut walk = super::families::Walk::new(0x2545_f491_4f6c_dd1d);
+    let mut pick = |n: usize| walk.pick(n);
     let mut out = Vec::new();
     while out.len() < POINTS {
         let (rows, cols) = SHAPES[pick(SHAPES.len())];
@@ -117,13 +111,8 @@ fn accumulating_integer_points(first: &[Point]) -> Vec<Point> {
         "int2", "int3", "int4", "int6", "int8", "int12", "uint3", "uint4", "uint6", "uint8",
     ];
     const KS: [u64; 4] = [4, 16, 64, 256];
-    let mut state: u64 = 0x6a09_e667_f3bc_c908;
-    let mut pick = |n: usize| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 33) % n as u64) as usize
-    };
+    let mut walk = super::families::Walk::new(0x6a09_e667_f3bc_c908);
+    let mut pick = |n: usize| walk.pick(n);
     let mut out: Vec<Point> = Vec::new();
     while out.len() < INTEGER_POINTS {
         let (rows, cols) = SHAPES[pick(SHAPES.len())];

@@ -7,10 +7,27 @@ use super::calibrate::mape;
 use super::fit::nnls;
 use crate::Failure;
 use crate::synth::Summary;
-use crate::synth::{Family, Progress, SynthOptions, SynthResult, Target, synth_all};
+use crate::synth::{Family, Progress, SynthError, SynthOptions, SynthResult, Target, synth_all};
 use accgen_hdl::Design;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
+
+/// A deterministic linear congruential walk (independent of any crate's
+/// random number algorithm, so the set never changes under an upgrade).
+pub(crate) struct Walk(u64);
+
+impl Walk {
+    pub(crate) fn new(seed: u64) -> Walk {
+        Walk(seed)
+    }
+    pub(crate) fn pick(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
 
 /// Synthesize `designs` on every target (`asic` only where `on_asic`
 /// says so); `result[t][i]` is design `i` on `Target::ALL[t]`, `None` where
@@ -42,8 +59,8 @@ pub fn synthesize(
 }
 
 /// Synthesize `jobs` (cached, `threads` at a time) with a progress line
-/// headed `label`; the first failure is the error.
-pub fn synthesize_jobs(label: &str, jobs: &[(Design, Target)], threads: usize) -> Result<Vec<SynthResult>, Failure> {
+/// headed `label`; each job's result or error.
+pub fn synthesize_each(label: &str, jobs: &[(Design, Target)], threads: usize) -> Vec<Result<SynthResult, SynthError>> {
     let options = SynthOptions {
         threads,
         ..SynthOptions::default()
@@ -57,6 +74,11 @@ pub fn synthesize_jobs(label: &str, jobs: &[(Design, Target)], threads: usize) -
     let results = synth_all(jobs, &options, &progress);
     eprintln!();
     results
+}
+
+/// [`synthesize_each`], with the first failure as the error.
+pub fn synthesize_jobs(label: &str, jobs: &[(Design, Target)], threads: usize) -> Result<Vec<SynthResult>, Failure> {
+    synthesize_each(label, jobs, threads)
         .into_iter()
         .zip(jobs)
         .map(|(r, (design, target))| {
@@ -418,6 +440,39 @@ pub fn fit_memory_ffs(memories: &[(Memories, Memories)], residual: &[f64]) -> (V
     // Columns no design exercises stay zero.
     let x = nnls(&rows, residual);
     (x[..3].to_vec(), x[3..].to_vec())
+}
+
+/// What the shared fit reads of one training design: its structural
+/// flip-flops, memories (block RAM, LUT RAM) and logic features.
+pub struct Structural {
+    pub ffs: u64,
+    pub block_memories: Memories,
+    pub lut_memories: Memories,
+    pub features: Vec<f64>,
+}
+
+/// Fit a family model's memory flip-flops to what the structure leaves
+/// unexplained, then its LUT, carry and area weights, on the training
+/// designs with their measured summaries.
+pub fn fit_ffs_and_logic(model: &mut FamilyTargetModel, target: Target, train: &[(Structural, &Summary)]) {
+    (model.block_memory_ffs, model.lut_memory_ffs) = fit_memory_ffs(
+        &train
+            .iter()
+            .map(|(c, _)| (c.block_memories.clone(), c.lut_memories.clone()))
+            .collect::<Vec<_>>(),
+        &train
+            .iter()
+            .map(|(c, m)| m.ffs as f64 - c.ffs as f64)
+            .collect::<Vec<_>>(),
+    );
+    let rows: Vec<(Vec<f64>, &Summary, f64)> = train
+        .iter()
+        .map(|(c, m)| {
+            let ffs = c.ffs as f64 + model.memory_ffs(&c.block_memories, &c.lut_memories);
+            (c.features.clone(), *m, ffs)
+        })
+        .collect();
+    fit_logic(model, target, &rows);
 }
 
 /// Parse `--target` names (all targets when empty).

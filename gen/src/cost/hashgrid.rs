@@ -7,9 +7,9 @@
 //! fitted per target on a calibration set of small encoders, like the
 //! spiking cores' ([`super::spiking`]).
 
+use super::families::Walk;
 use super::families::{FamilyCalibration, FamilyTargetModel, Row};
 use super::memory::{Placement, place};
-use super::spiking::Walk;
 use super::{DspRule, Estimate};
 use crate::Failure;
 use crate::synth::Target;
@@ -286,24 +286,20 @@ fn fit_target(target: Target, points: &[Point], measured: &[&crate::synth::Synth
     let train: Vec<usize> = (0..points.len()).filter(|&i| !points[i].held_out).collect();
     let costs: Vec<EngineCost> = points.iter().map(|p| engine_cost(&p.params, target)).collect();
     let mut model = FamilyTargetModel::empty(target, FEATURE_NAMES.len());
-    (model.block_memory_ffs, model.lut_memory_ffs) = super::families::fit_memory_ffs(
-        &train
-            .iter()
-            .map(|&i| (costs[i].block_memories.clone(), costs[i].lut_memories.clone()))
-            .collect::<Vec<_>>(),
-        &train
-            .iter()
-            .map(|&i| measured[i].summary.ffs as f64 - costs[i].ffs as f64)
-            .collect::<Vec<_>>(),
-    );
-    let rows: Vec<(Vec<f64>, &crate::synth::Summary, f64)> = train
-        .iter()
-        .map(|&i| {
-            let ffs = costs[i].ffs as f64 + model.memory_ffs(&costs[i].block_memories, &costs[i].lut_memories);
-            (costs[i].features.as_array().to_vec(), &measured[i].summary, ffs)
+    let train: Vec<_> = train
+        .into_iter()
+        .map(|i| {
+            let c = &costs[i];
+            let structural = super::families::Structural {
+                ffs: c.ffs,
+                block_memories: c.block_memories.clone(),
+                lut_memories: c.lut_memories.clone(),
+                features: c.features.as_array().to_vec(),
+            };
+            (structural, &measured[i].summary)
         })
         .collect();
-    super::families::fit_logic(&mut model, target, &rows);
+    super::families::fit_ffs_and_logic(&mut model, target, &train);
     model
 }
 
@@ -329,18 +325,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
             }
         }
     }
-    let options = crate::synth::SynthOptions {
-        threads,
-        ..crate::synth::SynthOptions::default()
-    };
-    let progress = |p: &crate::synth::Progress| {
-        eprint!(
-            "\rcalibration of hashgrid: {}/{} synthesized ({} cached, {} failed)   ",
-            p.done, p.total, p.cached, p.failed
-        );
-    };
-    let results = crate::synth::synth_all(&jobs, &options, &progress);
-    eprintln!();
+    let results = super::families::synthesize_each("calibration of hashgrid", &jobs, threads);
     // A synthesis that fails (the time limit: `asic` on a 3D encoder can
     // exceed it) leaves that design out on that target; the report lists it.
     let mut failed = Vec::new();

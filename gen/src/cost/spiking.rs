@@ -4,7 +4,7 @@
 //! target on a calibration set of cores and chains.
 
 use super::Estimate;
-use super::families::{FamilyCalibration, FamilyTargetModel, Row};
+use super::families::{FamilyCalibration, FamilyTargetModel, Row, Walk};
 use super::memory::{Placement, place_with_dead_columns};
 use crate::Failure;
 use crate::synth::Target;
@@ -53,23 +53,6 @@ pub struct Point {
     pub design: Spiking,
     /// Kept out of the fit; the published error is measured on these.
     pub held_out: bool,
-}
-
-/// A deterministic linear congruential walk (independent of any crate's
-/// random number algorithm, so the set never changes under an upgrade).
-pub(crate) struct Walk(u64);
-
-impl Walk {
-    pub(crate) fn new(seed: u64) -> Walk {
-        Walk(seed)
-    }
-    pub(crate) fn pick(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
 }
 
 /// A random small core: sizes, widths, preset, decays, CUBA, refractory.
@@ -410,24 +393,20 @@ fn fit_target(target: Target, points: &[Point], measured: &[&crate::synth::Synth
             &train.iter().map(|&i| measured[i].summary.dsp).collect::<Vec<_>>(),
         ));
     }
-    (model.block_memory_ffs, model.lut_memory_ffs) = super::families::fit_memory_ffs(
-        &train
-            .iter()
-            .map(|&i| (costs[i].block_memories.clone(), costs[i].lut_memories.clone()))
-            .collect::<Vec<_>>(),
-        &train
-            .iter()
-            .map(|&i| measured[i].summary.ffs as f64 - costs[i].ffs as f64)
-            .collect::<Vec<_>>(),
-    );
-    let rows: Vec<(Vec<f64>, &crate::synth::Summary, f64)> = train
+    let train: Vec<_> = train
         .iter()
         .map(|&i| {
-            let ffs = costs[i].ffs as f64 + model.memory_ffs(&costs[i].block_memories, &costs[i].lut_memories);
-            (costs[i].features.as_array().to_vec(), &measured[i].summary, ffs)
+            let c = &costs[i];
+            let structural = super::families::Structural {
+                ffs: c.ffs,
+                block_memories: c.block_memories.clone(),
+                lut_memories: c.lut_memories.clone(),
+                features: c.features.as_array().to_vec(),
+            };
+            (structural, &measured[i].summary)
         })
         .collect();
-    super::families::fit_logic(&mut model, target, &rows);
+    super::families::fit_ffs_and_logic(&mut model, target, &train);
     model
 }
 
