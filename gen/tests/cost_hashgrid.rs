@@ -4,40 +4,18 @@
 //! computes, the model evaluates in a loop, and `accgen cost` prints the
 //! estimate for a hash-grid config.
 
+mod common;
+
 use accgen::cost::calibrate::mape;
 use accgen::cost::hashgrid::{builtin, estimate, measured_on, points};
 use accgen::synth::Target;
-use std::collections::HashMap;
+use common::CsvRow;
 use std::process::Command;
 
 const POINTS_CSV: &str = include_str!("../../reports/calibration/hashgrid_points.csv");
 
-struct CsvRow {
-    design: String,
-    target: String,
-    held_out: bool,
-    values: HashMap<String, f64>,
-}
-
 fn rows() -> Vec<CsvRow> {
-    let mut lines = POINTS_CSV.lines();
-    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
-    lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            let values = header
-                .iter()
-                .zip(&cells)
-                .filter_map(|(h, c)| c.parse::<f64>().ok().map(|v| (h.to_string(), v)))
-                .collect();
-            CsvRow {
-                design: cells[0].to_string(),
-                target: cells[1].to_string(),
-                held_out: cells[2] == "true",
-                values,
-            }
-        })
-        .collect()
+    common::calibration_points(POINTS_CSV)
 }
 
 /// Every design of the set on every target, with the compiled-in model's

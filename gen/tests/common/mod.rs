@@ -227,3 +227,34 @@ pub fn lint(design: &Design) {
         design.top
     );
 }
+
+/// One row of a committed calibration points CSV (`reports/calibration/*_points.csv`):
+/// design, target, whether it is held out, and every numeric column by name.
+pub struct CsvRow {
+    pub design: String,
+    pub target: String,
+    pub held_out: bool,
+    pub values: std::collections::HashMap<String, f64>,
+}
+
+/// The rows of a calibration points CSV.
+pub fn calibration_points(csv: &str) -> Vec<CsvRow> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let values = header
+                .iter()
+                .zip(&cells)
+                .filter_map(|(h, c)| c.parse::<f64>().ok().map(|v| (h.to_string(), v)))
+                .collect();
+            CsvRow {
+                design: cells[0].to_string(),
+                target: cells[1].to_string(),
+                held_out: cells[2] == "true",
+                values,
+            }
+        })
+        .collect()
+}
