@@ -373,24 +373,8 @@ fn random_valid_configurations() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
     let mut done = 0;
     while done < 6 {
-        let word = |rng: &mut rand::rngs::StdRng, lo: u32| Word {
-            width: rng.random_range(lo..=32),
-            overflow: if rng.random_bool(0.5) {
-                Overflow::Saturate
-            } else {
-                Overflow::Wrap
-            },
-        };
-        let decay = |rng: &mut rand::rngs::StdRng, w: u32| match rng.random_range(0..3) {
-            0 => Decay::None,
-            1 => Decay::Shift {
-                k: rng.random_range(1..w),
-                min_decrement: rng.random_bool(0.5),
-            },
-            _ => Decay::Multiply {
-                d: rng.random_range(0..=4096),
-            },
-        };
+        let word = |rng: &mut rand::rngs::StdRng, lo: u32| random_word(rng, lo, 32);
+        let decay = |rng: &mut rand::rngs::StdRng, w: u32| random_decay(rng, w, 4096);
         let membrane = word(&mut rng, 4);
         let accumulator = word(&mut rng, 8);
         let synapse = rng.random_bool(0.4).then(|| {

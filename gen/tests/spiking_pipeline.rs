@@ -385,24 +385,8 @@ fn random_neurons_at_random_depths() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(77);
     let mut done = 0;
     while done < 5 {
-        let word = |rng: &mut rand::rngs::StdRng, lo: u32, hi: u32| Word {
-            width: rng.random_range(lo..=hi),
-            overflow: if rng.random_bool(0.5) {
-                Overflow::Saturate
-            } else {
-                Overflow::Wrap
-            },
-        };
-        let decay = |rng: &mut rand::rngs::StdRng, w: u32| match rng.random_range(0..3) {
-            0 => Decay::None,
-            1 => Decay::Shift {
-                k: rng.random_range(1..w),
-                min_decrement: rng.random_bool(0.5),
-            },
-            _ => Decay::Multiply {
-                d: rng.random_range(0..4096),
-            },
-        };
+        let word = random_word;
+        let decay = |rng: &mut rand::rngs::StdRng, w: u32| random_decay(rng, w, 4095);
         let membrane = word(&mut rng, 10, 20);
         let synapse = rng.random_bool(0.5).then(|| {
             let current = word(&mut rng, 12, 20);

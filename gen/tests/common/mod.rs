@@ -258,3 +258,33 @@ pub fn calibration_points(csv: &str) -> Vec<CsvRow> {
         })
         .collect()
 }
+
+/// A random spiking-neuron word: width `lo..=hi`, saturating or wrapping.
+pub fn random_word(rng: &mut rand::rngs::StdRng, lo: u32, hi: u32) -> accgen_hdl::spiking::params::Word {
+    use rand::RngExt;
+    accgen_hdl::spiking::params::Word {
+        width: rng.random_range(lo..=hi),
+        overflow: if rng.random_bool(0.5) {
+            accgen_hdl::spiking::params::Overflow::Saturate
+        } else {
+            accgen_hdl::spiking::params::Overflow::Wrap
+        },
+    }
+}
+
+/// A random decay of a `width`-bit value: none, a shift (k below the
+/// width) or a multiply by `d / 4096` with `d` in `0..=max_d`.
+pub fn random_decay(rng: &mut rand::rngs::StdRng, width: u32, max_d: u32) -> accgen_hdl::spiking::params::Decay {
+    use accgen_hdl::spiking::params::Decay;
+    use rand::RngExt;
+    match rng.random_range(0..3) {
+        0 => Decay::None,
+        1 => Decay::Shift {
+            k: rng.random_range(1..width),
+            min_decrement: rng.random_bool(0.5),
+        },
+        _ => Decay::Multiply {
+            d: rng.random_range(0..=max_d),
+        },
+    }
+}
