@@ -544,7 +544,7 @@ fn points_csv(points: &[Point], rows: &[Row]) -> String {
     );
     for r in rows {
         let m = &r.measured.summary;
-        let luts = if r.target == Target::Asic { m.logic } else { m.luts };
+        let luts = super::families::measured_luts(r.target, m);
         let _ = writeln!(
             s,
             "{},{},{},{},{:.1},{},{:.0},{},{:.1},{},{:.0},{},{}",
@@ -586,9 +586,8 @@ pub fn error_report(c: &Calibration, points: &[Point], rows: &[Row]) -> String {
         let luts: Vec<(f64, f64)> = mine
             .iter()
             .map(|r| {
-                let m = &r.measured.summary;
                 (
-                    if target == Target::Asic { m.logic } else { m.luts } as f64,
+                    super::families::measured_luts(target, &r.measured.summary),
                     r.estimate.luts,
                 )
             })
