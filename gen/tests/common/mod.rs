@@ -288,3 +288,28 @@ pub fn random_decay(rng: &mut rand::rngs::StdRng, width: u32, max_d: u32) -> acc
         },
     }
 }
+
+/// Each mutant of a MAC array (`(module, from, to)`: `from` replaced by `to`
+/// in the module's Verilog) must fail co-simulation with a mismatch on
+/// 20,000 bursty cycles of `p`, and the unbroken `good` must pass them.
+/// Returns each mutant's number of replaced sites and its mismatch.
+pub fn array_mutants_are_caught(
+    good: &Design,
+    p: &MacArrayParams,
+    mutants: &[(&str, &str, &str)],
+) -> Vec<(usize, Box<accgen_sim::Mismatch>)> {
+    let caught = mutants
+        .iter()
+        .map(|&(module, from, to)| {
+            let (bad, sites) = mutate(good, module, from, to);
+            let model = build(&bad);
+            match try_check(&model, &bad, || ArrayVectors::new(&bad, p, 1, 20_000, Traffic::BURSTY)) {
+                Err(SimError::Mismatch(m)) => (sites, m),
+                other => panic!("mutant `{to}` was not caught: {other:?}"),
+            }
+        })
+        .collect();
+    let report = check(good, || ArrayVectors::new(good, p, 1, 20_000, Traffic::BURSTY));
+    assert!(report.compared > 0);
+    caught
+}
