@@ -15,6 +15,7 @@ pub mod spiking_config;
 pub mod synth;
 pub mod tools;
 pub mod uart_host;
+pub mod uart_stream;
 
 use config::Config;
 use cosim::TrafficKind;

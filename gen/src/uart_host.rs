@@ -1,10 +1,11 @@
 //! `accgen run-uart`: the host side of the board wrapper's protocol (see
 //! `accgen_hdl::board`). It sends seeded random tiles to a board over a
 //! serial port, reads each tile's result rows and compares them with the
-//! golden model. The exchange works on any `Read + Write` transport, so the
+//! golden model (MAC arrays here; hash grids and spiking cores through
+//! [`crate::uart_stream`]). The exchange works on any `Read + Write` transport, so the
 //! tests drive the same code against the wrapper running in Verilator.
 
-use crate::{Failure, config};
+use crate::{Failure, config, uart_stream};
 use accgen_hdl::board::protocol::{Framing, expected_tile};
 use accgen_hdl::mac::MacArrayParams;
 use rand::{RngExt, SeedableRng};
@@ -23,10 +24,16 @@ pub struct Args {
     /// Baud rate (the wrappers run at 115200)
     #[arg(long, default_value_t = accgen_hdl::board::DEFAULT_BAUD)]
     pub baud: u32,
-    /// Random tiles to send
+    /// Random tiles to send (MAC arrays)
     #[arg(long, default_value_t = 100)]
     pub tiles: u64,
-    /// Seed of the random tiles
+    /// Random points to send after loading random tables (hash grids)
+    #[arg(long, default_value_t = 100)]
+    pub points: u64,
+    /// Random time steps of random input events to send after loading random weights (spiking cores)
+    #[arg(long, default_value_t = 20)]
+    pub steps: u64,
+    /// Seed of the random tiles, points, tables, events and weights
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
@@ -128,27 +135,35 @@ fn configure(port: &std::path::Path, baud: u32) -> Result<(), String> {
     }
 }
 
+/// Open `port` as a raw 8N1 serial port at `baud`.
+fn open_port(port: &std::path::Path, baud: u32) -> Result<std::fs::File, Failure> {
+    configure(port, baud).map_err(|e| Failure::Run(format!("error: {e}")))?;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(port)
+        .map_err(|e| Failure::Run(format!("error: cannot open {}: {e}", port.display())))
+}
+
 pub fn run(args: &Args) -> Result<(), Failure> {
-    if args.tiles == 0 {
-        return Err(Failure::Input("error: --tiles 0: send at least one tile".into()));
-    }
     let config = config::load(&args.config)?;
     let p = match &config.block {
         config::Block::MacArray(p) => *p,
-        _ => {
+        config::Block::HashGrid(p) => return run_hash_grid(args, p),
+        config::Block::SpikingCore(p) => return run_spiking(args, p),
+        config::Block::SpikingChain(..) => {
             return Err(Failure::Input(format!(
-                "error: {}: the UART board protocol serves MAC arrays only so far",
+                "error: {}: run-uart serves MAC arrays, hash grids and single spiking cores; a two-layer chain \
+                 has no board wrapper yet (its layer-1 tap and second load port are not in the protocol)",
                 config.origin
             )));
         }
     };
+    if args.tiles == 0 {
+        return Err(Failure::Input("error: --tiles 0: send at least one tile".into()));
+    }
     let framing = accgen_hdl::board::framing(&p);
-    configure(&args.port, args.baud).map_err(|e| Failure::Run(format!("error: {e}")))?;
-    let mut port = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&args.port)
-        .map_err(|e| Failure::Run(format!("error: cannot open {}: {e}", args.port.display())))?;
+    let mut port = open_port(&args.port, args.baud)?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let tiles: Vec<Tile> = (0..args.tiles).map(|_| random_tile(&p, &mut rng)).collect();
     println!(
@@ -166,6 +181,62 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     println!(
         "PASS: {} tiles, {compared} results equal to the golden model",
         args.tiles
+    );
+    Ok(())
+}
+
+/// Random tables, then random points; every feature checked.
+fn run_hash_grid(args: &Args, p: &accgen_hdl::hashgrid::HashGridParams) -> Result<(), Failure> {
+    if args.points == 0 {
+        return Err(Failure::Input("error: --points 0: send at least one point".into()));
+    }
+    let framing = accgen_hdl::board::stream::hash_grid_framing(p);
+    let tables = uart_stream::random_tables(p, args.seed);
+    let points = uart_stream::random_points(p, args.points as usize, args.seed);
+    let steps = uart_stream::hash_grid_steps(&framing, &tables, &points);
+    let mut port = open_port(&args.port, args.baud)?;
+    println!(
+        "accgen run-uart: {} table entries, then {} points to {} at {} baud: {} bytes per entry, {} per point, {} per feature vector",
+        steps.len() - points.len(),
+        points.len(),
+        args.port.display(),
+        args.baud,
+        1 + framing.load_bytes(),
+        1 + framing.in_bytes(),
+        framing.out_bytes()
+    );
+    let compared =
+        uart_stream::exchange(&mut port, &framing, &steps).map_err(|e| Failure::Run(format!("error: {e}")))?;
+    println!(
+        "PASS: {} points, {compared} features equal to the golden model",
+        points.len()
+    );
+    Ok(())
+}
+
+/// Random weights, then random time steps of random events; every output event checked.
+fn run_spiking(args: &Args, p: &accgen_hdl::spiking::CoreParams) -> Result<(), Failure> {
+    if args.steps == 0 {
+        return Err(Failure::Input("error: --steps 0: send at least one time step".into()));
+    }
+    let framing = accgen_hdl::board::stream::spiking_framing(p);
+    let weights = uart_stream::random_weights(p, args.seed);
+    let time_steps = uart_stream::random_steps(p, args.steps as usize, args.seed);
+    let steps = uart_stream::spiking_steps(&framing, p, &weights, &time_steps);
+    let mut port = open_port(&args.port, args.baud)?;
+    println!(
+        "accgen run-uart: {} synapse words, then {} time steps ({} input events) to {} at {} baud",
+        p.synapse_words(),
+        time_steps.len(),
+        time_steps.iter().map(Vec::len).sum::<usize>(),
+        args.port.display(),
+        args.baud
+    );
+    let compared =
+        uart_stream::exchange(&mut port, &framing, &steps).map_err(|e| Failure::Run(format!("error: {e}")))?;
+    println!(
+        "PASS: {} time steps, {compared} output events (spikes and end-of-step markers) equal to the golden model",
+        time_steps.len()
     );
     Ok(())
 }

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::uart::{CLKS, SimPort, exchange, open_pty, serial};
+
 use accgen::uart_host::{self, random_tile};
 use accgen_hdl::board::protocol::{Framing, expected_tile};
 use accgen_hdl::board::{self, UartParams};
@@ -17,70 +19,8 @@ use std::io::{Read, Write};
 /// One tile's operand codes: act[r][k] and wgt[k][c].
 type Tile = (Vec<Vec<u64>>, Vec<Vec<u64>>);
 
-/// Clock cycles per bit in the tests: short frames, same logic.
-const CLKS: u32 = 4;
-
 fn wrapped(p: &MacArrayParams) -> Design {
     board::design(p, UartParams { clks_per_bit: CLKS }, &common::prov())
-}
-
-/// The serial waveform of `bytes`, one line level per clock cycle, with
-/// `gap` idle bit periods after each byte.
-fn serial(bytes: &[u8], gap: u32) -> Vec<bool> {
-    let mut line = Vec::new();
-    for &b in bytes {
-        let bits = std::iter::once(false)
-            .chain((0..8).map(|i| (b >> i) & 1 == 1))
-            .chain(std::iter::repeat_n(true, 1 + gap as usize));
-        for bit in bits {
-            line.extend(std::iter::repeat_n(bit, CLKS as usize));
-        }
-    }
-    line
-}
-
-/// Decode an 8N1 waveform sampled once per cycle: the middle of every bit
-/// after each falling edge. Panics on a framing error.
-fn deserial(line: &[bool]) -> Vec<u8> {
-    let (mut bytes, mut t, clks) = (Vec::new(), 1, CLKS as usize);
-    while t < line.len() {
-        if line[t - 1] && !line[t] {
-            let mid = |bit: usize| t + bit * clks + clks / 2;
-            if mid(9) >= line.len() {
-                break;
-            }
-            assert!(!line[mid(0)], "a glitch, not a start bit, at cycle {t}");
-            let byte = (0..8).fold(0u8, |acc, i| acc | (u8::from(line[mid(i + 1)]) << i));
-            assert!(line[mid(9)], "framing error: stop bit low at cycle {}", mid(9));
-            bytes.push(byte);
-            t = mid(9);
-        } else {
-            t += 1;
-        }
-    }
-    bytes
-}
-
-/// Drive `rx` into the wrapper, then keep clocking `tail` idle cycles;
-/// returns the bytes the wrapper sent.
-fn exchange(s: &mut accgen_sim::Session, rx: &[bool], tail: usize) -> Vec<u8> {
-    deserial(&clock_line(s, rx, tail))
-}
-
-/// Drive `rx` into the wrapper, then `tail` idle cycles; returns tx_o's
-/// level in every cycle.
-fn clock_line(s: &mut accgen_sim::Session, rx: &[bool], tail: usize) -> Vec<bool> {
-    let mut tx = Vec::with_capacity(rx.len() + tail);
-    let mut level = None;
-    for &bit in rx.iter().chain(std::iter::repeat_n(&true, tail)) {
-        if level != Some(bit) {
-            s.poke("uart_rx_i", bit).unwrap_or_else(|e| panic!("{e}"));
-            level = Some(bit);
-        }
-        tx.push(s.peek_u64("uart_tx_o").unwrap_or_else(|e| panic!("{e}")) == 1);
-        s.tick().unwrap_or_else(|e| panic!("{e}"));
-    }
-    tx
 }
 
 /// Corner tiles: all zero, all codes at the most negative / largest value
@@ -237,63 +177,6 @@ fn framing_round_trips_and_pads_to_whole_bytes() {
     assert!(f.decode_tile(&rows[1..]).is_err());
 }
 
-/// A serial port whose far end is the wrapper in Verilator: bytes written
-/// become the rx line's waveform, bytes read are decoded from tx_o.
-struct SimPort {
-    session: accgen_sim::Session,
-    /// tx_o since the start, one level per cycle (frames straddle calls).
-    tx: Vec<bool>,
-    /// Bytes of `tx` already read.
-    delivered: usize,
-    /// Decoded bytes not yet read.
-    pending: std::collections::VecDeque<u8>,
-    /// Cycles to wait for an answer before a read returns 0 (a time-out).
-    patience: usize,
-}
-
-impl SimPort {
-    fn run(&mut self, rx: &[bool], tail: usize) {
-        let line = clock_line(&mut self.session, rx, tail);
-        self.tx.extend(line);
-        let bytes = deserial(&self.tx);
-        self.pending.extend(&bytes[self.delivered..]);
-        self.delivered = bytes.len();
-    }
-}
-
-impl SimPort {
-    /// Clock until the answer to what was written has left, and take it.
-    fn read_to_end_pending(&mut self, out: &mut Vec<u8>) -> usize {
-        self.run(&[], self.patience);
-        let n = self.pending.len();
-        out.extend(self.pending.drain(..));
-        n
-    }
-}
-
-impl Write for SimPort {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.run(&serial(buf, 0), 0);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Read for SimPort {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.pending.is_empty() {
-            self.run(&[], self.patience);
-        }
-        let n = buf.len().min(self.pending.len());
-        for (slot, b) in buf.iter_mut().zip(self.pending.drain(..n)) {
-            *slot = b;
-        }
-        Ok(n)
-    }
-}
-
 #[test]
 fn the_host_command_talks_to_the_wrapper_in_simulation() {
     let p = common::params(2, 3, 3, "int4", "uint4");
@@ -303,13 +186,7 @@ fn the_host_command_talks_to_the_wrapper_in_simulation() {
     let framing = board::framing(&p);
     // A row is at most 10 bit periods per byte away once the tile is in.
     let patience = (framing.out_bytes() * 10 * CLKS) as usize * 2 + 100;
-    let mut port = SimPort {
-        session,
-        tx: Vec::new(),
-        delivered: 0,
-        pending: Default::default(),
-        patience,
-    };
+    let mut port = SimPort::new(session, patience);
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
     let tiles: Vec<Tile> = (0..30).map(|_| random_tile(&p, &mut rng)).collect();
     let n = uart_host::exchange(&mut port, &p, &framing, &tiles).unwrap_or_else(|e| panic!("{e}"));
@@ -350,27 +227,6 @@ fn run_uart_reports_a_port_it_cannot_use() {
     assert_eq!(code, Some(2), "{stderr}");
 }
 
-/// A pseudo-terminal: the master side (the "board" end) and the slave's path.
-fn open_pty() -> (std::fs::File, String) {
-    use std::os::fd::FromRawFd;
-    // SAFETY: plain POSIX calls on a descriptor this function owns; the
-    // name buffer outlives the call that fills it.
-    unsafe {
-        let fd = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
-        assert!(fd >= 0, "posix_openpt failed");
-        assert_eq!(libc::grantpt(fd), 0, "grantpt failed");
-        assert_eq!(libc::unlockpt(fd), 0, "unlockpt failed");
-        let mut name = [0 as libc::c_char; 256];
-        assert_eq!(
-            libc::ptsname_r(fd, name.as_mut_ptr(), name.len()),
-            0,
-            "ptsname_r failed"
-        );
-        let path = std::ffi::CStr::from_ptr(name.as_ptr()).to_string_lossy().into_owned();
-        (std::fs::File::from_raw_fd(fd), path)
-    }
-}
-
 #[test]
 fn run_uart_checks_tiles_through_a_pseudo_terminal_against_the_simulated_board() {
     // accgen run-uart on the slave side of a pty (stty sets it up as for
@@ -380,13 +236,7 @@ fn run_uart_checks_tiles_through_a_pseudo_terminal_against_the_simulated_board()
     let mut session = model.session().unwrap_or_else(|e| panic!("{e}"));
     exchange(&mut session, &[], 16);
     let framing = board::framing(&p);
-    let mut board = SimPort {
-        session,
-        tx: Vec::new(),
-        delivered: 0,
-        pending: Default::default(),
-        patience: (p.rows * framing.out_bytes() * 10 * CLKS) as usize + 200,
-    };
+    let mut board = SimPort::new(session, (p.rows * framing.out_bytes() * 10 * CLKS) as usize + 200);
     let (master, slave_path) = open_pty();
     // Held open so the master never sees a hang-up between stty and accgen.
     let slave = std::fs::OpenOptions::new()

@@ -252,12 +252,13 @@ fn check_pins(config: &config::Config, design: &Design, device: Device) -> Resul
             })
             .collect()
     };
-    // Only MAC arrays have a board wrapper so far.
+    // Two chained spiking cores have no board wrapper yet.
     let advice = match config.block {
         config::Block::MacArray(_) => {
             "Drop --bare to put it behind the board's UART wrapper (4 pins), or choose a smaller array or a larger package"
         }
-        _ => "Choose a larger package (ice40-hx8k, ecp5-25k)",
+        config::Block::SpikingChain(..) => "Choose a larger package (ice40-hx8k, ecp5-25k)",
+        _ => "Drop --bare to put it behind the board's UART wrapper (4 pins), or choose a larger package",
     };
     Err(run_err(format!(
         "{} does not fit {} ({} {}): IO overflowed: its ports need {bits} pins, the package has {}; \
@@ -388,8 +389,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 }
 
 /// Place and route `config` on the open-toolchain device `target` as
-/// `accgen flow` does (the board wrapper for MAC arrays, the block alone
-/// otherwise), with the board's clock as the constraint, into `folder`.
+/// `accgen flow` does (the board wrapper; a two-layer spiking chain alone), with the board's clock as the constraint, into `folder`.
 /// For exploration: the summary carries Fmax and utilisation.
 pub fn place_and_route(
     config: &config::Config,
@@ -398,7 +398,8 @@ pub fn place_and_route(
     timeout: Duration,
 ) -> Result<Summary, Failure> {
     let tools = find_tools(target)?;
-    let bare = !matches!(config.block, config::Block::MacArray(_));
+    // Two chained spiking cores have no board wrapper yet.
+    let bare = matches!(config.block, config::Block::SpikingChain(..));
     let command = format!("accgen explore --flow {}", target.name);
     let design = if bare {
         config.design(&command)
@@ -433,10 +434,19 @@ fn wrapped(config: &config::Config, clock_mhz: f64, command: &str) -> Result<Des
         ))
     })?;
     let prov = config.provenance(command);
+    let too_slow = |e: accgen_hdl::params::ParamError| {
+        Failure::Input(format!(
+            "error: {}: no UART board wrapper at {clock_mhz} MHz: {e}; add --bare to place the block alone",
+            config.origin
+        ))
+    };
     match &config.block {
         config::Block::MacArray(p) => Ok(board::design(p, uart, &prov)),
-        _ => Err(Failure::Input(format!(
-            "error: {}: the UART board wrapper serves MAC arrays only so far; add --bare to place this block alone",
+        config::Block::HashGrid(p) => board::stream::hash_grid_design(p, uart, &prov).map_err(too_slow),
+        config::Block::SpikingCore(p) => board::stream::spiking_design(p, uart, &prov).map_err(too_slow),
+        config::Block::SpikingChain(..) => Err(Failure::Input(format!(
+            "error: {}: two chained spiking cores have no UART board wrapper yet (MAC arrays, hash grids and \
+             single spiking cores have); add --bare to place the chain alone",
             config.origin
         ))),
     }

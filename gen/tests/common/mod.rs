@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod uart;
+
 use accgen_hdl::Design;
 use accgen_hdl::ir::ResetStyle;
 use accgen_hdl::ir::verilog::Provenance;

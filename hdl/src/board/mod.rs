@@ -22,6 +22,7 @@
 //!   Power-up holds the array in reset for 8 cycles.
 
 pub mod protocol;
+pub mod stream;
 pub mod uart;
 pub mod wrapper;
 

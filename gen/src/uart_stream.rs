@@ -1,0 +1,237 @@
+//! The host's side of the stream wrapper (hash-grid engines and spiking
+//! cores behind a UART, see `accgen_hdl::board`): the frames to send, each
+//! with the output beats the block's transaction-level golden model
+//! predicts for it, and the exchange that sends them and compares. It works
+//! on any `Read + Write` transport, so the tests drive the same code as
+//! `accgen run-uart`.
+
+use accgen_hdl::Bits;
+use accgen_hdl::board::stream::StreamFraming;
+use accgen_hdl::hashgrid::HashGridParams;
+use accgen_hdl::hashgrid::model::HardwareModel;
+use accgen_hdl::spiking::CoreParams;
+use accgen_hdl::spiking::model::CoreModel;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use std::io::{Read, Write};
+
+/// One frame and what the board answers to it.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// What the frame is, for error messages ("point 3 (12, 250)").
+    pub what: String,
+    pub frame: Vec<u8>,
+    /// The output beats the golden model predicts, in order.
+    pub expect: Vec<Bits>,
+    /// Values (features, events) one expected beat carries, for the count.
+    pub values_per_beat: usize,
+}
+
+/// Send `steps` in order; after each frame that has answers, read them
+/// (the protocol's pacing: the next frame waits for them) and compare them
+/// with the golden model's. Returns the values compared, or the first
+/// mismatch or short answer.
+pub fn exchange<T: Read + Write>(port: &mut T, framing: &StreamFraming, steps: &[Step]) -> Result<usize, String> {
+    let mut compared = 0;
+    for step in steps {
+        port.write_all(&step.frame)
+            .and_then(|_| port.flush())
+            .map_err(|e| format!("{}: writing to the port: {e}", step.what))?;
+        if step.expect.is_empty() {
+            continue;
+        }
+        let want = step.expect.len() * framing.out_bytes() as usize;
+        let answer = read_answer(port, want).map_err(|e| format!("{}: {e}", step.what))?;
+        let got = framing.decode_outputs(&answer)?;
+        for (i, (g, w)) in got.iter().zip(&step.expect).enumerate() {
+            if g != w {
+                return Err(format!(
+                    "{}: output beat {i} is 0x{} from the board, 0x{} from the golden model",
+                    step.what,
+                    g.to_hex(),
+                    w.to_hex()
+                ));
+            }
+            compared += step.values_per_beat;
+        }
+    }
+    Ok(compared)
+}
+
+/// Read exactly `n` bytes, or explain why not.
+pub fn read_answer<T: Read>(port: &mut T, n: usize) -> Result<Vec<u8>, String> {
+    let mut answer = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        match port.read(&mut answer[got..]) {
+            Ok(0) => {
+                return Err(format!(
+                    "the board answered {got} of {n} bytes and then nothing; is the bitstream built from \
+                     this configuration, and the baud rate right?"
+                ));
+            }
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("reading from the port: {e}")),
+        }
+    }
+    Ok(answer)
+}
+
+/// Hash grid: every table entry of `tables` loaded over the UART (into a
+/// zeroed model, as the board's tables are written), then `points` one at
+/// a time, each answered by one beat of L * F features.
+pub fn hash_grid_steps(framing: &StreamFraming, tables: &HardwareModel, points: &[Vec<u64>]) -> Vec<Step> {
+    let p = &tables.p;
+    let mut model = HardwareModel::zeros(p);
+    let mut steps = Vec::new();
+    let [lw, aw, dw] = [framing.load_fields[0], framing.load_fields[1], framing.load_fields[2]];
+    for (l, level) in p.geometry.levels.iter().enumerate() {
+        for index in 0..level.size {
+            let word = tables.word(l, index);
+            model.load(l, index, word);
+            steps.push(Step {
+                what: format!("table entry {index} of level {l}"),
+                frame: framing.load_frame(&[
+                    &Bits::from_u64(lw, l as u64),
+                    &Bits::from_u64(aw, u64::from(index)),
+                    &Bits::from_i128(dw, word as i128),
+                ]),
+                expect: Vec::new(),
+                values_per_beat: 0,
+            });
+        }
+    }
+    let (xw, fw) = (p.coord_width(), p.out_width());
+    let features = (p.levels() * p.features()) as usize;
+    for (i, point) in points.iter().enumerate() {
+        let mut beat = Bits::zero(framing.in_w);
+        for (d, &x) in point.iter().enumerate() {
+            beat.set_u64_field(d as u32 * xw, xw, x);
+        }
+        let mut out = Bits::zero(framing.out_w);
+        for (k, code) in model.encode_codes(point).into_iter().enumerate() {
+            out.set_u64_field(k as u32 * fw, fw, code);
+        }
+        steps.push(Step {
+            what: format!("point {i} {point:?}"),
+            frame: framing.input_frame(&beat),
+            expect: vec![out],
+            values_per_beat: features,
+        });
+    }
+    steps
+}
+
+/// Seeded random points: corners (0, 1.0, codes above 1.0 that clamp)
+/// then uniform codes over the whole coordinate width.
+pub fn random_points(p: &HashGridParams, n: usize, seed: u64) -> Vec<Vec<u64>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let d = p.dims() as usize;
+    let max = (1u64 << p.coord_width()) - 1;
+    let mut points: Vec<Vec<u64>> = [0, p.coord_one(), max, p.coord_one() - 1]
+        .into_iter()
+        .map(|x| vec![x; d])
+        .collect();
+    points.truncate(n);
+    while points.len() < n {
+        points.push((0..d).map(|_| rng.random_range(0..=max)).collect());
+    }
+    points
+}
+
+/// Random tables for `accgen run-uart` and the tests: every code, half
+/// of them values of trained-table size (see [`HardwareModel::random`]).
+pub fn random_tables(p: &HashGridParams, seed: u64) -> HardwareModel {
+    HardwareModel::random(p, seed)
+}
+
+/// Spiking core: every synapse word of `weights[input][neuron]` loaded,
+/// then per time step its input events and the tick, answered by the
+/// step's spikes in address order and the end-of-step marker.
+pub fn spiking_steps(framing: &StreamFraming, p: &CoreParams, weights: &[Vec<i64>], steps: &[Vec<u32>]) -> Vec<Step> {
+    let mut model = CoreModel::new(p);
+    let mut out = Vec::new();
+    let [aw, dw] = [framing.load_fields[0], framing.load_fields[1]];
+    let (slots, units, ww) = (p.slots(), p.units, p.weight_width);
+    for (a, row) in weights.iter().enumerate() {
+        for s in 0..slots {
+            let mut data = Bits::zero(dw);
+            for u in 0..units {
+                let n = s * units + u;
+                let w = row[n as usize];
+                model.set_weight(a as u32, n, w);
+                data.set_field(u * ww, &Bits::from_i64(ww, w));
+            }
+            let addr = a as u64 * u64::from(slots) + u64::from(s);
+            out.push(Step {
+                what: format!(
+                    "synapse word {addr} (input {a}, neurons {}..{})",
+                    s * units,
+                    s * units + units - 1
+                ),
+                frame: framing.load_frame(&[&Bits::from_u64(aw, addr), &data]),
+                expect: Vec::new(),
+                values_per_beat: 0,
+            });
+        }
+    }
+    let ia = p.input_addr_width();
+    let na = p.neuron_addr_width();
+    let event = |tick: bool, addr: u64| {
+        let mut b = Bits::zero(framing.in_w);
+        b.set_u64_field(0, ia, addr);
+        b.set_bit(ia, tick);
+        b
+    };
+    let spike = |end: bool, n: u64| {
+        let mut b = Bits::zero(framing.out_w);
+        b.set_u64_field(0, na, n);
+        b.set_bit(na, end);
+        b
+    };
+    for (t, inputs) in steps.iter().enumerate() {
+        for &a in inputs {
+            model.event(a);
+            out.push(Step {
+                what: format!("step {t}: input event {a}"),
+                frame: framing.input_frame(&event(false, u64::from(a))),
+                expect: Vec::new(),
+                values_per_beat: 0,
+            });
+        }
+        let mut expect: Vec<Bits> = model.tick().into_iter().map(|n| spike(false, u64::from(n))).collect();
+        expect.push(spike(true, 0));
+        out.push(Step {
+            what: format!("step {t}: the tick ({} spikes expected)", expect.len() - 1),
+            frame: framing.input_frame(&event(true, 0)),
+            expect,
+            values_per_beat: 1,
+        });
+    }
+    out
+}
+
+/// Seeded random weights `[input][neuron]` over the whole weight range.
+pub fn random_weights(p: &CoreParams, seed: u64) -> Vec<Vec<i64>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..p.inputs)
+        .map(|_| {
+            (0..p.neurons)
+                .map(|_| rng.random_range(p.weight_min()..=p.weight_max()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Seeded random time steps: each a random number (up to all inputs) of
+/// random input events, repeats allowed.
+pub fn random_steps(p: &CoreParams, n: usize, seed: u64) -> Vec<Vec<u32>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let k = rng.random_range(0..=p.inputs);
+            (0..k).map(|_| rng.random_range(0..p.inputs)).collect()
+        })
+        .collect()
+}

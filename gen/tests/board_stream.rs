@@ -1,0 +1,313 @@
+//! The stream wrapper: hash-grid engines and spiking cores behind a UART,
+//! co-simulated in Verilator with a UART model on the host side. Tables or
+//! weights are loaded over the UART, points or events follow, and every
+//! feature and output event the board sends is compared with the family's
+//! golden model, through the same host code (`accgen::uart_stream`) as
+//! `accgen run-uart`.
+
+mod common;
+
+use accgen::uart_stream::{self, Step};
+use accgen_hdl::board::stream::{self, StreamFraming};
+use accgen_hdl::board::{UartParams, wrapper::RESYNC_BITS};
+use accgen_hdl::hashgrid::{HashGridParams, HashGridSpec};
+use accgen_hdl::ir::ResetStyle;
+use accgen_hdl::spiking::CoreParams;
+use accgen_hdl::spiking::params::{CoreSpec, DEFAULT_MAX_SYNAPSE_BITS, Preset};
+use accgen_hdl::{Bits, Design};
+use accgen_sim::{BuildOptions, Model};
+use common::uart::{CLKS, SimPort, exchange, serial};
+
+const UART: UartParams = UartParams { clks_per_bit: CLKS };
+
+/// A 2D grid of 3 levels of int8 pairs, T = 2^6, one time-multiplexed
+/// level unit (as examples/hashgrid_tiny_2d.yaml, smaller).
+fn grid_2d() -> HashGridParams {
+    HashGridSpec {
+        levels: 3,
+        log2_table_size: 8,
+        base_resolution: 4,
+        table: "int8".into(),
+        int_scale_log2: vec![6],
+        coord_frac_bits: 8,
+        scale_frac_bits: 12,
+        weight_frac_bits: 8,
+        feature_int_bits: 1,
+        feature_frac_bits: 6,
+        level_units: Some(1),
+        ..HashGridSpec::default()
+    }
+    .validate()
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A 3D grid of 2 fp16 levels in parallel units, asynchronous reset: beats
+/// of 7 bytes in, 11 out, table words of 5 bytes, none a whole number of bits.
+fn grid_3d() -> HashGridParams {
+    HashGridSpec {
+        dims: 3,
+        levels: 2,
+        log2_table_size: 8,
+        base_resolution: 2,
+        reset: ResetStyle::AsyncLow,
+        ..HashGridSpec::default()
+    }
+    .validate()
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn core(neurons: u64, inputs: u64, units: u64, preset: Preset, reset: ResetStyle) -> CoreParams {
+    CoreSpec {
+        neurons,
+        inputs,
+        units,
+        weight_width: 8,
+        neuron: preset.neuron(),
+        weight_init: None,
+        max_synapse_bits: DEFAULT_MAX_SYNAPSE_BITS,
+        reset,
+    }
+    .validate()
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn small_cores() -> [CoreParams; 2] {
+    [
+        core(8, 6, 2, Preset::If, ResetStyle::SyncHigh),
+        core(16, 12, 1, Preset::LavaLoihi, ResetStyle::AsyncLow),
+    ]
+}
+
+fn grid_design(p: &HashGridParams) -> Design {
+    stream::hash_grid_design(p, UART, &common::prov()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn core_design(p: &CoreParams) -> Design {
+    stream::spiking_design(p, UART, &common::prov()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The wrapper in Verilator, past its power-on reset, as a serial port.
+fn board(design: &Design, framing: &StreamFraming) -> SimPort {
+    let model = Model::build(design, &BuildOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut session = model.session().unwrap_or_else(|e| panic!("{e}"));
+    exchange(&mut session, &[], 16);
+    // The longest wait between answer bytes: a tick's update of every
+    // slot, or the bytes of one beat on the line.
+    SimPort::new(session, (framing.out_bytes() * 10 * CLKS) as usize + 400)
+}
+
+/// Send `steps` through the wrapper; the values compared, or the first mismatch.
+fn run(design: &Design, framing: &StreamFraming, steps: &[Step]) -> Result<usize, String> {
+    let mut port = board(design, framing);
+    uart_stream::exchange(&mut port, framing, steps)
+}
+
+fn grid_steps(p: &HashGridParams, points: usize, seed: u64) -> Vec<Step> {
+    let framing = stream::hash_grid_framing(p);
+    let tables = uart_stream::random_tables(p, seed);
+    uart_stream::hash_grid_steps(&framing, &tables, &uart_stream::random_points(p, points, seed))
+}
+
+fn core_steps(p: &CoreParams, steps: usize, seed: u64) -> Vec<Step> {
+    let framing = stream::spiking_framing(p);
+    let weights = uart_stream::random_weights(p, seed);
+    uart_stream::spiking_steps(&framing, p, &weights, &uart_stream::random_steps(p, steps, seed))
+}
+
+/// Output beats the steps expect: what a passing run compares.
+fn expected_values(steps: &[Step]) -> usize {
+    steps.iter().map(|s| s.expect.len() * s.values_per_beat).sum()
+}
+
+#[test]
+fn stream_wrappers_are_lint_clean() {
+    for p in [grid_2d(), grid_3d()] {
+        common::lint(&grid_design(&p));
+    }
+    for p in small_cores() {
+        common::lint(&core_design(&p));
+    }
+}
+
+#[test]
+fn hash_grid_features_over_the_uart_match_the_golden_model() {
+    for (p, points, seed) in [(grid_2d(), 60, 1), (grid_3d(), 40, 2)] {
+        let framing = stream::hash_grid_framing(&p);
+        let steps = grid_steps(&p, points, seed);
+        let loads = steps.iter().filter(|s| s.expect.is_empty()).count();
+        let entries: u32 = p.geometry.levels.iter().map(|l| l.size).sum();
+        assert_eq!(loads, entries as usize, "every table entry is loaded");
+        let n = run(&grid_design(&p), &framing, &steps).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n, points * (p.levels() * p.features()) as usize);
+        assert_eq!(n, expected_values(&steps));
+    }
+}
+
+#[test]
+fn spiking_events_over_the_uart_match_the_golden_model() {
+    for (p, time_steps, seed) in small_cores()
+        .into_iter()
+        .zip([(40, 3), (30, 4)])
+        .map(|(p, (t, s))| (p, t, s))
+    {
+        let framing = stream::spiking_framing(&p);
+        let steps = core_steps(&p, time_steps, seed);
+        let spikes = expected_values(&steps) - time_steps;
+        assert!(
+            spikes >= 20,
+            "{}: only {spikes} spikes: the check would be weak",
+            p.top_name()
+        );
+        let n = run(&core_design(&p), &framing, &steps).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n, spikes + time_steps, "spikes and end-of-step markers");
+    }
+}
+
+#[test]
+fn unknown_channels_and_abandoned_frames_are_dropped() {
+    let p = &small_cores()[0];
+    let framing = stream::spiking_framing(p);
+    let steps = core_steps(p, 10, 5);
+    let mut port = board(&core_design(p), &framing);
+    // A stray channel byte (ignored), then a load frame cut short and
+    // silence past the resynchronisation limit: the next frame starts clean.
+    let limit = (RESYNC_BITS * CLKS) as usize;
+    let partial = &steps[0].frame[..steps[0].frame.len() - 1];
+    port.run(&serial(&[0x7f], 0), 0);
+    port.run(&serial(partial, 0), limit + 100);
+    let n = uart_stream::exchange(&mut port, &framing, &steps).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, expected_values(&steps));
+}
+
+/// Mutants of the wrapper's RTL, each caught by the exchange.
+#[test]
+fn broken_wrappers_fail_the_check() {
+    let grid = grid_3d();
+    let grid_framing = stream::hash_grid_framing(&grid);
+    let grid_steps = grid_steps(&grid, 10, 6);
+    let cell = &small_cores()[0];
+    let core_framing = stream::spiking_framing(cell);
+    let core_steps = core_steps(cell, 10, 7);
+    let cases = [
+        // The transmitter sends a beat's second byte first.
+        (
+            "(row_q[7:0])",
+            "(row_q[15:8])",
+            "hash grid: output bytes out of order",
+            true,
+        ),
+        // Every frame is taken for a table entry: points get no answer.
+        (
+            "load_q <= rx_data[0]",
+            "load_q <= 1'b1",
+            "hash grid: channel byte ignored",
+            true,
+        ),
+        // Payload bytes arrive with their lowest bit flipped.
+        (
+            "{rx_data, payload_q[",
+            "{rx_data ^ 8'h01, payload_q[",
+            "spiking: payload corrupted",
+            false,
+        ),
+        // Every frame is taken for an input event: no weights are loaded.
+        (
+            "load_q <= rx_data[0]",
+            "load_q <= 1'b0",
+            "spiking: channel byte ignored",
+            false,
+        ),
+    ];
+    for (from, to, what, on_grid) in cases {
+        let (design, framing, steps) = if on_grid {
+            (grid_design(&grid), &grid_framing, &grid_steps)
+        } else {
+            (core_design(cell), &core_framing, &core_steps)
+        };
+        let (broken, sites) = common::mutate(&design, "accgen_uart_", from, to);
+        assert!(sites >= 1, "{what}: no site");
+        let e = run(&broken, framing, steps).err().unwrap_or_default();
+        assert!(
+            e.contains("golden model") || e.contains("answered"),
+            "{what}: the mutant passed: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_block_too_slow_for_the_uart_is_refused() {
+    // 64 neurons on one unit take 65 cycles per event, more than one byte
+    // (40 cycles) at 4 cycles per bit; at 104 (115,200 baud from 12 MHz) they fit.
+    let p = core(64, 8, 1, Preset::If, ResetStyle::SyncHigh);
+    let e = stream::spiking_design(&p, UART, &common::prov())
+        .err()
+        .map(|e| e.to_string());
+    assert!(e.as_deref().unwrap_or("").contains("65 cycles"), "{e:?}");
+    assert!(stream::spiking_design(&p, UartParams { clks_per_bit: 104 }, &common::prov()).is_ok());
+}
+
+#[test]
+fn frames_pack_fields_from_bit_zero() {
+    let f = StreamFraming {
+        in_w: 18,
+        out_w: 10,
+        load_fields: vec![3, 6, 16],
+    };
+    assert_eq!((f.in_bytes(), f.load_bytes(), f.out_bytes()), (3, 4, 2));
+    assert_eq!(f.input_frame(&Bits::from_u64(18, 0x2_f00d)), [0, 0x0d, 0xf0, 0x02]);
+    let word = f.load_frame(&[
+        &Bits::from_u64(3, 5),
+        &Bits::from_u64(6, 0x2a),
+        &Bits::from_u64(16, 0xbeef),
+    ]);
+    // 5 | 0x2a << 3 | 0xbeef << 9 = 0x17ddf55
+    assert_eq!(word, [1, 0x55, 0xdf, 0x7d, 0x01]);
+    let beats = f
+        .decode_outputs(&[0xff, 0x03, 0x01, 0x02])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(beats, [Bits::from_u64(10, 0x3ff), Bits::from_u64(10, 0x201)]);
+    assert!(f.decode_outputs(&[0]).is_err());
+}
+
+/// `accgen run-uart ARGS`: exit code and stderr.
+fn run_uart(args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accgen"))
+        .arg("run-uart")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn run_uart_explains_what_it_cannot_use() {
+    let dir = common::scratch("board_stream/run_uart");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        path.to_string_lossy().into_owned()
+    };
+    let chain = write(
+        "chain.yaml",
+        "spiking_core:\n  neurons: 4\n  inputs: 3\n  units: 1\n  preset: if\n  next_layer:\n    neurons: 2\n    units: 1\n    preset: if\n",
+    );
+    let (code, stderr) = run_uart(&[&chain, "--port", "/dev/null"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("chain.yaml") && stderr.contains("chain"), "{stderr}");
+    let grid = write(
+        "grid.yaml",
+        "hash_grid:\n  dims: 2\n  levels: 2\n  features: 2\n  log2_table_size: 8\n  base_resolution: 2\n  per_level_scale: 1.5\n  table: int8\n",
+    );
+    let missing = dir.join("no-such-tty").to_string_lossy().into_owned();
+    let (code, stderr) = run_uart(&[&grid, "--port", &missing]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no-such-tty"), "{stderr}");
+    let (code, stderr) = run_uart(&[&grid, "--port", "/dev/null", "--points", "0"]);
+    assert_eq!((code, stderr.contains("--points 0")), (Some(2), true), "{stderr}");
+    let cell = write(
+        "core.yaml",
+        "spiking_core:\n  neurons: 4\n  inputs: 3\n  units: 1\n  preset: if\n",
+    );
+    let (code, stderr) = run_uart(&[&cell, "--port", "/dev/null", "--steps", "0"]);
+    assert_eq!((code, stderr.contains("--steps 0")), (Some(2), true), "{stderr}");
+}
