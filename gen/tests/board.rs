@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::uart::{CLKS, SimPort, exchange, open_pty, serial};
+use common::uart::{CLKS, SimPort, exchange, run_uart_on_pty, serial};
 
 use accgen::uart_host::{self, random_tile};
 use accgen_hdl::board::protocol::{Framing, expected_tile};
@@ -14,7 +14,6 @@ use accgen_hdl::mac::MacArrayParams;
 use accgen_hdl::{Bits, Design};
 use accgen_sim::{BuildOptions, Model};
 use rand::SeedableRng;
-use std::io::{Read, Write};
 
 /// One tile's operand codes: act[r][k] and wgt[k][c].
 type Tile = (Vec<Vec<u64>>, Vec<Vec<u64>>);
@@ -237,25 +236,6 @@ fn run_uart_checks_tiles_through_a_pseudo_terminal_against_the_simulated_board()
     exchange(&mut session, &[], 16);
     let framing = board::framing(&p);
     let mut board = SimPort::new(session, (p.rows * framing.out_bytes() * 10 * CLKS) as usize + 200);
-    let (master, slave_path) = open_pty();
-    // Held open so the master never sees a hang-up between stty and accgen.
-    let slave = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&slave_path)
-        .unwrap_or_else(|e| panic!("{slave_path}: {e}"));
-    let mut to_host = master.try_clone().unwrap_or_else(|e| panic!("{e}"));
-    let (sender, from_host) = std::sync::mpsc::channel::<Vec<u8>>();
-    let mut reader = master;
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 256];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || sender.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-
     let dir = common::scratch("board/pty");
     let cfg = dir.join("int4_2x2.yaml");
     std::fs::write(
@@ -263,35 +243,7 @@ fn run_uart_checks_tiles_through_a_pseudo_terminal_against_the_simulated_board()
         "mac_array:\n  rows: 2\n  cols: 2\n  dot_length: 4\n  activations: int4\n  weights: int4\n",
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let mut host = std::process::Command::new(env!("CARGO_BIN_EXE_accgen"))
-        .args([
-            "run-uart",
-            &cfg.to_string_lossy(),
-            "--port",
-            &slave_path,
-            "--tiles",
-            "12",
-            "--seed",
-            "5",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let mut bytes_in = 0;
-    while host.try_wait().ok().flatten().is_none() && std::time::Instant::now() < deadline {
-        if let Ok(chunk) = from_host.recv_timeout(std::time::Duration::from_millis(50)) {
-            bytes_in += chunk.len();
-            board.write_all(&chunk).unwrap_or_else(|e| panic!("{e}"));
-            let mut answer = Vec::new();
-            let _ = board.read_to_end_pending(&mut answer);
-            to_host.write_all(&answer).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
-    let _ = host.kill();
-    let out = host.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
-    drop(slave);
+    let (out, bytes_in) = run_uart_on_pty(&mut board, &cfg, &["--tiles", "12", "--seed", "5"]);
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),

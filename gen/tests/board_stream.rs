@@ -311,3 +311,51 @@ fn run_uart_explains_what_it_cannot_use() {
     let (code, stderr) = run_uart(&[&cell, "--port", "/dev/null", "--steps", "0"]);
     assert_eq!((code, stderr.contains("--steps 0")), (Some(2), true), "{stderr}");
 }
+
+/// `accgen run-uart` on a pseudo-terminal whose far end is the wrapper of
+/// `yaml`'s block in Verilator; returns the host's stdout.
+fn run_uart_against_the_simulated_board(name: &str, yaml: &str, args: &[&str]) -> String {
+    let dir = common::scratch(&format!("board_stream/pty_{name}"));
+    let cfg = dir.join(format!("{name}.yaml"));
+    std::fs::write(&cfg, yaml).unwrap_or_else(|e| panic!("{e}"));
+    let config = accgen::config::parse(yaml, name).unwrap_or_else(|e| panic!("{e}"));
+    let (design, framing, longest_answer) = match &config.block {
+        accgen::config::Block::HashGrid(p) => (grid_design(p), stream::hash_grid_framing(p), 1),
+        accgen::config::Block::SpikingCore(p) => (core_design(p), stream::spiking_framing(p), p.neurons + 1),
+        _ => panic!("{name}: not a stream block"),
+    };
+    let mut port = board(&design, &framing);
+    port.patience = (longest_answer * framing.out_bytes() * 10 * CLKS) as usize + 400;
+    let (out, _) = common::uart::run_uart_on_pty(&mut port, &cfg, args);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "run-uart failed:\n{stdout}\n{stderr}");
+    stdout.into_owned()
+}
+
+#[test]
+fn run_uart_checks_points_and_events_through_a_pseudo_terminal() {
+    let stdout = run_uart_against_the_simulated_board(
+        "grid",
+        "hash_grid:\n  dims: 2\n  levels: 2\n  features: 2\n  log2_table_size: 8\n  base_resolution: 4\n  per_level_scale: 1.5\n  table: int8\n  int_scale_log2: 6\n  coord_frac_bits: 8\n  scale_frac_bits: 12\n  weight_frac_bits: 8\n  feature_int_bits: 1\n  feature_frac_bits: 6\n",
+        &["--points", "15", "--seed", "3"],
+    );
+    assert!(
+        stdout.contains("PASS: 15 points, 60 features equal to the golden model"),
+        "{stdout}"
+    );
+    let yaml = "spiking_core:\n  neurons: 8\n  inputs: 6\n  units: 2\n  preset: if\n";
+    let stdout = run_uart_against_the_simulated_board("core", yaml, &["--steps", "12", "--seed", "4"]);
+    // The host's draws for seed 4, as run-uart makes them.
+    let Ok(accgen::config::Block::SpikingCore(p)) = accgen::config::parse(yaml, "core").map(|c| c.block) else {
+        panic!("not a spiking core")
+    };
+    let events = expected_values(&core_steps(&p, 12, 4));
+    assert!(events > 12, "no spikes to compare");
+    assert!(
+        stdout.contains(&format!("PASS: 12 time steps, {events} output events")),
+        "{stdout}"
+    );
+}

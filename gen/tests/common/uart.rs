@@ -160,3 +160,51 @@ pub fn open_pty() -> (std::fs::File, String) {
         (std::fs::File::from_raw_fd(fd), path)
     }
 }
+
+/// `accgen run-uart CONFIG --port PTY ARGS` with the wrapper in Verilator
+/// (`board`) on the far side of a pseudo-terminal (stty sets the slave up
+/// as a real port). Returns the host's output and the bytes it sent.
+pub fn run_uart_on_pty(board: &mut SimPort, config: &std::path::Path, args: &[&str]) -> (std::process::Output, usize) {
+    let (master, slave_path) = open_pty();
+    // Held open so the master never sees a hang-up between stty and accgen.
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&slave_path)
+        .unwrap_or_else(|e| panic!("{slave_path}: {e}"));
+    let mut to_host = master.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    let (sender, from_host) = std::sync::mpsc::channel::<Vec<u8>>();
+    let mut reader = master;
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || sender.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut host = std::process::Command::new(env!("CARGO_BIN_EXE_accgen"))
+        .arg("run-uart")
+        .arg(config)
+        .args(["--port", &slave_path])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut bytes_in = 0;
+    while host.try_wait().ok().flatten().is_none() && std::time::Instant::now() < deadline {
+        if let Ok(chunk) = from_host.recv_timeout(std::time::Duration::from_millis(50)) {
+            bytes_in += chunk.len();
+            board.write_all(&chunk).unwrap_or_else(|e| panic!("{e}"));
+            let mut answer = Vec::new();
+            let _ = board.read_to_end_pending(&mut answer);
+            to_host.write_all(&answer).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    let _ = host.kill();
+    let out = host.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    drop(slave);
+    (out, bytes_in)
+}

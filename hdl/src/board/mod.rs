@@ -1,8 +1,11 @@
-//! Board wrappers: a top level that puts a MAC array behind a UART, so a
-//! bitstream is useful on a real board (a bare array has far more ports than
-//! a small package has pins), and the byte protocol a host speaks to it.
+//! Board wrappers: a top level that puts a block behind a UART, so a
+//! bitstream is useful on a real board (a bare block has far more ports than
+//! a small package has pins), and the byte protocols a host speaks to it.
+//! MAC arrays have their own wrapper ([`wrapper`]); hash-grid engines and
+//! spiking cores share one stream wrapper ([`stream`]), built from a
+//! description of the block's ports ([`stream::StreamPorts`]).
 //!
-//! # Protocol (8N1, least significant byte first)
+//! # MAC-array protocol (8N1, least significant byte first)
 //!
 //! - **Operands**: the host sends each input beat as `IN_BYTES` bytes: the
 //!   activation bus `in_act_i` (A[r][k], row r at bits `[r*ACT_W +: ACT_W]`)
@@ -20,6 +23,35 @@
 //!   bit periods (89 ms at 115,200 baud); after a longer pause a partial
 //!   beat is dropped, so a host that lost count pauses and starts again.
 //!   Power-up holds the array in reset for 8 cycles.
+//!
+//! # Stream protocol (hash grids, spiking cores; 8N1, LSB first)
+//!
+//! The block has an input stream (`in_valid_i/in_ready_o/in_data_i`, IN_W
+//! bits), an output stream (`out_valid_o/out_ready_i/out_data_o`, OUT_W
+//! bits) and a load port (a strobe, an optional ready, and fields).
+//!
+//! - **Host to board**: frames of a channel byte and a payload. Channel 0:
+//!   one input beat, `ceil(IN_W / 8)` bytes (a hash grid's point, coordinate
+//!   d at `[d*X_W +: X_W]`; a spiking core's event `{tick, input}`).
+//!   Channel 1: one load word, the load fields side by side from bit 0 in
+//!   the order the family lists them (hash grid: `load_level_i`,
+//!   `load_addr_i`, `load_data_i`; spiking core: `wl_addr_i`, `wl_data_i`),
+//!   `ceil(sum of widths / 8)` bytes. Unused top bits are zero; a channel
+//!   byte other than 0 or 1 is ignored.
+//! - **Board to host**: every output beat, `ceil(OUT_W / 8)` bytes (a hash
+//!   grid's L * F features; a spiking core's `{end of step, neuron}`).
+//! - **Pacing**: the wrapper holds one frame; bytes that arrive while the
+//!   block has not taken it are dropped. The block takes a beat within one
+//!   byte time (checked when the wrapper is built: a hash grid's slots, a
+//!   spiking core's SLOTS + 1 cycles per event), so a host never loses a
+//!   byte if, after a frame that has answers, it waits for them before
+//!   sending more: a hash grid answers each point with one beat of
+//!   features; a spiking core answers a tick with the step's spikes and the
+//!   end-of-step marker. Loads and input events have no answer and may
+//!   follow each other back to back; load tables and weights while no
+//!   point or step is in flight.
+//! - **Resynchronising and reset** as for MAC arrays: a partial frame is
+//!   dropped after 1024 silent bit periods; power-up holds 8 cycles of reset.
 
 pub mod protocol;
 pub mod stream;
@@ -75,7 +107,7 @@ pub fn framing(p: &MacArrayParams) -> Framing {
     Framing::new(p, width)
 }
 
-/// The wrapped design: the array, the UART and the top `accgen_uart_...`.
+/// The wrapped MAC array: the array, the UART and the top `accgen_uart_...`.
 pub fn design(p: &MacArrayParams, uart: UartParams, prov: &Provenance) -> Design {
     Design::assemble(&wrapper::wrapper(p, uart), prov)
 }
