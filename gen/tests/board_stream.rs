@@ -160,6 +160,7 @@ fn spiking_events_over_the_uart_match_the_golden_model() {
         );
         let n = run(&core_design(&p), &framing, &steps).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(n, spikes + time_steps, "spikes and end-of-step markers");
+        println!("{}: {spikes} spikes and {time_steps} end-of-step markers compared", p.top_name());
     }
 }
 
