@@ -389,8 +389,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 }
 
 /// Place and route `config` on the open-toolchain device `target` as
-/// `accgen flow` does (the board wrapper; a two-layer spiking chain alone), with the board's clock as the constraint, into `folder`.
-/// For exploration: the summary carries Fmax and utilisation.
+/// `accgen flow` does (behind the board wrapper), with the board's clock as
+/// the constraint, into `folder`. A block the wrapper cannot serve (two
+/// chained spiking cores, a core too slow for the bit rate) is placed
+/// alone, as `--bare` would. For exploration: the summary carries Fmax and
+/// utilisation.
 pub fn place_and_route(
     config: &config::Config,
     target: Device,
@@ -398,13 +401,10 @@ pub fn place_and_route(
     timeout: Duration,
 ) -> Result<Summary, Failure> {
     let tools = find_tools(target)?;
-    // Two chained spiking cores have no board wrapper yet.
-    let bare = matches!(config.block, config::Block::SpikingChain(..));
     let command = format!("accgen explore --flow {}", target.name);
-    let design = if bare {
-        config.design(&command)
-    } else {
-        board_design(config, target.board, &command)?
+    let (bare, design) = match board_design(config, target.board, &command) {
+        Ok(wrapped) => (false, wrapped),
+        Err(_) => (true, config.design(&command)),
     };
     let args = Args {
         config: PathBuf::from(&config.origin),
