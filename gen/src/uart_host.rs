@@ -135,14 +135,19 @@ fn configure(port: &std::path::Path, baud: u32) -> Result<(), String> {
     }
 }
 
-/// Open `port` as a raw 8N1 serial port at `baud`.
+/// Open `port` as a raw 8N1 serial port at `baud`, then stay silent for
+/// the wrappers' resynchronisation pause, so a frame an earlier run left
+/// unfinished is dropped before this run's first byte.
 fn open_port(port: &std::path::Path, baud: u32) -> Result<std::fs::File, Failure> {
     configure(port, baud).map_err(|e| Failure::Run(format!("error: {e}")))?;
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(port)
-        .map_err(|e| Failure::Run(format!("error: cannot open {}: {e}", port.display())))
+        .map_err(|e| Failure::Run(format!("error: cannot open {}: {e}", port.display())))?;
+    let pause = 1.2 * f64::from(accgen_hdl::board::wrapper::RESYNC_BITS) / f64::from(baud.max(1));
+    std::thread::sleep(std::time::Duration::from_secs_f64(pause));
+    Ok(file)
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {

@@ -146,12 +146,19 @@ pub fn random_tables(p: &HashGridParams, seed: u64) -> HardwareModel {
     HardwareModel::random(p, seed)
 }
 
-/// Spiking core: every synapse word of `weights[input][neuron]` loaded,
+/// Spiking core: the restart (membranes from zero, as in a fresh model),
+/// every synapse word of `weights[input][neuron]` loaded,
 /// then per time step its input events and the tick, answered by the
 /// step's spikes in address order and the end-of-step marker.
 pub fn spiking_steps(framing: &StreamFraming, p: &CoreParams, weights: &[Vec<i64>], steps: &[Vec<u32>]) -> Vec<Step> {
     let mut model = CoreModel::new(p);
-    let mut out = Vec::new();
+    // Membranes left from an earlier run would not match a fresh model.
+    let mut out = vec![Step {
+        what: "the restart".into(),
+        frame: framing.restart_frame(),
+        expect: Vec::new(),
+        values_per_beat: 0,
+    }];
     let [aw, dw] = [framing.load_fields[0], framing.load_fields[1]];
     let (slots, units, ww) = (p.slots(), p.units, p.weight_width);
     for (a, row) in weights.iter().enumerate() {

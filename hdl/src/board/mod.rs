@@ -36,8 +36,11 @@
 //!   Channel 1: one load word, the load fields side by side from bit 0 in
 //!   the order the family lists them (hash grid: `load_level_i`,
 //!   `load_addr_i`, `load_data_i`; spiking core: `wl_addr_i`, `wl_data_i`),
-//!   `ceil(sum of widths / 8)` bytes. Unused top bits are zero; a channel
-//!   byte other than 0 or 1 is ignored.
+//!   `ceil(sum of widths / 8)` bytes. Unused top bits are zero. Channel 2,
+//!   a byte alone, restarts the block: one cycle of reset, so a spiking
+//!   core's membranes start from zero again (tables and weights written
+//!   through the load port stay); `accgen run-uart` sends it first. Other
+//!   channel bytes are ignored.
 //! - **Board to host**: every output beat, `ceil(OUT_W / 8)` bytes (a hash
 //!   grid's L * F features; a spiking core's `{end of step, neuron}`).
 //! - **Pacing**: the wrapper holds one frame; bytes that arrive while the

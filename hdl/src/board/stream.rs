@@ -17,6 +17,11 @@ use crate::spiking::{CoreParams, core};
 pub const CHANNEL_INPUT: u8 = 0;
 /// Channel byte of a load word.
 pub const CHANNEL_LOAD: u8 = 1;
+/// Channel byte without payload that restarts the block: one cycle of
+/// reset, so state the block keeps between beats (a spiking core's
+/// membranes) starts again from its power-up values. Memories written
+/// through the load port keep their contents.
+pub const CHANNEL_RESTART: u8 = 2;
 
 /// Cycles the power-on reset holds the design: 2^(POR_W - 1).
 const POR_W: u32 = 4;
@@ -147,6 +152,11 @@ impl StreamFraming {
         self.out_w.div_ceil(8)
     }
 
+    /// The frame that restarts the block.
+    pub fn restart_frame(&self) -> Vec<u8> {
+        vec![CHANNEL_RESTART]
+    }
+
     /// The frame of one input beat: the channel byte, then `beat`'s
     /// `in_w` bits, least significant byte first.
     pub fn input_frame(&self, beat: &crate::Bits) -> Vec<u8> {
@@ -254,7 +264,7 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
             ),
             description: vec![
                 format!(
-                    "Host to board, frames of a channel byte and a payload, least significant byte first: channel {CHANNEL_INPUT} is one {in_name} ({} in {in_bytes} bytes), channel {CHANNEL_LOAD} one {load_name} ({field_list}, packed from bit 0 in {load_bytes} bytes); unused top bits are zero. Other channel bytes are ignored.",
+                    "Host to board, frames of a channel byte and a payload, least significant byte first: channel {CHANNEL_INPUT} is one {in_name} ({} in {in_bytes} bytes), channel {CHANNEL_LOAD} one {load_name} ({field_list}, packed from bit 0 in {load_bytes} bytes); unused top bits are zero. Channel {CHANNEL_RESTART} alone resets the block for one cycle (memories written through the load port keep their contents). Other channel bytes are ignored.",
                     ports.input.data
                 ),
                 format!(
@@ -335,10 +345,6 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
     m.process(&clk, |pr| {
         pr.when(rst.e(), |pr| pr.set(&por_q, &por_q + por_t.lit(1)));
     });
-    let block_rst = match ports.reset {
-        ResetStyle::SyncHigh => rst.e(),
-        ResetStyle::AsyncLow => !rst.e(),
-    };
 
     m.section("UART", &["8N1 receiver and transmitter."]);
     let rx_data = m.wire("rx_data", 8u32, false, "received byte");
@@ -434,6 +440,20 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
         rx_data.select(1u32, 7u32).eq(Ty::u(7).zero()),
         &format!("the byte is channel {CHANNEL_INPUT} or {CHANNEL_LOAD}"),
     );
+    let restart = m.wire_of(
+        "restart",
+        rx_take.e() & !open_q.e() & rx_data.e().eq(Ty::u(8).lit(i128::from(CHANNEL_RESTART))),
+        &format!("channel {CHANNEL_RESTART} arrived: restart the block"),
+    );
+    let restart_q = m.reg("restart_q", 1u32, false, "the block's one-cycle restart");
+    m.process(&clk, |pr| {
+        pr.reset(
+            &rst,
+            ResetStyle::SyncHigh,
+            vec![(LValue::from(&restart_q), Ty::BIT.zero())],
+        );
+        pr.set(&restart_q, &restart);
+    });
     m.process(&clk, |pr| {
         pr.reset(
             &rst,
@@ -558,6 +578,15 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
     });
 
     m.section(&format!("The {}", ports.family), &[]);
+    let block_rst = m.wire_of(
+        "block_rst",
+        rst.e() | restart_q.e(),
+        &format!("reset of the {}: power-on or restart", ports.family),
+    );
+    let block_rst = match ports.reset {
+        ResetStyle::SyncHigh => block_rst.e(),
+        ResetStyle::AsyncLow => !block_rst.e(),
+    };
     let in_lo = (max_bytes - in_bytes) * 8;
     let load_lo = (max_bytes - load_bytes) * 8;
     let mut connections = vec![
