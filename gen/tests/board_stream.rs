@@ -379,3 +379,25 @@ fn run_uart_checks_points_and_events_through_a_pseudo_terminal() {
         "{stdout}"
     );
 }
+
+#[test]
+fn flow_explains_that_a_chain_has_no_wrapper() {
+    let dir = common::scratch("board_stream/flow_chain");
+    let cfg = dir.join("chain.yaml");
+    std::fs::write(
+        &cfg,
+        "spiking_core:\n  neurons: 4\n  inputs: 3\n  units: 1\n  preset: if\n  next_layer:\n    neurons: 2\n    units: 1\n    preset: if\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accgen"))
+        .args(["flow", &cfg.to_string_lossy(), "--target", "ice40-hx8k", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("chain.yaml") && stderr.contains("no UART board wrapper") && stderr.contains("--bare"),
+        "{stderr}"
+    );
+}
