@@ -31,12 +31,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ["ice40-up5k", "ice40-hx8k", "ecp5-25k", "ecp5-85k"]
-# (name, config, bare)
+# (name, config, extra `accgen flow` flags, targets: None for all four).
+# A design whose multipliers overflow the UP5K's 8 DSP blocks also runs
+# there with `--no-dsp` (every multiplier in LUTs).
 DESIGNS = [
-    ("int8_4x4", "examples/int8_4x4.yaml", False),
-    ("e4m3fn_4x4_fp16", "examples/e4m3fn_4x4_fp16.yaml", False),
-    ("hashgrid_tiny_2d", "examples/hashgrid_tiny_2d.yaml", False),
-    ("snn_lava_loihi_64", "examples/snn_lava_loihi_64.yaml", False),
+    ("int8_4x4", "examples/int8_4x4.yaml", [], None),
+    ("int8_4x4_nodsp", "examples/int8_4x4.yaml", ["--no-dsp"], ["ice40-up5k"]),
+    ("e4m3fn_4x4_fp16", "examples/e4m3fn_4x4_fp16.yaml", [], None),
+    ("hashgrid_tiny_2d", "examples/hashgrid_tiny_2d.yaml", [], None),
+    ("hashgrid_tiny_2d_nodsp", "examples/hashgrid_tiny_2d.yaml", ["--no-dsp"], ["ice40-up5k"]),
+    ("snn_lava_loihi_64", "examples/snn_lava_loihi_64.yaml", [], None),
 ]
 # Fmax against pipeline depth: the two arrays and targets of issue 7, with
 # the default (dsp) multiplier; on the UP5K, whose 8 DSPs cannot hold 16
@@ -94,14 +98,15 @@ def resource(summary, *names):
     return "", ""
 
 
-def run(accgen, name, config, target, bare, out, pipeline="", reuse=False):
-    folder = out / config_name(config) / (target + ("-bare" if bare else ""))
+def run(accgen, name, config, target, flags, out, pipeline="", reuse=False):
+    """`accgen flow CONFIG --target TARGET FLAGS`; its folder is named after
+    the target with `-bare` / `-nodsp` for those flags, as accgen names it."""
+    suffix = ("-bare" if "--bare" in flags else "") + ("-nodsp" if "--no-dsp" in flags else "")
+    folder = out / config_name(config) / (target + suffix)
     if reuse and (folder / "summary.json").exists():
         print(f"reusing {folder / 'summary.json'}", file=sys.stderr, flush=True)
         return from_summary(name, target, pipeline, json.loads((folder / "summary.json").read_text()), None)
-    cmd = [accgen, "flow", str(config), "--target", target, "--out", str(out)]
-    if bare:
-        cmd.append("--bare")
+    cmd = [accgen, "flow", str(config), "--target", target, "--out", str(out)] + flags
     print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
     start = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -282,15 +287,18 @@ def main():
                     if done(name, target, depth):
                         continue
                     _, path = with_pipeline(config, name, section, extra, depth, out / "configs")
-                    add(run(args.accgen, name, path.relative_to(ROOT), target, bare, out, depth, args.reuse))
+                    flags = ["--bare"] if bare else []
+                    add(run(args.accgen, name, path.relative_to(ROOT), target, flags, out, depth, args.reuse))
     else:
         targets = args.targets.split(",") if args.targets else TARGETS
         designs = [d for d in DESIGNS if not args.designs or d[0] in args.designs.split(",")]
-        for name, config, bare in designs:
+        for name, config, flags, design_targets in designs:
             for target in targets:
+                if design_targets and target not in design_targets:
+                    continue
                 if done(name, target, ""):
                     continue
-                add(run(args.accgen, name, config, target, bare, out, reuse=args.reuse))
+                add(run(args.accgen, name, config, target, flags, out, reuse=args.reuse))
     write()
     print(markdown(rows, args.pipeline_sweep))
 

@@ -160,8 +160,41 @@ fn an_array_with_more_multipliers_than_dsp_blocks_says_dsp_overflowed() {
     assert!(
         stderr.contains("does not fit ice40-up5k")
             && stderr.contains("DSP (9 used of 8) overflowed")
-            && stderr.contains("multiplier: lut"),
+            && stderr.contains("multiplier: lut")
+            && stderr.contains("--no-dsp"),
         "{stderr}"
+    );
+    // With --no-dsp the same array builds its multipliers from LUTs and fits,
+    // written beside the DSP build's folder.
+    let (code, stdout, stderr) = accgen(
+        &[
+            "flow",
+            &cfg.to_string_lossy(),
+            "--target",
+            "ice40-up5k",
+            "--no-dsp",
+            "-o",
+            &out.to_string_lossy(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let folder = out.join("dsp").join("ice40-up5k-nodsp");
+    assert!(stdout.contains("ice40-up5k"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("summary.json")).unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let dsp = summary["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["resource"] == "DSP"))
+        .map(|r| r["used"].as_u64());
+    assert_eq!(dsp, Some(Some(0)), "{summary}");
+    let bitstream = folder.join(summary["bitstream"].as_str().unwrap_or("none"));
+    assert_eq!(
+        std::fs::metadata(&bitstream).map(|m| m.len()).ok(),
+        Some(104_090),
+        "{}",
+        bitstream.display()
     );
 }
 
@@ -488,4 +521,37 @@ fn gen_and_the_open_flows_write_fusesoc_cores() {
         Some(format!("tb_{top}").as_str())
     );
     assert_eq!(core["targets"]["lint"]["default_tool"].as_str(), Some("verilator"));
+}
+
+#[test]
+fn no_dsp_keeps_vivado_and_the_estimate_off_the_dsp_blocks() {
+    // A 1 x 2 int8 array: Yosys gives each 8 x 8 product a DSP48E1 unless
+    // told not to; Vivado is capped at zero DSP blocks likewise.
+    let dir = common::scratch("flow/xc7_nodsp");
+    let cfg = dir.join("int8_1x2.yaml");
+    std::fs::write(
+        &cfg,
+        "name: int8_1x2\nmac_array:\n  rows: 1\n  cols: 2\n  dot_length: 4\n  activations: int8\n  weights: int8\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join("out");
+    let (cfg, out_arg) = (cfg.to_string_lossy(), out.to_string_lossy());
+    let estimate_dsp = |flags: &[&str], folder: &str| {
+        let mut args = vec!["flow", &cfg, "--target", "xc7a35t", "-o", &out_arg];
+        args.extend(flags);
+        let (code, stdout, stderr) = accgen(&args, None);
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        let folder = out.join("int8_1x2").join(folder);
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(folder.join("summary.json")).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("summary.json: {e}"));
+        let tcl = std::fs::read_to_string(folder.join("build.tcl")).unwrap_or_default();
+        (summary["estimate"]["dsp"]["used"].as_u64(), tcl)
+    };
+    let (dsp, tcl) = estimate_dsp(&[], "xc7a35t");
+    assert_eq!(dsp, Some(2));
+    assert!(!tcl.contains("-max_dsp"), "{tcl}");
+    let (dsp, tcl) = estimate_dsp(&["--no-dsp"], "xc7a35t-nodsp");
+    assert_eq!(dsp, Some(0));
+    assert!(tcl.contains("synth_design -top $top -part $part -max_dsp 0\n"), "{tcl}");
 }

@@ -44,6 +44,11 @@ pub struct Args {
     /// wrapper and pin constraints (to measure the array alone; written to `<target>-bare/`)
     #[arg(long)]
     pub bare: bool,
+    /// Build every multiplier from LUTs instead of the part's DSP blocks, for a design that needs more
+    /// DSP blocks than the part has (Yosys without `-dsp`; Vivado `synth_design -max_dsp 0`; written to
+    /// `<target>-nodsp/`). HX parts have no DSP blocks, so there it changes nothing.
+    #[arg(long)]
+    pub no_dsp: bool,
     /// nextpnr's placer seed
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -346,15 +351,16 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let config = config::load(&args.config)?;
     let target = device.map_or_else(|| part.map_or("", |p| p.name), |d| d.name);
     let command = format!(
-        "accgen flow {} --target {target}{}",
+        "accgen flow {} --target {target}{}{}",
         config.origin,
-        if args.bare { " --bare" } else { "" }
+        if args.bare { " --bare" } else { "" },
+        if args.no_dsp { " --no-dsp" } else { "" }
     );
-    let folder = args.out.join(&config.name).join(if args.bare {
-        format!("{target}-bare")
-    } else {
-        target.to_string()
-    });
+    let folder = args.out.join(&config.name).join(format!(
+        "{target}{}{}",
+        if args.bare { "-bare" } else { "" },
+        if args.no_dsp { "-nodsp" } else { "" }
+    ));
     if let Some(part) = part {
         tools::ensure(&[YOSYS]).map_err(Failure::Run)?;
         let design = if args.bare {
@@ -371,12 +377,16 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             part,
             args.freq.unwrap_or(xilinx::ARTY_CLOCK_MHZ),
             args.bare,
+            args.no_dsp,
             &folder,
         )?;
         println!("accgen flow: {line}");
         return Ok(());
     }
-    let device = device.unwrap_or_else(|| unreachable!("checked above"));
+    let mut device = device.unwrap_or_else(|| unreachable!("checked above"));
+    if args.no_dsp {
+        device.synth = device.synth.without_dsp();
+    }
     let tools = find_tools(device)?;
     let design = if args.bare {
         config.design(&command)
@@ -412,6 +422,7 @@ pub fn place_and_route(
         out: folder.to_path_buf(),
         freq: None,
         bare,
+        no_dsp: false,
         seed: 1,
         timeout: timeout.as_secs().max(1),
     };
@@ -572,10 +583,12 @@ fn flow(
                 _ => (false, false),
             };
             let has = |r: Resource| over.iter().any(|(o, _)| *o == r);
-            let advice = if !mac {
+            let advice = if has(Resource::Dsp) && !mac {
+                "add --no-dsp to build the multipliers from LUTs, or choose a larger part or a smaller configuration"
+            } else if !mac {
                 "choose a larger part (ecp5-85k) or a smaller configuration (fewer levels, features or neurons, narrower fixed point)"
             } else if has(Resource::Dsp) && !lut_multipliers {
-                "set `multiplier: lut` to build the multipliers from LUTs, or choose a smaller array"
+                "set `multiplier: lut` (or add --no-dsp) to build the multipliers from LUTs, or choose a smaller array"
             } else if has(Resource::Luts) && lut_multipliers && device.synth.uses_dsp() {
                 "set `multiplier: dsp` to use the DSP blocks, narrow the operands, or choose a larger part"
             } else {

@@ -83,6 +83,16 @@ impl Target {
         }
     }
 
+    /// The same family with every multiplier in logic.
+    pub fn without_dsp(self) -> Target {
+        match self {
+            Target::Xc7 { .. } => Target::Xc7 { dsp: false },
+            Target::Ice40 { .. } => Target::Ice40 { dsp: false },
+            Target::Ecp5 { .. } => Target::Ecp5 { dsp: false },
+            Target::Asic => Target::Asic,
+        }
+    }
+
     /// Whether multipliers may go to hard DSP blocks (never for `asic`).
     pub fn uses_dsp(self) -> bool {
         match self {
