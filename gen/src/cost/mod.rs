@@ -346,7 +346,7 @@ impl Calibration {
 }
 
 /// The names of the features the fitted weights multiply.
-pub const FEATURE_NAMES: [&str; 10] = [
+pub const FEATURE_NAMES: [&str; 12] = [
     "multiplier (lone-multiplier fit, per PE in logic)",
     "accumulator_bits",
     "shifter_bits",
@@ -357,6 +357,8 @@ pub const FEATURE_NAMES: [&str; 10] = [
     "restart_bits",
     "drain_tree_luts",
     "beat_counter_luts",
+    "rounder_linear_bits",
+    "special_pes",
 ];
 
 /// Adder-tree bits a signed integer product adds when synthesis merges it
@@ -420,9 +422,9 @@ pub enum Figure {
 /// The features the fitted weights multiply: the multipliers' estimated
 /// cost in logic (zero when they go to DSP blocks), then the other logic
 /// features of [`logic_features`].
-pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64; 10] {
+pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64; 12] {
     let logic = logic_features(p).as_array();
-    let mut f = [0.0; 10];
+    let mut f = [0.0; 12];
     f[..6].copy_from_slice(&logic[..6]);
     f[6] = merged_accumulator_bits(p, model);
     f[7..].copy_from_slice(&logic[6..]);
@@ -456,7 +458,7 @@ pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64
 
 /// Estimate a MAC array's resources on one target.
 pub fn estimate(p: &MacArrayParams, model: &TargetModel) -> Estimate {
-    let dot = |w: &[f64], f: [f64; 10]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
+    let dot = |w: &[f64], f: [f64; 12]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
     let luts = model.lut_intercept + dot(&model.lut_weights, features(p, model, Figure::Luts));
     let dsp = (dsp_per_pe(p, model) * p.rows * p.cols) as f64;
     let shift_registers = model

@@ -260,10 +260,20 @@ pub struct LogicFeatures {
     /// array alike). Narrower counters fit LUT4s and wider ones are built
     /// from a shared comparator and the carry chain, so the term is zero.
     pub beat_counter_luts: f64,
+    /// The output rounders' work linear in the sum's width (`C * ACC_W`,
+    /// zero without rounding): the magnitude of a signed sum, the leading
+    /// one's search and the sticky bit below the kept significand all look
+    /// at every bit once; `rounder_bits` is the normalization shifter.
+    pub rounder_linear_bits: f64,
+    /// PEs that track special values (NaN or infinite operands): each
+    /// decodes both operands' special codes, combines them into the
+    /// product's flags (inf x 0 is NaN) and keeps sticky flags beside its
+    /// sum, a handful of LUTs whatever the widths.
+    pub special_pes: f64,
 }
 
 impl LogicFeatures {
-    pub const NAMES: [&str; 9] = [
+    pub const NAMES: [&str; 11] = [
         "multiplier_bits",
         "accumulator_bits",
         "shifter_bits",
@@ -273,9 +283,11 @@ impl LogicFeatures {
         "restart_bits",
         "drain_tree_luts",
         "beat_counter_luts",
+        "rounder_linear_bits",
+        "special_pes",
     ];
 
-    pub fn as_array(&self) -> [f64; 9] {
+    pub fn as_array(&self) -> [f64; 11] {
         [
             self.multiplier_bits,
             self.accumulator_bits,
@@ -286,6 +298,8 @@ impl LogicFeatures {
             self.restart_bits,
             self.drain_tree_luts,
             self.beat_counter_luts,
+            self.rounder_linear_bits,
+            self.special_pes,
         ]
     }
 }
@@ -342,5 +356,7 @@ pub fn logic_features(p: &MacArrayParams) -> LogicFeatures {
         } else {
             0.0
         },
+        rounder_linear_bits: if p.output.is_some() { p.cols as f64 * acc } else { 0.0 },
+        special_pes: if p.has_specials() { pes } else { 0.0 },
     }
 }
