@@ -40,7 +40,11 @@ fn committed_estimates_match_the_code() {
         assert_eq!(format!("{:.0}", e.ffs), f[6], "{} on {}", f[0], f[1]);
         checked += 1;
     }
-    assert_eq!(checked, pts.len() * Target::ALL.len());
+    let synthesized: usize = Target::ALL
+        .iter()
+        .map(|&t| pts.iter().filter(|p| p.on(t)).count())
+        .sum();
+    assert_eq!(checked, synthesized);
 }
 
 /// Flip-flops come from the structure, not a fit. They are within 1% on
@@ -69,10 +73,10 @@ fn flip_flops_are_within_one_percent_except_on_xc7() {
 
 /// The published held-out errors meet the goals and do not
 /// regress: LUTs (logic cells on `asic`) within 10% MAPE on every target
-/// but ECP5 (12.1% with MULT18X18D blocks and 13.4% without: not met yet,
-/// bounded where they stand), FFs within 5%, and DSP counts exact on every
-/// design of the set, held out or not: they follow Yosys' own mapping
-/// rule, not a fit.
+/// but ECP5 (11.7% with MULT18X18D blocks and 11.1% without, on 20
+/// held-out designs: not met yet, bounded where they stand), FFs within 5%,
+/// and DSP counts exact on every design of the set, held out or not: they
+/// follow Yosys' own mapping rule, not a fit.
 #[test]
 fn held_out_errors_are_published_and_meet_the_goals() {
     let readme = include_str!("../../reports/calibration/README.md");
@@ -94,8 +98,8 @@ fn held_out_errors_are_published_and_meet_the_goals() {
         };
         let lut = mape(&pairs(3, 4));
         let bound = match target {
-            Target::Ecp5 { dsp: true } => 13.0,
-            Target::Ecp5 { dsp: false } => 14.0,
+            Target::Ecp5 { dsp: true } => 12.0,
+            Target::Ecp5 { dsp: false } => 12.0,
             _ => 10.0,
         };
         assert!(lut <= bound, "{}: LUT MAPE {lut:.1}% > {bound}%", target.name());

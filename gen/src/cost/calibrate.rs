@@ -29,6 +29,16 @@ pub struct Point {
     pub params: MacArrayParams,
     /// Kept out of the fit; the published error is measured on these.
     pub held_out: bool,
+    /// Synthesized on the ECP5 targets only (the second walk, see
+    /// [`second_walk_points`]).
+    pub ecp5_only: bool,
+}
+
+impl Point {
+    /// Whether the calibration synthesizes this design on `target`.
+    pub fn on(&self, target: Target) -> bool {
+        !self.ecp5_only || target.family() == crate::synth::Family::Ecp5
+    }
 }
 
 /// Designs the random walk draws (the calibration set adds [`INTEGER_POINTS`]).
@@ -88,10 +98,81 @@ pub fn points() -> Vec<Point> {
                 name: accgen_hdl::mac::array::name(&params),
                 params,
                 held_out: i % 4 == 3,
+                ecp5_only: false,
             });
         }
     }
     out.extend(accumulating_integer_points(&out));
+    let more = second_walk_points(&out);
+    out.extend(more);
+    out
+}
+
+/// Designs of the second walk, added after the integer points.
+pub const SECOND_WALK_POINTS: usize = 16;
+
+/// A second deterministic walk over the same shapes, formats, dot lengths,
+/// multiplier structures and output formats as the first (the first walk's
+/// designs excluded), synthesized on the ECP5 targets only: their LUT
+/// counts vary more from design to design than the other targets' (ABC
+/// builds wide functions from LUT4 and PFUMX/L6MUX muxes, so a few more
+/// inputs to one function can double its cost), so their fit and their
+/// held-out check get more designs. Every fourth is held out.
+fn second_walk_points(first: &[Point]) -> Vec<Point> {
+    const SHAPES: [(u64, u64); 10] = [
+        (1, 1),
+        (1, 2),
+        (2, 2),
+        (2, 3),
+        (3, 2),
+        (3, 3),
+        (1, 4),
+        (2, 4),
+        (4, 2),
+        (4, 4),
+    ];
+    const FORMATS: [&str; 19] = [
+        "int2", "int3", "int4", "int5", "int6", "int8", "int10", "int12", "int16", "uint4", "uint8", "e4m3fn", "e5m2",
+        "e4m3fnuz", "e3m4", "e2m3fn", "e3m2fn", "e2m1fn", "e4m3",
+    ];
+    const KS: [u64; 5] = [1, 4, 16, 64, 256];
+    const OUTPUTS: [Option<&str>; 4] = [None, None, Some("fp16"), Some("bf16")];
+    let mut walk = super::families::Walk::new(0x3c6e_f372_fe94_f82b);
+    let mut pick = |n: usize| walk.pick(n);
+    let mut out: Vec<Point> = Vec::new();
+    while out.len() < SECOND_WALK_POINTS {
+        let (rows, cols) = SHAPES[pick(SHAPES.len())];
+        let spec = MacArraySpec {
+            rows,
+            cols,
+            dot_length: KS[pick(KS.len())],
+            activations: FORMATS[pick(FORMATS.len())].into(),
+            weights: FORMATS[pick(FORMATS.len())].into(),
+            acc_width: None,
+            overflow: None,
+            multiplier: match pick(3) {
+                0 => MulImpl::Lut,
+                1 => MulImpl::Lut4,
+                _ => MulImpl::Dsp,
+            },
+            reset: ResetStyle::SyncHigh,
+            output: OUTPUTS[pick(OUTPUTS.len())].map(|f| (FormatSpec::Name(f.into()), OnOverflow::Saturate)),
+            pipeline: 0,
+            output_pipeline: 0,
+        };
+        if let Ok(params) = spec.validate() {
+            let name = accgen_hdl::mac::array::name(&params);
+            if !first.iter().chain(&out).any(|p| p.name == name) {
+                let i = out.len();
+                out.push(Point {
+                    name,
+                    params,
+                    held_out: i % 4 == 3,
+                    ecp5_only: true,
+                });
+            }
+        }
+    }
     out
 }
 
@@ -137,6 +218,7 @@ fn accumulating_integer_points(first: &[Point]) -> Vec<Point> {
                     name,
                     params,
                     held_out: false,
+                    ecp5_only: false,
                 });
             }
         }
@@ -394,7 +476,7 @@ pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
     }
     let mul_jobs = jobs.len();
     for target in Target::ALL {
-        for p in &points {
+        for p in points.iter().filter(|p| p.on(target)) {
             jobs.push((accgen_hdl::mac::design(&p.params, &prov), target));
         }
     }
@@ -430,19 +512,24 @@ pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
             .map(|(_, c)| c.clone())
             .unwrap_or_default()
     };
-    let n = points.len();
     let tool = measured.first().map(|r| r.tool.clone()).unwrap_or_default();
     let mut models = Vec::new();
     let mut rows = Vec::new();
-    for (t, target) in Target::ALL.into_iter().enumerate() {
-        let slice: Vec<&SynthResult> = measured[t * n..(t + 1) * n].iter().collect();
-        let model = fit_target(target, mul_cost_of(target), &points, &slice);
-        for (i, p) in points.iter().enumerate() {
+    let mut rest = measured;
+    for target in Target::ALL {
+        // The points synthesized on this target, in the order of the jobs.
+        let on: Vec<usize> = (0..points.len()).filter(|&i| points[i].on(target)).collect();
+        let (mine, tail) = rest.split_at(on.len());
+        rest = tail;
+        let own: Vec<Point> = on.iter().map(|&i| points[i].clone()).collect();
+        let slice: Vec<&SynthResult> = mine.iter().collect();
+        let model = fit_target(target, mul_cost_of(target), &own, &slice);
+        for (&i, r) in on.iter().zip(&slice) {
             rows.push(Row {
                 point: i,
                 target,
-                measured: slice[i].clone(),
-                estimate: estimate(&p.params, &model),
+                measured: (*r).clone(),
+                estimate: estimate(&points[i].params, &model),
             });
         }
         models.push(model);
@@ -568,12 +655,15 @@ fn points_csv(points: &[Point], rows: &[Row]) -> String {
 
 /// The published error: per target, on held-out points only.
 pub fn error_report(c: &Calibration, points: &[Point], rows: &[Row]) -> String {
-    let held = points.iter().filter(|p| p.held_out).count();
+    let first = points.iter().filter(|p| !p.ecp5_only).count();
+    let held = points.iter().filter(|p| p.held_out && !p.ecp5_only).count();
+    let held_ecp5 = points.iter().filter(|p| p.held_out).count();
     let mut s = format!(
-        "# Cost model calibration: MAC arrays\n\nGenerated by `accgen calibrate` with {}. {} designs were synthesized on every target (a deterministic walk's {POINTS}, every fourth held out, and {INTEGER_POINTS} training-only accumulating integer arrays); the weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs the fit never saw. The LUT, carry and area estimates are weighted sums of a multiplier term (each PE's multiplier structure synthesized alone and fitted per target, see below) and of the accumulator, shifter, decode, drain and rounder sizes, plus the adder tree of a signed integer product that synthesis merges with the accumulator's sum (`$macc`: its partial products are sign-extended to the accumulator's width, see `merged_accumulator_bits`). FFs come from the generated structure, less what synthesis packs elsewhere: delay chains of 3 or more stages on Xilinx (SRL16E), the operand registers that feed only a DSP block (its input registers; integer operands, see `DspPacking`), and on Xilinx a fitted median number of further registers per DSP48E1. Carry MAPE on DSP targets is large because integer products accumulate inside the DSP block, leaving designs with 0 to 4 carry cells whose relative error the absolute carry fit does not aim at. DSP blocks are not fitted: they follow the rule of Yosys' `mul2dsp` mapping (minimum and maximum operand and product widths of each target's synthesis script). Data: `mac_points.csv` (every design and target, `held_out` marks the published ones); weights: `mac.json`. Reproduce with `cargo run --release -- calibrate` (synthesis is cached by design, target and Yosys version). Spiking cores have their own calibration in `spiking.md` (`accgen calibrate --family spiking`).\n\n",
+        "# Cost model calibration: MAC arrays\n\nGenerated by `accgen calibrate` with {}. {} designs were synthesized on every target (a deterministic walk's {POINTS}, every fourth held out, and {INTEGER_POINTS} training-only accumulating integer arrays) and {SECOND_WALK_POINTS} more on the two ECP5 targets only (a second walk, every fourth held out: ECP5's LUT counts vary the most from design to design); the weights were fitted (non-negative least squares) per target on the training designs ({} on most targets, {} on ECP5) and the errors below are measured on the held-out designs the fit never saw ({held} on most targets, {held_ecp5} on ECP5). The LUT, carry and area estimates are weighted sums of a multiplier term (each PE's multiplier structure synthesized alone and fitted per target, see below) and of the accumulator, shifter, decode, drain and rounder sizes, plus the adder tree of a signed integer product that synthesis merges with the accumulator's sum (`$macc`: its partial products are sign-extended to the accumulator's width, see `merged_accumulator_bits`), the accumulators' restart gates (a LUT in front of ECP5's CCU2C, which Yosys drives on A/B only), the output stage's AND-OR tree over the rows, the rounders' work linear in the sum's width, the PEs that track special values, and the beat counter that ABC builds from wide LUTs on ECP5 when it has 5 or 6 bits (see `LogicFeatures`). FFs come from the generated structure, less what synthesis packs elsewhere: delay chains of 3 or more stages on Xilinx (SRL16E), the operand registers that feed only a DSP block (its input registers; integer operands, see `DspPacking`), and on Xilinx a fitted median number of further registers per DSP48E1. Carry MAPE on DSP targets is large because integer products accumulate inside the DSP block, leaving designs with 0 to 4 carry cells whose relative error the absolute carry fit does not aim at. DSP blocks are not fitted: they follow the rule of Yosys' `mul2dsp` mapping (minimum and maximum operand and product widths of each target's synthesis script). Data: `mac_points.csv` (every design and target, `held_out` marks the published ones); weights: `mac.json`. Reproduce with `cargo run --release -- calibrate` (synthesis is cached by design, target and Yosys version). Spiking cores have their own calibration in `spiking.md` (`accgen calibrate --family spiking`).\n\n",
         c.tool,
-        points.len(),
-        points.len() - held
+        first,
+        first - held,
+        points.len() - held_ecp5,
     );
     s.push_str(
         "| target | LUT MAPE (held-out) | FF MAPE | carry MAPE | DSP exact | area MAPE |\n|---|---|---|---|---|---|\n",

@@ -146,15 +146,42 @@ impl DspRule {
 /// Terms of the multiplier formula, from the operand widths the logic
 /// multiplies (an unsigned operand beside a signed one counts one bit
 /// wider, as Yosys and the row structures extend it).
-pub const MUL_TERMS: [&str; 6] = ["a*b", "a*b*log2(a*b)", "a", "b", "signed*a*b", "1"];
+pub const MUL_TERMS: [&str; 7] = [
+    "a*b",
+    "a*b*log2(a*b)",
+    "a",
+    "b",
+    "signed*a*b",
+    "1",
+    "b*(a of 3 bits: 4-bit row adders)",
+];
 
 /// The formula's terms for one multiplier shape.
-pub fn mul_terms(a: IntFormat, b: IntFormat) -> [f64; 6] {
+///
+/// The last term counts the rows of a multiplier whose `a` operand has 3
+/// bits: each row adds `a` into an `a + 1`-bit sum, and ECP5's adder
+/// mapping (`ecp5/arith_map.v` in Yosys 0.23) leaves adders of 4 bits or
+/// fewer to ABC instead of the CCU2C carry chain. With the `lut4` row's
+/// keep-multiplexer the top sum bit of a 4-bit row is a function of 9
+/// inputs, which ABC builds from LUT4s and PFUMX/L6MUX: 19 LUT4 per row
+/// measured, against 5 for a 3-bit row and 5 to 6 beside 3 CCU2Cs for a
+/// 5-bit one. The other targets map adders from 3 bits on to their carry
+/// chains and fit the term at or near zero.
+pub fn mul_terms(a: IntFormat, b: IntFormat) -> [f64; 7] {
     let signed = a.signed || b.signed;
     let width = |f: IntFormat| (f.bits + u32::from(signed && !f.signed)) as f64;
     let (x, y) = (width(a), width(b));
     let ab = x * y;
-    [ab, ab * ab.log2(), x, y, if signed { ab } else { 0.0 }, 1.0]
+    let narrow_rows = if a.bits == 3 { y } else { 0.0 };
+    [
+        ab,
+        ab * ab.log2(),
+        x,
+        y,
+        if signed { ab } else { 0.0 },
+        1.0,
+        narrow_rows,
+    ]
 }
 
 /// Cost of one multiplier structure in logic on one target: LUTs (logic
@@ -170,7 +197,7 @@ pub struct MulCost {
 }
 
 impl MulCost {
-    fn eval(w: &[f64], t: &[f64; 6]) -> f64 {
+    fn eval(w: &[f64], t: &[f64; 7]) -> f64 {
         w.iter().zip(t).map(|(w, t)| w * t).sum::<f64>().max(0.0)
     }
 }
@@ -319,18 +346,23 @@ impl Calibration {
 }
 
 /// The names of the features the fitted weights multiply.
-pub const FEATURE_NAMES: [&str; 7] = [
+pub const FEATURE_NAMES: [&str; 12] = [
     "multiplier (lone-multiplier fit, per PE in logic)",
     "accumulator_bits",
     "shifter_bits",
     "decode_bits",
     "drain_bits",
     "rounder_bits",
-    "merged_accumulator_bits (signed `*` in logic merged with the sum: rows x ACC_W per PE)",
+    "merged_accumulator_bits (signed `*` in logic merged with the sum: ACC_W per PE)",
+    "restart_bits",
+    "drain_tree_luts",
+    "beat_counter_luts",
+    "rounder_linear_bits",
+    "special_pes",
 ];
 
 /// Adder-tree bits a signed integer product adds when synthesis merges it
-/// with the accumulator's sum, over all PEs: `min(a, b) * ACC_W` per PE.
+/// with the accumulator's sum, over all PEs: `ACC_W` per PE.
 ///
 /// Where the plain `*` stays in logic and feeds the accumulator's adder
 /// directly (integer operands, K > 1, no pipeline register between them),
@@ -340,10 +372,12 @@ pub const FEATURE_NAMES: [&str; 7] = [
 /// sign-extended to the accumulator's width, so each of the narrower
 /// operand's rows costs ACC_W bits of adder tree instead of the lone
 /// product's a + b. Measured on the calibration set: signed arrays with
-/// both operands of 3 bits or more cost about 2 LUT4 per such bit more on
-/// ECP5 than the lone multiplier predicts; unsigned operands (zero
-/// extension is free) and 2-bit signed operands (two partial products, a
-/// sum and a difference) do not.
+/// both operands of 3 to 6 bits cost 6 to 9 LUT4 per accumulator bit more
+/// on ECP5 than the lone multiplier predicts, whatever the number of rows
+/// (so the feature is ACC_W, not rows x ACC_W: choosing by leave-one-out
+/// error on the training designs, ACC_W is as good or better on every
+/// target); unsigned operands (zero extension is free) and 2-bit signed
+/// operands (two partial products, a sum and a difference) do not.
 pub fn merged_accumulator_bits(p: &MacArrayParams, model: &TargetModel) -> f64 {
     use accgen_hdl::mac::operand::Operand;
     let (Operand::Int(a), Operand::Int(b)) = (&p.act, &p.wgt) else {
@@ -358,7 +392,7 @@ pub fn merged_accumulator_bits(p: &MacArrayParams, model: &TargetModel) -> f64 {
         && b.signed
         && rows >= 3;
     if merged {
-        (p.rows * p.cols) as f64 * rows as f64 * p.acc_width as f64
+        (p.rows * p.cols) as f64 * p.acc_width as f64
     } else {
         0.0
     }
@@ -388,14 +422,17 @@ pub enum Figure {
 /// The features the fitted weights multiply: the multipliers' estimated
 /// cost in logic (zero when they go to DSP blocks), then the other logic
 /// features of [`logic_features`].
-pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64; 7] {
+pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64; 12] {
     let logic = logic_features(p).as_array();
-    let mut f = [0.0; 7];
-    f[..6].copy_from_slice(&logic);
+    let mut f = [0.0; 12];
+    f[..6].copy_from_slice(&logic[..6]);
     f[6] = merged_accumulator_bits(p, model);
+    f[7..].copy_from_slice(&logic[6..]);
     let dsp = dsp_per_pe(p, model) > 0;
     if dsp && model.dsp_packing.absorbs_accumulator(p) {
+        // The accumulator, its restart gate included, is inside the block.
         f[1] = 0.0;
+        f[7] = 0.0;
     }
     f[0] = if dsp {
         0.0
@@ -421,7 +458,7 @@ pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64
 
 /// Estimate a MAC array's resources on one target.
 pub fn estimate(p: &MacArrayParams, model: &TargetModel) -> Estimate {
-    let dot = |w: &[f64], f: [f64; 7]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
+    let dot = |w: &[f64], f: [f64; 12]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
     let luts = model.lut_intercept + dot(&model.lut_weights, features(p, model, Figure::Luts));
     let dsp = (dsp_per_pe(p, model) * p.rows * p.cols) as f64;
     let shift_registers = model

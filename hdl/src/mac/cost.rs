@@ -238,19 +238,56 @@ pub struct LogicFeatures {
     pub drain_bits: f64,
     /// Output rounder bits (`C * ACC_W * log2(ACC_W)`), zero without rounding.
     pub rounder_bits: f64,
+    /// Accumulator bits over all PEs that restart with each tile (K > 1):
+    /// `first ? product : acc + product` gates the accumulator's operand of
+    /// the adder. Where a carry cell takes only its adder's two operands
+    /// (Yosys 0.23 drives ECP5's CCU2C on A/B only) the gate is a LUT of
+    /// its own in front of the carry chain; with K = 1 the gate is constant
+    /// and synthesis removes it.
+    pub restart_bits: f64,
+    /// LUT4s of the output stage's AND-OR selection: each of a column's
+    /// result bits is an OR over the R rows of `done_r & result_r`, a
+    /// function of 2R inputs, which takes `ceil((2R - 1) / 3)` LUT4s as a
+    /// tree (`drain_bits` counts R per bit, which overstates tall columns).
+    pub drain_tree_luts: f64,
+    /// LUT4s of the beat counter when ABC folds its wrap test into every
+    /// counter bit: the next value of each of the W = log2(K) bits is a
+    /// function of all W bits (through `beat == K - 1`), the accept and the
+    /// reset. On ECP5 (`abc -lut 4:7`) ABC maps such a function of up to 7
+    /// inputs as one wide LUT, 2^(inputs - 4) LUT4s joined by PFUMX/L6MUX;
+    /// for W = 5 and 6 that is about W * 2^(W - 3) LUT4s (measured on 1 x 1
+    /// to 3 x 3 int4 arrays: +20 and +50 LUT4 over K = 16 and K = 128, every
+    /// array alike). Narrower counters fit LUT4s and wider ones are built
+    /// from a shared comparator and the carry chain, so the term is zero.
+    pub beat_counter_luts: f64,
+    /// The output rounders' work linear in the sum's width (`C * ACC_W`,
+    /// zero without rounding): the magnitude of a signed sum, the leading
+    /// one's search and the sticky bit below the kept significand all look
+    /// at every bit once; `rounder_bits` is the normalization shifter.
+    pub rounder_linear_bits: f64,
+    /// PEs that track special values (NaN or infinite operands): each
+    /// decodes both operands' special codes, combines them into the
+    /// product's flags (inf x 0 is NaN) and keeps sticky flags beside its
+    /// sum, a handful of LUTs whatever the widths.
+    pub special_pes: f64,
 }
 
 impl LogicFeatures {
-    pub const NAMES: [&str; 6] = [
+    pub const NAMES: [&str; 11] = [
         "multiplier_bits",
         "accumulator_bits",
         "shifter_bits",
         "decode_bits",
         "drain_bits",
         "rounder_bits",
+        "restart_bits",
+        "drain_tree_luts",
+        "beat_counter_luts",
+        "rounder_linear_bits",
+        "special_pes",
     ];
 
-    pub fn as_array(&self) -> [f64; 6] {
+    pub fn as_array(&self) -> [f64; 11] {
         [
             self.multiplier_bits,
             self.accumulator_bits,
@@ -258,6 +295,11 @@ impl LogicFeatures {
             self.decode_bits,
             self.drain_bits,
             self.rounder_bits,
+            self.restart_bits,
+            self.drain_tree_luts,
+            self.beat_counter_luts,
+            self.rounder_linear_bits,
+            self.special_pes,
         ]
     }
 }
@@ -291,6 +333,11 @@ pub fn logic_features(p: &MacArrayParams) -> LogicFeatures {
     };
     let entry = p.acc_width as f64 + if p.has_specials() { 2.0 } else { 0.0 };
     let acc = p.acc_width as f64;
+    let beat_w = if p.dot_length > 1 {
+        bits_for(p.dot_length as u64 - 1)
+    } else {
+        0
+    };
     LogicFeatures {
         multiplier_bits: pes * sa * sb,
         accumulator_bits: pes * acc,
@@ -302,5 +349,14 @@ pub fn logic_features(p: &MacArrayParams) -> LogicFeatures {
         } else {
             0.0
         },
+        restart_bits: if p.dot_length > 1 { pes * acc } else { 0.0 },
+        drain_tree_luts: p.cols as f64 * entry * (2 * p.rows - 1).div_ceil(3) as f64,
+        beat_counter_luts: if (5..=6).contains(&beat_w) {
+            (beat_w << (beat_w - 3)) as f64
+        } else {
+            0.0
+        },
+        rounder_linear_bits: if p.output.is_some() { p.cols as f64 * acc } else { 0.0 },
+        special_pes: if p.has_specials() { pes } else { 0.0 },
     }
 }
