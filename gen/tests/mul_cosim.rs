@@ -10,7 +10,7 @@ use accgen_hdl::mac::mul_check::{MulVectors, harness};
 use accgen_hdl::params::IntFormat;
 use common::*;
 
-const LUT_STRUCTURES: [MulImpl; 3] = [MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth];
+const LUT_STRUCTURES: [MulImpl; 4] = [MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth, MulImpl::BoothTree];
 
 fn int(bits: u32, signed: bool) -> IntFormat {
     IntFormat { bits, signed }
