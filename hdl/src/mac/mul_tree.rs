@@ -61,6 +61,7 @@ type Bits = BTreeMap<u32, Src>;
 /// One Booth row as an unsigned addend: `pp`'s low bits from column 2j and
 /// `~s` on column `top`, standing for the signed row plus `2^top`, which
 /// `K` takes back.
+#[derive(Clone)]
 struct Row {
     bits: Bits,
     /// The sign `s` (a signal bit) and the column of `~s`, while the row
@@ -77,6 +78,7 @@ enum Input {
 
 /// A two-input adder of the tree; bits placed beside a sum input sit below
 /// that sum's lowest column.
+#[derive(Clone)]
 struct Adder {
     x: Input,
     y: Input,
@@ -91,6 +93,7 @@ struct Span {
     max: u128,
 }
 
+#[derive(Clone)]
 struct Tree {
     rows: Vec<Row>,
     adders: Vec<Adder>,
@@ -156,25 +159,34 @@ impl Tree {
         }
     }
 
-    /// A free slot on column `c`, where the bit widens its adder the least
-    /// (a bit on a column the adder spans already costs no LUT).
+    /// The columns all adders span together: one carry cell (and, on
+    /// iCE40, one LUT) each.
+    fn adder_columns(&self) -> u32 {
+        (0..self.adders.len())
+            .map(|k| {
+                let top = self.span(Input::Sum(k)).top;
+                top - self.operand_span(k, 0).lo.max(self.operand_span(k, 1).lo)
+            })
+            .sum()
+    }
+
+    /// A free slot on column `c`, where the bit widens the adders the least
+    /// (a bit on a column its adder spans already costs nothing; one below
+    /// it can widen the adders above).
     fn find_slot(&self, c: u32) -> Option<(usize, usize)> {
         if c >= self.pw {
             return None;
         }
+        let before = self.adder_columns();
         let mut best: Option<((usize, usize), u32)> = None;
         for k in 0..self.adders.len() {
-            let s = self.span(Input::Sum(k));
-            let ops = [self.operand_span(k, 0), self.operand_span(k, 1)];
-            let width = s.top - ops[0].lo.max(ops[1].lo);
             for side in 0..2 {
                 if !self.free(k, side, c) {
                     continue;
                 }
-                let lo = ops[side].lo.min(c);
-                let from = lo.max(ops[1 - side].lo);
-                let top = bit_len(ops[0].max + ops[1].max + (1u128 << c)).min(self.pw);
-                let cost = (top - from).saturating_sub(width);
+                let mut trial = self.clone();
+                trial.place((k, side), c, Src::One);
+                let cost = trial.adder_columns().saturating_sub(before);
                 if best.is_none_or(|(_, b)| cost < b) {
                     best = Some(((k, side), cost));
                 }
