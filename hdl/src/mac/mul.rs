@@ -24,6 +24,11 @@
 //!   each partial-product bit is a function of three bits of `b_i` and two
 //!   of `a_i`, so a LUT6 computes it and its sum with the running sum for
 //!   the CARRY4; see [`booth`].
+//! - [`MulImpl::BoothTree`]: the same digits, but every row is generated
+//!   in LUTs and the rows are summed in one balanced tree of two-input
+//!   adders (no chains), the fewest carry chains on any path: for speed on
+//!   ECP5 and iCE40, where the routing into and out of each chain dominates.
+//!   See [`super::mul_tree`].
 //!
 //! Rows are summed in short chains (the generation of a row folds into its
 //! chain adder), and the chains in a balanced tree of adders ([`tree`]): a
