@@ -637,7 +637,7 @@ fn emit(m: &mut ModuleBuilder, deps: &mut Vec<Module>, tree: &Tree, root: Input)
         }
     }
     order.sort_unstable();
-    if order.len() > 0 {
+    if !order.is_empty() {
         m.section(
             "Adder tree",
             &["Each adder sums two addends from the column where both have bits (the lower addend's bits below it are final) to one carry above the larger, cut at the product's top. Addend bits that belong to no row are the negs and the constant placed in free slots."],
