@@ -33,8 +33,8 @@
 //! 4. anything still without a slot is added by one more adder after the
 //!    tree (small shapes only: a one-row multiplier has no other slot).
 //!
-//! Slots are chosen where the adder already spans the column, so a bit
-//! does not widen its adder. Unsigned operands are one bit wider signed
+//! Among free slots, a bit goes where it widens the adders the least in
+//! total (a column an adder spans already costs no carry cell). Unsigned operands are one bit wider signed
 //! operands: an unsigned b of m bits has `m/2 + 1` digits (its top digit
 //! is never negative), so an 8 x 8 unsigned product has five rows and three
 //! adder levels.
