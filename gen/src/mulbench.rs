@@ -21,7 +21,13 @@ pub const TARGETS: [Target; 4] = [
 ];
 
 /// The structures compared; the first is the baseline.
-pub const STRUCTURES: [MulImpl; 4] = [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth];
+pub const STRUCTURES: [MulImpl; 5] = [
+    MulImpl::Dsp,
+    MulImpl::Lut,
+    MulImpl::Lut4,
+    MulImpl::Booth,
+    MulImpl::BoothTree,
+];
 
 /// The command that writes the table, quoted in it.
 pub const COMMAND: &str = "cargo run --release -- bench --multipliers";
@@ -169,7 +175,7 @@ fn markdown(rows: &[Row], tool: &str) -> String {
     let mut s = String::from("# LUT multipliers against a plain `*`\n\n");
     let _ = writeln!(
         s,
-        "Written by `{COMMAND}` with {tool}. Each entry is one combinational `a x b` multiplier synthesized alone (`accgen::synth`, the same scripts as `accgen synth`): LUTs + carry cells (`c`: CARRY4, SB_CARRY, CCU2C) + wide muxes (`m`: MUXF7/F8, PFUMX, L6MUX21), and in brackets the ratio of LUTs to the plain `*` on the same target (cell area on `asic`, OSU 0.18 um). `dsp` is the plain `*` (what synthesis infers), `lut` the carry-chain rows gated before the adder (for LUT6 and ECP5), `lut4` the rows gated after the adder with each row adder kept as its own module (for iCE40), `booth` radix-4 Booth rows, one LUT6 per row bit (for Xilinx). Every LUT structure sums its rows in short chains and the chains in a balanced adder tree. Signed means both operands signed. The CSV beside this file has every figure.\n"
+        "Written by `{COMMAND}` with {tool}. Each entry is one combinational `a x b` multiplier synthesized alone (`accgen::synth`, the same scripts as `accgen synth`): LUTs + carry cells (`c`: CARRY4, SB_CARRY, CCU2C) + wide muxes (`m`: MUXF7/F8, PFUMX, L6MUX21), and in brackets the ratio of LUTs to the plain `*` on the same target (cell area on `asic`, OSU 0.18 um). `dsp` is the plain `*` (what synthesis infers), `lut` the carry-chain rows gated before the adder (for LUT6 and ECP5), `lut4` the rows gated after the adder with each row adder kept as its own module (for iCE40), `booth` radix-4 Booth rows, one LUT6 per row bit (for Xilinx), `booth_tree` radix-4 Booth rows generated in LUTs and summed in a balanced tree of two-input adders, the fewest carry chains on any path (for ECP5 and iCE40 speed). Every other LUT structure sums its rows in short chains and the chains in a balanced adder tree. Signed means both operands signed. The CSV beside this file has every figure.\n"
     );
     for target in TARGETS {
         let _ = writeln!(s, "## {target}\n");

@@ -107,7 +107,7 @@ fn wrong_types() {
     assert_error(
         "multiplier_variant",
         &format!("{VALID}  multiplier: wallace\n"),
-        "error: bad.yaml:8:15: `multiplier` = wallace is not allowed: unknown variant `wallace`, expected one of dsp, lut, lut4, booth",
+        "error: bad.yaml:8:15: `multiplier` = wallace is not allowed: unknown variant `wallace`, expected one of dsp, lut, lut4, booth, booth_tree",
     );
 }
 

@@ -33,6 +33,8 @@ fn int8_pes_exhaustive() {
         ("int8", "int8", MulImpl::Lut4),
         ("int8", "int8", MulImpl::Booth),
         ("uint8", "int8", MulImpl::Booth),
+        ("int8", "int8", MulImpl::BoothTree),
+        ("uint8", "uint8", MulImpl::BoothTree),
     ] {
         exhaustive_pe(7, &with(params(1, 1, 256, a, w), |p| p.multiplier = m));
     }

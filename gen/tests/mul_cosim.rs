@@ -10,7 +10,7 @@ use accgen_hdl::mac::mul_check::{MulVectors, harness};
 use accgen_hdl::params::IntFormat;
 use common::*;
 
-const LUT_STRUCTURES: [MulImpl; 3] = [MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth];
+const LUT_STRUCTURES: [MulImpl; 4] = [MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth, MulImpl::BoothTree];
 
 fn int(bits: u32, signed: bool) -> IntFormat {
     IntFormat { bits, signed }
@@ -144,6 +144,42 @@ fn broken_multipliers_fail() {
             "accgen_mul_booth_s6xs5_sign",
             "x_ext - row_ext",
             "x_ext + row_ext",
+        ),
+        // Booth tree (s6 x s5: three rows, (r0 + r1) + r2). Row 2's +1 has no free slot: its low
+        // bits are exact and its carry goes to column 9. The carry dropped...
+        (
+            MulImpl::BoothTree,
+            "accgen_mul_booth_tree_s6xs5",
+            "assign b2_carry = b2_neg && ",
+            "assign b2_carry = 1'b0 && ",
+        ),
+        // ...and an exact low bit computed as a plain inversion (the neg left out of it).
+        (
+            MulImpl::BoothTree,
+            "accgen_mul_booth_tree_s6xs5",
+            "b2_m[1] ^ (b2_neg && |b2_m[0])",
+            "b2_m[1] ^ b2_neg",
+        ),
+        // Booth tree: row 1's +1, in the free slot below row 2, dropped.
+        (
+            MulImpl::BoothTree,
+            "accgen_mul_booth_tree_s6xs5",
+            "1'b0, b1_neg}",
+            "1'b0, 1'b0}",
+        ),
+        // Booth tree: a bit of the rows' sign-extension constant, in a free slot, dropped.
+        (
+            MulImpl::BoothTree,
+            "accgen_mul_booth_tree_s6xs5",
+            "assign sum_0_x = {1'b1,",
+            "assign sum_0_x = {1'b0,",
+        ),
+        // Booth tree: row 0 grown to absorb a constant bit ({~s, s}), with ~s in both.
+        (
+            MulImpl::BoothTree,
+            "accgen_mul_booth_tree_s6xs5",
+            "!b0_pp[6], b0_pp[6], b0_pp}",
+            "!b0_pp[6], !b0_pp[6], b0_pp}",
         ),
     ];
     for (imp, module, from, to) in cases {

@@ -293,7 +293,13 @@ pub const MUL_TARGETS: [Target; 4] = [
 ];
 
 /// The multiplier structures costed.
-pub const MUL_STRUCTURES: [MulImpl; 4] = [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth];
+pub const MUL_STRUCTURES: [MulImpl; 5] = [
+    MulImpl::Dsp,
+    MulImpl::Lut,
+    MulImpl::Lut4,
+    MulImpl::Booth,
+    MulImpl::BoothTree,
+];
 
 /// The operand shapes each multiplier structure is synthesized at: squares
 /// signed and unsigned, and rectangles both ways round, signed and mixed,

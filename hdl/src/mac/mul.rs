@@ -24,6 +24,11 @@
 //!   each partial-product bit is a function of three bits of `b_i` and two
 //!   of `a_i`, so a LUT6 computes it and its sum with the running sum for
 //!   the CARRY4; see [`booth`].
+//! - [`MulImpl::BoothTree`]: the same digits, but every row is generated
+//!   in LUTs and the rows are summed in one balanced tree of two-input
+//!   adders (no chains), the fewest carry chains on any path: for speed on
+//!   ECP5 and iCE40, where the routing into and out of each chain dominates.
+//!   See [`super::mul_tree`].
 //!
 //! Rows are summed in short chains (the generation of a row folds into its
 //! chain adder), and the chains in a balanced tree of adders ([`tree`]): a
@@ -75,9 +80,13 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
                 ""
             }
         ),
+        MulImpl::BoothTree => format!(
+            "Radix-4 (modified) Booth rows generated in LUTs, no adder inside a row: b_i is recoded into {} digits in -2..2, row j is digit j times a_i, and the rows are summed in a balanced tree of two-input carry-chain adders, which crosses fewer carry chains (each a routing hop in and out) than any other structure. The +1 that completes each negative row and the rows' sign-extension constant sit in free addend slots (columns where one addend has no bit), so the tree stays exact without a further adder; a row whose +1 has no slot computes its low bits exactly and carries once, higher up.",
+            super::mul_tree::digits(b)
+        ),
     };
     let how = match imp {
-        MulImpl::Dsp => how,
+        MulImpl::Dsp | MulImpl::BoothTree => how,
         _ => {
             let rows = row_count(b, imp);
             let sizes = chains(b, imp);
@@ -133,9 +142,11 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
             m.assign(&bx, bi.e().extend(pw).cast(signed));
             m.assign(&po, &ax * &bx);
         }
-        MulImpl::Lut | MulImpl::Lut4 | MulImpl::Booth => {
+        MulImpl::Lut | MulImpl::Lut4 | MulImpl::Booth | MulImpl::BoothTree => {
             let bits = if imp == MulImpl::Booth {
                 booth(&mut m, &mut deps, &ai, &bi, a, b)
+            } else if imp == MulImpl::BoothTree {
+                super::mul_tree::booth_tree(&mut m, &mut deps, &ai, &bi, a, b)
             } else {
                 rows(&mut m, &mut deps, &ai, &bi, a, b, imp)
             };
@@ -172,6 +183,7 @@ pub fn rows_per_chain(imp: MulImpl) -> u32 {
         MulImpl::Lut => 1,
         MulImpl::Lut4 => 3,
         MulImpl::Booth => 2,
+        MulImpl::BoothTree => 1,
         MulImpl::Dsp => unreachable!("a plain `*` has no rows"),
     }
 }
@@ -180,6 +192,7 @@ pub fn rows_per_chain(imp: MulImpl) -> u32 {
 pub fn row_count(b: IntFormat, imp: MulImpl) -> u32 {
     match imp {
         MulImpl::Booth => booth_digits(b) + u32::from(b.signed),
+        MulImpl::BoothTree => super::mul_tree::digits(b),
         _ => b.bits,
     }
 }
@@ -583,7 +596,9 @@ fn chain(
                     deps.push(adder);
                 }
             }
-            MulImpl::Dsp | MulImpl::Booth => unreachable!("a plain `*` has no rows, Booth rows are built by `booth`"),
+            MulImpl::Dsp | MulImpl::Booth | MulImpl::BoothTree => {
+                unreachable!("a plain `*` has no rows, Booth rows are built by `booth` and `booth_tree`")
+            }
         }
         accs.push(acc);
     }

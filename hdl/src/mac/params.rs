@@ -40,6 +40,14 @@ pub enum MulImpl {
     /// generated and added in one LUT per bit. Each row adder is a module
     /// of its own that synthesis keeps.
     Booth,
+    /// Radix-4 Booth rows generated in LUTs and summed in a balanced tree
+    /// of two-input carry-chain adders (`(r0 + r1) + (r2 + r3)` at 8 x 8
+    /// signed): fewer routing hops into and out of carry chains than any
+    /// other structure, for ECP5 and iCE40 speed. Every `+1` of a negative
+    /// row and every sign-extension constant sits in a free addend slot;
+    /// see `mul_tree`.
+    #[serde(rename = "booth_tree")]
+    BoothTree,
 }
 
 impl MulImpl {
@@ -49,6 +57,7 @@ impl MulImpl {
             MulImpl::Lut => "lut",
             MulImpl::Lut4 => "lut4",
             MulImpl::Booth => "booth",
+            MulImpl::BoothTree => "booth_tree",
         }
     }
 }
