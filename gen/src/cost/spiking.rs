@@ -210,7 +210,12 @@ pub fn points() -> Vec<Point> {
             held_out: i % 4 == 3,
         });
     }
-    out.extend(multi_unit_points(&out));
+    let multi = multi_unit_points(&out);
+    out.extend(multi);
+    let pipelined = pipelined_points(&out);
+    out.extend(pipelined);
+    let more = more_points(&out);
+    out.extend(more);
     out
 }
 
@@ -245,6 +250,90 @@ fn multi_unit_points(first: &[Point]) -> Vec<Point> {
             name,
             design,
             held_out: false,
+        });
+    }
+    out
+}
+
+/// Pipelined cores added after the multi-unit ones.
+pub const PIPELINED_POINTS: usize = 12;
+
+/// Cores with `pipeline` 1, 2 and 3 in turn, drawn by a third walk; every
+/// third is held out, so the published figure covers pipelined cores too.
+/// The unpipelined set says nothing about what the register stages change:
+/// the stage registers themselves, the pipeline's valid bits and the slot
+/// being emitted, and the write-back address the core selects between the
+/// slot read and the slot leaving the pipeline.
+fn pipelined_points(first: &[Point]) -> Vec<Point> {
+    let mut walk = Walk::new(0x5eed_91be_11ed_0123);
+    let mut out: Vec<Point> = Vec::new();
+    while out.len() < PIPELINED_POINTS {
+        let depth = 1 + (out.len() % 3) as u64;
+        let Some(p) = random_core(&mut walk, None, None) else {
+            continue;
+        };
+        let Ok(p) = p.with_pipeline(depth) else {
+            continue;
+        };
+        let synapse_bits = p.synapse_words() as u64 * (p.units * p.weight_width) as u64;
+        let design = Spiking::Core(p);
+        let name = design.name();
+        if synapse_bits > MULTI_UNIT_SYNAPSE_BITS || first.iter().chain(&out).any(|q| q.name == name) {
+            continue;
+        }
+        let i = out.len();
+        out.push(Point {
+            name,
+            design,
+            held_out: i % 3 == 2,
+        });
+    }
+    out
+}
+
+/// Designs of a fourth walk, half of them held out.
+pub const MORE_POINTS: usize = 16;
+
+/// Cores and chains drawn like the first walk's, a fifth of the cores
+/// pipelined (depth 1..3), every second held out: the first walk holds
+/// out only 6 designs, too few for the published figure to mean much.
+fn more_points(first: &[Point]) -> Vec<Point> {
+    let mut walk = Walk::new(0x5eed_4e1d_0ff5_e7a1);
+    let mut out: Vec<Point> = Vec::new();
+    while out.len() < MORE_POINTS {
+        let design = if walk.pick(5) == 0 {
+            let Some(a) = random_core(&mut walk, None, None) else {
+                continue;
+            };
+            let second = [4u64, 8, 10, 16][walk.pick(4)];
+            let Some(b) = random_core(&mut walk, Some(second), Some(a.neurons as u64)) else {
+                continue;
+            };
+            Spiking::Chain(a, b)
+        } else {
+            let Some(p) = random_core(&mut walk, None, None) else {
+                continue;
+            };
+            let depth = [0, 0, 0, 0, 1, 2, 3][walk.pick(7)];
+            let Ok(p) = p.with_pipeline(depth) else {
+                continue;
+            };
+            Spiking::Core(p)
+        };
+        let name = design.name();
+        let synapse_bits: u64 = design
+            .cores()
+            .iter()
+            .map(|p| p.synapse_words() as u64 * (p.units * p.weight_width) as u64)
+            .sum();
+        if synapse_bits > MAX_SYNAPSE_BITS || first.iter().chain(&out).any(|q| q.name == name) {
+            continue;
+        }
+        let i = out.len();
+        out.push(Point {
+            name,
+            design,
+            held_out: i % 2 == 1,
         });
     }
     out

@@ -190,8 +190,11 @@ pub struct ConstMultiply {
     /// Bits of the constant as a signed number.
     pub constant_bits: u32,
     /// Non-zero digits of the constant in canonical signed-digit form: the
-    /// adders a shift-and-add (LUT) implementation needs, plus one.
+    /// adders a shift-and-add implementation needs, plus one.
     pub digits: u32,
+    /// Set bits of the constant's odd part: the shifted operand copies
+    /// Yosys' array multiplier adds (it does not recode the constant).
+    pub set_bits: u32,
 }
 
 /// Non-zero digits of `c` in canonical signed-digit (non-adjacent) form.
@@ -223,6 +226,7 @@ pub fn const_multiplies(n: &NeuronParams) -> Vec<ConstMultiply> {
                     width,
                     constant_bits: bits_for(odd as u64) + 1,
                     digits: csd_digits(c),
+                    set_bits: odd.count_ones(),
                 });
             }
         }
@@ -237,19 +241,25 @@ pub fn const_multiplies(n: &NeuronParams) -> Vec<ConstMultiply> {
 /// What drives a core's logic (LUT) cost, one number per structure. A
 /// target's estimate is a weighted sum of these with fitted coefficients;
 /// chained cores add up. Few features on purpose: the calibration set is
-/// small, and each feature sums structures of like cost per bit.
+/// small, and each feature sums structures of like cost per bit. The set
+/// was chosen by leave-one-out error on the calibration's training designs
+/// (`reports/calibration/spiking.md`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LogicFeatures {
     /// Cores (controller and stream logic of each).
     pub cores: f64,
-    /// Adder and saturation bits of the neuron datapaths over all units:
-    /// membrane sum, clip, threshold compare and reset; CUBA current sum
-    /// and clip; accumulator plus weight and clip.
+    /// Adder, comparator and select bits of the neuron datapaths over all
+    /// units ([`datapath_bits`]): every sum, saturation compare and clip,
+    /// threshold compare and reset select.
     pub datapath_bits: f64,
-    /// Decay bits over all units: a shift decay's subtractor, or a constant
-    /// multiply's shift-and-add adders (bits times CSD digits) with its
-    /// rounding; only the rounding for multiplies a DSP block takes.
+    /// Decay bits over all units: a shift decay's subtractor (and the
+    /// minimum decrement's select), a multiply decay's rounding adder.
     pub decay_bits: f64,
+    /// Bits of the constant multiplies that stay in logic (no DSP block),
+    /// over all units: Yosys multiplies by the constant's binary digits,
+    /// one shifted copy of the operand per set bit of its odd part, so the
+    /// adders cost operand bits times (set bits - 1).
+    pub multiply_bits: f64,
     /// State-word bits the write multiplexer selects (zeros, accumulated,
     /// updated) over all cores.
     pub state_bits: f64,
@@ -257,29 +267,37 @@ pub struct LogicFeatures {
     /// `src * SLOTS + slot`, spike address `slot * P + unit`, the priority
     /// encoder over P pending spikes.
     pub address_bits: f64,
-    /// Memory read multiplexer bits: flip-flop memories (every word) and
-    /// LUT RAMs (word bits times the address ranges selected from).
-    pub memory_mux_bits: f64,
+    /// 2:1 multiplexer bits of LUT-RAM read ports: a memory deeper than one
+    /// LUT-RAM primitive is built of `rows` address ranges, and its read
+    /// data is a `rows`:1 multiplexer per bit (`width * (rows - 1)`).
+    pub lut_ram_mux_bits: f64,
+    /// 2:1 multiplexer bits of flip-flop memories' read ports: a
+    /// `depth`:1 multiplexer per bit (`width * (depth - 1)`).
+    pub flop_memory_mux_bits: f64,
 }
 
 impl LogicFeatures {
-    pub const NAMES: [&str; 6] = [
+    pub const NAMES: [&str; 8] = [
         "cores",
         "datapath_bits",
         "decay_bits",
+        "multiply_bits",
         "state_bits",
         "address_bits",
-        "memory_mux_bits",
+        "lut_ram_mux_bits",
+        "flop_memory_mux_bits",
     ];
 
-    pub fn as_array(&self) -> [f64; 6] {
+    pub fn as_array(&self) -> [f64; 8] {
         [
             self.cores,
             self.datapath_bits,
             self.decay_bits,
+            self.multiply_bits,
             self.state_bits,
             self.address_bits,
-            self.memory_mux_bits,
+            self.lut_ram_mux_bits,
+            self.flop_memory_mux_bits,
         ]
     }
 
@@ -289,9 +307,11 @@ impl LogicFeatures {
             cores: self.cores + o.cores,
             datapath_bits: self.datapath_bits + o.datapath_bits,
             decay_bits: self.decay_bits + o.decay_bits,
+            multiply_bits: self.multiply_bits + o.multiply_bits,
             state_bits: self.state_bits + o.state_bits,
             address_bits: self.address_bits + o.address_bits,
-            memory_mux_bits: self.memory_mux_bits + o.memory_mux_bits,
+            lut_ram_mux_bits: self.lut_ram_mux_bits + o.lut_ram_mux_bits,
+            flop_memory_mux_bits: self.flop_memory_mux_bits + o.flop_memory_mux_bits,
         }
     }
 }
@@ -307,56 +327,124 @@ pub enum MemoryKind {
     Flops,
 }
 
+/// Adder, comparator and select bits of one neuron unit and its
+/// accumulator, as [`neuron::neuron_staged`](super::neuron::neuron_staged)
+/// and the core's accumulate step build them:
+///
+/// - every sum at the width it is computed (exact width when saturating),
+///   a sum of `k` operands (a constant bias and the reset-from-previous
+///   threshold subtraction are operands) as `k - 1` adders;
+/// - a saturating word's two compares against its limits (exact width)
+///   and its clip select (word width);
+/// - the threshold compares (the previous membrane's too, for a
+///   reset-from-previous neuron with a reset) and the reset selects;
+/// - the decays' subtractors and rounding adders (a minimum decrement adds
+///   a compare and a select); a refractory counter's decrement and select.
+pub fn datapath_bits(n: &NeuronParams) -> u64 {
+    use super::params::{Order, ResetMode};
+    let sat = |o: Overflow| o == Overflow::Saturate;
+    let (vw, aw) = (n.membrane.width as u64, n.accumulator.width as u64);
+    let work = super::neuron::work_width(n) as u64;
+    let mut bits = 0;
+    // Accumulator + weight.
+    if sat(n.accumulator.overflow) {
+        bits += (aw + 1) + 2 * (aw + 1) + aw;
+    } else {
+        bits += aw;
+    }
+    let decay = |d: Decay, w: u64| match d {
+        Decay::None => 0,
+        Decay::Shift { min_decrement, .. } => w + if min_decrement { 2 * w } else { 0 },
+        Decay::Multiply { .. } if clears(d) => 0,
+        Decay::Multiply { .. } => w,
+    };
+    if let Some(s) = &n.synapse {
+        let cw = s.current.width as u64;
+        let cur_w = cw.max(aw + n.input_shift as u64) + 1;
+        bits += decay(s.decay, cw) + cur_w;
+        if sat(s.current.overflow) {
+            bits += 2 * cur_w + cw;
+        }
+    }
+    bits += decay(n.decay, vw);
+    let itf = n.order == Order::IntegrateThenFire;
+    let operands = 2 + u64::from(n.bias != 0) + u64::from(!itf && n.reset == ResetMode::Subtract);
+    if sat(n.membrane.overflow) {
+        bits += work * (operands - 1) + 2 * work + vw;
+    } else {
+        bits += vw * (operands - 1);
+    }
+    if itf {
+        bits += vw;
+        bits += match n.reset {
+            ResetMode::Subtract => 2 * vw,
+            ResetMode::Zero => vw,
+            ResetMode::None => 0,
+        };
+        if n.refractory > 0 {
+            let rw = n.refractory_width() as u64;
+            bits += vw + 2 * rw;
+        }
+    } else {
+        bits += vw * if n.reset == ResetMode::None { 1 } else { 2 };
+        if n.reset == ResetMode::Zero {
+            bits += vw;
+        }
+    }
+    bits
+}
+
+/// Decay bits of one neuron unit (see [`LogicFeatures::decay_bits`]).
+fn decay_bits(n: &NeuronParams) -> u64 {
+    let decay = |d: Decay, w: u32| -> u64 {
+        let w = w as u64;
+        match d {
+            Decay::None => 0,
+            Decay::Shift { min_decrement, .. } => w * if min_decrement { 2 } else { 1 },
+            Decay::Multiply { .. } if clears(d) => 0,
+            Decay::Multiply { .. } => w,
+        }
+    };
+    decay(n.decay, n.membrane.width) + n.synapse.map_or(0, |s| decay(s.decay, s.current.width))
+}
+
+/// Bits of one neuron unit's constant multiplies in logic (see
+/// [`LogicFeatures::multiply_bits`]).
+fn multiply_bits(n: &NeuronParams) -> u64 {
+    const_multiplies(n)
+        .iter()
+        .map(|m| m.width as u64 * (m.set_bits as u64 - 1))
+        .sum()
+}
+
 /// The logic features of one core, given where its state and synapse
 /// memories go and whether constant multiplies go to DSP blocks.
 pub fn logic_features(p: &CoreParams, state: MemoryKind, synapse: MemoryKind, dsp_multiplies: bool) -> LogicFeatures {
     let n = &p.neuron;
     let units = p.units as f64;
-    let decay = |d: Decay, w: u32| -> f64 {
-        match d {
-            Decay::None => 0.0,
-            Decay::Shift { min_decrement, .. } => w as f64 * if min_decrement { 2.0 } else { 1.0 },
-            Decay::Multiply { d } => {
-                let c = (1i64 << super::params::DECAY_BITS) - d as i64;
-                if c == 0 {
-                    0.0
-                } else if c & (c - 1) == 0 || dsp_multiplies {
-                    // A shift (or a DSP's product): only the rounding adder.
-                    w as f64
-                } else {
-                    w as f64 * (1 + csd_digits(c)) as f64
-                }
-            }
-        }
-    };
-    let sat = |o: Overflow, w: u32| if o == Overflow::Saturate { w as f64 } else { 0.0 };
-    let work = super::neuron::work_width(n) as f64;
-    let current = n.synapse.map_or(0.0, |s| {
-        let cw = s.current.width.max(n.accumulator.width + n.input_shift) + 1;
-        cw as f64 + sat(s.current.overflow, cw)
-    });
-    let mem_bits = |m: Memory, kind: MemoryKind, want: MemoryKind| {
-        if kind == want { m.bits() as f64 } else { 0.0 }
-    };
     let (sm, wm) = (state_memory(p), synapse_memory(p));
-    let lut_port = |m: Memory, kind: MemoryKind| match kind {
-        MemoryKind::Lut { rows } => m.width as f64 * rows as f64,
+    let lut_mux = |m: Memory, kind: MemoryKind| match kind {
+        MemoryKind::Lut { rows } => m.width as f64 * rows.saturating_sub(1) as f64,
         _ => 0.0,
     };
-    let membrane = work + sat(n.membrane.overflow, n.membrane.width + 2);
-    let accumulator = n.accumulator.width as f64 + 1.0 + sat(n.accumulator.overflow, n.accumulator.width);
+    let flop_mux = |m: Memory, kind: MemoryKind| match kind {
+        MemoryKind::Flops => m.width as f64 * m.depth.saturating_sub(1) as f64,
+        _ => 0.0,
+    };
     LogicFeatures {
         cores: 1.0,
-        datapath_bits: units * (membrane + current + accumulator),
-        decay_bits: units
-            * (decay(n.decay, n.membrane.width) + n.synapse.map_or(0.0, |s| decay(s.decay, s.current.width))),
+        datapath_bits: units * datapath_bits(n) as f64,
+        decay_bits: units * decay_bits(n) as f64,
+        multiply_bits: if dsp_multiplies {
+            0.0
+        } else {
+            units * multiply_bits(n) as f64
+        },
         state_bits: sm.width as f64,
         address_bits: (p.synapse_addr_width() * p.slot_width() + p.neuron_addr_width()) as f64
             + units * clog2(p.units as u64) as f64,
-        memory_mux_bits: mem_bits(sm, state, MemoryKind::Flops)
-            + mem_bits(wm, synapse, MemoryKind::Flops)
-            + lut_port(sm, state)
-            + lut_port(wm, synapse),
+        lut_ram_mux_bits: lut_mux(sm, state) + lut_mux(wm, synapse),
+        flop_memory_mux_bits: flop_mux(sm, state) + flop_mux(wm, synapse),
     }
 }
 
@@ -479,7 +567,8 @@ mod tests {
             vec![ConstMultiply {
                 width: 24,
                 constant_bits: 3,
-                digits: 2
+                digits: 2,
+                set_bits: 2
             }]
         );
     }
