@@ -427,9 +427,18 @@ pub fn core_cost(p: &CoreParams, target: Target) -> CoreCost {
     }
     let dsp = target.has_dsp();
     if dsp {
+        // Yosys packs a register right after a product into the DSP block
+        // on 7-series (DSP48E1 MREG/PREG) and iCE40 (SB_MAC16 output
+        // register), not on ECP5: the pipeline's in-decay stage
+        // (`pipeline: 3`) registers exactly the products.
+        let absorbs = p.pipeline >= accgen_hdl::spiking::neuron::IN_DECAY
+            && matches!(target.family(), crate::synth::Family::Xc7 | crate::synth::Family::Ice40);
         for m in const_multiplies(&p.neuron) {
             for _ in 0..p.units {
                 cost.dsp_products.push((m.width, m.constant_bits));
+                if absorbs {
+                    cost.ffs -= m.product_width as u64;
+                }
             }
         }
         cost.dsp_products

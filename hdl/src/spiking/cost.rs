@@ -195,6 +195,9 @@ pub struct ConstMultiply {
     /// Set bits of the constant's odd part: the shifted operand copies
     /// Yosys' array multiplier adds (it does not recode the constant).
     pub set_bits: u32,
+    /// Bits of the product the pipeline's in-decay stage registers (the
+    /// constant's trailing zero bits are constant zeros, not flip-flops).
+    pub product_width: u32,
 }
 
 /// Non-zero digits of `c` in canonical signed-digit (non-adjacent) form.
@@ -227,6 +230,7 @@ pub fn const_multiplies(n: &NeuronParams) -> Vec<ConstMultiply> {
                     constant_bits: bits_for(odd as u64) + 1,
                     digits: csd_digits(c),
                     set_bits: odd.count_ones(),
+                    product_width: width + super::params::DECAY_BITS - c.trailing_zeros(),
                 });
             }
         }
@@ -568,7 +572,8 @@ mod tests {
                 width: 24,
                 constant_bits: 3,
                 digits: 2,
-                set_bits: 2
+                set_bits: 2,
+                product_width: 26
             }]
         );
     }
