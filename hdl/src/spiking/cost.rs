@@ -114,61 +114,64 @@ impl Registers {
 /// pass re-encodes the 3-bit state register one-hot, one flip-flop each.
 pub const CONTROLLER_STATES: u64 = 6;
 
+/// Flip-flop bits of the neuron pipeline (`spiking_core.pipeline`), 0
+/// without one: per unit, what `neuron::neuron_staged` registers at each
+/// stage (the shifted input's constant low zeros are not flip-flops; a
+/// decay that clears its state leaves a constant 0, and a cleared
+/// current's new value goes only to a dropped memory column), and the
+/// core's tracking of the slots in flight.
+pub fn pipeline_registers(p: &CoreParams) -> u64 {
+    let n = &p.neuron;
+    let live = |w: u32, cleared: bool| if cleared { 0 } else { w as u64 };
+    let (vw, rw) = (n.membrane.width as u64, n.refractory_width() as u64);
+    let cw = n.synapse.map_or(0, |s| live(s.current.width, clears(s.decay)));
+    let dvw = live(n.membrane.width, clears(n.decay));
+    let aw = n.accumulator.width as u64;
+    let itf = n.order == super::params::Order::IntegrateThenFire;
+    // The membrane's decay of `none` is the membrane itself: one register for both.
+    let v_carried = itf && n.refractory > 0 && n.decay != super::params::Decay::None;
+    let stage1 = dvw
+        + if n.synapse.is_some() { cw + aw } else { aw }
+        + if v_carried { vw } else { 0 }
+        + if itf { rw } else { 0 }
+        + u64::from(!itf && n.reset != super::params::ResetMode::None);
+    let stage2 = vw + cw + if itf && n.refractory > 0 { vw + rw } else { 0 };
+    // Inside the decays: a multiply's product without the constant's
+    // trailing zero bits, or the state a shift decay (or none) reads.
+    let in_decay = |d: Decay, w: u32| match d {
+        _ if clears(d) => 0,
+        Decay::Multiply { d } => (w + 12 - (4096 - d).trailing_zeros()) as u64,
+        _ => w as u64,
+    };
+    let v_shared = !matches!(n.decay, Decay::Multiply { .. });
+    let stage3 = in_decay(n.decay, n.membrane.width)
+        + n.synapse.map_or(0, |s| in_decay(s.decay, s.current.width))
+        + aw
+        + if itf && n.refractory > 0 && !v_shared { vw } else { 0 }
+        + if itf { rw } else { 0 }
+        + u64::from(!itf && n.reset != super::params::ResetMode::None);
+    let per_unit = match p.pipeline {
+        0 => 0,
+        1 => stage1,
+        2 => stage1 + stage2,
+        _ => stage1 + stage2 + stage3,
+    };
+    if p.pipeline == 0 {
+        0
+    } else {
+        // The slot-valid bits of the read register and each stage, and
+        // (several slots) the slot whose spikes are being sent.
+        let eslot = if p.slots() > 1 { p.slot_width() as u64 } else { 0 };
+        per_unit * p.units as u64 + p.pipeline as u64 + 1 + eslot
+    }
+}
+
 /// Flip-flop bits of a core with both memories built from flip-flops.
 /// The slot counter of a core with one slot never leaves 0 and synthesis
 /// removes it.
 pub fn registers(p: &CoreParams) -> Registers {
-    // The neuron pipeline (`spiking_core.pipeline`), counted with the
-    // controller: per unit, what `neuron::neuron_staged` registers at each
-    // stage (the shifted input's constant low zeros are not flip-flops; a
-    // decay that clears its state leaves a constant 0, and a cleared
-    // current's new value goes only to a dropped memory column), and the
-    // core's tracking of the slots in flight.
-    let pipeline = {
-        let n = &p.neuron;
-        let live = |w: u32, cleared: bool| if cleared { 0 } else { w as u64 };
-        let (vw, rw) = (n.membrane.width as u64, n.refractory_width() as u64);
-        let cw = n.synapse.map_or(0, |s| live(s.current.width, clears(s.decay)));
-        let dvw = live(n.membrane.width, clears(n.decay));
-        let aw = n.accumulator.width as u64;
-        let itf = n.order == super::params::Order::IntegrateThenFire;
-        // The membrane's decay of `none` is the membrane itself: one register for both.
-        let v_carried = itf && n.refractory > 0 && n.decay != super::params::Decay::None;
-        let stage1 = dvw
-            + if n.synapse.is_some() { cw + aw } else { aw }
-            + if v_carried { vw } else { 0 }
-            + if itf { rw } else { 0 }
-            + u64::from(!itf && n.reset != super::params::ResetMode::None);
-        let stage2 = vw + cw + if itf && n.refractory > 0 { vw + rw } else { 0 };
-        // Inside the decays: a multiply's product without the constant's
-        // trailing zero bits, or the state a shift decay (or none) reads.
-        let in_decay = |d: Decay, w: u32| match d {
-            _ if clears(d) => 0,
-            Decay::Multiply { d } => (w + 12 - (4096 - d).trailing_zeros()) as u64,
-            _ => w as u64,
-        };
-        let v_shared = !matches!(n.decay, Decay::Multiply { .. });
-        let stage3 = in_decay(n.decay, n.membrane.width)
-            + n.synapse.map_or(0, |s| in_decay(s.decay, s.current.width))
-            + aw
-            + if itf && n.refractory > 0 && !v_shared { vw } else { 0 }
-            + if itf { rw } else { 0 }
-            + u64::from(!itf && n.reset != super::params::ResetMode::None);
-        let per_unit = match p.pipeline {
-            0 => 0,
-            1 => stage1,
-            2 => stage1 + stage2,
-            _ => stage1 + stage2 + stage3,
-        };
-        if p.pipeline == 0 {
-            0
-        } else {
-            // The slot-valid bits of the read register and each stage, and
-            // (several slots) the slot whose spikes are being sent.
-            let eslot = if p.slots() > 1 { p.slot_width() as u64 } else { 0 };
-            per_unit * p.units as u64 + p.pipeline as u64 + 1 + eslot
-        }
-    };
+    // The neuron pipeline is counted with the controller.
+    let pipeline = pipeline_registers(p);
     let slot = if p.slots() > 1 { p.slot_width() as u64 } else { 0 };
     let state = state_memory(p);
     let synapse = synapse_memory(p);
@@ -278,10 +281,17 @@ pub struct LogicFeatures {
     /// 2:1 multiplexer bits of flip-flop memories' read ports: a
     /// `depth`:1 multiplexer per bit (`width * (depth - 1)`).
     pub flop_memory_mux_bits: f64,
+    /// Flip-flops of the neuron pipeline ([`pipeline_registers`]). Their
+    /// enable is free (every target's flip-flop has one), but each stage
+    /// cuts the update's logic cone where synthesis would otherwise merge
+    /// the functions on either side into shared LUTs, and the write-back
+    /// slot and slot-valid tracking add a little logic: measured, a
+    /// pipelined core spends more LUTs on 7-series and iCE40.
+    pub pipeline_bits: f64,
 }
 
 impl LogicFeatures {
-    pub const NAMES: [&str; 8] = [
+    pub const NAMES: [&str; 9] = [
         "cores",
         "datapath_bits",
         "decay_bits",
@@ -290,9 +300,10 @@ impl LogicFeatures {
         "address_bits",
         "lut_ram_mux_bits",
         "flop_memory_mux_bits",
+        "pipeline_bits",
     ];
 
-    pub fn as_array(&self) -> [f64; 8] {
+    pub fn as_array(&self) -> [f64; 9] {
         [
             self.cores,
             self.datapath_bits,
@@ -302,6 +313,7 @@ impl LogicFeatures {
             self.address_bits,
             self.lut_ram_mux_bits,
             self.flop_memory_mux_bits,
+            self.pipeline_bits,
         ]
     }
 
@@ -316,6 +328,7 @@ impl LogicFeatures {
             address_bits: self.address_bits + o.address_bits,
             lut_ram_mux_bits: self.lut_ram_mux_bits + o.lut_ram_mux_bits,
             flop_memory_mux_bits: self.flop_memory_mux_bits + o.flop_memory_mux_bits,
+            pipeline_bits: self.pipeline_bits + o.pipeline_bits,
         }
     }
 }
@@ -449,6 +462,7 @@ pub fn logic_features(p: &CoreParams, state: MemoryKind, synapse: MemoryKind, ds
             + units * clog2(p.units as u64) as f64,
         lut_ram_mux_bits: lut_mux(sm, state) + lut_mux(wm, synapse),
         flop_memory_mux_bits: flop_mux(sm, state) + flop_mux(wm, synapse),
+        pipeline_bits: pipeline_registers(p) as f64,
     }
 }
 
