@@ -163,7 +163,8 @@ fn random_core_of(
     .ok()
 }
 
-/// Points the random walk draws (the calibration set adds [`MULTI_UNIT_POINTS`]).
+/// Points the random walk draws (the calibration set adds
+/// [`MULTI_UNIT_POINTS`], [`PIPELINED_POINTS`] and [`MORE_POINTS`]).
 pub const POINTS: usize = 24;
 
 /// Largest synapse memory of a calibration design.
@@ -171,8 +172,9 @@ const MAX_SYNAPSE_BITS: u64 = 6144;
 
 /// The calibration set: 24 small cores and chains drawn deterministically
 /// across sizes N, inputs, units P, weight and state widths, presets,
-/// decays, CUBA synapses, refractory periods and chaining. Every fourth is
-/// held out.
+/// decays, CUBA synapses, refractory periods and chaining, every fourth
+/// held out; then the multi-unit, pipelined and fourth-walk designs (see
+/// their functions), 58 in all, 18 held out.
 pub fn points() -> Vec<Point> {
     let mut walk = Walk::new(0x5eed_5b1c_0de5_ca1e);
     let mut out: Vec<Point> = Vec::new();

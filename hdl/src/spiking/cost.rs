@@ -569,6 +569,45 @@ mod tests {
         assert_eq!(registers(&core(32, 16, 4, 4, cleared)).total(), 3377);
     }
 
+    /// The logic features count what their comments say: read multiplexers
+    /// as `width * (rows - 1)` (one LUT-RAM row needs none) and
+    /// `width * (depth - 1)`, constant multiplies only without a DSP block,
+    /// the pipeline's flip-flops as the controller's count grows with it.
+    #[test]
+    fn logic_features_count_their_structures() {
+        let neuron = NeuronParams {
+            decay: Decay::Multiply { d: 410 },
+            ..Preset::SnntorchLeaky.neuron()
+        };
+        let p = core(32, 8, 4, 6, neuron);
+        let (sm, wm) = (state_memory(&p), synapse_memory(&p));
+        let f = logic_features(&p, MemoryKind::Lut { rows: 1 }, MemoryKind::Lut { rows: 3 }, false);
+        assert_eq!(f.lut_ram_mux_bits, (wm.width * 2) as f64);
+        assert_eq!(f.flop_memory_mux_bits, 0.0);
+        let f = logic_features(&p, MemoryKind::Flops, MemoryKind::Block, false);
+        assert_eq!(f.flop_memory_mux_bits, (sm.width * (sm.depth - 1)) as f64);
+        assert_eq!(f.lut_ram_mux_bits, 0.0);
+        // 4096 - 410 = 3686 = 1843 << 1, 1843 = 0b111_0011_0011: 7 set bits,
+        // 6 adders of the membrane's width, per unit.
+        let membrane = p.neuron.membrane.width as f64;
+        assert_eq!(f.multiply_bits, 4.0 * 6.0 * membrane);
+        assert_eq!(
+            logic_features(&p, MemoryKind::Flops, MemoryKind::Block, true).multiply_bits,
+            0.0
+        );
+        assert_eq!(f.pipeline_bits, 0.0);
+        for depth in 1..=3 {
+            let q = p.clone().with_pipeline(depth).expect("a valid depth");
+            let grown = registers(&q).control - registers(&p).control;
+            assert!(grown > 0);
+            assert_eq!(pipeline_registers(&q), grown);
+            assert_eq!(
+                logic_features(&q, MemoryKind::Flops, MemoryKind::Block, false).pipeline_bits,
+                grown as f64
+            );
+        }
+    }
+
     #[test]
     fn canonical_signed_digits() {
         assert_eq!(csd_digits(3072), 2); // 4096 - 1024
