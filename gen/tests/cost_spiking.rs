@@ -53,10 +53,11 @@ fn committed_points_match_the_compiled_model() {
     }
 }
 
-/// The held-out error bounds `reports/calibration/spiking.md` publishes:
-/// FFs within 5%, DSP blocks and block RAM exact on every target; LUTs
-/// within 10% on iCE40 and the ASIC, within 20% on 7-series and 25% on
-/// ECP5 (the goal of 10% is not met there yet: bounded where they stand).
+/// The held-out error bounds `reports/calibration/spiking.md` publishes,
+/// on its 18 held-out designs: FFs within 5%, DSP blocks and block RAM
+/// exact on every target; LUTs within 10% on iCE40, the ASIC and 7-series
+/// without DSP blocks, 11% on 7-series with them and 18% on ECP5 (the goal
+/// of 10% is not met there yet: bounded where they stand).
 #[test]
 fn held_out_errors_meet_the_published_bounds() {
     let rows = rows();
@@ -65,15 +66,15 @@ fn held_out_errors_meet_the_published_bounds() {
             .iter()
             .filter(|r| r.held_out && r.target == target.name())
             .collect();
-        assert!(held.len() >= 6, "{}: {} held-out designs", target.name(), held.len());
+        assert!(held.len() >= 18, "{}: {} held-out designs", target.name(), held.len());
         let pairs = |m: &str, e: &str| -> Vec<(f64, f64)> { held.iter().map(|r| (r.values[m], r.values[e])).collect() };
         let ff = mape(&pairs("ffs", "ffs_est"));
         assert!(ff <= 5.0, "{}: FF MAPE {ff:.1}%", target.name());
         let lut = mape(&pairs("luts", "luts_est"));
         let lut_bound = match target {
-            Target::Ice40 { .. } | Target::Asic => 10.0,
-            Target::Ecp5 { .. } => 25.0,
-            _ => 20.0,
+            Target::Ice40 { .. } | Target::Asic | Target::Xc7 { dsp: false } => 10.0,
+            Target::Xc7 { dsp: true } => 11.0,
+            Target::Ecp5 { .. } => 18.0,
         };
         assert!(lut <= lut_bound, "{}: LUT MAPE {lut:.1}%", target.name());
         let dsp_misses = held.iter().filter(|r| r.values["dsp"] != r.values["dsp_est"]).count();

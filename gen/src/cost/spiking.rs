@@ -163,7 +163,8 @@ fn random_core_of(
     .ok()
 }
 
-/// Points the random walk draws (the calibration set adds [`MULTI_UNIT_POINTS`]).
+/// Points the random walk draws (the calibration set adds
+/// [`MULTI_UNIT_POINTS`], [`PIPELINED_POINTS`] and [`MORE_POINTS`]).
 pub const POINTS: usize = 24;
 
 /// Largest synapse memory of a calibration design.
@@ -171,8 +172,9 @@ const MAX_SYNAPSE_BITS: u64 = 6144;
 
 /// The calibration set: 24 small cores and chains drawn deterministically
 /// across sizes N, inputs, units P, weight and state widths, presets,
-/// decays, CUBA synapses, refractory periods and chaining. Every fourth is
-/// held out.
+/// decays, CUBA synapses, refractory periods and chaining, every fourth
+/// held out; then the multi-unit, pipelined and fourth-walk designs (see
+/// their functions), 58 in all, 18 held out.
 pub fn points() -> Vec<Point> {
     let mut walk = Walk::new(0x5eed_5b1c_0de5_ca1e);
     let mut out: Vec<Point> = Vec::new();
@@ -210,7 +212,12 @@ pub fn points() -> Vec<Point> {
             held_out: i % 4 == 3,
         });
     }
-    out.extend(multi_unit_points(&out));
+    let multi = multi_unit_points(&out);
+    out.extend(multi);
+    let pipelined = pipelined_points(&out);
+    out.extend(pipelined);
+    let more = more_points(&out);
+    out.extend(more);
     out
 }
 
@@ -245,6 +252,90 @@ fn multi_unit_points(first: &[Point]) -> Vec<Point> {
             name,
             design,
             held_out: false,
+        });
+    }
+    out
+}
+
+/// Pipelined cores added after the multi-unit ones.
+pub const PIPELINED_POINTS: usize = 12;
+
+/// Cores with `pipeline` 1, 2 and 3 in turn, drawn by a third walk; every
+/// third is held out, so the published figure covers pipelined cores too.
+/// The unpipelined set says nothing about what the register stages change:
+/// the stage registers themselves, the pipeline's valid bits and the slot
+/// being emitted, and the write-back address the core selects between the
+/// slot read and the slot leaving the pipeline.
+fn pipelined_points(first: &[Point]) -> Vec<Point> {
+    let mut walk = Walk::new(0x5eed_91be_11ed_0123);
+    let mut out: Vec<Point> = Vec::new();
+    while out.len() < PIPELINED_POINTS {
+        let depth = 1 + (out.len() % 3) as u64;
+        let Some(p) = random_core(&mut walk, None, None) else {
+            continue;
+        };
+        let Ok(p) = p.with_pipeline(depth) else {
+            continue;
+        };
+        let synapse_bits = p.synapse_words() as u64 * (p.units * p.weight_width) as u64;
+        let design = Spiking::Core(p);
+        let name = design.name();
+        if synapse_bits > MULTI_UNIT_SYNAPSE_BITS || first.iter().chain(&out).any(|q| q.name == name) {
+            continue;
+        }
+        let i = out.len();
+        out.push(Point {
+            name,
+            design,
+            held_out: i % 3 == 2,
+        });
+    }
+    out
+}
+
+/// Designs of a fourth walk, half of them held out.
+pub const MORE_POINTS: usize = 16;
+
+/// Cores and chains drawn like the first walk's, a fifth of the cores
+/// pipelined (depth 1..3), every second held out: the first walk holds
+/// out only 6 designs, too few for the published figure to mean much.
+fn more_points(first: &[Point]) -> Vec<Point> {
+    let mut walk = Walk::new(0x5eed_4e1d_0ff5_e7a1);
+    let mut out: Vec<Point> = Vec::new();
+    while out.len() < MORE_POINTS {
+        let design = if walk.pick(5) == 0 {
+            let Some(a) = random_core(&mut walk, None, None) else {
+                continue;
+            };
+            let second = [4u64, 8, 10, 16][walk.pick(4)];
+            let Some(b) = random_core(&mut walk, Some(second), Some(a.neurons as u64)) else {
+                continue;
+            };
+            Spiking::Chain(a, b)
+        } else {
+            let Some(p) = random_core(&mut walk, None, None) else {
+                continue;
+            };
+            let depth = [0, 0, 0, 0, 1, 2, 3][walk.pick(7)];
+            let Ok(p) = p.with_pipeline(depth) else {
+                continue;
+            };
+            Spiking::Core(p)
+        };
+        let name = design.name();
+        let synapse_bits: u64 = design
+            .cores()
+            .iter()
+            .map(|p| p.synapse_words() as u64 * (p.units * p.weight_width) as u64)
+            .sum();
+        if synapse_bits > MAX_SYNAPSE_BITS || first.iter().chain(&out).any(|q| q.name == name) {
+            continue;
+        }
+        let i = out.len();
+        out.push(Point {
+            name,
+            design,
+            held_out: i % 2 == 1,
         });
     }
     out
@@ -338,9 +429,18 @@ pub fn core_cost(p: &CoreParams, target: Target) -> CoreCost {
     }
     let dsp = target.has_dsp();
     if dsp {
+        // Yosys packs a register right after a product into the DSP block
+        // on 7-series (DSP48E1 MREG/PREG) and iCE40 (SB_MAC16 output
+        // register), not on ECP5: the pipeline's in-decay stage
+        // (`pipeline: 3`) registers exactly the products.
+        let absorbs = p.pipeline >= accgen_hdl::spiking::neuron::IN_DECAY
+            && matches!(target.family(), crate::synth::Family::Xc7 | crate::synth::Family::Ice40);
         for m in const_multiplies(&p.neuron) {
             for _ in 0..p.units {
                 cost.dsp_products.push((m.width, m.constant_bits));
+                if absorbs {
+                    cost.ffs -= m.product_width as u64;
+                }
             }
         }
         cost.dsp_products
@@ -451,7 +551,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
     };
     let held = points.iter().filter(|p| p.held_out).count();
     let intro = format!(
-        "## Spiking cores\n\nGenerated by `accgen calibrate --family spiking` with {tool}. {} cores and chains (N 8..48, P 1..8, 3..12-bit weights, 8..24-bit states, all four presets, shift and multiply decays, CUBA, refractory periods; a deterministic walk's {POINTS}, every fourth held out, and {MULTI_UNIT_POINTS} training-only cores with 3, 4 or 8 units) were synthesized on every target; LUT, carry and area weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs. FFs come from the generated structure and where each memory goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule (the state memory is placed at its written width, less the block RAM tiles that hold only columns the update never reads), DSP blocks from the constant multiplies of `multiply` decays. Data: `spiking_points.csv`; weights: `spiking.json`.",
+        "## Spiking cores\n\nGenerated by `accgen calibrate --family spiking` with {tool}. {} cores and chains (N 8..48, P 1..8, 3..12-bit weights, 8..24-bit states, all four presets, shift and multiply decays, CUBA, refractory periods, neuron pipelines of 0..3 stages) were synthesized on every target: a deterministic walk's {POINTS} (every fourth held out), {MULTI_UNIT_POINTS} training-only cores with 3, 4 or 8 units, {PIPELINED_POINTS} pipelined cores (depth 1, 2, 3 in turn, every third held out) and {MORE_POINTS} more cores of a fourth walk (a few pipelined, every second held out). LUT, carry and area weights were fitted (non-negative least squares on relative error) on the {} training designs and the errors below are measured on the {held} held-out designs the fit never saw. The LUT features (`spiking.json`: `features`) were chosen by leave-one-out error on the training designs: the neuron datapath's adder, compare and select bits, decay bits, the array adders of constant multiplies left in logic, the state word the write multiplexer selects, address arithmetic, the read multiplexers of LUT-RAM and flip-flop memories, and the neuron pipeline's flip-flops. ECP5 stays above the 10% goal: there Yosys' `abc -lut 4:7` builds 5- to 7-input functions from LUT4s joined by PFUMX/L6MUX21 (from 4% to 84% of a design's LUT4s feed a PFUMX, about half in the median design), and how much of the logic it makes that wide does not follow these structural counts (leave-one-out about 19% on the training designs). FFs come from the generated structure and where each memory goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule, less the product registers of a 3-stage pipeline that 7-series and iCE40 DSP blocks absorb), block RAM by that rule (the state memory is placed at its written width, less the block RAM tiles that hold only columns the update never reads), DSP blocks from the constant multiplies of `multiply` decays. Data: `spiking_points.csv`; weights: `spiking.json`.",
         points.len(),
         points.len() - held
     );

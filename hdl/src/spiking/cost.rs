@@ -114,61 +114,64 @@ impl Registers {
 /// pass re-encodes the 3-bit state register one-hot, one flip-flop each.
 pub const CONTROLLER_STATES: u64 = 6;
 
+/// Flip-flop bits of the neuron pipeline (`spiking_core.pipeline`), 0
+/// without one: per unit, what `neuron::neuron_staged` registers at each
+/// stage (the shifted input's constant low zeros are not flip-flops; a
+/// decay that clears its state leaves a constant 0, and a cleared
+/// current's new value goes only to a dropped memory column), and the
+/// core's tracking of the slots in flight.
+pub fn pipeline_registers(p: &CoreParams) -> u64 {
+    let n = &p.neuron;
+    let live = |w: u32, cleared: bool| if cleared { 0 } else { w as u64 };
+    let (vw, rw) = (n.membrane.width as u64, n.refractory_width() as u64);
+    let cw = n.synapse.map_or(0, |s| live(s.current.width, clears(s.decay)));
+    let dvw = live(n.membrane.width, clears(n.decay));
+    let aw = n.accumulator.width as u64;
+    let itf = n.order == super::params::Order::IntegrateThenFire;
+    // The membrane's decay of `none` is the membrane itself: one register for both.
+    let v_carried = itf && n.refractory > 0 && n.decay != super::params::Decay::None;
+    let stage1 = dvw
+        + if n.synapse.is_some() { cw + aw } else { aw }
+        + if v_carried { vw } else { 0 }
+        + if itf { rw } else { 0 }
+        + u64::from(!itf && n.reset != super::params::ResetMode::None);
+    let stage2 = vw + cw + if itf && n.refractory > 0 { vw + rw } else { 0 };
+    // Inside the decays: a multiply's product without the constant's
+    // trailing zero bits, or the state a shift decay (or none) reads.
+    let in_decay = |d: Decay, w: u32| match d {
+        _ if clears(d) => 0,
+        Decay::Multiply { d } => (w + 12 - (4096 - d).trailing_zeros()) as u64,
+        _ => w as u64,
+    };
+    let v_shared = !matches!(n.decay, Decay::Multiply { .. });
+    let stage3 = in_decay(n.decay, n.membrane.width)
+        + n.synapse.map_or(0, |s| in_decay(s.decay, s.current.width))
+        + aw
+        + if itf && n.refractory > 0 && !v_shared { vw } else { 0 }
+        + if itf { rw } else { 0 }
+        + u64::from(!itf && n.reset != super::params::ResetMode::None);
+    let per_unit = match p.pipeline {
+        0 => 0,
+        1 => stage1,
+        2 => stage1 + stage2,
+        _ => stage1 + stage2 + stage3,
+    };
+    if p.pipeline == 0 {
+        0
+    } else {
+        // The slot-valid bits of the read register and each stage, and
+        // (several slots) the slot whose spikes are being sent.
+        let eslot = if p.slots() > 1 { p.slot_width() as u64 } else { 0 };
+        per_unit * p.units as u64 + p.pipeline as u64 + 1 + eslot
+    }
+}
+
 /// Flip-flop bits of a core with both memories built from flip-flops.
 /// The slot counter of a core with one slot never leaves 0 and synthesis
 /// removes it.
 pub fn registers(p: &CoreParams) -> Registers {
-    // The neuron pipeline (`spiking_core.pipeline`), counted with the
-    // controller: per unit, what `neuron::neuron_staged` registers at each
-    // stage (the shifted input's constant low zeros are not flip-flops; a
-    // decay that clears its state leaves a constant 0, and a cleared
-    // current's new value goes only to a dropped memory column), and the
-    // core's tracking of the slots in flight.
-    let pipeline = {
-        let n = &p.neuron;
-        let live = |w: u32, cleared: bool| if cleared { 0 } else { w as u64 };
-        let (vw, rw) = (n.membrane.width as u64, n.refractory_width() as u64);
-        let cw = n.synapse.map_or(0, |s| live(s.current.width, clears(s.decay)));
-        let dvw = live(n.membrane.width, clears(n.decay));
-        let aw = n.accumulator.width as u64;
-        let itf = n.order == super::params::Order::IntegrateThenFire;
-        // The membrane's decay of `none` is the membrane itself: one register for both.
-        let v_carried = itf && n.refractory > 0 && n.decay != super::params::Decay::None;
-        let stage1 = dvw
-            + if n.synapse.is_some() { cw + aw } else { aw }
-            + if v_carried { vw } else { 0 }
-            + if itf { rw } else { 0 }
-            + u64::from(!itf && n.reset != super::params::ResetMode::None);
-        let stage2 = vw + cw + if itf && n.refractory > 0 { vw + rw } else { 0 };
-        // Inside the decays: a multiply's product without the constant's
-        // trailing zero bits, or the state a shift decay (or none) reads.
-        let in_decay = |d: Decay, w: u32| match d {
-            _ if clears(d) => 0,
-            Decay::Multiply { d } => (w + 12 - (4096 - d).trailing_zeros()) as u64,
-            _ => w as u64,
-        };
-        let v_shared = !matches!(n.decay, Decay::Multiply { .. });
-        let stage3 = in_decay(n.decay, n.membrane.width)
-            + n.synapse.map_or(0, |s| in_decay(s.decay, s.current.width))
-            + aw
-            + if itf && n.refractory > 0 && !v_shared { vw } else { 0 }
-            + if itf { rw } else { 0 }
-            + u64::from(!itf && n.reset != super::params::ResetMode::None);
-        let per_unit = match p.pipeline {
-            0 => 0,
-            1 => stage1,
-            2 => stage1 + stage2,
-            _ => stage1 + stage2 + stage3,
-        };
-        if p.pipeline == 0 {
-            0
-        } else {
-            // The slot-valid bits of the read register and each stage, and
-            // (several slots) the slot whose spikes are being sent.
-            let eslot = if p.slots() > 1 { p.slot_width() as u64 } else { 0 };
-            per_unit * p.units as u64 + p.pipeline as u64 + 1 + eslot
-        }
-    };
+    // The neuron pipeline is counted with the controller.
+    let pipeline = pipeline_registers(p);
     let slot = if p.slots() > 1 { p.slot_width() as u64 } else { 0 };
     let state = state_memory(p);
     let synapse = synapse_memory(p);
@@ -190,8 +193,14 @@ pub struct ConstMultiply {
     /// Bits of the constant as a signed number.
     pub constant_bits: u32,
     /// Non-zero digits of the constant in canonical signed-digit form: the
-    /// adders a shift-and-add (LUT) implementation needs, plus one.
+    /// adders a shift-and-add implementation needs, plus one.
     pub digits: u32,
+    /// Set bits of the constant's odd part: the shifted operand copies
+    /// Yosys' array multiplier adds (it does not recode the constant).
+    pub set_bits: u32,
+    /// Bits of the product the pipeline's in-decay stage registers (the
+    /// constant's trailing zero bits are constant zeros, not flip-flops).
+    pub product_width: u32,
 }
 
 /// Non-zero digits of `c` in canonical signed-digit (non-adjacent) form.
@@ -223,6 +232,8 @@ pub fn const_multiplies(n: &NeuronParams) -> Vec<ConstMultiply> {
                     width,
                     constant_bits: bits_for(odd as u64) + 1,
                     digits: csd_digits(c),
+                    set_bits: odd.count_ones(),
+                    product_width: width + super::params::DECAY_BITS - c.trailing_zeros(),
                 });
             }
         }
@@ -237,19 +248,25 @@ pub fn const_multiplies(n: &NeuronParams) -> Vec<ConstMultiply> {
 /// What drives a core's logic (LUT) cost, one number per structure. A
 /// target's estimate is a weighted sum of these with fitted coefficients;
 /// chained cores add up. Few features on purpose: the calibration set is
-/// small, and each feature sums structures of like cost per bit.
+/// small, and each feature sums structures of like cost per bit. The set
+/// was chosen by leave-one-out error on the calibration's training designs
+/// (`reports/calibration/spiking.md`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LogicFeatures {
     /// Cores (controller and stream logic of each).
     pub cores: f64,
-    /// Adder and saturation bits of the neuron datapaths over all units:
-    /// membrane sum, clip, threshold compare and reset; CUBA current sum
-    /// and clip; accumulator plus weight and clip.
+    /// Adder, comparator and select bits of the neuron datapaths over all
+    /// units ([`datapath_bits`]): every sum, saturation compare and clip,
+    /// threshold compare and reset select.
     pub datapath_bits: f64,
-    /// Decay bits over all units: a shift decay's subtractor, or a constant
-    /// multiply's shift-and-add adders (bits times CSD digits) with its
-    /// rounding; only the rounding for multiplies a DSP block takes.
+    /// Decay bits over all units: a shift decay's subtractor (and the
+    /// minimum decrement's select), a multiply decay's rounding adder.
     pub decay_bits: f64,
+    /// Bits of the constant multiplies that stay in logic (no DSP block),
+    /// over all units: Yosys multiplies by the constant's binary digits,
+    /// one shifted copy of the operand per set bit of its odd part, so the
+    /// adders cost operand bits times (set bits - 1).
+    pub multiply_bits: f64,
     /// State-word bits the write multiplexer selects (zeros, accumulated,
     /// updated) over all cores.
     pub state_bits: f64,
@@ -257,29 +274,46 @@ pub struct LogicFeatures {
     /// `src * SLOTS + slot`, spike address `slot * P + unit`, the priority
     /// encoder over P pending spikes.
     pub address_bits: f64,
-    /// Memory read multiplexer bits: flip-flop memories (every word) and
-    /// LUT RAMs (word bits times the address ranges selected from).
-    pub memory_mux_bits: f64,
+    /// 2:1 multiplexer bits of LUT-RAM read ports: a memory deeper than one
+    /// LUT-RAM primitive is built of `rows` address ranges, and its read
+    /// data is a `rows`:1 multiplexer per bit (`width * (rows - 1)`).
+    pub lut_ram_mux_bits: f64,
+    /// 2:1 multiplexer bits of flip-flop memories' read ports: a
+    /// `depth`:1 multiplexer per bit (`width * (depth - 1)`).
+    pub flop_memory_mux_bits: f64,
+    /// Flip-flops of the neuron pipeline ([`pipeline_registers`]). Their
+    /// enable is free (every target's flip-flop has one), but each stage
+    /// cuts the update's logic cone where synthesis would otherwise merge
+    /// the functions on either side into shared LUTs, and the write-back
+    /// slot and slot-valid tracking add a little logic: measured, a
+    /// pipelined core spends more LUTs on 7-series and iCE40.
+    pub pipeline_bits: f64,
 }
 
 impl LogicFeatures {
-    pub const NAMES: [&str; 6] = [
+    pub const NAMES: [&str; 9] = [
         "cores",
         "datapath_bits",
         "decay_bits",
+        "multiply_bits",
         "state_bits",
         "address_bits",
-        "memory_mux_bits",
+        "lut_ram_mux_bits",
+        "flop_memory_mux_bits",
+        "pipeline_bits",
     ];
 
-    pub fn as_array(&self) -> [f64; 6] {
+    pub fn as_array(&self) -> [f64; 9] {
         [
             self.cores,
             self.datapath_bits,
             self.decay_bits,
+            self.multiply_bits,
             self.state_bits,
             self.address_bits,
-            self.memory_mux_bits,
+            self.lut_ram_mux_bits,
+            self.flop_memory_mux_bits,
+            self.pipeline_bits,
         ]
     }
 
@@ -289,9 +323,12 @@ impl LogicFeatures {
             cores: self.cores + o.cores,
             datapath_bits: self.datapath_bits + o.datapath_bits,
             decay_bits: self.decay_bits + o.decay_bits,
+            multiply_bits: self.multiply_bits + o.multiply_bits,
             state_bits: self.state_bits + o.state_bits,
             address_bits: self.address_bits + o.address_bits,
-            memory_mux_bits: self.memory_mux_bits + o.memory_mux_bits,
+            lut_ram_mux_bits: self.lut_ram_mux_bits + o.lut_ram_mux_bits,
+            flop_memory_mux_bits: self.flop_memory_mux_bits + o.flop_memory_mux_bits,
+            pipeline_bits: self.pipeline_bits + o.pipeline_bits,
         }
     }
 }
@@ -307,56 +344,125 @@ pub enum MemoryKind {
     Flops,
 }
 
+/// Adder, comparator and select bits of one neuron unit and its
+/// accumulator, as [`neuron::neuron_staged`](super::neuron::neuron_staged)
+/// and the core's accumulate step build them:
+///
+/// - every sum at the width it is computed (exact width when saturating),
+///   a sum of `k` operands (a constant bias and the reset-from-previous
+///   threshold subtraction are operands) as `k - 1` adders;
+/// - a saturating word's two compares against its limits (exact width)
+///   and its clip select (word width);
+/// - the threshold compares (the previous membrane's too, for a
+///   reset-from-previous neuron with a reset) and the reset selects;
+/// - the decays' subtractors and rounding adders (a minimum decrement adds
+///   a compare and a select); a refractory counter's decrement and select.
+pub fn datapath_bits(n: &NeuronParams) -> u64 {
+    use super::params::{Order, ResetMode};
+    let sat = |o: Overflow| o == Overflow::Saturate;
+    let (vw, aw) = (n.membrane.width as u64, n.accumulator.width as u64);
+    let work = super::neuron::work_width(n) as u64;
+    let mut bits = 0;
+    // Accumulator + weight.
+    if sat(n.accumulator.overflow) {
+        bits += (aw + 1) + 2 * (aw + 1) + aw;
+    } else {
+        bits += aw;
+    }
+    let decay = |d: Decay, w: u64| match d {
+        Decay::None => 0,
+        Decay::Shift { min_decrement, .. } => w + if min_decrement { 2 * w } else { 0 },
+        Decay::Multiply { .. } if clears(d) => 0,
+        Decay::Multiply { .. } => w,
+    };
+    if let Some(s) = &n.synapse {
+        let cw = s.current.width as u64;
+        let cur_w = cw.max(aw + n.input_shift as u64) + 1;
+        bits += decay(s.decay, cw) + cur_w;
+        if sat(s.current.overflow) {
+            bits += 2 * cur_w + cw;
+        }
+    }
+    bits += decay(n.decay, vw);
+    let itf = n.order == Order::IntegrateThenFire;
+    let operands = 2 + u64::from(n.bias != 0) + u64::from(!itf && n.reset == ResetMode::Subtract);
+    if sat(n.membrane.overflow) {
+        bits += work * (operands - 1) + 2 * work + vw;
+    } else {
+        bits += vw * (operands - 1);
+    }
+    if itf {
+        bits += vw;
+        bits += match n.reset {
+            ResetMode::Subtract => 2 * vw,
+            ResetMode::Zero => vw,
+            ResetMode::None => 0,
+        };
+        if n.refractory > 0 {
+            let rw = n.refractory_width() as u64;
+            bits += vw + 2 * rw;
+        }
+    } else {
+        bits += vw * if n.reset == ResetMode::None { 1 } else { 2 };
+        if n.reset == ResetMode::Zero {
+            bits += vw;
+        }
+    }
+    bits
+}
+
+/// Decay bits of one neuron unit (see [`LogicFeatures::decay_bits`]).
+fn decay_bits(n: &NeuronParams) -> u64 {
+    let decay = |d: Decay, w: u32| -> u64 {
+        let w = w as u64;
+        match d {
+            Decay::None => 0,
+            Decay::Shift { min_decrement, .. } => w * if min_decrement { 2 } else { 1 },
+            Decay::Multiply { .. } if clears(d) => 0,
+            Decay::Multiply { .. } => w,
+        }
+    };
+    decay(n.decay, n.membrane.width) + n.synapse.map_or(0, |s| decay(s.decay, s.current.width))
+}
+
+/// Bits of one neuron unit's constant multiplies in logic (see
+/// [`LogicFeatures::multiply_bits`]).
+fn multiply_bits(n: &NeuronParams) -> u64 {
+    const_multiplies(n)
+        .iter()
+        .map(|m| m.width as u64 * (m.set_bits as u64 - 1))
+        .sum()
+}
+
 /// The logic features of one core, given where its state and synapse
 /// memories go and whether constant multiplies go to DSP blocks.
 pub fn logic_features(p: &CoreParams, state: MemoryKind, synapse: MemoryKind, dsp_multiplies: bool) -> LogicFeatures {
     let n = &p.neuron;
     let units = p.units as f64;
-    let decay = |d: Decay, w: u32| -> f64 {
-        match d {
-            Decay::None => 0.0,
-            Decay::Shift { min_decrement, .. } => w as f64 * if min_decrement { 2.0 } else { 1.0 },
-            Decay::Multiply { d } => {
-                let c = (1i64 << super::params::DECAY_BITS) - d as i64;
-                if c == 0 {
-                    0.0
-                } else if c & (c - 1) == 0 || dsp_multiplies {
-                    // A shift (or a DSP's product): only the rounding adder.
-                    w as f64
-                } else {
-                    w as f64 * (1 + csd_digits(c)) as f64
-                }
-            }
-        }
-    };
-    let sat = |o: Overflow, w: u32| if o == Overflow::Saturate { w as f64 } else { 0.0 };
-    let work = super::neuron::work_width(n) as f64;
-    let current = n.synapse.map_or(0.0, |s| {
-        let cw = s.current.width.max(n.accumulator.width + n.input_shift) + 1;
-        cw as f64 + sat(s.current.overflow, cw)
-    });
-    let mem_bits = |m: Memory, kind: MemoryKind, want: MemoryKind| {
-        if kind == want { m.bits() as f64 } else { 0.0 }
-    };
     let (sm, wm) = (state_memory(p), synapse_memory(p));
-    let lut_port = |m: Memory, kind: MemoryKind| match kind {
-        MemoryKind::Lut { rows } => m.width as f64 * rows as f64,
+    let lut_mux = |m: Memory, kind: MemoryKind| match kind {
+        MemoryKind::Lut { rows } => m.width as f64 * rows.saturating_sub(1) as f64,
         _ => 0.0,
     };
-    let membrane = work + sat(n.membrane.overflow, n.membrane.width + 2);
-    let accumulator = n.accumulator.width as f64 + 1.0 + sat(n.accumulator.overflow, n.accumulator.width);
+    let flop_mux = |m: Memory, kind: MemoryKind| match kind {
+        MemoryKind::Flops => m.width as f64 * m.depth.saturating_sub(1) as f64,
+        _ => 0.0,
+    };
     LogicFeatures {
         cores: 1.0,
-        datapath_bits: units * (membrane + current + accumulator),
-        decay_bits: units
-            * (decay(n.decay, n.membrane.width) + n.synapse.map_or(0.0, |s| decay(s.decay, s.current.width))),
+        datapath_bits: units * datapath_bits(n) as f64,
+        decay_bits: units * decay_bits(n) as f64,
+        multiply_bits: if dsp_multiplies {
+            0.0
+        } else {
+            units * multiply_bits(n) as f64
+        },
         state_bits: sm.width as f64,
         address_bits: (p.synapse_addr_width() * p.slot_width() + p.neuron_addr_width()) as f64
             + units * clog2(p.units as u64) as f64,
-        memory_mux_bits: mem_bits(sm, state, MemoryKind::Flops)
-            + mem_bits(wm, synapse, MemoryKind::Flops)
-            + lut_port(sm, state)
-            + lut_port(wm, synapse),
+        lut_ram_mux_bits: lut_mux(sm, state) + lut_mux(wm, synapse),
+        flop_memory_mux_bits: flop_mux(sm, state) + flop_mux(wm, synapse),
+        pipeline_bits: pipeline_registers(p) as f64,
     }
 }
 
@@ -463,6 +569,45 @@ mod tests {
         assert_eq!(registers(&core(32, 16, 4, 4, cleared)).total(), 3377);
     }
 
+    /// The logic features count what their comments say: read multiplexers
+    /// as `width * (rows - 1)` (one LUT-RAM row needs none) and
+    /// `width * (depth - 1)`, constant multiplies only without a DSP block,
+    /// the pipeline's flip-flops as the controller's count grows with it.
+    #[test]
+    fn logic_features_count_their_structures() {
+        let neuron = NeuronParams {
+            decay: Decay::Multiply { d: 410 },
+            ..Preset::SnntorchLeaky.neuron()
+        };
+        let p = core(32, 8, 4, 6, neuron);
+        let (sm, wm) = (state_memory(&p), synapse_memory(&p));
+        let f = logic_features(&p, MemoryKind::Lut { rows: 1 }, MemoryKind::Lut { rows: 3 }, false);
+        assert_eq!(f.lut_ram_mux_bits, (wm.width * 2) as f64);
+        assert_eq!(f.flop_memory_mux_bits, 0.0);
+        let f = logic_features(&p, MemoryKind::Flops, MemoryKind::Block, false);
+        assert_eq!(f.flop_memory_mux_bits, (sm.width * (sm.depth - 1)) as f64);
+        assert_eq!(f.lut_ram_mux_bits, 0.0);
+        // 4096 - 410 = 3686 = 1843 << 1, 1843 = 0b111_0011_0011: 7 set bits,
+        // 6 adders of the membrane's width, per unit.
+        let membrane = p.neuron.membrane.width as f64;
+        assert_eq!(f.multiply_bits, 4.0 * 6.0 * membrane);
+        assert_eq!(
+            logic_features(&p, MemoryKind::Flops, MemoryKind::Block, true).multiply_bits,
+            0.0
+        );
+        assert_eq!(f.pipeline_bits, 0.0);
+        for depth in 1..=3 {
+            let q = p.clone().with_pipeline(depth).expect("a valid depth");
+            let grown = registers(&q).control - registers(&p).control;
+            assert!(grown > 0);
+            assert_eq!(pipeline_registers(&q), grown);
+            assert_eq!(
+                logic_features(&q, MemoryKind::Flops, MemoryKind::Block, false).pipeline_bits,
+                grown as f64
+            );
+        }
+    }
+
     #[test]
     fn canonical_signed_digits() {
         assert_eq!(csd_digits(3072), 2); // 4096 - 1024
@@ -479,7 +624,9 @@ mod tests {
             vec![ConstMultiply {
                 width: 24,
                 constant_bits: 3,
-                digits: 2
+                digits: 2,
+                set_bits: 2,
+                product_width: 26
             }]
         );
     }
