@@ -26,7 +26,7 @@ pub struct Point {
     pub held_out: bool,
 }
 
-/// Points in the calibration set.
+/// Designs the random walk draws (the set adds [`extra_specs`]).
 pub const POINTS: usize = 16;
 
 /// Largest memory (all tables, replicas included) of a calibration design:
@@ -87,7 +87,91 @@ pub fn points() -> Vec<Point> {
             held_out: i % 4 == 3,
         });
     }
+    for (i, spec) in extra_specs().into_iter().enumerate() {
+        let params = spec.validate().unwrap_or_else(|e| unreachable!("extra calibration design: {e}"));
+        assert!(params.memory_bits() <= MAX_MEMORY_BITS, "extra calibration design too large");
+        out.push(Point {
+            name: accgen_hdl::hashgrid::engine::name(&params),
+            params,
+            held_out: i % 2 == 1,
+        });
+    }
     out
+}
+
+/// Designs the walk rarely draws, every second held out: time-multiplexed
+/// units serving several levels each (P = 2 of L = 3), with float and
+/// integer entries (a different scale per level), and 3D encoders with
+/// float entries.
+fn extra_specs() -> Vec<HashGridSpec> {
+    let base = HashGridSpec {
+        log2_table_size: 8,
+        features: 1,
+        ..HashGridSpec::default()
+    };
+    vec![
+        HashGridSpec {
+            levels: 3,
+            base_resolution: 2,
+            per_level_scale: 1.5,
+            table: FormatSpec::Name("e5m2".into()),
+            coord_frac_bits: 10,
+            scale_frac_bits: 12,
+            weight_frac_bits: 8,
+            feature_int_bits: 2,
+            feature_frac_bits: 12,
+            level_units: Some(2),
+            pipeline_depth: 5,
+            ..base.clone()
+        },
+        HashGridSpec {
+            levels: 3,
+            features: 2,
+            base_resolution: 2,
+            per_level_scale: 1.38191,
+            table: FormatSpec::Name("int8".into()),
+            int_scale_log2: vec![6],
+            coord_frac_bits: 12,
+            scale_frac_bits: 10,
+            weight_frac_bits: 10,
+            feature_int_bits: 2,
+            feature_frac_bits: 10,
+            level_units: Some(2),
+            pipeline_depth: 6,
+            output: Some(FormatSpec::Name("fp16".into())),
+            ..base.clone()
+        },
+        HashGridSpec {
+            levels: 3,
+            base_resolution: 3,
+            per_level_scale: 2.0,
+            table: FormatSpec::Name("int4".into()),
+            int_scale_log2: vec![6, 7, 8],
+            coord_frac_bits: 10,
+            scale_frac_bits: 12,
+            weight_frac_bits: 6,
+            feature_int_bits: 2,
+            feature_frac_bits: 8,
+            level_units: Some(2),
+            pipeline_depth: 5,
+            ..base.clone()
+        },
+        HashGridSpec {
+            dims: 3,
+            levels: 1,
+            base_resolution: 2,
+            per_level_scale: 1.5,
+            table: FormatSpec::Name("bf16".into()),
+            coord_frac_bits: 12,
+            scale_frac_bits: 16,
+            weight_frac_bits: 10,
+            feature_int_bits: 2,
+            feature_frac_bits: 16,
+            pipeline_depth: 5,
+            output: Some(FormatSpec::Name("bf16".into())),
+            ..base
+        },
+    ]
 }
 
 /// Provenance of calibration designs (comments only: the synthesis cache
@@ -402,17 +486,14 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
     Ok(())
 }
 
-/// Whether the calibration measures `p` on `target`. Yosys 0.23's flows
-/// that map multipliers to DSP blocks on 7-series and iCE40
-/// (`synth_xilinx`, `synth_ice40 -dsp`) remove the tables and nearly all
-/// the logic of a time-multiplexed engine (P < L: a 2-unit, 3-level
-/// encoder comes out as 17 LUTs and no block RAM, where `-nodsp` and ECP5
-/// keep 2000-4600 LUTs), so those figures are not a cost to fit.
-/// `asic` synthesis of a 3D encoder (8 corners, tables in flip-flops) can
-/// exceed the 10-minute limit on two shared cores: it is not measured.
+/// Whether the calibration measures `p` on `target`: everywhere but
+/// `asic` for a 3D encoder, whose synthesis (8 corners, tables in
+/// flip-flops) can exceed the 10-minute limit on two shared cores.
+/// (Time-multiplexed engines are measured on the DSP flows of 7-series and
+/// iCE40 too since their registered products are as wide as the products:
+/// Yosys 0.23's DSP register packing used to remove their datapath.)
 pub fn measured_on(p: &HashGridParams, target: Target) -> bool {
-    !(p.slots() > 1 && matches!(target, Target::Xc7 { dsp: true } | Target::Ice40 { dsp: true })
-        || p.dims() == 3 && target == Target::Asic)
+    !(p.dims() == 3 && target == Target::Asic)
 }
 
 /// Whether Yosys removed the datapath of `p` on `target`: a DSP target

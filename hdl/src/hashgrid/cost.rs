@@ -132,11 +132,30 @@ fn odd_part(c: u64) -> (u64, u32) {
     }
 }
 
+/// Significant bits of a decoded feature value of a unit serving `levels`,
+/// counted from bit 0 (the bits above copy its sign): an integer entry's
+/// code bits shifted by the largest scale shift among the levels (at most
+/// the feature width, checked by validation); a float entry fills the
+/// feature. The engine sizes its registered products from this.
+pub fn value_bits(p: &HashGridParams, levels: &[usize]) -> u32 {
+    match p.entry {
+        EntryFormat::Int(i) => {
+            let hi = levels
+                .iter()
+                .map(|&l| p.feature_frac_bits - p.int_scale_log2[l])
+                .max()
+                .unwrap_or(0);
+            (i.bits + hi).min(p.feature_width())
+        }
+        EntryFormat::Float(_) => p.feature_width(),
+    }
+}
+
 /// Bits of a decoded feature value as the weighted-feature multiplier sees
 /// it, and its constant-zero low bits: an integer entry is its code shifted
 /// by the level's scale (the code's bits, spread by the shifts a unit
 /// selects among); a float entry fills the feature.
-fn value_bits(p: &HashGridParams, levels: &[usize]) -> (u32, u32) {
+fn multiplier_value_bits(p: &HashGridParams, levels: &[usize]) -> (u32, u32) {
     match p.entry {
         EntryFormat::Int(i) => {
             let shifts: Vec<u32> = levels
@@ -244,7 +263,7 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
     }
     // Weighted features: a decoded value (signed) times a corner weight
     // (unsigned, one bit more as a signed operand).
-    let (a, _) = value_bits(p, &levels);
+    let (a, _) = multiplier_value_bits(p, &levels);
     for _ in 0..(1usize << d) * p.features() as usize {
         out.push(Product {
             a,
@@ -334,7 +353,7 @@ pub fn unit_registers(p: &HashGridParams, u: usize) -> u64 {
     };
     let stage2 = pairs * (2 * baw as u64 + 1) + corners * fw;
     let stage3 = pairs + corners * fw;
-    let (a, shift) = value_bits(p, &levels);
+    let (a, shift) = multiplier_value_bits(p, &levels);
     let y = a + wb + 2;
     let products = if p.pipeline_depth >= 5 {
         corners * p.features() as u64 * y as u64
@@ -405,7 +424,7 @@ pub fn logic_counts(p: &HashGridParams) -> LogicCounts {
     let multi = p.slots() > 1;
     for u in 0..p.level_units as usize {
         let levels = p.unit_levels(u);
-        let (a, _) = value_bits(p, &levels);
+        let (a, _) = multiplier_value_bits(p, &levels);
         let y = (a + p.weight_frac_bits + 2) as f64;
         c.units += 1.0;
         c.sum_bits += nf * (corners - 1.0) * (y + log2(corners));
