@@ -217,7 +217,11 @@ fn registered_products_keep_their_sign() {
         s.pipeline_depth = 5;
     });
     let good = hashgrid::design(&p, &prov());
-    let unit = good.files.iter().find(|f| f.module.contains("_level0")).expect("unit 0");
+    let unit = good
+        .files
+        .iter()
+        .find(|f| f.module.contains("_level0"))
+        .expect("unit 0");
     assert!(unit.text.contains("localparam SIG_W = 17;") && unit.text.contains("localparam PROD_W = 30;"));
     assert!(unit.text.contains("reg signed [PROD_W-1:0] c3_f1_prod_q;"));
     lint(&good);

@@ -1093,11 +1093,7 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
                     let pw = sig + wb + 1;
                     let value = match sig_p {
                         Some(sig_p) => {
-                            drop_bits(
-                                &mut m,
-                                &format!("c{c}_f{f}_val"),
-                                vec![v.select(sig, vb - sig)],
-                            );
+                            drop_bits(&mut m, &format!("c{c}_f{f}_val"), vec![v.select(sig, vb - sig)]);
                             let value = m.wire(
                                 &format!("c{c}_f{f}_sig"),
                                 sig_p,
