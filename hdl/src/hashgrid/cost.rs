@@ -254,8 +254,22 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
         let group: Vec<usize> = (0..seen.len())
             .filter(|&i| (seen[i].1, seen[i].2) == (k, bit))
             .collect();
+        let odd = seen[group[0]].0.constant;
         if group.len() == 1 || levels.len() == 1 {
             out.extend(group.iter().map(|&i| seen[i].0));
+        } else if group.iter().all(|&i| seen[i].0.constant == odd) {
+            // The same odd constant (strides differing by a power of two):
+            // the merged multiplication is by that constant.
+            let merged = group.iter().map(|&i| seen[i].0);
+            out.push(
+                merged
+                    .reduce(|m, n| Product {
+                        a: m.a.max(n.a),
+                        y: m.y.max(n.y),
+                        ..m
+                    })
+                    .unwrap_or_else(|| unreachable!()),
+            );
         } else {
             let merged = group.iter().map(|&i| variable[i].1);
             out.push(
