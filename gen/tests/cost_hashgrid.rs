@@ -73,8 +73,22 @@ fn held_out_errors_are_the_published_ones() {
         let pairs = |m: &str, e: &str| -> Vec<(f64, f64)> { held.iter().map(|r| (r.values[m], r.values[e])).collect() };
         let lut = mape(&pairs("luts", "luts_est"));
         let ff = mape(&pairs("ffs", "ffs_est"));
-        let line = format!("| {} | {} | {lut:.1}% | {ff:.1}% |", target.name(), held.len());
-        assert!(report.contains(&line), "{line} not in the report");
+        // The CSV rounds estimates (FFs to integers, LUTs to 0.1), the report
+        // does not: its figures may differ from these in the last digit.
+        let prefix = format!("| {} | {} | ", target.name(), held.len());
+        let row = report
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` row in the report"));
+        let published: Vec<f64> = row[prefix.len()..]
+            .split(" | ")
+            .take(2)
+            .map(|v| v.trim_end_matches('%').parse().expect("a percentage"))
+            .collect();
+        assert!(
+            (published[0] - lut).abs() <= 0.11 && (published[1] - ff).abs() <= 0.11,
+            "{row}: LUT {lut:.2}%, FF {ff:.2}% from the CSV"
+        );
     }
 }
 
@@ -96,7 +110,7 @@ fn dsp_and_block_ram_are_exact_on_every_design() {
             dsp_misses.push(format!("{} on {}", r.design, r.target));
         }
     }
-    assert!(dsp_misses.len() <= 1, "{dsp_misses:?}");
+    assert!(dsp_misses.is_empty(), "{dsp_misses:?}");
 }
 
 /// The model is cheap enough to sit in a sweep's inner loop: thousands of

@@ -202,6 +202,46 @@ fn deeper_pipelines_and_float_outputs_bit_exact() {
     cosim(&bf16, 10_000, 32, 0.9, 0.8);
 }
 
+/// Registered products (depth 5 and up) are as wide as their significant
+/// bits (an int8 entry shifted by 16 - 7 = 9: 17 bits, times a 13-bit corner
+/// weight: 30), so Yosys has nothing to narrow under the register, and the
+/// weighted sum sign-extends them. Dropping that sign extension, or the
+/// sign bit of the decoded feature, must fail: negative entries reach
+/// every corner.
+#[test]
+fn registered_products_keep_their_sign() {
+    let p = params(|s| {
+        s.levels = 2;
+        s.log2_table_size = 8;
+        s.table = "int8".into();
+        s.pipeline_depth = 5;
+    });
+    let good = hashgrid::design(&p, &prov());
+    let unit = good
+        .files
+        .iter()
+        .find(|f| f.module.contains("_level0"))
+        .expect("unit 0");
+    assert!(unit.text.contains("localparam SIG_W = 17;") && unit.text.contains("localparam PROD_W = 30;"));
+    assert!(unit.text.contains("reg signed [PROD_W-1:0] c3_f1_prod_q;"));
+    lint(&good);
+    cosim(&p, 5_000, 41, 0.9, 0.8);
+    let mutants: [(&str, &str); 2] = [
+        ("{{4{c2_f1_prod_q[29]}}, c2_f1_prod_q}", "{4'd0, c2_f1_prod_q}"),
+        ("$signed(c1_f0_val[16:0])", "$signed({1'b0, c1_f0_val[15:0]})"),
+    ];
+    let cycles = EngineVectors::min_cycles(&p) + 5_000;
+    for (from, to) in mutants {
+        let (bad, sites) = common::mutate(&good, "_level0", from, to);
+        assert_eq!(sites, 1, "`{from}`");
+        let model = build(&bad);
+        match try_check(&model, &bad, || EngineVectors::new(&bad, &p, 42, cycles, 0.9, 0.8)) {
+            Err(SimError::Mismatch(_)) => {}
+            other => panic!("mutant `{to}` was not caught: {other:?}"),
+        }
+    }
+}
+
 /// The tiny example (examples/hashgrid_tiny_2d.yaml): one unit serves all 8
 /// levels of int8 pairs, T = 2^8.
 fn tiny_2d() -> HashGridParams {

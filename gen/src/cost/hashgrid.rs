@@ -26,7 +26,7 @@ pub struct Point {
     pub held_out: bool,
 }
 
-/// Points in the calibration set.
+/// Designs the random walk draws (the set adds [`extra_specs`]).
 pub const POINTS: usize = 16;
 
 /// Largest memory (all tables, replicas included) of a calibration design:
@@ -37,7 +37,8 @@ pub const MAX_MEMORY_BITS: u64 = 4096;
 /// synthesis each on a target) drawn deterministically across D, L, level units P, F,
 /// log2 T, base resolution and scale (dense and hashed levels), entry
 /// formats, pipeline depths, output formats and the coordinate, scale,
-/// weight and feature widths. Every fourth is held out.
+/// weight and feature widths, every fourth held out; then the
+/// [`extra_specs`], every second held out.
 pub fn points() -> Vec<Point> {
     const LEVELS: [u64; 5] = [1, 1, 1, 2, 3];
     const LOG2_T: [u64; 3] = [8, 8, 9];
@@ -87,7 +88,96 @@ pub fn points() -> Vec<Point> {
             held_out: i % 4 == 3,
         });
     }
+    for (i, spec) in extra_specs().into_iter().enumerate() {
+        let params = spec
+            .validate()
+            .unwrap_or_else(|e| unreachable!("extra calibration design: {e}"));
+        assert!(
+            params.memory_bits() <= MAX_MEMORY_BITS,
+            "extra calibration design too large"
+        );
+        out.push(Point {
+            name: accgen_hdl::hashgrid::engine::name(&params),
+            params,
+            held_out: i % 2 == 1,
+        });
+    }
     out
+}
+
+/// Designs the walk rarely draws, every second held out: time-multiplexed
+/// units serving several levels each (P = 2 of L = 3), with float and
+/// integer entries (a different scale per level), and 3D encoders with
+/// float entries.
+fn extra_specs() -> Vec<HashGridSpec> {
+    let base = HashGridSpec {
+        log2_table_size: 8,
+        features: 1,
+        ..HashGridSpec::default()
+    };
+    vec![
+        HashGridSpec {
+            levels: 3,
+            base_resolution: 2,
+            per_level_scale: 1.5,
+            table: FormatSpec::Name("e5m2".into()),
+            coord_frac_bits: 10,
+            scale_frac_bits: 12,
+            weight_frac_bits: 8,
+            feature_int_bits: 2,
+            feature_frac_bits: 12,
+            level_units: Some(2),
+            pipeline_depth: 5,
+            ..base.clone()
+        },
+        HashGridSpec {
+            levels: 3,
+            features: 2,
+            base_resolution: 2,
+            per_level_scale: 1.38191,
+            table: FormatSpec::Name("int8".into()),
+            int_scale_log2: vec![6],
+            coord_frac_bits: 12,
+            scale_frac_bits: 10,
+            weight_frac_bits: 10,
+            feature_int_bits: 2,
+            feature_frac_bits: 10,
+            level_units: Some(2),
+            pipeline_depth: 6,
+            output: Some(FormatSpec::Name("fp16".into())),
+            ..base.clone()
+        },
+        HashGridSpec {
+            levels: 3,
+            base_resolution: 3,
+            per_level_scale: 2.0,
+            table: FormatSpec::Name("int4".into()),
+            int_scale_log2: vec![6, 7, 8],
+            coord_frac_bits: 10,
+            scale_frac_bits: 12,
+            weight_frac_bits: 6,
+            feature_int_bits: 2,
+            feature_frac_bits: 8,
+            level_units: Some(2),
+            pipeline_depth: 5,
+            ..base.clone()
+        },
+        HashGridSpec {
+            dims: 3,
+            levels: 1,
+            base_resolution: 2,
+            per_level_scale: 1.5,
+            table: FormatSpec::Name("bf16".into()),
+            coord_frac_bits: 12,
+            scale_frac_bits: 16,
+            weight_frac_bits: 10,
+            feature_int_bits: 2,
+            feature_frac_bits: 16,
+            pipeline_depth: 5,
+            output: Some(FormatSpec::Name("bf16".into())),
+            ..base
+        },
+    ]
 }
 
 /// Provenance of calibration designs (comments only: the synthesis cache
@@ -303,6 +393,75 @@ fn fit_target(target: Target, points: &[Point], measured: &[&crate::synth::Synth
     model
 }
 
+/// Append every candidate logic quantity of the measured designs on
+/// `target` to the CSV at `path` (`ACCGEN_HASHGRID_FEATURES`): the data to
+/// choose features on by leave-one-out without rebuilding.
+fn dump_features(
+    path: &std::path::Path,
+    target: Target,
+    points: &[Point],
+    measured: &[&crate::synth::SynthResult],
+) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Failure::Run(format!("error: {}: {e}", path.display())))?;
+    for (p, r) in points.iter().zip(measured) {
+        let c = engine_cost(&p.params, target);
+        let n = &c.features.counts;
+        let x = accgen_hdl::hashgrid::cost::extra_counts(&p.params);
+        let line = format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            p.name,
+            target.name(),
+            p.held_out,
+            super::families::measured_luts(target, &r.summary),
+            r.summary.carry,
+            n.units,
+            n.sum_bits,
+            n.index_bits,
+            n.decode_bits,
+            n.round_bits,
+            n.mux_bits,
+            n.axis_bits,
+            c.features.logic_mul_bits,
+            c.features.feature_mul_bits,
+            c.features.const_mul_bits,
+            c.features.lut_ram_bits,
+            c.features.memory_bits,
+            x.hashed_index_bits,
+            x.dense_index_bits,
+            x.decoders,
+            x.decoder_shift_bits,
+            x.rounders,
+            x.slots,
+            c.ffs,
+        );
+        f.write_all(line.as_bytes())
+            .map_err(|e| Failure::Run(format!("error: {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Mean absolute relative LUT error of each training point estimated by
+/// a model fitted on the other training points (cells on `asic`).
+fn leave_one_out_lut_error(target: Target, points: &[Point], measured: &[&crate::synth::SynthResult]) -> f64 {
+    let train: Vec<usize> = (0..points.len()).filter(|&i| !points[i].held_out).collect();
+    let errors: Vec<f64> = train
+        .iter()
+        .map(|&i| {
+            let mut without = points.to_vec();
+            without[i].held_out = true;
+            let model = fit_target(target, &without, measured);
+            let m = super::families::measured_luts(target, &measured[i].summary);
+            (estimate(&points[i].params, target, &model).luts - m).abs() / m.max(1.0)
+        })
+        .collect();
+    errors.iter().sum::<f64>() / errors.len().max(1) as f64
+}
+
 /// `accgen calibrate --family hashgrid`: synthesize the calibration set on
 /// every target, fit, and write `hashgrid.json`, `hashgrid_points.csv` and
 /// `hashgrid.md` into `out`.
@@ -340,6 +499,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
     let mut rows = Vec::new();
     let mut tool = String::new();
     let mut dropped = Vec::new();
+    let mut loo = Vec::new();
     for (t, target) in Target::ALL.into_iter().enumerate() {
         let (mine, results): (Vec<Point>, Vec<&crate::synth::SynthResult>) = points
             .iter()
@@ -357,7 +517,15 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
             return Err(Failure::Run(format!("error: no result on {}", target.name())));
         };
         tool.clone_from(&first.tool);
+        if let Some(path) = std::env::var_os("ACCGEN_HASHGRID_FEATURES") {
+            dump_features(std::path::Path::new(&path), target, &mine, &results)?;
+        }
         let model = fit_target(target, &mine, &results);
+        loo.push(format!(
+            "{} {:.1}%",
+            target.name(),
+            100.0 * leave_one_out_lut_error(target, &mine, &results)
+        ));
         for (p, r) in mine.iter().zip(&results) {
             rows.push(Row {
                 design: p.name.clone(),
@@ -377,9 +545,14 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
     };
     let held = points.iter().filter(|p| p.held_out).count();
     let intro = format!(
-        "## Hash-grid encoders\n\nGenerated by `accgen calibrate --family hashgrid` with {tool}. {} small encoders (D 2..3, L 1..3, level units P 1..L, F 1..2, log2 T 8..9 with dense and hashed levels, fp16/bf16/e4m3fn/e5m2/int8/int4 tables, pipeline depths 4..6, fixed-point or fp16/bf16 outputs, 8..16-bit coordinates, 6..12-bit weights, 11..21-bit features; tables of at most {MAX_MEMORY_BITS} bits so that `asic` synthesis, which builds them from flip-flops, stays short) were synthesized on every target; LUT, carry and area weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs. FFs come from the generated structure (less what Yosys proves constant, unused or duplicated) and where each bank goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule, DSP blocks by Yosys' `mul2dsp` rule on every multiplication as `wreduce` leaves it (positions, hash or dense strides, corner weights, weighted features). Data: `hashgrid_points.csv`; weights: `hashgrid.json`.",
+        "## Hash-grid encoders\n\nGenerated by `accgen calibrate --family hashgrid` with {tool}. {} small encoders ({POINTS} drawn by a deterministic walk, every fourth held out, and {} chosen ones, every second held out: units time-multiplexing 2 of 3 levels with float and integer entries, a 3D encoder with float entries; D 2..3, L 1..3, level units P 1..L, F 1..2, log2 T 8..9 with dense and hashed levels, fp16/bf16/e4m3fn/e5m2/int8/int4 tables, pipeline depths 4..6, fixed-point or fp16/bf16 outputs, 8..16-bit coordinates, 6..12-bit weights, 11..21-bit features; tables of at most {MAX_MEMORY_BITS} bits so that `asic` synthesis, which builds them from flip-flops, stays short) were synthesized on every target; LUT, carry and area weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs. FFs come from the generated structure (less what Yosys proves constant, unused or duplicated) and where each bank goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule, DSP blocks by Yosys' `mul2dsp` rule on every multiplication as `wreduce` leaves it (positions, hash or dense strides, corner weights, weighted features). Data: `hashgrid_points.csv`; weights: `hashgrid.json`.",
         points.len(),
+        points.len().saturating_sub(POINTS),
         points.len() - held
+    );
+    let intro = format!(
+        "{intro}\n\nLeave-one-out LUT MAPE on the training designs (each refitted without it; the features were chosen on this, not on the held-out figures): {}.",
+        loo.join(", ")
     );
     let intro = if failed.is_empty() {
         intro
@@ -402,28 +575,24 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
     Ok(())
 }
 
-/// Whether the calibration measures `p` on `target`. Yosys 0.23's flows
-/// that map multipliers to DSP blocks on 7-series and iCE40
-/// (`synth_xilinx`, `synth_ice40 -dsp`) remove the tables and nearly all
-/// the logic of a time-multiplexed engine (P < L: a 2-unit, 3-level
-/// encoder comes out as 17 LUTs and no block RAM, where `-nodsp` and ECP5
-/// keep 2000-4600 LUTs), so those figures are not a cost to fit.
-/// `asic` synthesis of a 3D encoder (8 corners, tables in flip-flops) can
-/// exceed the 10-minute limit on two shared cores: it is not measured.
+/// Whether the calibration measures `p` on `target`: everywhere but
+/// `asic` for a 3D encoder, whose synthesis (8 corners, tables in
+/// flip-flops) can exceed the 10-minute limit on two shared cores.
+/// (Time-multiplexed engines are measured on the DSP flows of 7-series and
+/// iCE40 too since their registered products are as wide as the products:
+/// Yosys 0.23's DSP register packing used to remove their datapath.)
 pub fn measured_on(p: &HashGridParams, target: Target) -> bool {
-    !(p.slots() > 1 && matches!(target, Target::Xc7 { dsp: true } | Target::Ice40 { dsp: true })
-        || p.dims() == 3 && target == Target::Asic)
+    !(p.dims() == 3 && target == Target::Asic)
 }
 
 /// Whether Yosys removed the datapath of `p` on `target`: a DSP target
-/// that kept no DSP block where `mul2dsp`'s rule maps products. Seen with
-/// 7-series and iCE40 DSP flows on integer tables with float outputs (a
-/// one-level encoder comes out as 4 LUTs and 20 FFs; `-nodsp` and ECP5
-/// keep it). The cause is a Yosys bug: `ice40_dsp`/`xilinx_dsp` pack a
-/// product register that `wreduce` left wider than its product and leave
-/// its top bit undriven; its x then removes the datapath (a gate-level
-/// simulation of such a netlist fails). Such measurements are no cost to
-/// fit and are left out.
+/// that kept no DSP block where `mul2dsp`'s rule maps products. This was
+/// seen with 7-series and iCE40 DSP flows (a one-level encoder came out as
+/// 4 LUTs and 20 FFs) when a registered product was wider than the product
+/// `wreduce` left: `ice40_dsp`/`xilinx_dsp` packed the register and left
+/// its top bit undriven, and its x removed the datapath. The engine now
+/// sizes those registers to the product (see `hashgrid::engine`); the check
+/// stays so that such a measurement is never fitted as a cost.
 pub fn collapsed(p: &HashGridParams, target: Target, measured: &crate::synth::Summary) -> bool {
     measured.dsp == 0 && engine_cost(p, target).dsp > 0
 }

@@ -132,11 +132,30 @@ fn odd_part(c: u64) -> (u64, u32) {
     }
 }
 
+/// Significant bits of a decoded feature value of a unit serving `levels`,
+/// counted from bit 0 (the bits above copy its sign): an integer entry's
+/// code bits shifted by the largest scale shift among the levels (at most
+/// the feature width, checked by validation); a float entry fills the
+/// feature. The engine sizes its registered products from this.
+pub fn value_bits(p: &HashGridParams, levels: &[usize]) -> u32 {
+    match p.entry {
+        EntryFormat::Int(i) => {
+            let hi = levels
+                .iter()
+                .map(|&l| p.feature_frac_bits - p.int_scale_log2[l])
+                .max()
+                .unwrap_or(0);
+            (i.bits + hi).min(p.feature_width())
+        }
+        EntryFormat::Float(_) => p.feature_width(),
+    }
+}
+
 /// Bits of a decoded feature value as the weighted-feature multiplier sees
 /// it, and its constant-zero low bits: an integer entry is its code shifted
 /// by the level's scale (the code's bits, spread by the shifts a unit
 /// selects among); a float entry fills the feature.
-fn value_bits(p: &HashGridParams, levels: &[usize]) -> (u32, u32) {
+fn multiplier_value_bits(p: &HashGridParams, levels: &[usize]) -> (u32, u32) {
     match p.entry {
         EntryFormat::Int(i) => {
             let shifts: Vec<u32> = levels
@@ -185,9 +204,14 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
         }
     }
     // Indices: along axes 1.. the corner's vertex (the grid coordinate,
-    // or one more) times a constant, per served level.
+    // or one more) times a constant, per served level. In a unit serving
+    // several levels, the slot selects one level's index: Yosys' `share`
+    // merges the levels' multiplications of one vertex (mutually exclusive
+    // under the slot multiplexer) into one multiplication by the selected
+    // constant, a variable product (as wide as the widest).
     let log2t = p.geometry.log2_table_size;
     let mut seen: Vec<(Product, usize, u32)> = Vec::new();
+    let mut variable: Vec<((usize, u32), Product)> = Vec::new();
     for &l in &levels {
         let lv = p.geometry.levels[l];
         for (k, &prime) in PRIMES.iter().enumerate().take(d).skip(1) {
@@ -201,19 +225,64 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
                 if o <= 1 || tz >= y {
                     continue;
                 }
-                let y = y - tz;
                 let prod = Product {
-                    a: (gw + bit).min(y),
-                    b: bits_for(o).min(y),
+                    a: (gw + bit).min(y - tz),
+                    b: bits_for(o).min(y - tz),
                     signed: false,
-                    y,
+                    y: y - tz,
                     constant: Some(o),
                 };
                 if !seen.contains(&(prod, k, bit)) {
                     seen.push((prod, k, bit));
-                    out.push(prod);
+                    let merged = Product {
+                        a: (gw + bit).min(y),
+                        b: bits_for(c).min(y),
+                        signed: false,
+                        y,
+                        constant: None,
+                    };
+                    variable.push(((k, bit), merged));
                 }
             }
+        }
+    }
+    for (k, bit) in variable
+        .iter()
+        .map(|&(key, _)| key)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let group: Vec<usize> = (0..seen.len())
+            .filter(|&i| (seen[i].1, seen[i].2) == (k, bit))
+            .collect();
+        let odd = seen[group[0]].0.constant;
+        if group.len() == 1 || levels.len() == 1 {
+            out.extend(group.iter().map(|&i| seen[i].0));
+        } else if group.iter().all(|&i| seen[i].0.constant == odd) {
+            // The same odd constant (strides differing by a power of two):
+            // the merged multiplication is by that constant.
+            let merged = group.iter().map(|&i| seen[i].0);
+            out.push(
+                merged
+                    .reduce(|m, n| Product {
+                        a: m.a.max(n.a),
+                        y: m.y.max(n.y),
+                        ..m
+                    })
+                    .unwrap_or_else(|| unreachable!()),
+            );
+        } else {
+            let merged = group.iter().map(|&i| variable[i].1);
+            out.push(
+                merged
+                    .reduce(|m, n| Product {
+                        a: m.a.max(n.a),
+                        b: m.b.max(n.b),
+                        signed: false,
+                        y: m.y.max(n.y),
+                        constant: None,
+                    })
+                    .unwrap_or_else(|| unreachable!()),
+            );
         }
     }
     // Corner weights: axis 0 times axis 1 per (x, y) corner pair, then
@@ -243,14 +312,17 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
         }
     }
     // Weighted features: a decoded value (signed) times a corner weight
-    // (unsigned, one bit more as a signed operand).
-    let (a, _) = value_bits(p, &levels);
+    // (unsigned, one bit more as a signed operand). Registered (depth 5 and
+    // up), a product is PROD_W = a + WGT_W + 1 bits; otherwise `wreduce`
+    // leaves it a + WGT_W + 2 bits of the ACC_W-bit sum.
+    let (a, _) = multiplier_value_bits(p, &levels);
+    let y = a + fw + u32::from(p.pipeline_depth < 5);
     for _ in 0..(1usize << d) * p.features() as usize {
         out.push(Product {
             a,
             b: fw + 1,
             signed: true,
-            y: a + fw + 1,
+            y,
             constant: None,
         });
     }
@@ -334,10 +406,12 @@ pub fn unit_registers(p: &HashGridParams, u: usize) -> u64 {
     };
     let stage2 = pairs * (2 * baw as u64 + 1) + corners * fw;
     let stage3 = pairs + corners * fw;
-    let (a, shift) = value_bits(p, &levels);
+    let (a, shift) = multiplier_value_bits(p, &levels);
     let y = a + wb + 2;
+    // The registered products: PROD_W = SIG_W + WGT_W + 1 bits, less the
+    // constant-zero low bits of a shifted integer entry.
     let products = if p.pipeline_depth >= 5 {
-        corners * p.features() as u64 * y as u64
+        corners * p.features() as u64 * (a + wb + 1) as u64
     } else {
         0
     };
@@ -382,8 +456,9 @@ pub struct LogicCounts {
     /// Index logic per corner and served level: XOR of log2 T bits per
     /// axis (hashed), or the stride sum, compare and subtract (dense).
     pub index_bits: f64,
-    /// Float entry decoders: instances x feature bits x log2(feature bits)
-    /// (a shifter by the exponent); integer decoders are wiring.
+    /// Float entry decoders: instances x feature bits x log2(shifts), the
+    /// shifts between truncation to zero and saturation (a barrel shifter
+    /// by the exponent); integer decoders are wiring.
     pub decode_bits: f64,
     /// Output rounders: instances x sum bits x log2(sum bits).
     pub round_bits: f64,
@@ -405,7 +480,7 @@ pub fn logic_counts(p: &HashGridParams) -> LogicCounts {
     let multi = p.slots() > 1;
     for u in 0..p.level_units as usize {
         let levels = p.unit_levels(u);
-        let (a, _) = value_bits(p, &levels);
+        let (a, _) = multiplier_value_bits(p, &levels);
         let y = (a + p.weight_frac_bits + 2) as f64;
         c.units += 1.0;
         c.sum_bits += nf * (corners - 1.0) * (y + log2(corners));
@@ -418,8 +493,14 @@ pub fn logic_counts(p: &HashGridParams) -> LogicCounts {
                     (d + 1.0) * p.index_width(l) as f64
                 };
         }
-        if let EntryFormat::Float(_) = p.entry {
-            c.decode_bits += corners * nf * vb * log2(vb);
+        if let EntryFormat::Float(f) = p.entry {
+            // The decoder shifts the significand by the exponent: a barrel
+            // shifter of FEAT_W output bits whose stages cover the shifts
+            // that matter (below them the value truncates to zero, above
+            // them it saturates: FEAT_W + mantissa bits shifts, fewer when
+            // the exponent field has fewer codes), then negates.
+            let shifts = (((1u64 << f.exp_bits) - 1) as f64).min(vb + f.man_bits as f64);
+            c.decode_bits += corners * nf * vb * log2(shifts);
         }
         if p.output.is_some() {
             let s = p.sum_width() as f64;
@@ -436,6 +517,51 @@ pub fn logic_counts(p: &HashGridParams) -> LogicCounts {
             + (served - 1.0) * (corners * (baw + 1.0) + corners * nf * a as f64);
         let gw = levels.iter().map(|&l| p.grid_width(l)).max().unwrap_or(1) as f64;
         c.axis_bits += d * ((p.weight_frac_bits + 1) as f64 + gw + 1.0 + p.coord_width() as f64);
+    }
+    c
+}
+
+/// Further structural counts, candidates for the fitted logic features.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ExtraCounts {
+    /// XOR bits of the hashed indices: corners x (D - 1) x log2 T per hashed level.
+    pub hashed_index_bits: f64,
+    /// Dense index bits: corners x (D + 1) x index width per dense level.
+    pub dense_index_bits: f64,
+    /// Float entry decoders (instances).
+    pub decoders: f64,
+    /// Float decoders x feature bits x exponent bits (a barrel shifter).
+    pub decoder_shift_bits: f64,
+    /// Output rounders (instances).
+    pub rounders: f64,
+    /// Slots of a time-multiplexed engine less one, times units.
+    pub slots: f64,
+}
+
+/// [`ExtraCounts`] of the engine.
+pub fn extra_counts(p: &HashGridParams) -> ExtraCounts {
+    let d = p.dims() as f64;
+    let corners = (1u64 << p.dims()) as f64;
+    let nf = p.features() as f64;
+    let mut c = ExtraCounts::default();
+    for u in 0..p.level_units as usize {
+        let levels = p.unit_levels(u);
+        for &l in &levels {
+            let lv = p.geometry.levels[l];
+            if lv.hashed {
+                c.hashed_index_bits += corners * (d - 1.0) * p.geometry.log2_table_size as f64;
+            } else {
+                c.dense_index_bits += corners * (d + 1.0) * p.index_width(l) as f64;
+            }
+        }
+        if let EntryFormat::Float(f) = p.entry {
+            c.decoders += corners * nf;
+            c.decoder_shift_bits += corners * nf * p.feature_width() as f64 * f.exp_bits as f64;
+        }
+        if p.output.is_some() {
+            c.rounders += nf;
+        }
+        c.slots += levels.len() as f64 - 1.0;
     }
     c
 }
@@ -537,8 +663,10 @@ mod tests {
         .validate()
         .expect("valid");
         let r = registers(&multiplexed);
-        // Yosys: 342 on ice40-nodsp, with the tables in 4 block RAMs.
-        assert_eq!(r.control + r.units, 328);
+        // Yosys: 338 on ice40-nodsp, with the tables in 4 block RAMs (each
+        // registered product is PROD_W = 13 + 10 + 1 bits, the 9 low bits
+        // constant zero: 15 kept).
+        assert_eq!(r.control + r.units, 324);
         // One level of two bf16 features, depth 4, fixed-point outputs.
         let single = HashGridSpec {
             levels: 1,

@@ -636,6 +636,30 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
     );
     let feat_w = m.localparam("FEAT_W", vb as i64, "1 sign + integer + fraction bits of a feature");
     let acc_w_p = m.localparam("ACC_W", acc_w as i64, "FEAT_W + WGT_W + 1: exact weighted sum");
+    // Depth 5 and up registers the weighted features: each register holds
+    // exactly the product's significant bits, so that Yosys' `wreduce` finds
+    // nothing to narrow (a narrowed product under a wider register makes
+    // one product bit drive two register bits, and Yosys 0.23's
+    // `ice40_dsp`/`xilinx_dsp` then pack the register and leave its sign bit
+    // undriven). The sum sign-extends the registered products.
+    let prod_widths = (p.pipeline_depth >= 5).then(|| {
+        let sig = super::cost::value_bits(p, &levels);
+        if sig == vb {
+            // A float entry fills the feature: the product fills ACC_W.
+            return (sig, None, acc_w_p.clone());
+        }
+        let sig_p = m.localparam(
+            "SIG_W",
+            sig as i64,
+            "significant bits of a decoded feature: entry bits + the largest shift",
+        );
+        let prod_p = m.localparam(
+            "PROD_W",
+            (sig + wb + 1) as i64,
+            "SIG_W + WGT_W + 1: a signed feature times an unsigned WGT_W + 1-bit corner weight",
+        );
+        (sig, Some(sig_p), prod_p)
+    });
     let rounder = p.output.map(|f| output_rounder(p, f));
     let out_w_p = p
         .output
@@ -1051,39 +1075,70 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
                     m.assign(&v, slot_mux(slot, slot_w, values));
                 }
             }
-            let prod = m.wire(
-                &format!("c{c}_f{f}_prod"),
-                &acc_w_p,
-                true,
-                &format!("corner {c} feature {f} times its weight"),
-            );
-            m.assign(&prod, v.e().sext(acc_w) * cw_q2[c].e().zext(acc_w).cast(true));
-            // Depth 5 and up: the products are registered before the sum.
-            let prod = if p.pipeline_depth >= 5 {
-                let q = m.reg(
-                    &format!("c{c}_f{f}_prod_q"),
-                    &acc_w_p,
-                    true,
-                    "registered product (pipeline_depth >= 5)",
-                );
-                m.process(&clk, |pr| {
-                    pr.enable(en.e());
-                    pr.set(&q, prod.e());
-                });
-                q
-            } else {
-                prod
+            let prod = match &prod_widths {
+                None => {
+                    let prod = m.wire(
+                        &format!("c{c}_f{f}_prod"),
+                        &acc_w_p,
+                        true,
+                        &format!("corner {c} feature {f} times its weight"),
+                    );
+                    m.assign(&prod, v.e().sext(acc_w) * cw_q2[c].e().zext(acc_w).cast(true));
+                    prod.e()
+                }
+                // Depth 5 and up: the products are registered before the sum,
+                // at their significant width.
+                Some((sig, sig_p, prod_p)) => {
+                    let sig = *sig;
+                    let pw = sig + wb + 1;
+                    let value = match sig_p {
+                        Some(sig_p) => {
+                            drop_bits(&mut m, &format!("c{c}_f{f}_val"), vec![v.select(sig, vb - sig)]);
+                            let value = m.wire(
+                                &format!("c{c}_f{f}_sig"),
+                                sig_p,
+                                true,
+                                "the decoded feature's significant bits (the rest copy its sign)",
+                            );
+                            m.assign(&value, v.select(0u32, sig).cast(true));
+                            value
+                        }
+                        None => v.clone(),
+                    };
+                    let prod = m.wire(
+                        &format!("c{c}_f{f}_prod"),
+                        prod_p,
+                        true,
+                        &format!("corner {c} feature {f} times its weight"),
+                    );
+                    m.assign(&prod, value.e().sext(pw) * cw_q2[c].e().zext(pw).cast(true));
+                    let q = m.reg(
+                        &format!("c{c}_f{f}_prod_q"),
+                        prod_p,
+                        true,
+                        "registered product (pipeline_depth >= 5)",
+                    );
+                    m.process(&clk, |pr| {
+                        pr.enable(en.e());
+                        pr.set(&q, prod.e());
+                    });
+                    q.e().sext(acc_w)
+                }
             };
             sum = Some(match sum {
-                None => prod.e(),
-                Some(s) => s + prod.e(),
+                None => prod,
+                Some(s) => s + prod,
             });
         }
-        let sum = m.wire_of(
-            &format!("f{f}_sum"),
-            sum.unwrap_or_else(|| unreachable!("2^D corners")),
-            &format!("feature {f}: weighted sum, WGT_W + FEAT_W fraction bits"),
-        );
+        let sum = sum.unwrap_or_else(|| unreachable!("2^D corners"));
+        let sum_doc = format!("feature {f}: weighted sum, WGT_W + FEAT_W fraction bits");
+        let sum = if prod_widths.is_some() {
+            let w = m.wire(&format!("f{f}_sum"), &acc_w_p, true, &sum_doc);
+            m.assign(&w, sum);
+            w
+        } else {
+            m.wire_of(&format!("f{f}_sum"), sum, &sum_doc)
+        };
         let q = match (&rounder, &out_w_p) {
             (Some(rounder), Some(out_w_p)) => {
                 // The exact sum, rounded once to the output format.
