@@ -23,9 +23,6 @@ pub const CHANNEL_LOAD: u8 = 1;
 /// through the load port keep their contents.
 pub const CHANNEL_RESTART: u8 = 2;
 
-/// Cycles the power-on reset holds the design: 2^(POR_W - 1).
-const POR_W: u32 = 4;
-
 /// A valid/ready stream port of the block: `<name>_valid`, `_ready`, `_data`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stream {
@@ -277,7 +274,7 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
                 ),
                 format!(
                     "A partial frame is dropped after {RESYNC_BITS} bit periods without a byte, so a host that lost count pauses and starts again. A power-on counter holds the block and the UART in reset for {} cycles (FPGA flip-flops power up at zero).",
-                    1u32 << (POR_W - 1)
+                    1u32 << (uart::POR_W - 1)
                 ),
             ],
             params: vec![
@@ -335,52 +332,24 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
         &format!("bits of the silence counter: bits_for({RESYNC_BITS} bit periods = {idle_limit} cycles)"),
     );
 
-    m.section(
-        "Power-on reset",
-        &["Flip-flops power up at zero on iCE40, ECP5 and 7-series parts; the counter holds reset until its top bit sets."],
-    );
-    let por_t = Ty::u(POR_W);
-    let por_q = m.reg("por_q", POR_W, false, "power-on counter, from zero to its top bit");
-    let rst = m.wire_of("rst", !por_q.bit(POR_W - 1), "reset of everything else, active high");
-    m.process(&clk, |pr| {
-        pr.when(rst.e(), |pr| pr.set(&por_q, &por_q + por_t.lit(1)));
-    });
+    let rst = uart::power_on_reset(&mut m, &clk);
 
-    m.section("UART", &["8N1 receiver and transmitter."]);
-    let rx_data = m.wire("rx_data", 8u32, false, "received byte");
-    let rx_valid = m.wire("rx_valid", 1u32, false, "a byte arrived");
-    let tx_valid = m.wire("tx_valid", 1u32, false, "an output byte waits");
-    let tx_ready = m.wire("tx_ready", 1u32, false, "the transmitter takes it");
-    let row_w = out_bytes * 8;
-    let row_q = m.reg(
-        "row_q",
-        Width::named(row_w, "8*OUT_BYTES"),
-        false,
+    let uart::SerialPort {
+        rx_data,
+        rx_valid,
+        tx_valid,
+        tx_ready,
+        row_q,
+    } = uart::serial_port(
+        &mut m,
+        (&clk, &rst),
+        (&rx_i, &tx_o),
+        (&rx_mod, &tx_mod),
+        out_bytes,
+        "an output byte waits",
         &format!("{out_name} being sent, low byte on tx_data"),
     );
-    m.instance(
-        &rx_mod,
-        "u_rx",
-        vec![
-            ("clk_i", drive(&clk)),
-            ("rst_i", drive(&rst)),
-            ("rx_i", drive(&rx_i)),
-            ("data_o", sink(&rx_data)),
-            ("valid_o", sink(&rx_valid)),
-        ],
-    );
-    m.instance(
-        &tx_mod,
-        "u_tx",
-        vec![
-            ("clk_i", drive(&clk)),
-            ("rst_i", drive(&rst)),
-            ("data_i", drive(row_q.select(0u32, 8u32))),
-            ("valid_i", drive(&tx_valid)),
-            ("ready_o", sink(&tx_ready)),
-            ("tx_o", sink(&tx_o)),
-        ],
-    );
+    let row_w = out_bytes * 8;
 
     m.section(
         "Frames",

@@ -2,7 +2,7 @@
 //! its bit period in clock cycles (`accgen_uart_rx_c104`: 104 clocks per
 //! bit, 115,200 baud from 12 MHz).
 
-use crate::ir::{LValue, Module, ModuleBuilder, ModuleDoc, ResetStyle, Ty, concat, mux};
+use crate::ir::{LValue, Module, ModuleBuilder, ModuleDoc, ResetStyle, Signal, Ty, Width, concat, drive, mux, sink};
 use crate::params::bits_for;
 
 /// The receiver: `accgen_uart_rx_c<CLKS_PER_BIT>`.
@@ -193,4 +193,89 @@ pub fn tx(clks_per_bit: u32) -> Module {
         );
     });
     m.finish()
+}
+
+/// Bits of a wrapper's power-on counter: it holds reset for 2^(POR_W - 1)
+/// cycles.
+pub const POR_W: u32 = 4;
+
+/// The power-on reset of a board top level (a "Power-on reset" section):
+/// a counter from zero to its top bit; returns `rst`, active high until
+/// then. FPGA flip-flops power up at zero, so no external reset is needed.
+pub fn power_on_reset(m: &mut ModuleBuilder, clk: &Signal) -> Signal {
+    m.section(
+        "Power-on reset",
+        &["Flip-flops power up at zero on iCE40, ECP5 and 7-series parts; the counter holds reset until its top bit sets."],
+    );
+    let por_t = Ty::u(POR_W);
+    let por_q = m.reg("por_q", POR_W, false, "power-on counter, from zero to its top bit");
+    let rst = m.wire_of("rst", !por_q.bit(POR_W - 1), "reset of everything else, active high");
+    m.process(clk, |pr| {
+        pr.when(rst.e(), |pr| pr.set(&por_q, &por_q + por_t.lit(1)));
+    });
+    rst
+}
+
+/// The signals a board top level shares with its UART.
+pub struct SerialPort {
+    /// Received byte, valid for one cycle with `rx_valid`.
+    pub rx_data: Signal,
+    pub rx_valid: Signal,
+    /// Driven by the wrapper: a byte waits in `row_q[7:0]`.
+    pub tx_valid: Signal,
+    /// The transmitter takes `row_q[7:0]`.
+    pub tx_ready: Signal,
+    /// `8 * out_bytes` bits being sent, low byte first (`OUT_BYTES` must be
+    /// a localparam of the module).
+    pub row_q: Signal,
+}
+
+/// The "UART" section of a board top level: the receiver on `rx_i`, the
+/// transmitter on `tx_o` sending `row_q`'s low byte. `tx_doc` and `row_doc`
+/// describe what waits and what `row_q` holds.
+pub fn serial_port(
+    m: &mut ModuleBuilder,
+    (clk, rst): (&Signal, &Signal),
+    (rx_i, tx_o): (&Signal, &Signal),
+    (rx_mod, tx_mod): (&Module, &Module),
+    out_bytes: u32,
+    tx_doc: &str,
+    row_doc: &str,
+) -> SerialPort {
+    m.section("UART", &["8N1 receiver and transmitter."]);
+    let rx_data = m.wire("rx_data", 8u32, false, "received byte");
+    let rx_valid = m.wire("rx_valid", 1u32, false, "a byte arrived");
+    let tx_valid = m.wire("tx_valid", 1u32, false, tx_doc);
+    let tx_ready = m.wire("tx_ready", 1u32, false, "the transmitter takes it");
+    let row_q = m.reg("row_q", Width::named(out_bytes * 8, "8*OUT_BYTES"), false, row_doc);
+    m.instance(
+        rx_mod,
+        "u_rx",
+        vec![
+            ("clk_i", drive(clk)),
+            ("rst_i", drive(rst)),
+            ("rx_i", drive(rx_i)),
+            ("data_o", sink(&rx_data)),
+            ("valid_o", sink(&rx_valid)),
+        ],
+    );
+    m.instance(
+        tx_mod,
+        "u_tx",
+        vec![
+            ("clk_i", drive(clk)),
+            ("rst_i", drive(rst)),
+            ("data_i", drive(row_q.select(0u32, 8u32))),
+            ("valid_i", drive(&tx_valid)),
+            ("ready_o", sink(&tx_ready)),
+            ("tx_o", sink(tx_o)),
+        ],
+    );
+    SerialPort {
+        rx_data,
+        rx_valid,
+        tx_valid,
+        tx_ready,
+        row_q,
+    }
 }
