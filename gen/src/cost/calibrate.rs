@@ -44,30 +44,34 @@ impl Point {
 /// Designs the random walk draws (the calibration set adds [`INTEGER_POINTS`]).
 pub const POINTS: usize = 64;
 
+/// What the calibration walks draw from: array shapes (rows, cols),
+/// operand formats, dot lengths and output formats (None: the exact sum;
+/// listed twice so half the arrays keep it).
+const SHAPES: [(u64, u64); 10] = [
+    (1, 1),
+    (1, 2),
+    (2, 2),
+    (2, 3),
+    (3, 2),
+    (3, 3),
+    (1, 4),
+    (2, 4),
+    (4, 2),
+    (4, 4),
+];
+const FORMATS: [&str; 19] = [
+    "int2", "int3", "int4", "int5", "int6", "int8", "int10", "int12", "int16", "uint4", "uint8", "e4m3fn", "e5m2",
+    "e4m3fnuz", "e3m4", "e2m3fn", "e3m2fn", "e2m1fn", "e4m3",
+];
+const KS: [u64; 5] = [1, 4, 16, 64, 256];
+const OUTPUTS: [Option<&str>; 4] = [None, None, Some("fp16"), Some("bf16")];
+
 /// The calibration set: 64 arrays of up to 4 x 4 PEs drawn deterministically across
 /// shapes, integer and minifloat formats, dot lengths, multipliers and
 /// output rounding. Every fourth is held out. The first 48 draw the `dsp`
 /// and `lut` multipliers only (the set before `lut4` existed, kept so its
 /// synthesis stays cached); the rest draw all three structures.
 pub fn points() -> Vec<Point> {
-    const SHAPES: [(u64, u64); 10] = [
-        (1, 1),
-        (1, 2),
-        (2, 2),
-        (2, 3),
-        (3, 2),
-        (3, 3),
-        (1, 4),
-        (2, 4),
-        (4, 2),
-        (4, 4),
-    ];
-    const FORMATS: [&str; 19] = [
-        "int2", "int3", "int4", "int5", "int6", "int8", "int10", "int12", "int16", "uint4", "uint8", "e4m3fn", "e5m2",
-        "e4m3fnuz", "e3m4", "e2m3fn", "e3m2fn", "e2m1fn", "e4m3",
-    ];
-    const KS: [u64; 5] = [1, 4, 16, 64, 256];
-    const OUTPUTS: [Option<&str>; 4] = [None, None, Some("fp16"), Some("bf16")];
     // Deterministic and independent of any crate's random number algorithm.
     let mut walk = super::families::Walk::new(0x2545_f491_4f6c_dd1d);
     let mut pick = |n: usize| walk.pick(n);
@@ -119,24 +123,6 @@ pub const SECOND_WALK_POINTS: usize = 16;
 /// inputs to one function can double its cost), so their fit and their
 /// held-out check get more designs. Every fourth is held out.
 fn second_walk_points(first: &[Point]) -> Vec<Point> {
-    const SHAPES: [(u64, u64); 10] = [
-        (1, 1),
-        (1, 2),
-        (2, 2),
-        (2, 3),
-        (3, 2),
-        (3, 3),
-        (1, 4),
-        (2, 4),
-        (4, 2),
-        (4, 4),
-    ];
-    const FORMATS: [&str; 19] = [
-        "int2", "int3", "int4", "int5", "int6", "int8", "int10", "int12", "int16", "uint4", "uint8", "e4m3fn", "e5m2",
-        "e4m3fnuz", "e3m4", "e2m3fn", "e3m2fn", "e2m1fn", "e4m3",
-    ];
-    const KS: [u64; 5] = [1, 4, 16, 64, 256];
-    const OUTPUTS: [Option<&str>; 4] = [None, None, Some("fp16"), Some("bf16")];
     let mut walk = super::families::Walk::new(0x3c6e_f372_fe94_f82b);
     let mut pick = |n: usize| walk.pick(n);
     let mut out: Vec<Point> = Vec::new();
