@@ -176,42 +176,7 @@ const MAX_SYNAPSE_BITS: u64 = 6144;
 /// held out; then the multi-unit, pipelined and fourth-walk designs (see
 /// their functions), 58 in all, 18 held out.
 pub fn points() -> Vec<Point> {
-    let mut walk = Walk::new(0x5eed_5b1c_0de5_ca1e);
-    let mut out: Vec<Point> = Vec::new();
-    while out.len() < POINTS {
-        let design = if walk.pick(5) == 0 {
-            let Some(a) = random_core(&mut walk, None, None) else {
-                continue;
-            };
-            let second = [4u64, 8, 10, 16][walk.pick(4)];
-            let Some(b) = random_core(&mut walk, Some(second), Some(a.neurons as u64)) else {
-                continue;
-            };
-            Spiking::Chain(a, b)
-        } else {
-            let Some(p) = random_core(&mut walk, None, None) else {
-                continue;
-            };
-            Spiking::Core(p)
-        };
-        let name = design.name();
-        // Synthesis without block RAM (`asic`) turns the synapse memory
-        // into flip-flops: larger memories take minutes there.
-        let synapse_bits: u64 = design
-            .cores()
-            .iter()
-            .map(|p| p.synapse_words() as u64 * (p.units * p.weight_width) as u64)
-            .sum();
-        if synapse_bits > MAX_SYNAPSE_BITS || out.iter().any(|p| p.name == name) {
-            continue;
-        }
-        let i = out.len();
-        out.push(Point {
-            name,
-            design,
-            held_out: i % 4 == 3,
-        });
-    }
+    let mut out = walk_points(0x5eed_5b1c_0de5_ca1e, POINTS, None, 4, &[]);
     let multi = multi_unit_points(&out);
     out.extend(multi);
     let pipelined = pipelined_points(&out);
@@ -300,9 +265,25 @@ pub const MORE_POINTS: usize = 16;
 /// pipelined (depth 1..3), every second held out: the first walk holds
 /// out only 6 designs, too few for the published figure to mean much.
 fn more_points(first: &[Point]) -> Vec<Point> {
-    let mut walk = Walk::new(0x5eed_4e1d_0ff5_e7a1);
+    walk_points(
+        0x5eed_4e1d_0ff5_e7a1,
+        MORE_POINTS,
+        Some(&[0, 0, 0, 0, 1, 2, 3]),
+        2,
+        first,
+    )
+}
+
+/// `count` cores and chains (one in five a chain) drawn by a walk from
+/// `seed`, each core pipelined to a depth drawn from `depths` when given,
+/// every `hold_every`-th held out; designs whose synapse memories exceed
+/// [`MAX_SYNAPSE_BITS`] or that `earlier` (or the walk) already has are
+/// skipped. The draws happen in a fixed order, so a walk's designs never
+/// change (and stay cached).
+fn walk_points(seed: u64, count: usize, depths: Option<&[u64]>, hold_every: usize, earlier: &[Point]) -> Vec<Point> {
+    let mut walk = Walk::new(seed);
     let mut out: Vec<Point> = Vec::new();
-    while out.len() < MORE_POINTS {
+    while out.len() < count {
         let design = if walk.pick(5) == 0 {
             let Some(a) = random_core(&mut walk, None, None) else {
                 continue;
@@ -316,26 +297,31 @@ fn more_points(first: &[Point]) -> Vec<Point> {
             let Some(p) = random_core(&mut walk, None, None) else {
                 continue;
             };
-            let depth = [0, 0, 0, 0, 1, 2, 3][walk.pick(7)];
-            let Ok(p) = p.with_pipeline(depth) else {
-                continue;
+            let p = match depths {
+                Some(depths) => match p.with_pipeline(depths[walk.pick(depths.len())]) {
+                    Ok(p) => p,
+                    Err(_) => continue,
+                },
+                None => p,
             };
             Spiking::Core(p)
         };
         let name = design.name();
+        // Synthesis without block RAM (`asic`) turns the synapse memory
+        // into flip-flops: larger memories take minutes there.
         let synapse_bits: u64 = design
             .cores()
             .iter()
             .map(|p| p.synapse_words() as u64 * (p.units * p.weight_width) as u64)
             .sum();
-        if synapse_bits > MAX_SYNAPSE_BITS || first.iter().chain(&out).any(|q| q.name == name) {
+        if synapse_bits > MAX_SYNAPSE_BITS || earlier.iter().chain(&out).any(|q| q.name == name) {
             continue;
         }
         let i = out.len();
         out.push(Point {
             name,
             design,
-            held_out: i % 2 == 1,
+            held_out: i % hold_every == hold_every - 1,
         });
     }
     out
