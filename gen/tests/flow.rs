@@ -35,7 +35,17 @@ fn config(dir: &Path, name: &str, rows: u32, cols: u32, extra: &str) -> PathBuf 
 /// Run a flow that must succeed and check what it left: the bitstream,
 /// nextpnr's report with a positive Fmax, and `summary.json`.
 /// `constraints` is the pin file expected beside the bitstream (none for `--bare`).
-fn flow_ok(scratch: &str, name: &str, rows: u32, cols: u32, target: &str, constraints: Option<&str>) -> PathBuf {
+/// `freq` overrides the clock constraint (MHz); a clock the design cannot
+/// reach must still give a bitstream, a summary saying it FAILS timing and a
+/// warning.
+fn flow_ok(
+    scratch: &str,
+    name: &str,
+    (rows, cols): (u32, u32),
+    target: &str,
+    constraints: Option<&str>,
+    freq: Option<&str>,
+) -> PathBuf {
     let dir = common::scratch(scratch);
     let cfg = config(&dir, name, rows, cols, "");
     let out = dir.join("bitstreams");
@@ -44,8 +54,13 @@ fn flow_ok(scratch: &str, name: &str, rows: u32, cols: u32, target: &str, constr
     if constraints.is_none() {
         args.push("--bare");
     }
+    if let Some(f) = freq {
+        args.extend(["--freq", f]);
+    }
     let (code, stdout, stderr) = accgen(&args, None);
     assert_eq!(code, 0, "accgen flow --target {target} failed:\n{stdout}\n{stderr}");
+    let fails = stdout.contains("(FAILS ");
+    assert_eq!(fails, stderr.contains("warning: timing not met"), "{stdout}\n{stderr}");
     let folder = out.join(name).join(match constraints {
         Some(_) => target.to_string(),
         None => format!("{target}-bare"),
@@ -71,6 +86,12 @@ fn flow_ok(scratch: &str, name: &str, rows: u32, cols: u32, target: &str, constr
             .unwrap_or_else(|e| panic!("{target}: summary.json: {e}"));
     assert_eq!(summary["target"], target);
     assert_eq!(summary["fmax_mhz"].as_f64(), Some(fmax));
+    let constraint = summary["constraint_mhz"].as_f64().unwrap_or(0.0);
+    assert_eq!(summary["timing_met"].as_bool(), Some(fmax >= constraint), "{summary}");
+    assert_eq!(fails, fmax < constraint, "{stdout}");
+    if let Some(f) = freq {
+        assert_eq!(f.parse::<f64>().ok(), Some(constraint), "{summary}");
+    }
     let luts = summary["resources"]
         .as_array()
         .and_then(|r| r.iter().find(|r| r["resource"] == "LUTs"))
@@ -123,15 +144,27 @@ fn flow_ok(scratch: &str, name: &str, rows: u32, cols: u32, target: &str, constr
 #[test]
 fn a_small_array_goes_to_an_icebreaker_bitstream() {
     // A UP5K bitstream is always 104,090 bytes.
-    flow_ok("flow/up5k", "int4_2x2", 2, 2, "ice40-up5k", Some("icebreaker.pcf"));
+    let folder = flow_ok(
+        "flow/up5k",
+        "int4_2x2",
+        (2, 2),
+        "ice40-up5k",
+        Some("icebreaker.pcf"),
+        None,
+    );
+    let summary = std::fs::read_to_string(folder.join("summary.json")).unwrap_or_default();
+    assert!(summary.contains("\"timing_met\": true"), "{summary}");
     // The bare array, its ports on pins nextpnr picks: 1 x 2 fits the
-    // SG48 package's 39 pins.
-    flow_ok("flow/up5k_bare", "int4_1x2", 1, 2, "ice40-up5k", None);
+    // SG48 package's 39 pins. Constrained to a clock no iCE40 reaches, it
+    // is still placed, routed and packed, and said to fail timing.
+    let folder = flow_ok("flow/up5k_bare", "int4_1x2", (1, 2), "ice40-up5k", None, Some("900"));
+    let summary = std::fs::read_to_string(folder.join("summary.json")).unwrap_or_default();
+    assert!(summary.contains("\"timing_met\": false"), "{summary}");
 }
 
 #[test]
 fn a_small_array_goes_to_a_ulx3s_bitstream() {
-    flow_ok("flow/ecp5", "int4_2x2", 2, 2, "ecp5-25k", Some("ulx3s.lpf"));
+    flow_ok("flow/ecp5", "int4_2x2", (2, 2), "ecp5-25k", Some("ulx3s.lpf"), None);
 }
 
 #[test]

@@ -395,6 +395,22 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     };
     let summary = flow(&config, &design, device, args, &tools, &folder)?;
     println!("accgen flow: {}", summary.line(&folder));
+    if !summary.timing_met {
+        // The bitstream is written all the same (as Vivado does), so the
+        // user can see where the design stands; on the board it may fail.
+        let advice = match config.block {
+            config::Block::MacArray(_) => "add register stages (`mac_array.pipeline`, `output.pipeline`)",
+            config::Block::HashGrid(_) => "add register stages (`hash_grid.pipeline_depth`)",
+            config::Block::SpikingCore(_) | config::Block::SpikingChain(..) => {
+                "add register stages (`spiking_core.pipeline`)"
+            }
+        };
+        eprintln!(
+            "accgen flow: warning: timing not met: Fmax {:.1} MHz is below the {} MHz clock, so the bitstream may not \
+             work at that clock; {advice}, or constrain a slower clock with --freq where the board can provide it",
+            summary.fmax_mhz, summary.constraint_mhz
+        );
+    }
     Ok(())
 }
 
@@ -551,6 +567,10 @@ fn flow(
         format!("{constraint_mhz}"),
         "--seed".into(),
         args.seed.to_string(),
+        // A design slower than the clock is still placed, routed and packed,
+        // and its summary says it FAILS timing: nextpnr would otherwise stop
+        // with an error and leave no Fmax to report or explore.
+        "--timing-allow-fail".into(),
         "-l".into(),
         "nextpnr.log".into(),
         "-q".into(),
