@@ -223,7 +223,12 @@ fn broken_multipliers_fail() {
 fn booth_tree_hoisted_bits_broken_fail() {
     let pairs = [(int(4, true), int(8, true))];
     let module = "accgen_mul_booth_tree_s4xs8";
-    let design = harness("accgen_mul_harness_booth_tree_hoist", &pairs, MulImpl::BoothTree, &prov());
+    let design = harness(
+        "accgen_mul_harness_booth_tree_hoist",
+        &pairs,
+        MulImpl::BoothTree,
+        &prov(),
+    );
     let report = check(&design, || MulVectors::exhaustive(&design, &pairs));
     assert_eq!(report.compared, 1 << 12);
     for (from, to) in [
@@ -233,10 +238,7 @@ fn booth_tree_hoisted_bits_broken_fail() {
             "assign sum_2_x = {1'b1, b3_pp[4], 1'b0, sum_0",
         ),
         // The hoisted constant bit dropped.
-        (
-            "assign sum_2_x = {1'b1, !b3_pp[4]",
-            "assign sum_2_x = {1'b0, !b3_pp[4]",
-        ),
+        ("assign sum_2_x = {1'b1, !b3_pp[4]", "assign sum_2_x = {1'b0, !b3_pp[4]"),
     ] {
         let (broken, sites) = common::mutate(&design, module, from, to);
         assert_eq!(sites, 1, "`{from}` is not a single site in {module}");
