@@ -215,3 +215,41 @@ fn broken_multipliers_fail() {
         }
     }
 }
+
+/// Booth tree, step 5 of `mul_tree`: at s4 x s8 (four rows, (r0 + r1) + (r2 + r3)) row 3's ~s and
+/// the constant's top bit move from `r2 + r3` up beside `r0 + r1`, which ends two columns lower.
+/// Either hoisted bit broken must be caught, exhaustively (4,096 operand pairs).
+#[test]
+fn booth_tree_hoisted_bits_broken_fail() {
+    let pairs = [(int(4, true), int(8, true))];
+    let module = "accgen_mul_booth_tree_s4xs8";
+    let design = harness(
+        "accgen_mul_harness_booth_tree_hoist",
+        &pairs,
+        MulImpl::BoothTree,
+        &prov(),
+    );
+    let report = check(&design, || MulVectors::exhaustive(&design, &pairs));
+    assert_eq!(report.compared, 1 << 12);
+    for (from, to) in [
+        // The hoisted ~s of row 3 not inverted.
+        (
+            "assign sum_2_x = {1'b1, !b3_pp[4], 1'b0, sum_0",
+            "assign sum_2_x = {1'b1, b3_pp[4], 1'b0, sum_0",
+        ),
+        // The hoisted constant bit dropped.
+        ("assign sum_2_x = {1'b1, !b3_pp[4]", "assign sum_2_x = {1'b0, !b3_pp[4]"),
+    ] {
+        let (broken, sites) = common::mutate(&design, module, from, to);
+        assert_eq!(sites, 1, "`{from}` is not a single site in {module}");
+        let model = build(&broken);
+        match try_check(&model, &broken, || MulVectors::exhaustive(&broken, &pairs)) {
+            Err(e) if e.mismatch().is_some() => assert!(e.to_string().contains("p_s4xs8_o"), "{e}"),
+            Err(e) => panic!("{module} with `{from}` -> `{to}` failed without a mismatch: {e}"),
+            Ok(r) => panic!(
+                "{module} with `{from}` -> `{to}` was not caught: {} values compared",
+                r.compared
+            ),
+        }
+    }
+}

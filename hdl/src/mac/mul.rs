@@ -81,7 +81,7 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
             }
         ),
         MulImpl::BoothTree => format!(
-            "Radix-4 (modified) Booth rows generated in LUTs, no adder inside a row: b_i is recoded into {} digits in -2..2, row j is digit j times a_i, and the rows are summed in a balanced tree of two-input carry-chain adders, which crosses fewer carry chains (each a routing hop in and out) than any other structure. The +1 that completes each negative row and the rows' sign-extension constant sit in free addend slots (columns where one addend has no bit), so the tree stays exact without a further adder; a row whose +1 has no slot computes its low bits exactly and carries once, higher up.",
+            "Radix-4 (modified) Booth rows generated in LUTs, no adder inside a row: b_i is recoded into {} digits in -2..2, row j is digit j times a_i, and the rows are summed in a balanced tree of two-input carry-chain adders, which crosses fewer carry chains (each a routing hop in and out) than any other structure. The +1 that completes each negative row and the rows' sign-extension constant sit in free addend slots (columns where one addend has no bit), so the tree stays exact without a further adder; a row whose +1 has no slot computes its low bits exactly and carries once, higher up. Top bits of a lower adder (a row's sign, constant bits) that sit alone on their columns move up to the next adder, beside a sum that ends below them, so the lower adder ends earlier.",
             super::mul_tree::digits(b)
         ),
     };
