@@ -73,7 +73,7 @@ fn flip_flops_are_within_one_percent_except_on_xc7() {
 
 /// The published held-out errors meet the goals and do not
 /// regress: LUTs (logic cells on `asic`) within 10% MAPE on every target
-/// but ECP5 (11.7% with MULT18X18D blocks and 11.1% without, on 20
+/// but ECP5 (10.9% with MULT18X18D blocks and 11.2% without, on 28
 /// held-out designs: not met yet, bounded where they stand), FFs within 5%,
 /// and DSP counts exact on every design of the set, held out or not: they
 /// follow Yosys' own mapping rule, not a fit.
