@@ -30,7 +30,8 @@ pub struct Args {
     /// Random points to send after loading random tables (hash grids)
     #[arg(long, default_value_t = 100)]
     pub points: u64,
-    /// Random time steps of random input events to send after loading random weights (spiking cores)
+    /// Random time steps of random input events to send after loading random weights (spiking cores; a chain's
+    /// input events go to layer 1)
     #[arg(long, default_value_t = 20)]
     pub steps: u64,
     /// Seed of the random tiles, points, tables, events and weights
