@@ -251,6 +251,29 @@ fn chain_events_over_the_uart_match_the_golden_model() {
     println!("chain: {mid} layer-1 spikes fed {spikes} layer-2 spikes and {time_steps} end-of-step markers, twice");
 }
 
+/// The example chain (the spiking digits network's shape, 65 -> 33 -> 10):
+/// its 880 synapse words over the line, then random steps, twice.
+#[test]
+fn the_example_chain_over_the_uart_matches_the_golden_model() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/snn_two_layer_65_33_10.yaml");
+    let config = accgen::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let accgen::config::Block::SpikingChain(a, b) = &config.block else {
+        panic!("{}: not a chain", path.display())
+    };
+    let framing = stream::spiking_chain_framing(a, b);
+    assert_eq!(framing.load_bytes(), 5, "10 + 24 field bits and the layer bit");
+    let time_steps = 20;
+    let (steps, mid) = chain_steps(a, b, time_steps, 10);
+    let spikes = expected_values(&steps) - time_steps;
+    assert!(
+        mid >= 40 && spikes >= 20,
+        "layer 1 spiked {mid} times, layer 2 {spikes}: the check would be weak"
+    );
+    let n = run(&chain_design(a, b), &framing, &steps, 2).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 2 * (spikes + time_steps));
+    println!("example chain: {mid} layer-1 spikes fed {spikes} layer-2 spikes and {time_steps} markers, twice");
+}
+
 #[test]
 fn unknown_channels_and_abandoned_frames_are_dropped() {
     let p = &small_cores()[0];
