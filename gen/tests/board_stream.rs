@@ -91,6 +91,15 @@ fn parse_chain(yaml: &str) -> (CoreParams, CoreParams) {
     }
 }
 
+/// `examples/snn_two_layer_65_33_10.yaml`: the spiking digits network's shape.
+fn example_chain() -> (CoreParams, CoreParams) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/snn_two_layer_65_33_10.yaml");
+    match accgen::config::load(&path).map(|c| c.block) {
+        Ok(accgen::config::Block::SpikingChain(a, b)) => (a, b),
+        _ => panic!("{}: not a chain", path.display()),
+    }
+}
+
 fn chain_design(a: &CoreParams, b: &CoreParams) -> Design {
     stream::spiking_chain_design(a, b, UART, &common::prov()).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -180,6 +189,11 @@ fn stream_wrappers_are_lint_clean() {
         "reset: async\nspiking_core:\n  neurons: 5\n  inputs: 3\n  units: 1\n  preset: if\n  next_layer:\n    neurons: 6\n    units: 3\n    preset: if\n",
     );
     common::lint(&chain_design(&a, &b));
+    // The example chain at the iCEBreaker's 104 cycles per bit: the
+    // longest module name the flows emit for it.
+    let (a, b) = &example_chain();
+    let board = UartParams { clks_per_bit: 104 };
+    common::lint(&stream::spiking_chain_design(a, b, board, &common::prov()).unwrap_or_else(|e| panic!("{e}")));
 }
 
 #[test]
@@ -255,11 +269,7 @@ fn chain_events_over_the_uart_match_the_golden_model() {
 /// its 880 synapse words over the line, then random steps, twice.
 #[test]
 fn the_example_chain_over_the_uart_matches_the_golden_model() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/snn_two_layer_65_33_10.yaml");
-    let config = accgen::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let accgen::config::Block::SpikingChain(a, b) = &config.block else {
-        panic!("{}: not a chain", path.display())
-    };
+    let (a, b) = &example_chain();
     let framing = stream::spiking_chain_framing(a, b);
     assert_eq!(framing.load_bytes(), 5, "10 + 24 field bits and the layer bit");
     let time_steps = 20;
