@@ -350,6 +350,7 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
             f.select_w()
         )
     };
+    let ports_word = if ports.load.len() > 1 { "ports" } else { "port" };
     let load_sum = |widths: &[u32]| widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" + ");
     let load_w_text = if let [only] = f.load_fields.as_slice() {
         load_sum(only)
@@ -368,7 +369,7 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
         ),
         description: vec![
             format!(
-                "Host to board, frames of a channel byte and a payload, least significant byte first: channel {CHANNEL_INPUT} is one {in_name} ({} in {in_bytes} bytes), channel {CHANNEL_LOAD} one {load_name} ({load_layout}); unused top bits are zero. Channel {CHANNEL_RESTART} alone resets the block for one cycle (memories written through the load port keep their contents). Other channel bytes are ignored.",
+                "Host to board, frames of a channel byte and a payload, least significant byte first: channel {CHANNEL_INPUT} is one {in_name} ({} in {in_bytes} bytes), channel {CHANNEL_LOAD} one {load_name} ({load_layout}); unused top bits are zero. Channel {CHANNEL_RESTART} alone resets the block for one cycle (memories written through the load {ports_word} keep their contents). Other channel bytes are ignored.",
                 ports.input.data
             ),
             format!(
