@@ -41,6 +41,7 @@ DESIGNS = [
     ("hashgrid_tiny_2d", "examples/hashgrid_tiny_2d.yaml", [], None),
     ("hashgrid_tiny_2d_nodsp", "examples/hashgrid_tiny_2d.yaml", ["--no-dsp"], ["ice40-up5k"]),
     ("snn_lava_loihi_64", "examples/snn_lava_loihi_64.yaml", [], None),
+    ("snn_two_layer_65_33_10", "examples/snn_two_layer_65_33_10.yaml", [], None),
 ]
 # Fmax against pipeline depth: the two arrays and targets of issue 7, with
 # the default (dsp) multiplier; on the UP5K, whose 8 DSPs cannot hold 16

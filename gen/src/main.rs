@@ -69,7 +69,7 @@ enum Command {
     /// icepack/ecppack), writing the bitstream, logs, utilisation and Fmax under bitstreams/
     Flow(accgen::flow::Args),
     /// Send random tiles (MAC arrays), random points after random tables (hash grids) or random
-    /// events after random weights (spiking cores) to a board running the flow's UART wrapper and
+    /// events after random weights (spiking cores and chains of two) to a board running the flow's UART wrapper and
     /// check every result against the golden model
     RunUart(accgen::uart_host::Args),
     /// Estimate a design's resources with the calibrated cost model (microseconds, no tools)

@@ -30,7 +30,8 @@ pub struct Args {
     /// Random points to send after loading random tables (hash grids)
     #[arg(long, default_value_t = 100)]
     pub points: u64,
-    /// Random time steps of random input events to send after loading random weights (spiking cores)
+    /// Random time steps of random input events to send after loading random weights (spiking cores; a chain's
+    /// input events go to layer 1)
     #[arg(long, default_value_t = 20)]
     pub steps: u64,
     /// Seed of the random tiles, points, tables, events and weights
@@ -156,13 +157,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         config::Block::MacArray(p) => *p,
         config::Block::HashGrid(p) => return run_hash_grid(args, p),
         config::Block::SpikingCore(p) => return run_spiking(args, p),
-        config::Block::SpikingChain(..) => {
-            return Err(Failure::Input(format!(
-                "error: {}: run-uart serves MAC arrays, hash grids and single spiking cores; a two-layer chain \
-                 has no board wrapper yet (its layer-1 tap and second load port are not in the protocol)",
-                config.origin
-            )));
-        }
+        config::Block::SpikingChain(first, second) => return run_chain(args, first, second),
     };
     if args.tiles == 0 {
         return Err(Failure::Input("error: --tiles 0: send at least one tile".into()));
@@ -241,6 +236,40 @@ fn run_spiking(args: &Args, p: &accgen_hdl::spiking::CoreParams) -> Result<(), F
         uart_stream::exchange(&mut port, &framing, &steps).map_err(|e| Failure::Run(format!("error: {e}")))?;
     println!(
         "PASS: {} time steps, {compared} output events (spikes and end-of-step markers) equal to the golden model",
+        time_steps.len()
+    );
+    Ok(())
+}
+
+/// Random weights for both layers, then random time steps of random events
+/// into layer 1; every output event of layer 2 checked against the chain's
+/// golden model.
+fn run_chain(
+    args: &Args,
+    first: &accgen_hdl::spiking::CoreParams,
+    second: &accgen_hdl::spiking::CoreParams,
+) -> Result<(), Failure> {
+    if args.steps == 0 {
+        return Err(Failure::Input("error: --steps 0: send at least one time step".into()));
+    }
+    let framing = accgen_hdl::board::stream::spiking_chain_framing(first, second);
+    let (weights1, weights2) = uart_stream::random_chain_weights(first, second, args.seed);
+    let time_steps = uart_stream::random_steps(first, args.steps as usize, args.seed);
+    let steps = uart_stream::chain_steps(&framing, first, second, [&weights1, &weights2], &time_steps);
+    let mut port = open_port(&args.port, args.baud)?;
+    println!(
+        "accgen run-uart: {} + {} synapse words (layers 1 and 2), then {} time steps ({} input events) to {} at {} baud",
+        first.synapse_words(),
+        second.synapse_words(),
+        time_steps.len(),
+        time_steps.iter().map(Vec::len).sum::<usize>(),
+        args.port.display(),
+        args.baud
+    );
+    let compared =
+        uart_stream::exchange(&mut port, &framing, &steps).map_err(|e| Failure::Run(format!("error: {e}")))?;
+    println!(
+        "PASS: {} time steps, {compared} layer-2 output events (spikes and end-of-step markers) equal to the golden model",
         time_steps.len()
     );
     Ok(())

@@ -1,5 +1,5 @@
-//! The host's side of the stream wrapper (hash-grid engines and spiking
-//! cores behind a UART, see `accgen_hdl::board`): the frames to send, each
+//! The host's side of the stream wrapper (hash-grid engines, spiking
+//! cores and chains of two behind a UART, see `accgen_hdl::board`): the frames to send, each
 //! with the output beats the block's transaction-level golden model
 //! predicts for it, and the exchange that sends them and compares. It works
 //! on any `Read + Write` transport, so the tests drive the same code as
@@ -10,7 +10,7 @@ use accgen_hdl::board::stream::StreamFraming;
 use accgen_hdl::hashgrid::HashGridParams;
 use accgen_hdl::hashgrid::model::HardwareModel;
 use accgen_hdl::spiking::CoreParams;
-use accgen_hdl::spiking::model::CoreModel;
+use accgen_hdl::spiking::model::{ChainModel, CoreModel};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::io::{Read, Write};
@@ -85,18 +85,25 @@ pub fn hash_grid_steps(framing: &StreamFraming, tables: &HardwareModel, points: 
     let p = &tables.p;
     let mut model = HardwareModel::zeros(p);
     let mut steps = Vec::new();
-    let [lw, aw, dw] = [framing.load_fields[0], framing.load_fields[1], framing.load_fields[2]];
+    let [lw, aw, dw] = [
+        framing.load_fields[0][0],
+        framing.load_fields[0][1],
+        framing.load_fields[0][2],
+    ];
     for (l, level) in p.geometry.levels.iter().enumerate() {
         for index in 0..level.size {
             let word = tables.word(l, index);
             model.load(l, index, word);
             steps.push(Step {
                 what: format!("table entry {index} of level {l}"),
-                frame: framing.load_frame(&[
-                    &Bits::from_u64(lw, l as u64),
-                    &Bits::from_u64(aw, u64::from(index)),
-                    &Bits::from_i128(dw, word as i128),
-                ]),
+                frame: framing.load_frame(
+                    0,
+                    &[
+                        &Bits::from_u64(lw, l as u64),
+                        &Bits::from_u64(aw, u64::from(index)),
+                        &Bits::from_i128(dw, word as i128),
+                    ],
+                ),
                 expect: Vec::new(),
                 values_per_beat: 0,
             });
@@ -152,15 +159,83 @@ pub fn random_tables(p: &HashGridParams, seed: u64) -> HardwareModel {
 /// step's spikes in address order and the end-of-step marker.
 pub fn spiking_steps(framing: &StreamFraming, p: &CoreParams, weights: &[Vec<i64>], steps: &[Vec<u32>]) -> Vec<Step> {
     let mut model = CoreModel::new(p);
-    // Membranes left from an earlier run would not match a fresh model.
-    let mut out = vec![Step {
+    let mut out = vec![restart(framing)];
+    out.extend(synapse_loads(framing, 0, "", &mut model, weights));
+    let model = std::cell::RefCell::new(model);
+    out.extend(time_steps(
+        framing,
+        p,
+        p,
+        steps,
+        |a| model.borrow_mut().event(a),
+        || model.borrow_mut().tick(),
+    ));
+    out
+}
+
+/// Two chained spiking cores: the restart, every synapse word of both
+/// layers (`weights1[input][neuron]` into layer 1, `weights2` into layer
+/// 2, each word naming its layer), then per time step its input events to
+/// layer 1 and the tick, answered by layer 2's spikes in address order and
+/// its end-of-step marker, as the chain's golden model computes them
+/// (layer 1's spikes of the step are layer 2's input events). The tap
+/// between the layers is not on the line; `what` names layer 1's spikes.
+pub fn chain_steps(
+    framing: &StreamFraming,
+    first: &CoreParams,
+    second: &CoreParams,
+    weights: [&[Vec<i64>]; 2],
+    steps: &[Vec<u32>],
+) -> Vec<Step> {
+    let mut model = ChainModel::new(first, second);
+    let mut out = vec![restart(framing)];
+    out.extend(synapse_loads(framing, 0, "layer 1 ", &mut model.layer1, weights[0]));
+    out.extend(synapse_loads(framing, 1, "layer 2 ", &mut model.layer2, weights[1]));
+    let model = std::cell::RefCell::new(model);
+    let mut mid_spikes = Vec::new();
+    let mut steps = time_steps(
+        framing,
+        first,
+        second,
+        steps,
+        |a| model.borrow_mut().event(a),
+        || {
+            let (mid, spikes) = model.borrow_mut().tick();
+            mid_spikes.push(mid);
+            spikes
+        },
+    );
+    for (step, mid) in steps.iter_mut().filter(|s| !s.expect.is_empty()).zip(&mid_spikes) {
+        step.what = format!("{}; layer 1 spiked {mid:?}", step.what);
+    }
+    out.append(&mut steps);
+    out
+}
+
+/// The restart frame: membranes left from an earlier run would not match
+/// a fresh model.
+fn restart(framing: &StreamFraming) -> Step {
+    Step {
         what: "the restart".into(),
         frame: framing.restart_frame(),
         expect: Vec::new(),
         values_per_beat: 0,
-    }];
-    let [aw, dw] = [framing.load_fields[0], framing.load_fields[1]];
+    }
+}
+
+/// Every synapse word of `weights[input][neuron]` through load port
+/// `port`, set in `model` too.
+fn synapse_loads(
+    framing: &StreamFraming,
+    port: usize,
+    label: &str,
+    model: &mut CoreModel,
+    weights: &[Vec<i64>],
+) -> Vec<Step> {
+    let p = model.p.clone();
+    let [aw, dw] = [framing.load_fields[port][0], framing.load_fields[port][1]];
     let (slots, units, ww) = (p.slots(), p.units, p.weight_width);
+    let mut out = Vec::new();
     for (a, row) in weights.iter().enumerate() {
         for s in 0..slots {
             let mut data = Bits::zero(dw);
@@ -173,19 +248,33 @@ pub fn spiking_steps(framing: &StreamFraming, p: &CoreParams, weights: &[Vec<i64
             let addr = a as u64 * u64::from(slots) + u64::from(s);
             out.push(Step {
                 what: format!(
-                    "synapse word {addr} (input {a}, neurons {}..{})",
+                    "{label}synapse word {addr} (input {a}, neurons {}..{})",
                     s * units,
                     s * units + units - 1
                 ),
-                frame: framing.load_frame(&[&Bits::from_u64(aw, addr), &data]),
+                frame: framing.load_frame(port, &[&Bits::from_u64(aw, addr), &data]),
                 expect: Vec::new(),
                 values_per_beat: 0,
             });
         }
     }
-    let ia = p.input_addr_width();
-    let na = p.neuron_addr_width();
-    let event = |tick: bool, addr: u64| {
+    out
+}
+
+/// Per time step its input events (events of `first`, the core that takes
+/// them) and the tick, answered by `tick`'s spikes of `last` (the core
+/// that sends them) and the end-of-step marker.
+fn time_steps(
+    framing: &StreamFraming,
+    first: &CoreParams,
+    last: &CoreParams,
+    steps: &[Vec<u32>],
+    mut event: impl FnMut(u32),
+    mut tick: impl FnMut() -> Vec<u32>,
+) -> Vec<Step> {
+    let ia = first.input_addr_width();
+    let na = last.neuron_addr_width();
+    let beat = |tick: bool, addr: u64| {
         let mut b = Bits::zero(framing.in_w);
         b.set_u64_field(0, ia, addr);
         b.set_bit(ia, tick);
@@ -197,21 +286,22 @@ pub fn spiking_steps(framing: &StreamFraming, p: &CoreParams, weights: &[Vec<i64
         b.set_bit(na, end);
         b
     };
+    let mut out = Vec::new();
     for (t, inputs) in steps.iter().enumerate() {
         for &a in inputs {
-            model.event(a);
+            event(a);
             out.push(Step {
                 what: format!("step {t}: input event {a}"),
-                frame: framing.input_frame(&event(false, u64::from(a))),
+                frame: framing.input_frame(&beat(false, u64::from(a))),
                 expect: Vec::new(),
                 values_per_beat: 0,
             });
         }
-        let mut expect: Vec<Bits> = model.tick().into_iter().map(|n| spike(false, u64::from(n))).collect();
+        let mut expect: Vec<Bits> = tick().into_iter().map(|n| spike(false, u64::from(n))).collect();
         expect.push(spike(true, 0));
         out.push(Step {
             what: format!("step {t}: the tick ({} spikes expected)", expect.len() - 1),
-            frame: framing.input_frame(&event(true, 0)),
+            frame: framing.input_frame(&beat(true, 0)),
             expect,
             values_per_beat: 1,
         });
@@ -229,6 +319,24 @@ pub fn random_weights(p: &CoreParams, seed: u64) -> Vec<Vec<i64>> {
                 .collect()
         })
         .collect()
+}
+
+/// Seeded random weights of both layers of a chain (layer 2's drawn after
+/// layer 1's from the same generator).
+pub fn random_chain_weights(first: &CoreParams, second: &CoreParams, seed: u64) -> (Vec<Vec<i64>>, Vec<Vec<i64>>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut draw = |p: &CoreParams| -> Vec<Vec<i64>> {
+        (0..p.inputs)
+            .map(|_| {
+                (0..p.neurons)
+                    .map(|_| rng.random_range(p.weight_min()..=p.weight_max()))
+                    .collect()
+            })
+            .collect()
+    };
+    let w1 = draw(first);
+    let w2 = draw(second);
+    (w1, w2)
 }
 
 /// Seeded random time steps: each a random number (up to all inputs) of

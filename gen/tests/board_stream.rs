@@ -1,9 +1,9 @@
-//! The stream wrapper: hash-grid engines and spiking cores behind a UART,
-//! co-simulated in Verilator with a UART model on the host side. Tables or
-//! weights are loaded over the UART, points or events follow, and every
-//! feature and output event the board sends is compared with the family's
-//! golden model, through the same host code (`accgen::uart_stream`) as
-//! `accgen run-uart`.
+//! The stream wrapper: hash-grid engines, spiking cores and chains of two
+//! spiking cores behind a UART, co-simulated in Verilator with a UART model
+//! on the host side. Tables or weights (both layers' for a chain) are
+//! loaded over the UART, points or events follow, and every feature and
+//! output event the board sends is compared with the family's golden model,
+//! through the same host code (`accgen::uart_stream`) as `accgen run-uart`.
 
 mod common;
 
@@ -13,6 +13,7 @@ use accgen_hdl::board::{UartParams, wrapper::RESYNC_BITS};
 use accgen_hdl::hashgrid::{HashGridParams, HashGridSpec};
 use accgen_hdl::ir::ResetStyle;
 use accgen_hdl::spiking::CoreParams;
+use accgen_hdl::spiking::model::ChainModel;
 use accgen_hdl::spiking::params::{CoreSpec, DEFAULT_MAX_SYNAPSE_BITS, Preset};
 use accgen_hdl::{Bits, Design};
 use accgen_sim::{BuildOptions, Model};
@@ -78,6 +79,54 @@ fn small_cores() -> [CoreParams; 2] {
     ]
 }
 
+/// Two chained cores, small enough to load and run quickly in Verilator:
+/// 6 inputs -> 8 neurons (2 units) -> 4 neurons (1 unit). The thresholds
+/// are low enough for random weights to make both layers spike.
+const CHAIN_YAML: &str = "spiking_core:\n  neurons: 8\n  inputs: 6\n  units: 2\n  preset: if\n  threshold: 60\n  next_layer:\n    neurons: 4\n    units: 1\n    preset: if\n    threshold: 40\n";
+
+fn parse_chain(yaml: &str) -> (CoreParams, CoreParams) {
+    match accgen::config::parse(yaml, "chain").map(|c| c.block) {
+        Ok(accgen::config::Block::SpikingChain(a, b)) => (a, b),
+        _ => panic!("not a chain: {yaml}"),
+    }
+}
+
+/// `examples/snn_two_layer_65_33_10.yaml`: the spiking digits network's shape.
+fn example_chain() -> (CoreParams, CoreParams) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/snn_two_layer_65_33_10.yaml");
+    match accgen::config::load(&path).map(|c| c.block) {
+        Ok(accgen::config::Block::SpikingChain(a, b)) => (a, b),
+        _ => panic!("{}: not a chain", path.display()),
+    }
+}
+
+fn chain_design(a: &CoreParams, b: &CoreParams) -> Design {
+    stream::spiking_chain_design(a, b, UART, &common::prov()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Both layers' weights and `steps` time steps for the chain, as `accgen
+/// run-uart` draws them, and layer 1's spikes (the tap, not on the line).
+fn chain_steps(a: &CoreParams, b: &CoreParams, steps: usize, seed: u64) -> (Vec<Step>, usize) {
+    let framing = stream::spiking_chain_framing(a, b);
+    let (w1, w2) = uart_stream::random_chain_weights(a, b, seed);
+    let time_steps = uart_stream::random_steps(a, steps, seed);
+    let mut model = ChainModel::new(a, b);
+    for (layer, weights) in [(&mut model.layer1, &w1), (&mut model.layer2, &w2)] {
+        for (i, row) in weights.iter().enumerate() {
+            for (n, &w) in row.iter().enumerate() {
+                layer.set_weight(i as u32, n as u32, w);
+            }
+        }
+    }
+    let mut mid = 0;
+    for inputs in &time_steps {
+        inputs.iter().for_each(|&i| model.event(i));
+        mid += model.tick().0.len();
+    }
+    let steps = uart_stream::chain_steps(&framing, a, b, [&w1, &w2], &time_steps);
+    (steps, mid)
+}
+
 fn grid_design(p: &HashGridParams) -> Design {
     stream::hash_grid_design(p, UART, &common::prov()).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -133,6 +182,18 @@ fn stream_wrappers_are_lint_clean() {
     for p in small_cores() {
         common::lint(&core_design(&p));
     }
+    // Two load ports and an open tap; the second chain has the asynchronous reset.
+    let (a, b) = parse_chain(CHAIN_YAML);
+    common::lint(&chain_design(&a, &b));
+    let (a, b) = parse_chain(
+        "reset: async\nspiking_core:\n  neurons: 5\n  inputs: 3\n  units: 1\n  preset: if\n  next_layer:\n    neurons: 6\n    units: 3\n    preset: if\n",
+    );
+    common::lint(&chain_design(&a, &b));
+    // The example chain at the iCEBreaker's 104 cycles per bit: the
+    // longest module name the flows emit for it.
+    let (a, b) = &example_chain();
+    let board = UartParams { clks_per_bit: 104 };
+    common::lint(&stream::spiking_chain_design(a, b, board, &common::prov()).unwrap_or_else(|e| panic!("{e}")));
 }
 
 #[test]
@@ -176,6 +237,54 @@ fn spiking_events_over_the_uart_match_the_golden_model() {
 }
 
 #[test]
+fn chain_events_over_the_uart_match_the_golden_model() {
+    let (a, b) = parse_chain(CHAIN_YAML);
+    let framing = stream::spiking_chain_framing(&a, &b);
+    // A word names its layer above layer 1's 5 + 16 address and data bits
+    // (6 inputs x 4 slots, 2 weights of 8 bits).
+    assert_eq!(
+        (framing.fields_w(), framing.select_w(), framing.load_bytes()),
+        (21, 1, 3)
+    );
+    let time_steps = 40;
+    let (steps, mid) = chain_steps(&a, &b, time_steps, 8);
+    let loads = steps.iter().filter(|s| s.frame[0] == stream::CHANNEL_LOAD).count();
+    assert_eq!(
+        loads as u32,
+        a.synapse_words() + b.synapse_words(),
+        "both layers' words"
+    );
+    let spikes = expected_values(&steps) - time_steps;
+    assert!(
+        mid >= 40 && spikes >= 20,
+        "layer 1 spiked {mid} times, layer 2 {spikes}: the check would be weak"
+    );
+    // Twice on one board: the restart clears both layers' membranes.
+    let n = run(&chain_design(&a, &b), &framing, &steps, 2).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 2 * (spikes + time_steps), "layer-2 spikes and end-of-step markers");
+    println!("chain: {mid} layer-1 spikes fed {spikes} layer-2 spikes and {time_steps} end-of-step markers, twice");
+}
+
+/// The example chain (the spiking digits network's shape, 65 -> 33 -> 10):
+/// its 880 synapse words over the line, then random steps, twice.
+#[test]
+fn the_example_chain_over_the_uart_matches_the_golden_model() {
+    let (a, b) = &example_chain();
+    let framing = stream::spiking_chain_framing(a, b);
+    assert_eq!(framing.load_bytes(), 5, "10 + 24 field bits and the layer bit");
+    let time_steps = 20;
+    let (steps, mid) = chain_steps(a, b, time_steps, 10);
+    let spikes = expected_values(&steps) - time_steps;
+    assert!(
+        mid >= 40 && spikes >= 20,
+        "layer 1 spiked {mid} times, layer 2 {spikes}: the check would be weak"
+    );
+    let n = run(&chain_design(a, b), &framing, &steps, 2).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 2 * (spikes + time_steps));
+    println!("example chain: {mid} layer-1 spikes fed {spikes} layer-2 spikes and {time_steps} markers, twice");
+}
+
+#[test]
 fn unknown_channels_and_abandoned_frames_are_dropped() {
     let p = &small_cores()[0];
     let framing = stream::spiking_framing(p);
@@ -200,6 +309,33 @@ fn broken_wrappers_fail_the_check() {
     let cell = &small_cores()[0];
     let core_framing = stream::spiking_framing(cell);
     let core_steps = core_steps(cell, 10, 7);
+    let (a, b) = parse_chain(CHAIN_YAML);
+    let chain = chain_design(&a, &b);
+    let chain_framing = stream::spiking_chain_framing(&a, &b);
+    let (chain_steps, _) = chain_steps(&a, &b, 12, 9);
+    let chain_cases = [
+        // Every load word goes to the other layer.
+        (
+            "assign load_port = payload_q[",
+            "assign load_port = !payload_q[",
+            "chain: words to the wrong layer",
+        ),
+        // Layer 2's words are written into layer 1 too.
+        (
+            "(load_port == 1'b0)",
+            "(1'b1)",
+            "chain: layer 2's words also into layer 1",
+        ),
+    ];
+    for (from, to, what) in chain_cases {
+        let (broken, sites) = common::mutate(&chain, "accgen_uart_", from, to);
+        assert!(sites >= 1, "{what}: no site");
+        let e = run(&broken, &chain_framing, &chain_steps, 1).err().unwrap_or_default();
+        assert!(
+            e.contains("golden model") || e.contains("answered"),
+            "{what}: the mutant passed: {e}"
+        );
+    }
     let cases = [
         // The transmitter sends a beat's second byte first.
         (
@@ -264,6 +400,15 @@ fn a_block_too_slow_for_the_uart_is_refused() {
         .map(|e| e.to_string());
     assert!(e.as_deref().unwrap_or("").contains("65 cycles"), "{e:?}");
     assert!(stream::spiking_design(&p, UartParams { clks_per_bit: 104 }, &common::prov()).is_ok());
+    // A chain is as fast as its first layer, which takes the input events.
+    let second = core(4, 64, 1, Preset::If, ResetStyle::SyncHigh);
+    let e = stream::spiking_chain_design(&p, &second, UART, &common::prov())
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        e.as_deref().unwrap_or("").contains("spiking chain busy 65 cycles"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -271,15 +416,18 @@ fn frames_pack_fields_from_bit_zero() {
     let f = StreamFraming {
         in_w: 18,
         out_w: 10,
-        load_fields: vec![3, 6, 16],
+        load_fields: vec![vec![3, 6, 16]],
     };
     assert_eq!((f.in_bytes(), f.load_bytes(), f.out_bytes()), (3, 4, 2));
     assert_eq!(f.input_frame(&Bits::from_u64(18, 0x2_f00d)), [0, 0x0d, 0xf0, 0x02]);
-    let word = f.load_frame(&[
-        &Bits::from_u64(3, 5),
-        &Bits::from_u64(6, 0x2a),
-        &Bits::from_u64(16, 0xbeef),
-    ]);
+    let word = f.load_frame(
+        0,
+        &[
+            &Bits::from_u64(3, 5),
+            &Bits::from_u64(6, 0x2a),
+            &Bits::from_u64(16, 0xbeef),
+        ],
+    );
     // 5 | 0x2a << 3 | 0xbeef << 9 = 0x17ddf55
     assert_eq!(word, [1, 0x55, 0xdf, 0x7d, 0x01]);
     let beats = f
@@ -287,6 +435,19 @@ fn frames_pack_fields_from_bit_zero() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(beats, [Bits::from_u64(10, 0x3ff), Bits::from_u64(10, 0x201)]);
     assert!(f.decode_outputs(&[0]).is_err());
+    // Three load ports: the port number (2 bits) sits above the widest
+    // port's fields (3 + 6 + 16 = 25 bits), whatever port the word is for.
+    let f = StreamFraming {
+        load_fields: vec![vec![3, 6, 16], vec![4, 4], vec![9]],
+        ..f
+    };
+    assert_eq!((f.fields_w(), f.select_w(), f.load_bytes()), (25, 2, 4));
+    // 0xa | 0x5 << 4 | 1 << 25 = 0x200005a
+    assert_eq!(
+        f.load_frame(1, &[&Bits::from_u64(4, 0xa), &Bits::from_u64(4, 0x5)]),
+        [1, 0x5a, 0, 0, 0x02]
+    );
+    assert_eq!(f.load_frame(2, &[&Bits::from_u64(9, 0x1ff)]), [1, 0xff, 0x01, 0, 0x04]);
 }
 
 /// `accgen run-uart ARGS`: exit code and stderr.
@@ -307,13 +468,9 @@ fn run_uart_explains_what_it_cannot_use() {
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
         path.to_string_lossy().into_owned()
     };
-    let chain = write(
-        "chain.yaml",
-        "spiking_core:\n  neurons: 4\n  inputs: 3\n  units: 1\n  preset: if\n  next_layer:\n    neurons: 2\n    units: 1\n    preset: if\n",
-    );
-    let (code, stderr) = run_uart(&[&chain, "--port", "/dev/null"]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("chain.yaml") && stderr.contains("chain"), "{stderr}");
+    let chain = write("chain.yaml", CHAIN_YAML);
+    let (code, stderr) = run_uart(&[&chain, "--port", "/dev/null", "--steps", "0"]);
+    assert_eq!((code, stderr.contains("--steps 0")), (Some(2), true), "{stderr}");
     let grid = write(
         "grid.yaml",
         "hash_grid:\n  dims: 2\n  levels: 2\n  features: 2\n  log2_table_size: 8\n  base_resolution: 2\n  per_level_scale: 1.5\n  table: int8\n",
@@ -342,6 +499,9 @@ fn run_uart_against_the_simulated_board(name: &str, yaml: &str, args: &[&str]) -
     let (design, framing, longest_answer) = match &config.block {
         accgen::config::Block::HashGrid(p) => (grid_design(p), stream::hash_grid_framing(p), 1),
         accgen::config::Block::SpikingCore(p) => (core_design(p), stream::spiking_framing(p), p.neurons + 1),
+        accgen::config::Block::SpikingChain(a, b) => {
+            (chain_design(a, b), stream::spiking_chain_framing(a, b), b.neurons + 1)
+        }
         _ => panic!("{name}: not a stream block"),
     };
     let mut port = board(&design, &framing);
@@ -381,23 +541,31 @@ fn run_uart_checks_points_and_events_through_a_pseudo_terminal() {
 }
 
 #[test]
-fn flow_explains_that_a_chain_has_no_wrapper() {
-    let dir = common::scratch("board_stream/flow_chain");
-    let cfg = dir.join("chain.yaml");
-    std::fs::write(
-        &cfg,
-        "spiking_core:\n  neurons: 4\n  inputs: 3\n  units: 1\n  preset: if\n  next_layer:\n    neurons: 2\n    units: 1\n    preset: if\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accgen"))
-        .args(["flow", &cfg.to_string_lossy(), "--target", "ice40-hx8k", "--out"])
-        .arg(dir.join("out"))
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+fn run_uart_checks_a_chain_through_a_pseudo_terminal() {
+    let stdout = run_uart_against_the_simulated_board("chain", CHAIN_YAML, &["--steps", "12", "--seed", "5"]);
+    let (a, b) = parse_chain(CHAIN_YAML);
+    let (steps, _) = chain_steps(&a, &b, 12, 5);
+    let events = expected_values(&steps);
+    assert!(events > 12, "no layer-2 spikes to compare");
     assert!(
-        stderr.contains("chain.yaml") && stderr.contains("no UART board wrapper") && stderr.contains("--bare"),
-        "{stderr}"
+        stdout.contains(&format!("PASS: 12 time steps, {events} layer-2 output events")),
+        "{stdout}"
     );
+}
+
+#[test]
+fn flow_wraps_a_chain_by_default() {
+    let config = accgen::config::parse(CHAIN_YAML, "chain").unwrap_or_else(|e| panic!("{e}"));
+    for board in [
+        accgen::flow::Board::Icebreaker,
+        accgen::flow::Board::Hx8kBreakout,
+        accgen::flow::Board::Ulx3s,
+    ] {
+        let design = accgen::flow::board_design(&config, board, "accgen flow")
+            .ok()
+            .unwrap_or_else(|| panic!("{}: no board wrapper for the chain", board.name()));
+        assert!(design.top.starts_with("accgen_uart_snn_chain_"), "{}", design.top);
+        let pins: Vec<&str> = design.ports.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(pins, ["clk_i", "uart_rx_i", "uart_tx_o", "led_o"], "{}", board.name());
+    }
 }

@@ -257,12 +257,10 @@ fn check_pins(config: &config::Config, design: &Design, device: Device) -> Resul
             })
             .collect()
     };
-    // Two chained spiking cores have no board wrapper yet.
     let advice = match config.block {
         config::Block::MacArray(_) => {
             "Drop --bare to put it behind the board's UART wrapper (4 pins), or choose a smaller array or a larger package"
         }
-        config::Block::SpikingChain(..) => "Choose a larger package (ice40-hx8k, ecp5-25k)",
         _ => "Drop --bare to put it behind the board's UART wrapper (4 pins), or choose a larger package",
     };
     Err(run_err(format!(
@@ -416,9 +414,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 
 /// Place and route `config` on the open-toolchain device `target` as
 /// `accgen flow` does (behind the board wrapper), with the board's clock as
-/// the constraint, into `folder`. A block the wrapper cannot serve (two
-/// chained spiking cores, a core too slow for the bit rate) is placed
-/// alone, as `--bare` would. For exploration: the summary carries Fmax and
+/// the constraint, into `folder`. A block the wrapper cannot serve (a
+/// spiking core too slow for the bit rate) is placed alone, as `--bare`
+/// would. For exploration: the summary carries Fmax and
 /// utilisation.
 pub fn place_and_route(
     config: &config::Config,
@@ -471,11 +469,7 @@ fn wrapped(config: &config::Config, clock_mhz: f64, command: &str) -> Result<Des
         config::Block::MacArray(p) => Ok(board::design(p, uart, &prov)),
         config::Block::HashGrid(p) => board::stream::hash_grid_design(p, uart, &prov).map_err(too_slow),
         config::Block::SpikingCore(p) => board::stream::spiking_design(p, uart, &prov).map_err(too_slow),
-        config::Block::SpikingChain(..) => Err(Failure::Input(format!(
-            "error: {}: two chained spiking cores have no UART board wrapper yet (MAC arrays, hash grids and \
-             single spiking cores have); add --bare to place the chain alone",
-            config.origin
-        ))),
+        config::Block::SpikingChain(a, b) => board::stream::spiking_chain_design(a, b, uart, &prov).map_err(too_slow),
     }
 }
 

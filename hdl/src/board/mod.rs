@@ -1,9 +1,10 @@
 //! Board wrappers: a top level that puts a block behind a UART, so a
 //! bitstream is useful on a real board (a bare block has far more ports than
 //! a small package has pins), and the byte protocols a host speaks to it.
-//! MAC arrays have their own wrapper ([`wrapper`]); hash-grid engines and
-//! spiking cores share one stream wrapper ([`stream`]), built from a
-//! description of the block's ports ([`stream::StreamPorts`]).
+//! MAC arrays have their own wrapper ([`wrapper`]); hash-grid engines,
+//! spiking cores and chains of two spiking cores share one stream wrapper
+//! ([`stream`]), built from a description of the block's ports
+//! ([`stream::StreamPorts`]).
 //!
 //! # MAC-array protocol (8N1, least significant byte first)
 //!
@@ -24,25 +25,38 @@
 //!   beat is dropped, so a host that lost count pauses and starts again.
 //!   Power-up holds the array in reset for 8 cycles.
 //!
-//! # Stream protocol (hash grids, spiking cores; 8N1, LSB first)
+//! # Stream protocol (hash grids, spiking cores, chains; 8N1, LSB first)
 //!
 //! The block has an input stream (`in_valid_i/in_ready_o/in_data_i`, IN_W
 //! bits), an output stream (`out_valid_o/out_ready_i/out_data_o`, OUT_W
-//! bits) and a load port (a strobe, an optional ready, and fields).
+//! bits) and one or more load ports (a strobe, an optional ready, and
+//! fields; a chain of two spiking cores has one per layer).
 //!
 //! - **Host to board**: frames of a channel byte and a payload. Channel 0:
 //!   one input beat, `ceil(IN_W / 8)` bytes (a hash grid's point, coordinate
-//!   d at `[d*X_W +: X_W]`; a spiking core's event `{tick, input}`).
+//!   d at `[d*X_W +: X_W]`; a spiking core's event `{tick, input}`, for a
+//!   chain an event into layer 1).
 //!   Channel 1: one load word, the load fields side by side from bit 0 in
 //!   the order the family lists them (hash grid: `load_level_i`,
 //!   `load_addr_i`, `load_data_i`; spiking core: `wl_addr_i`, `wl_data_i`),
-//!   `ceil(sum of widths / 8)` bytes. Unused top bits are zero. Channel 2,
+//!   `ceil(sum of widths / 8)` bytes. A block with several load ports
+//!   (a chain: port 0 is layer 1's `wl1_addr_i`, `wl1_data_i`, port 1
+//!   layer 2's `wl2_*`) packs the chosen port's fields from bit 0 and the
+//!   port number in `ceil(log2(ports))` bits above the widest port's
+//!   fields (for `snn_two_layer_65_33_10`: 10 + 24 field bits, the layer
+//!   bit at bit 34, 5 bytes). Unused top bits are zero. Channel 2,
 //!   a byte alone, restarts the block: one cycle of reset, so a spiking
 //!   core's membranes start from zero again (tables and weights written
 //!   through the load port stay); `accgen run-uart` sends it first. Other
 //!   channel bytes are ignored.
 //! - **Board to host**: every output beat, `ceil(OUT_W / 8)` bytes (a hash
-//!   grid's L * F features; a spiking core's `{end of step, neuron}`).
+//!   grid's L * F features; a spiking core's `{end of step, neuron}`; a
+//!   chain's layer-2 `{end of step, neuron}`). A chain's tap between the
+//!   layers (`mid_*`) is not sent: it has no ready, so on a line slower
+//!   than the chain it could only be buffered (a whole step of layer-1
+//!   spikes) or stall layer 2, changing the chain's timing; the host's
+//!   golden model knows layer 1's spikes, and the bare chain's
+//!   co-simulation checks the tap cycle by cycle.
 //! - **Pacing**: the wrapper holds one frame; bytes that arrive while the
 //!   block has not taken it are dropped. The block takes a beat within one
 //!   byte time (checked when the wrapper is built: a hash grid's slots, a
@@ -50,7 +64,10 @@
 //!   byte if, after a frame that has answers, it waits for them before
 //!   sending more: a hash grid answers each point with one beat of
 //!   features; a spiking core answers a tick with the step's spikes and the
-//!   end-of-step marker. Loads and input events have no answer and may
+//!   end-of-step marker, a chain with layer 2's spikes and marker of the
+//!   step (layer 1 takes events within its SLOTS + 1 cycles and passes its
+//!   spikes to layer 2 only while a tick is in flight). Loads and input
+//!   events have no answer and may
 //!   follow each other back to back; load tables and weights while no
 //!   point or step is in flight.
 //! - **Resynchronising and reset** as for MAC arrays: a partial frame is

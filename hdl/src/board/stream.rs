@@ -9,7 +9,9 @@ use super::wrapper::RESYNC_BITS;
 use crate::Design;
 use crate::hashgrid::{HashGridParams, engine};
 use crate::ir::verilog::Provenance;
-use crate::ir::{Expr, LValue, Module, ModuleBuilder, ModuleDoc, ResetStyle, Ty, Width, concat, drive, mux, sink};
+use crate::ir::{
+    Expr, LValue, Module, ModuleBuilder, ModuleDoc, ResetStyle, Signal, Ty, Width, concat, drive, leave_open, mux, sink,
+};
 use crate::params::{ParamError, bits_for};
 use crate::spiking::{CoreParams, core};
 
@@ -31,10 +33,13 @@ pub struct Stream {
     pub data: &'static str,
 }
 
-/// The block's load port: a strobe (a one-cycle write enable, or a valid
+/// A load port of the block: a strobe (a one-cycle write enable, or a valid
 /// with a ready) and the fields it writes, packed from bit 0 in this order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoadPort {
+    /// What the port loads ("layer 1"), for the header of a block with
+    /// several load ports.
+    pub label: &'static str,
     pub strobe: &'static str,
     /// The ready output answering the strobe, if the port has one.
     pub ready: Option<&'static str>,
@@ -52,7 +57,12 @@ pub struct StreamPorts {
     pub reset: ResetStyle,
     pub input: Stream,
     pub output: Stream,
-    pub load: LoadPort,
+    /// The load ports. With more than one, a load word carries the port's
+    /// number above the widest port's fields (see [`StreamFraming`]).
+    pub load: Vec<LoadPort>,
+    /// Outputs of the block the wrapper leaves unconnected, each with the
+    /// reason (written beside it in the Verilog).
+    pub open_outputs: Vec<(&'static str, &'static str)>,
     /// The most cycles the block may keep `input.ready` low after taking
     /// an input beat while its output is free (a hash grid's slots, a
     /// spiking core's cycles per event). The wrapper holds at most one
@@ -80,11 +90,13 @@ impl StreamPorts {
             reset: p.reset,
             input: IN,
             output: OUT,
-            load: LoadPort {
+            load: vec![LoadPort {
+                label: "table",
                 strobe: "load_we_i",
                 ready: None,
                 fields: vec!["load_level_i", "load_addr_i", "load_data_i"],
-            },
+            }],
+            open_outputs: Vec::new(),
             busy_cycles: u64::from(p.slots()),
         }
     }
@@ -98,12 +110,56 @@ impl StreamPorts {
             reset: p.reset,
             input: IN,
             output: OUT,
-            load: LoadPort {
+            load: vec![LoadPort {
+                label: "synapse memory",
                 strobe: "wl_valid_i",
                 ready: Some("wl_ready_o"),
                 fields: vec!["wl_addr_i", "wl_data_i"],
-            },
+            }],
+            open_outputs: Vec::new(),
             busy_cycles: p.cycles_per_event(),
+        }
+    }
+
+    /// Two chained spiking cores: events into layer 1, layer 2's spikes
+    /// and end-of-step markers out, synapse words loaded into either layer.
+    ///
+    /// The tap between the layers (`mid_*`) is left open. It is a copy of
+    /// layer 1's output stream with no ready of its own: sending it too
+    /// would mean a second output on one line with no way to stall it
+    /// (up to N1 + 1 beats per step arriving faster than the line drains
+    /// them), so it would need a buffer of a whole step's spikes or would
+    /// have to stall layer 2, changing what the chain computes when. The
+    /// host knows layer 1's spikes anyway: the chain's golden model gives
+    /// them, and the bare chain's co-simulation checks the tap cycle by
+    /// cycle.
+    pub fn spiking_chain(first: &CoreParams, _second: &CoreParams) -> StreamPorts {
+        let tap = "the tap between the layers; layer 1's spikes reach the host only through layer 2";
+        StreamPorts {
+            family: "spiking chain",
+            beat_names: ["input event", "output event", "synapse word"],
+            reset: first.reset,
+            input: IN,
+            output: OUT,
+            load: vec![
+                LoadPort {
+                    label: "layer 1",
+                    strobe: "wl1_valid_i",
+                    ready: Some("wl1_ready_o"),
+                    fields: vec!["wl1_addr_i", "wl1_data_i"],
+                },
+                LoadPort {
+                    label: "layer 2",
+                    strobe: "wl2_valid_i",
+                    ready: Some("wl2_ready_o"),
+                    fields: vec!["wl2_addr_i", "wl2_data_i"],
+                },
+            ],
+            open_outputs: vec![("mid_valid_o", tap), ("mid_ready_o", tap), ("mid_data_o", tap)],
+            // Layer 1 takes input events; it answers only ticks, and layer 2
+            // only sees events while a tick is in flight (the host then
+            // waits for the answer).
+            busy_cycles: first.cycles_per_event(),
         }
     }
 }
@@ -113,8 +169,8 @@ impl StreamPorts {
 pub struct StreamFraming {
     pub in_w: u32,
     pub out_w: u32,
-    /// Widths of the load fields, packed from bit 0 in order.
-    pub load_fields: Vec<u32>,
+    /// Per load port, the widths of its fields, packed from bit 0 in order.
+    pub load_fields: Vec<Vec<u32>>,
 }
 
 impl StreamFraming {
@@ -129,12 +185,29 @@ impl StreamFraming {
         StreamFraming {
             in_w: width(ports.input.data),
             out_w: width(ports.output.data),
-            load_fields: ports.load.fields.iter().map(|f| width(f)).collect(),
+            load_fields: ports
+                .load
+                .iter()
+                .map(|l| l.fields.iter().map(|f| width(f)).collect())
+                .collect(),
         }
     }
 
+    /// Bits of the widest load port's fields.
+    pub fn fields_w(&self) -> u32 {
+        self.load_fields.iter().map(|f| f.iter().sum()).max().unwrap_or(0)
+    }
+    /// Bits of the load-port number above the fields: none for one port.
+    pub fn select_w(&self) -> u32 {
+        if self.load_fields.len() > 1 {
+            bits_for(self.load_fields.len() as u64 - 1)
+        } else {
+            0
+        }
+    }
+    /// Bits of a load word: the widest port's fields, then the port number.
     pub fn load_w(&self) -> u32 {
-        self.load_fields.iter().sum()
+        self.fields_w() + self.select_w()
     }
     /// Bytes of an input beat after its channel byte.
     pub fn in_bytes(&self) -> u32 {
@@ -160,15 +233,20 @@ impl StreamFraming {
         frame(CHANNEL_INPUT, beat, self.in_bytes())
     }
 
-    /// The frame of one load word: the channel byte, then the fields
-    /// (`values[i]` of `load_fields[i]` bits) side by side from bit 0.
-    pub fn load_frame(&self, values: &[&crate::Bits]) -> Vec<u8> {
-        assert_eq!(values.len(), self.load_fields.len(), "one value per load field");
+    /// The frame of one load word for load port `port`: the channel byte,
+    /// then the fields (`values[i]` of `load_fields[port][i]` bits) side by
+    /// side from bit 0 and, with several ports, `port` at bit `fields_w`.
+    pub fn load_frame(&self, port: usize, values: &[&crate::Bits]) -> Vec<u8> {
+        let fields = &self.load_fields[port];
+        assert_eq!(values.len(), fields.len(), "one value per load field");
         let mut word = crate::Bits::zero(self.load_bytes() * 8);
         let mut at = 0;
-        for (v, &w) in values.iter().zip(&self.load_fields) {
+        for (v, &w) in values.iter().zip(fields) {
             word.set_field(at, &v.field(0, w));
             at += w;
+        }
+        if self.select_w() > 0 {
+            word.set_u64_field(self.fields_w(), self.select_w(), port as u64);
         }
         frame(CHANNEL_LOAD, &word, self.load_bytes())
     }
@@ -243,66 +321,114 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
     let max_bytes = in_bytes.max(load_bytes);
     let idle_limit = u64::from(RESYNC_BITS) * u64::from(u.clks_per_bit);
     let [in_name, out_name, load_name] = ports.beat_names;
-    let field_list = ports
-        .load
-        .fields
-        .iter()
-        .zip(&f.load_fields)
-        .map(|(n, w)| format!("{n} ({w} bits)"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let field_list = |port: &LoadPort, widths: &[u32]| {
+        port.fields
+            .iter()
+            .zip(widths)
+            .map(|(n, w)| format!("{n} ({w} bits)"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let load_layout = if let [only] = ports.load.as_slice() {
+        format!(
+            "{}, packed from bit 0 in {load_bytes} bytes",
+            field_list(only, &f.load_fields[0])
+        )
+    } else {
+        let each = ports
+            .load
+            .iter()
+            .zip(&f.load_fields)
+            .enumerate()
+            .map(|(k, (port, widths))| format!("{k} = {}: {}", port.label, field_list(port, widths)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        format!(
+            "for one of {} load ports: the port's fields packed from bit 0, the port number in bits [{} +: {}] ({each}), in {load_bytes} bytes",
+            ports.load.len(),
+            f.fields_w(),
+            f.select_w()
+        )
+    };
+    let ports_word = if ports.load.len() > 1 { "ports" } else { "port" };
+    let load_sum = |widths: &[u32]| widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" + ");
+    let load_w_text = if let [only] = f.load_fields.as_slice() {
+        load_sum(only)
+    } else {
+        format!(
+            "max({}) + {}",
+            f.load_fields.iter().map(|w| load_sum(w)).collect::<Vec<_>>().join(", "),
+            f.select_w()
+        )
+    };
 
-    let mut m = ModuleBuilder::new(
-        name(&block.name, u),
-        ModuleDoc {
-            title: format!(
-                "{} behind an 8N1 UART ({} clock cycles per bit)",
-                ports.family, u.clks_per_bit
+    let mut doc = ModuleDoc {
+        title: format!(
+            "{} behind an 8N1 UART ({} clock cycles per bit)",
+            ports.family, u.clks_per_bit
+        ),
+        description: vec![
+            format!(
+                "Host to board, frames of a channel byte and a payload, least significant byte first: channel {CHANNEL_INPUT} is one {in_name} ({} in {in_bytes} bytes), channel {CHANNEL_LOAD} one {load_name} ({load_layout}); unused top bits are zero. Channel {CHANNEL_RESTART} alone resets the block for one cycle (memories written through the load {ports_word} keep their contents). Other channel bytes are ignored.",
+                ports.input.data
             ),
-            description: vec![
-                format!(
-                    "Host to board, frames of a channel byte and a payload, least significant byte first: channel {CHANNEL_INPUT} is one {in_name} ({} in {in_bytes} bytes), channel {CHANNEL_LOAD} one {load_name} ({field_list}, packed from bit 0 in {load_bytes} bytes); unused top bits are zero. Channel {CHANNEL_RESTART} alone resets the block for one cycle (memories written through the load port keep their contents). Other channel bytes are ignored.",
-                    ports.input.data
-                ),
-                format!(
-                    "Board to host: every {out_name} on {} leaves as {out_bytes} bytes, least significant first.",
-                    ports.output.data
-                ),
-                format!(
-                    "One frame is held at a time: bytes that arrive while the {} has not yet taken the last frame are dropped. A host that waits for the answers the golden model predicts before sending the next frame that has answers never loses a byte (the block takes a beat within {} cycles, under one byte on the line).",
-                    ports.family, ports.busy_cycles
-                ),
-                format!(
-                    "A partial frame is dropped after {RESYNC_BITS} bit periods without a byte, so a host that lost count pauses and starts again. A power-on counter holds the block and the UART in reset for {} cycles (FPGA flip-flops power up at zero).",
-                    1u32 << (uart::POR_W - 1)
-                ),
-            ],
-            params: vec![
-                (
-                    "CLKS_PER_BIT".into(),
-                    u.clks_per_bit.to_string(),
-                    "clock cycles per UART bit: f_clk / baud".into(),
-                ),
-                ("IN_BYTES".into(), in_bytes.to_string(), format!("bytes per {in_name}")),
-                (
-                    "LOAD_BYTES".into(),
-                    load_bytes.to_string(),
-                    format!("bytes per {load_name}"),
-                ),
-                (
-                    "OUT_BYTES".into(),
-                    out_bytes.to_string(),
-                    format!("bytes per {out_name}"),
-                ),
-                ("block".into(), block.name.clone(), format!("the {}", ports.family)),
-            ],
-            timing: vec![format!(
-                "Bound by the UART: {} bit periods per {in_name} in, {} per {out_name} out.",
-                10 * (1 + in_bytes),
-                10 * out_bytes
-            )],
-        },
-    );
+            format!(
+                "Board to host: every {out_name} on {} leaves as {out_bytes} bytes, least significant first.",
+                ports.output.data
+            ),
+            format!(
+                "One frame is held at a time: bytes that arrive while the {} has not yet taken the last frame are dropped. A host that waits for the answers the golden model predicts before sending the next frame that has answers never loses a byte (the block takes a beat within {} cycles, under one byte on the line).",
+                ports.family, ports.busy_cycles
+            ),
+            format!(
+                "A partial frame is dropped after {RESYNC_BITS} bit periods without a byte, so a host that lost count pauses and starts again. A power-on counter holds the block and the UART in reset for {} cycles (FPGA flip-flops power up at zero).",
+                1u32 << (uart::POR_W - 1)
+            ),
+        ],
+        params: vec![
+            (
+                "CLKS_PER_BIT".into(),
+                u.clks_per_bit.to_string(),
+                "clock cycles per UART bit: f_clk / baud".into(),
+            ),
+            ("IN_BYTES".into(), in_bytes.to_string(), format!("bytes per {in_name}")),
+            (
+                "LOAD_BYTES".into(),
+                load_bytes.to_string(),
+                format!("bytes per {load_name}"),
+            ),
+            (
+                "OUT_BYTES".into(),
+                out_bytes.to_string(),
+                format!("bytes per {out_name}"),
+            ),
+            ("block".into(), block.name.clone(), format!("the {}", ports.family)),
+        ],
+        timing: vec![format!(
+            "Bound by the UART: {} bit periods per {in_name} in, {} per {out_name} out.",
+            10 * (1 + in_bytes),
+            10 * out_bytes
+        )],
+    };
+    if !ports.open_outputs.is_empty() {
+        let names = ports
+            .open_outputs
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut reasons: Vec<&str> = ports.open_outputs.iter().map(|(_, why)| *why).collect();
+        reasons.dedup();
+        doc.description.insert(
+            2,
+            format!(
+                "The {}'s outputs {names} are left open (on wires named unused_*): {}.",
+                ports.family,
+                reasons.join("; ")
+            ),
+        );
+    }
+    let mut m = ModuleBuilder::new(name(&block.name, u), doc);
     let clk = m.input("clk_i", Ty::BIT, "the board's oscillator");
     let rx_i = m.input("uart_rx_i", Ty::BIT, "serial data from the host, idle high");
     let tx_o = m.output("uart_tx_o", Ty::BIT, "serial data to the host, idle high");
@@ -321,9 +447,8 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
         "MAX_BYTES",
         i64::from(max_bytes),
         &format!(
-            "bytes of the payload register: max({in_bytes} per {in_name} = ceil({} / 8), {load_bytes} per {load_name} = ceil(({}) / 8))",
+            "bytes of the payload register: max({in_bytes} per {in_name} = ceil({} / 8), {load_bytes} per {load_name} = ceil(({load_w_text}) / 8))",
             f.in_w,
-            f.load_fields.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" + ")
         ),
     );
     let idle_p = m.localparam(
@@ -379,12 +504,58 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
     let full_q = m.reg("full_q", 1u32, false, "a whole frame waits for the block");
     let idle_q = m.reg("idle_q", &idle_p, false, "cycles since the last byte of an open frame");
     let in_ready = m.wire("in_ready", 1u32, false, &format!("the block takes the {in_name}"));
-    let load_ready_wire = ports
+    let load_lo = (max_bytes - load_bytes) * 8;
+    // With several load ports the held word names its port above the
+    // widest port's fields.
+    let load_port = (f.select_w() > 0).then(|| {
+        m.wire_of(
+            "load_port",
+            payload_q.select(load_lo + f.fields_w(), f.select_w()),
+            &format!("the load port the held {load_name} is for"),
+        )
+    });
+    let several = ports.load.len() > 1;
+    let load_ready_wires: Vec<Option<Signal>> = ports
         .load
-        .ready
-        .map(|_| m.wire("load_ready", 1u32, false, &format!("the block takes the {load_name}")));
+        .iter()
+        .enumerate()
+        .map(|(k, port)| {
+            port.ready.map(|_| {
+                if several {
+                    m.wire(
+                        &format!("load{k}_ready"),
+                        1u32,
+                        false,
+                        &format!("the block takes a {load_name} for port {k}, {}", port.label),
+                    )
+                } else {
+                    m.wire("load_ready", 1u32, false, &format!("the block takes the {load_name}"))
+                }
+            })
+        })
+        .collect();
     // A write-enable strobe takes its word in the cycle it is high.
-    let load_ready: Expr = load_ready_wire.as_ref().map_or_else(|| Ty::BIT.lit(1), |w| w.e());
+    let port_ready = |k: usize| -> Expr { load_ready_wires[k].as_ref().map_or_else(|| Ty::BIT.lit(1), |w| w.e()) };
+    let load_ready: Expr = match &load_port {
+        None => port_ready(0),
+        Some(sel) => {
+            let n = ports.load.len();
+            let sel_t = Ty::u(f.select_w());
+            // A port number no port has is dropped (taken at once), so the
+            // wrapper cannot wedge on a bad word; with a power of two of
+            // ports every number is a port.
+            let (mut ready, first) = if n.is_power_of_two() {
+                (port_ready(0), 1)
+            } else {
+                (Ty::BIT.lit(1), 0)
+            };
+            for k in first..n {
+                ready = mux(sel.e().eq(sel_t.lit(k as i128)), port_ready(k), ready);
+            }
+            m.wire_of("load_ready", ready, &format!("the block takes the {load_name}"))
+                .e()
+        }
+    };
     let taken = m.wire_of(
         "taken",
         full_q.e() & mux(&load_q, load_ready.clone(), in_ready.e()),
@@ -557,7 +728,6 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
         ResetStyle::AsyncLow => !block_rst.e(),
     };
     let in_lo = (max_bytes - in_bytes) * 8;
-    let load_lo = (max_bytes - load_bytes) * 8;
     let mut connections = vec![
         ("clk_i", drive(&clk)),
         (ports.reset.port_name(), drive(block_rst)),
@@ -567,15 +737,24 @@ pub fn wrapper(mut modules: Vec<Module>, ports: &StreamPorts, u: UartParams) -> 
         (ports.output.valid, sink(&out_valid)),
         (ports.output.ready, drive(&out_ready)),
         (ports.output.data, sink(&out_data)),
-        (ports.load.strobe, drive(full_q.e() & load_q.e())),
     ];
-    if let (Some(name), Some(wire)) = (ports.load.ready, &load_ready_wire) {
-        connections.push((name, sink(wire)));
+    for (k, (port, widths)) in ports.load.iter().zip(&f.load_fields).enumerate() {
+        let strobe = match &load_port {
+            None => full_q.e() & load_q.e(),
+            Some(sel) => full_q.e() & load_q.e() & sel.e().eq(Ty::u(f.select_w()).lit(k as i128)),
+        };
+        connections.push((port.strobe, drive(strobe)));
+        if let (Some(name), Some(wire)) = (port.ready, &load_ready_wires[k]) {
+            connections.push((name, sink(wire)));
+        }
+        let mut at = load_lo;
+        for (name, &w) in port.fields.iter().zip(widths) {
+            connections.push((name, drive(payload_q.select(at, w))));
+            at += w;
+        }
     }
-    let mut at = load_lo;
-    for (name, &w) in ports.load.fields.iter().zip(&f.load_fields) {
-        connections.push((name, drive(payload_q.select(at, w))));
-        at += w;
+    for &(name, why) in &ports.open_outputs {
+        connections.push((name, leave_open(why)));
     }
     m.instance(&block, "u_block", connections);
     modules.push(rx_mod);
@@ -598,6 +777,18 @@ pub fn spiking_design(p: &CoreParams, u: UartParams, prov: &Provenance) -> Resul
     Ok(Design::assemble(&wrapper(core::core(p), &ports, u), prov))
 }
 
+/// Two chained spiking cores behind the UART.
+pub fn spiking_chain_design(
+    first: &CoreParams,
+    second: &CoreParams,
+    u: UartParams,
+    prov: &Provenance,
+) -> Result<Design, ParamError> {
+    let ports = StreamPorts::spiking_chain(first, second);
+    check(&ports, u)?;
+    Ok(Design::assemble(&wrapper(core::chain(first, second), &ports, u), prov))
+}
+
 /// The framing of a hash-grid engine's wrapper.
 pub fn hash_grid_framing(p: &HashGridParams) -> StreamFraming {
     let modules = engine::engine(p);
@@ -613,5 +804,14 @@ pub fn spiking_framing(p: &CoreParams) -> StreamFraming {
     StreamFraming::of(
         modules.last().unwrap_or_else(|| unreachable!("the core has a top")),
         &StreamPorts::spiking(p),
+    )
+}
+
+/// The framing of a chain's wrapper.
+pub fn spiking_chain_framing(first: &CoreParams, second: &CoreParams) -> StreamFraming {
+    let modules = core::chain(first, second);
+    StreamFraming::of(
+        modules.last().unwrap_or_else(|| unreachable!("the chain has a top")),
+        &StreamPorts::spiking_chain(first, second),
     )
 }

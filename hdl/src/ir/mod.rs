@@ -641,6 +641,26 @@ impl ModuleBuilder {
                     );
                     (None, Some(l.clone()))
                 }
+                PortConn::Open(why) => {
+                    assert_eq!(
+                        port.sig.kind(),
+                        SigKind::Output,
+                        "{name}.{}: only an output may be left open",
+                        port.sig.name()
+                    );
+                    // `.port ()` is Verilog's open output, but Verilator -Wall
+                    // flags it (PINCONNECTEMPTY) and the generated code takes no
+                    // waivers; a wire named `unused_*` is exempt from Verilator's
+                    // unused-signal warnings by default (-unused-regexp) and
+                    // says the same thing to a reader.
+                    let wire = self.wire(
+                        &format!("unused_{name}_{}", port.sig.name()),
+                        port.sig.width(),
+                        port.sig.ty().signed,
+                        &format!("{name}.{} left open: {why}", port.sig.name()),
+                    );
+                    (None, Some(LValue::from(&wire)))
+                }
             };
             connections.push(Connection {
                 port: port.sig.name().to_string(),
@@ -716,6 +736,8 @@ impl ModuleBuilder {
 pub enum PortConn {
     In(Expr),
     Out(LValue),
+    /// An output nothing reads, with the reason for the reader.
+    Open(String),
 }
 
 /// Connect an input port.
@@ -726,6 +748,12 @@ pub fn drive(e: impl Into<Expr>) -> PortConn {
 /// Connect an output port to a wire or a slice of one.
 pub fn sink(l: impl Into<LValue>) -> PortConn {
     PortConn::Out(l.into())
+}
+
+/// Leave an output port unconnected (`why` is written beside it): it lands
+/// on a wire `unused_<instance>_<port>` that nothing reads.
+pub fn leave_open(why: &str) -> PortConn {
+    PortConn::Open(why.to_string())
 }
 
 /// Builds the body of a clocked process.

@@ -599,6 +599,51 @@ mod tests {
         assert_eq!(expr(&b.select(0u32, 8), true), "b_i");
     }
 
+    fn sub_with_two_outputs() -> Module {
+        let mut m = ModuleBuilder::new("accgen_test_sub", ModuleDoc::default());
+        let a = m.input("a_i", Ty::u(4), "a");
+        let y = m.output("y_o", Ty::u(4), "copy");
+        let tap = m.output("tap_o", Ty::s(3), "a tap");
+        m.assign(&y, &a);
+        m.assign(&tap, a.select(0u32, 3).cast(true));
+        m.finish()
+    }
+
+    #[test]
+    fn an_open_output_lands_on_an_unused_wire() {
+        let sub = sub_with_two_outputs();
+        let mut m = ModuleBuilder::new("accgen_test_top", ModuleDoc::default());
+        let a = m.input("a_i", Ty::u(4), "a");
+        let y = m.output("y_o", Ty::u(4), "copy");
+        m.instance(
+            &sub,
+            "u_sub",
+            vec![
+                ("a_i", drive(&a)),
+                ("y_o", sink(&y)),
+                ("tap_o", leave_open("nobody listens")),
+            ],
+        );
+        let text = print_module(&m.finish(), &prov());
+        assert!(text.contains("wire signed [2:0] unused_u_sub_tap_o;"), "{text}");
+        assert!(text.contains("// u_sub.tap_o left open: nobody listens"), "{text}");
+        assert!(text.contains(".tap_o (unused_u_sub_tap_o)"), "{text}");
+    }
+
+    #[test]
+    #[should_panic(expected = "only an output may be left open")]
+    fn an_input_cannot_be_left_open() {
+        let sub = sub_with_two_outputs();
+        let mut m = ModuleBuilder::new("accgen_test_top", ModuleDoc::default());
+        let y = m.output("y_o", Ty::u(4), "copy");
+        let t = m.wire("t", 3u32, true, "tap");
+        m.instance(
+            &sub,
+            "u_sub",
+            vec![("a_i", leave_open("no")), ("y_o", sink(&y)), ("tap_o", sink(&t))],
+        );
+    }
+
     #[test]
     fn constants_print_readably() {
         assert_eq!(expr(&Ty::u(8).lit(5), true), "8'd5");

@@ -152,6 +152,40 @@ impl CoreModel {
     }
 }
 
+/// Two chained cores' function: layer 1's spikes of a step are layer 2's
+/// input events of the same step, in the order layer 1 emits them
+/// (address order), and layer 1's end-of-step marker is layer 2's tick.
+#[derive(Clone, Debug)]
+pub struct ChainModel {
+    pub layer1: CoreModel,
+    pub layer2: CoreModel,
+}
+
+impl ChainModel {
+    pub fn new(first: &CoreParams, second: &CoreParams) -> ChainModel {
+        ChainModel {
+            layer1: CoreModel::new(first),
+            layer2: CoreModel::new(second),
+        }
+    }
+
+    /// One input event into layer 1.
+    pub fn event(&mut self, input: u32) {
+        self.layer1.event(input);
+    }
+
+    /// The time-step tick: layer 1 updates and its spikes go to layer 2,
+    /// which then updates. Returns both layers' spikes in address order.
+    pub fn tick(&mut self) -> (Vec<u32>, Vec<u32>) {
+        let mid = self.layer1.tick();
+        for &n in &mid {
+            self.layer2.event(n);
+        }
+        let out = self.layer2.tick();
+        (mid, out)
+    }
+}
+
 /// Each preset against its reference's equations (snnTorch `Leaky`, Lava's
 /// bit-accurate LIF; see `docs/spiking.md`), written out here independently
 /// of [`update`].
