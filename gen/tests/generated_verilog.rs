@@ -34,6 +34,63 @@ fn every_example_is_lint_clean() {
     }
 }
 
+/// Verilator hashes identifiers of 128 characters or more, so a module
+/// named that long would not match its file (DECLFILENAME) nor be found as
+/// the top. Two chained Loihi cores would be named 139 characters, their
+/// UART wrapper more: both come out shortened to a prefix and a hash.
+#[test]
+fn module_names_too_long_for_verilator_are_shortened() {
+    use accgen::flow::{Board, board_design};
+    use accgen_hdl::design::{MAX_MODULE_NAME, verilator_length};
+    let dir = scratch("long_module_names");
+    let cfg = dir.join("loihi_chain.yaml");
+    std::fs::write(
+        &cfg,
+        "name: loihi_chain\nspiking_core:\n  neurons: 16\n  inputs: 8\n  preset: lava-loihi\n  \
+         next_layer:\n    neurons: 4\n    preset: lava-loihi\n",
+    )
+    .expect("write");
+    let c = config::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let bare = c.design("accgen gen");
+    let wrapped = match board_design(&c, Board::Icebreaker, "accgen flow") {
+        Ok(d) => d,
+        Err(accgen::Failure::Input(e) | accgen::Failure::Run(e)) => panic!("{e}"),
+    };
+    for design in [&bare, &wrapped] {
+        let top = design.files.last().map(|f| f.text.clone()).unwrap_or_default();
+        assert!(
+            verilator_length(&design.top) <= MAX_MODULE_NAME && design.top.contains("_h"),
+            "{}",
+            design.top
+        );
+        // The chain's name comes shortened from `chain_name` (the report
+        // labels use it too); the wrapper's is shortened as it is printed.
+        assert_eq!(top.contains("Full name (shortened"), design == &wrapped, "{top}");
+        for f in &design.files {
+            assert!(verilator_length(&f.module) <= MAX_MODULE_NAME, "{}", f.module);
+            assert!(
+                f.text.contains(&format!("module {} ", f.module)) || f.text.contains(&format!("module {}(", f.module))
+            );
+        }
+        lint(design);
+    }
+    // The wrapper instantiates the chain under its shortened name.
+    assert!(wrapped.files.iter().any(|f| f.module == bare.top));
+    assert_eq!(
+        accgen_hdl::spiking::core::chain_name(
+            match &c.block {
+                config::Block::SpikingChain(a, _) => a,
+                _ => unreachable!("a chain"),
+            },
+            match &c.block {
+                config::Block::SpikingChain(_, b) => b,
+                _ => unreachable!("a chain"),
+            },
+        ),
+        bare.top
+    );
+}
+
 #[test]
 fn generation_is_deterministic() {
     for path in examples() {

@@ -545,14 +545,16 @@ pub fn core(p: &CoreParams) -> Vec<Module> {
     vec![unit, m.finish()]
 }
 
-/// Top module name of two chained cores: both cores' names.
+/// Top module name of two chained cores: both cores' names, shortened
+/// as [`Design::assemble`](crate::design::Design::assemble) will print it
+/// when that is too long for Verilator (two Loihi cores are).
 pub fn chain_name(first: &CoreParams, second: &CoreParams) -> String {
     let strip = |n: String| n.trim_start_matches("accgen_snn_core_").to_string();
-    format!(
+    crate::design::short_module_name(&format!(
         "accgen_snn_chain_{}__{}",
         strip(first.top_name()),
         strip(second.top_name())
-    )
+    ))
 }
 
 /// Two cores in a row: the output events of the first are the input events
