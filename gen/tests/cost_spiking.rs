@@ -6,7 +6,7 @@
 mod common;
 
 use accgen::cost::calibrate::mape;
-use accgen::cost::spiking::{builtin, estimate, points};
+use accgen::cost::spiking::{builtin, estimate, points, uses_feature};
 use accgen::synth::Target;
 use common::CsvRow;
 use std::process::Command;
@@ -51,6 +51,35 @@ fn committed_points_match_the_compiled_model() {
             );
         }
     }
+}
+
+/// A feature a target's fit leaves out (`membrane_bits` outside ECP5)
+/// has weight zero in the committed calibration, and every target uses
+/// the others: the report's feature list is what the estimates compute.
+#[test]
+fn committed_weights_follow_the_feature_choice() {
+    let calibration = builtin().expect("the built-in calibration parses");
+    let mut ecp5_membrane_weights = 0;
+    for target in Target::ALL {
+        let model = calibration.model(target).expect("a model");
+        assert_eq!(model.lut_weights.len(), calibration.features.len());
+        for (i, name) in calibration.features.iter().enumerate() {
+            if !uses_feature(target, name) {
+                assert_eq!(model.lut_weights[i], 0.0, "{}: {name}", target.name());
+                assert_eq!(model.carry_weights[i], 0.0, "{}: {name}", target.name());
+            } else if name == "membrane_bits" && model.lut_weights[i] > 0.0 {
+                ecp5_membrane_weights += 1;
+            }
+        }
+    }
+    assert!(
+        calibration.features.iter().any(|f| f == "membrane_bits"),
+        "{:?}",
+        calibration.features
+    );
+    // The feature was chosen because it lowers ECP5's leave-one-out error:
+    // both ECP5 fits give it a weight.
+    assert_eq!(ecp5_membrane_weights, 2);
 }
 
 /// The held-out error bounds `reports/calibration/spiking.md` publishes,
