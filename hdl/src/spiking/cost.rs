@@ -295,8 +295,9 @@ pub struct LogicFeatures {
     /// two to eight LUT4s joined by PFUMX/L6MUX21: in the calibration
     /// set's ECP5 netlists the widest LUTs drive the state write data and
     /// the clipped membrane. Leave-one-out on the training designs picks
-    /// this feature on ECP5 only (`accgen::cost::spiking::uses_feature`);
-    /// elsewhere the datapath and state-word bits already cover it.
+    /// this feature on ECP5 without DSP blocks only
+    /// (`accgen::cost::spiking::uses_feature`); elsewhere the datapath and
+    /// state-word bits already cover it.
     pub membrane_bits: f64,
 }
 
