@@ -38,13 +38,30 @@ pub fn synthesize(
     on_asic: &[bool],
     threads: usize,
 ) -> Result<Vec<Vec<Option<SynthResult>>>, Failure> {
+    synthesize_where(
+        family,
+        designs,
+        &|i, target| target != Target::Asic || on_asic[i],
+        threads,
+    )
+}
+
+/// Synthesize design `i` of `designs` on each target `on(i, target)`
+/// accepts; `result[t][i]` is design `i` on `Target::ALL[t]`, `None` where
+/// it was not synthesized.
+pub fn synthesize_where(
+    family: &str,
+    designs: &[Design],
+    on: &dyn Fn(usize, Target) -> bool,
+    threads: usize,
+) -> Result<Vec<Vec<Option<SynthResult>>>, Failure> {
     let mut jobs = Vec::new();
     let mut slots = Vec::new();
     // Design by design, every target of one before the next: an
     // interrupted run leaves complete points in the cache.
     for (i, d) in designs.iter().enumerate() {
         for (t, target) in Target::ALL.into_iter().enumerate() {
-            if target != Target::Asic || on_asic[i] {
+            if on(i, target) {
                 jobs.push((d.clone(), target));
                 slots.push((t, i));
             }

@@ -288,10 +288,21 @@ pub struct LogicFeatures {
     /// slot and slot-valid tracking add a little logic: measured, a
     /// pipelined core spends more LUTs on 7-series and iCE40.
     pub pipeline_bits: f64,
+    /// Membrane bits over all units. The membrane's write-back cone (the
+    /// clip of a saturating sum, the reset select, a resting neuron's
+    /// hold and the state memory's write multiplexer) is where ECP5's
+    /// `abc -lut 4:7` builds most of its 5- to 7-input functions, each
+    /// two to eight LUT4s joined by PFUMX/L6MUX21: in the calibration
+    /// set's ECP5 netlists the widest LUTs drive the state write data and
+    /// the clipped membrane. Leave-one-out on the training designs picks
+    /// this feature on ECP5 without DSP blocks only
+    /// (`accgen::cost::spiking::uses_feature`); elsewhere the datapath and
+    /// state-word bits already cover it.
+    pub membrane_bits: f64,
 }
 
 impl LogicFeatures {
-    pub const NAMES: [&str; 9] = [
+    pub const NAMES: [&str; 10] = [
         "cores",
         "datapath_bits",
         "decay_bits",
@@ -301,9 +312,10 @@ impl LogicFeatures {
         "lut_ram_mux_bits",
         "flop_memory_mux_bits",
         "pipeline_bits",
+        "membrane_bits",
     ];
 
-    pub fn as_array(&self) -> [f64; 9] {
+    pub fn as_array(&self) -> [f64; 10] {
         [
             self.cores,
             self.datapath_bits,
@@ -314,6 +326,7 @@ impl LogicFeatures {
             self.lut_ram_mux_bits,
             self.flop_memory_mux_bits,
             self.pipeline_bits,
+            self.membrane_bits,
         ]
     }
 
@@ -329,6 +342,7 @@ impl LogicFeatures {
             lut_ram_mux_bits: self.lut_ram_mux_bits + o.lut_ram_mux_bits,
             flop_memory_mux_bits: self.flop_memory_mux_bits + o.flop_memory_mux_bits,
             pipeline_bits: self.pipeline_bits + o.pipeline_bits,
+            membrane_bits: self.membrane_bits + o.membrane_bits,
         }
     }
 }
@@ -463,6 +477,7 @@ pub fn logic_features(p: &CoreParams, state: MemoryKind, synapse: MemoryKind, ds
         lut_ram_mux_bits: lut_mux(sm, state) + lut_mux(wm, synapse),
         flop_memory_mux_bits: flop_mux(sm, state) + flop_mux(wm, synapse),
         pipeline_bits: pipeline_registers(p) as f64,
+        membrane_bits: units * n.membrane.width as f64,
     }
 }
 
@@ -596,6 +611,7 @@ mod tests {
             0.0
         );
         assert_eq!(f.pipeline_bits, 0.0);
+        assert_eq!(f.membrane_bits, 4.0 * membrane);
         for depth in 1..=3 {
             let q = p.clone().with_pipeline(depth).expect("a valid depth");
             let grown = registers(&q).control - registers(&p).control;
