@@ -26,7 +26,7 @@ pub struct Point {
     pub held_out: bool,
 }
 
-/// Designs the random walk draws (the set adds [`extra_specs`]).
+/// Designs the random walk draws (the set adds [`extra_specs`] and [`cheap_points`]).
 pub const POINTS: usize = 16;
 
 /// Largest memory (all tables, replicas included) of a calibration design:
@@ -38,7 +38,8 @@ pub const MAX_MEMORY_BITS: u64 = 4096;
 /// log2 T, base resolution and scale (dense and hashed levels), entry
 /// formats, pipeline depths, output formats and the coordinate, scale,
 /// weight and feature widths, every fourth held out; then the
-/// [`extra_specs`], every second held out.
+/// [`extra_specs`], every second held out; then the [`cheap_points`],
+/// every third held out.
 pub fn points() -> Vec<Point> {
     const LEVELS: [u64; 5] = [1, 1, 1, 2, 3];
     const LOG2_T: [u64; 3] = [8, 8, 9];
@@ -100,6 +101,76 @@ pub fn points() -> Vec<Point> {
             name: accgen_hdl::hashgrid::engine::name(&params),
             params,
             held_out: i % 2 == 1,
+        });
+    }
+    let cheap = cheap_points(&out);
+    out.extend(cheap);
+    out
+}
+
+/// Designs of the second walk ([`cheap_points`]).
+pub const CHEAP_POINTS: usize = 16;
+
+/// A second deterministic walk of [`CHEAP_POINTS`] encoders chosen to be
+/// quick to synthesize on every target (2D, log2 T = 8, L 1..3, narrow
+/// weights and features) and to cover what the first walk lacks: entries
+/// drawn from six float formats (fp16, bf16, e4m3fn, e5m2, e3m2fn, e2m1fn)
+/// and four integer widths (int4, int6, int8, int12, with per-level
+/// scales), units serving two or three levels each, F = 1..2. Every third
+/// is held out (a rule fixed before any of them was synthesized).
+fn cheap_points(first: &[Point]) -> Vec<Point> {
+    const FORMATS: [&str; 10] = [
+        "fp16", "bf16", "e4m3fn", "e5m2", "e3m2fn", "e2m1fn", "int4", "int6", "int8", "int12",
+    ];
+    const LEVELS: [u64; 4] = [1, 2, 2, 3];
+    const BASE: [u64; 4] = [2, 3, 4, 8];
+    const SCALE: [f64; 3] = [1.5, 2.0, 1.38191];
+    let mut walk = Walk::new(0x9e37_79b9_7f4a_7c15);
+    let mut out: Vec<Point> = Vec::new();
+    while out.len() < CHEAP_POINTS {
+        let levels = LEVELS[walk.pick(LEVELS.len())];
+        // Time-multiplexed in most multi-level draws: P = 1..L - 1, sometimes L.
+        let units = if levels > 1 && walk.pick(3) > 0 {
+            1 + walk.pick(levels as usize - 1) as u64
+        } else {
+            levels
+        };
+        let feature_frac_bits = [8, 10, 12][walk.pick(3)];
+        // Integer entries: per level a scale 2^-s a few bits below the
+        // feature's fraction (ignored for float entries).
+        let int_scale_log2 = (0..levels)
+            .map(|_| feature_frac_bits as i64 - walk.pick(3) as i64)
+            .collect();
+        let spec = HashGridSpec {
+            dims: 2,
+            levels,
+            features: [1, 1, 2][walk.pick(3)],
+            log2_table_size: 8,
+            base_resolution: BASE[walk.pick(BASE.len())],
+            per_level_scale: SCALE[walk.pick(SCALE.len())],
+            table: FormatSpec::Name(FORMATS[walk.pick(FORMATS.len())].into()),
+            coord_frac_bits: [8, 10, 12][walk.pick(3)],
+            scale_frac_bits: [10, 12][walk.pick(2)],
+            weight_frac_bits: [6, 8, 10][walk.pick(3)],
+            feature_int_bits: [2, 4][walk.pick(2)],
+            feature_frac_bits,
+            int_scale_log2,
+            level_units: (units < levels).then_some(units),
+            pipeline_depth: 4 + walk.pick(3) as u64,
+            output: [None, None, Some("fp16"), Some("bf16")][walk.pick(4)].map(|f| FormatSpec::Name(f.into())),
+            ..HashGridSpec::default()
+        };
+        let Ok(params) = spec.validate() else { continue };
+        let name = accgen_hdl::hashgrid::engine::name(&params);
+        let taken = first.iter().chain(&out).any(|p| p.name == name);
+        if params.memory_bits() > MAX_MEMORY_BITS || taken {
+            continue;
+        }
+        let i = out.len();
+        out.push(Point {
+            name,
+            params,
+            held_out: i % 3 == 2,
         });
     }
     out
@@ -190,13 +261,19 @@ pub(crate) fn provenance() -> accgen_hdl::ir::verilog::Provenance {
     }
 }
 
-/// Names of the fitted logic features, in [`Features::as_array`] order:
-/// few, as the calibration set is small (synthesis of even a small encoder
-/// takes minutes without DSP blocks).
-pub const FEATURE_NAMES: [&str; 5] = [
-    "weight_mul_bits",
-    "feature_mul_bits",
-    "datapath_bits",
+/// Names of the fitted logic features, in [`Features::as_array`] order,
+/// chosen by leave-one-out LUT error on the training designs (the mean
+/// over targets; `ACCGEN_HASHGRID_FEATURES` dumps the candidates):
+/// multipliers in logic weighted by their adder-tree depth, the adders of
+/// the feature sums, indices and constant products, the per-axis
+/// arithmetic, the multiplexers, float decoders and rounders, memories in
+/// LUT RAM or flip-flops.
+pub const FEATURE_NAMES: [&str; 7] = [
+    "weight_mul_log_bits",
+    "feature_mul_log_bits",
+    "adder_bits",
+    "axis_bits",
+    "mux_bits",
     "float_bits",
     "memory_bits",
 ];
@@ -216,18 +293,33 @@ pub struct Features {
     pub lut_ram_bits: f64,
     /// Memories in flip-flops: their bits (write decode and read multiplexer).
     pub memory_bits: f64,
+    /// Sum of a x b x log2(min(a, b)) over the unsigned variable products
+    /// left in logic: an a x b multiplier's partial products are summed by
+    /// an adder tree of log2(min(a, b)) levels, and the LUT mapper (delay
+    /// first) duplicates logic along that depth, so a multiplier costs more
+    /// per partial-product bit the wider it is.
+    pub weight_mul_log_bits: f64,
+    /// The same for the weighted-feature products left in logic.
+    pub feature_mul_log_bits: f64,
 }
 
 impl Features {
-    /// Weight and feature products in logic; adders, index, per-axis and multiplexer bits
-    /// with constant products; float decoders and rounders; memories in
-    /// LUT RAM or flip-flops.
-    pub fn as_array(&self) -> [f64; 5] {
+    /// See [`FEATURE_NAMES`]. Adders: the weighted-feature sums (a carry
+    /// chain per bit), the index XORs or stride sums, and constant products
+    /// (shift-and-add). The per-axis arithmetic (1 - weight, vertex + 1,
+    /// pos + 1/2) and the multiplexers (corner-word swap, bank addresses,
+    /// slot selections) are kept apart: a multiplexer bit is a LUT input
+    /// per choice, an adder bit a LUT beside a carry cell. Float decoders
+    /// are barrel shifters by the exponent, rounders a leading-one search
+    /// and an increment. Memories outside block RAM: their read multiplexer.
+    pub fn as_array(&self) -> [f64; 7] {
         let c = &self.counts;
         [
-            self.logic_mul_bits,
-            self.feature_mul_bits,
-            c.sum_bits + c.index_bits + c.axis_bits + c.mux_bits + self.const_mul_bits,
+            self.weight_mul_log_bits,
+            self.feature_mul_log_bits,
+            c.sum_bits + c.index_bits + self.const_mul_bits,
+            c.axis_bits,
+            c.mux_bits,
             c.decode_bits + c.round_bits,
             self.lut_ram_bits + self.memory_bits,
         ]
@@ -247,6 +339,12 @@ pub struct EngineCost {
     pub bram: u64,
     pub dsp: u64,
     pub features: Features,
+}
+
+/// Partial-product bits of a multiplier in logic times the depth of its
+/// adder tree: a x b x log2(min(a, b)) (at least one level).
+fn mul_log_bits(m: &accgen_hdl::hashgrid::cost::Product) -> f64 {
+    (m.a * m.b) as f64 * (m.a.min(m.b) as f64).max(2.0).log2()
 }
 
 /// The structural part of an engine's cost on `target`.
@@ -290,8 +388,10 @@ pub fn engine_cost(p: &HashGridParams, target: Target) -> EngineCost {
             cost.features.const_mul_bits += (m.a * (c.count_ones() - 1)) as f64;
         } else if m.signed {
             cost.features.feature_mul_bits += (m.a * m.b) as f64;
+            cost.features.feature_mul_log_bits += mul_log_bits(&m);
         } else {
             cost.features.logic_mul_bits += (m.a * m.b) as f64;
+            cost.features.weight_mul_log_bits += mul_log_bits(&m);
         }
     }
     cost
@@ -439,10 +539,80 @@ fn dump_features(
             x.slots,
             c.ffs,
         );
+        let line = format!(
+            "{},{}\n",
+            line.trim_end(),
+            candidate_columns(&p.params, target).map(|v| v.to_string()).join(",")
+        );
         f.write_all(line.as_bytes())
             .map_err(|e| Failure::Run(format!("error: {}: {e}", path.display())))?;
     }
     Ok(())
+}
+
+/// Further candidate quantities for the feature choice (dump only).
+fn candidate_columns(p: &HashGridParams, target: Target) -> [f64; 12] {
+    use accgen_hdl::hashgrid::EntryFormat;
+    let rule = DspRule::of(target);
+    let in_logic =
+        |m: &accgen_hdl::hashgrid::cost::Product| rule.is_none_or(|r| r.product_blocks(m.a, m.b, m.signed, m.y) == 0);
+    let log2 = |x: f64| x.max(2.0).log2();
+    let (mut fy, mut flog, mut wlog, mut wy) = (0.0, 0.0, 0.0, 0.0);
+    for m in products(p).iter().filter(|m| in_logic(m)) {
+        let (a, b, y) = (m.a as f64, m.b as f64, m.y as f64);
+        if m.constant.is_some() {
+            continue;
+        }
+        if m.signed {
+            fy += b * y;
+            flog += a * b * log2(a.min(b));
+        } else {
+            wy += b.min(a) * y;
+            wlog += a * b * log2(a.min(b));
+        }
+    }
+    let corners = (1u64 << p.dims()) as f64;
+    let nf = p.features() as f64;
+    let vb = p.feature_width() as f64;
+    let units = p.level_units as f64;
+    let (mut dec_shift, mut dec_select, mut float_mul) = (0.0, 0.0, 0.0);
+    if let EntryFormat::Float(f) = p.entry {
+        let mag_w = (p.feature_int_bits + p.feature_frac_bits) as f64;
+        let full_w = f.man_bits as f64 + mag_w;
+        let rw = accgen_hdl::params::bits_for((mag_w as u64 - 1) + f.man_bits as u64) as f64;
+        let shifts = (((1u64 << f.exp_bits) - 1) as f64).min(vb + f.man_bits as f64);
+        dec_shift = units * corners * nf * full_w * rw;
+        dec_select = units * corners * nf * vb * ((f.man_bits + 1) as f64).min(shifts);
+        float_mul = products(p)
+            .iter()
+            .filter(|m| m.signed && in_logic(m))
+            .map(|m| (m.a * m.b) as f64)
+            .sum();
+    }
+    let mut multi_mux = 0.0;
+    let mut word_mux = 0.0;
+    for u in 0..p.level_units as usize {
+        let levels = p.unit_levels(u);
+        let served = levels.len() as f64;
+        let baw = accgen_hdl::params::clog2(p.unit_bank_depth(u) as u64).max(1) as f64;
+        multi_mux += (served - 1.0) * (corners * (baw + 1.0) + corners * nf * vb);
+        word_mux += corners * p.word_width() as f64;
+    }
+    let out_bits = units * nf * p.out_width() as f64;
+    [
+        fy,
+        flog,
+        wlog,
+        wy,
+        dec_shift,
+        dec_select,
+        float_mul,
+        multi_mux,
+        word_mux,
+        out_bits,
+        vb,
+        p.weight_frac_bits as f64,
+    ]
 }
 
 /// Mean absolute relative LUT error of each training point estimated by
@@ -545,9 +715,10 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
     };
     let held = points.iter().filter(|p| p.held_out).count();
     let intro = format!(
-        "## Hash-grid encoders\n\nGenerated by `accgen calibrate --family hashgrid` with {tool}. {} small encoders ({POINTS} drawn by a deterministic walk, every fourth held out, and {} chosen ones, every second held out: units time-multiplexing 2 of 3 levels with float and integer entries, a 3D encoder with float entries; D 2..3, L 1..3, level units P 1..L, F 1..2, log2 T 8..9 with dense and hashed levels, fp16/bf16/e4m3fn/e5m2/int8/int4 tables, pipeline depths 4..6, fixed-point or fp16/bf16 outputs, 8..16-bit coordinates, 6..12-bit weights, 11..21-bit features; tables of at most {MAX_MEMORY_BITS} bits so that `asic` synthesis, which builds them from flip-flops, stays short) were synthesized on every target (3D encoders on every target but `asic`, whose synthesis of 8 corners with tables in flip-flops can exceed the time limit); LUT, carry and area weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs. FFs come from the generated structure (less what Yosys proves constant, unused or duplicated) and where each bank goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule, DSP blocks by Yosys' `mul2dsp` rule on every multiplication as `wreduce` leaves it (positions, hash or dense strides, corner weights, weighted features). Data: `hashgrid_points.csv`; weights: `hashgrid.json`.",
+        "## Hash-grid encoders\n\nGenerated by `accgen calibrate --family hashgrid` with {tool}. {} small encoders ({POINTS} drawn by a deterministic walk, every fourth held out; {} chosen ones, every second held out: units time-multiplexing 2 of 3 levels with float and integer entries, a 3D encoder with float entries; and {} drawn by a second walk of 2D encoders quick to synthesize, every third held out: log2 T = 8, L 1..3 with units serving 1..3 levels, entries drawn from ten formats (it drew e4m3fn, e5m2, bf16, int4, int6 and int12 with per-level scales); in all D 2..3, L 1..3, level units P 1..L, F 1..2, log2 T 8..9 with dense and hashed levels, fp16/bf16/e4m3fn/e5m2/int4/int6/int8/int12 tables, pipeline depths 4..6, fixed-point or fp16/bf16 outputs, 8..16-bit coordinates, 6..12-bit weights, 11..21-bit features; tables of at most {MAX_MEMORY_BITS} bits so that `asic` synthesis, which builds them from flip-flops, stays short) were synthesized on every target (3D encoders on every target but `asic`, whose synthesis of 8 corners with tables in flip-flops can exceed the time limit); LUT, carry and area weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs. FFs come from the generated structure (less what Yosys proves constant, unused or duplicated) and where each bank goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule, DSP blocks by Yosys' `mul2dsp` rule on every multiplication as `wreduce` leaves it (positions, hash or dense strides, corner weights, weighted features). Data: `hashgrid_points.csv`; weights: `hashgrid.json`.",
         points.len(),
-        points.len().saturating_sub(POINTS),
+        extra_specs().len(),
+        points.len().saturating_sub(POINTS + extra_specs().len()),
         points.len() - held
     );
     let intro = format!(
@@ -568,6 +739,20 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
         format!(
             "{intro}\n\nLeft out (Yosys 0.23's DSP register packing, `ice40_dsp` and `xilinx_dsp`, left a product register's sign bit without a driver, and later passes removed the datapath: no DSP block where `mul2dsp`'s rule maps products, a few LUTs; `accgen flow` stops on this with `check -assert`): {}.",
             dropped.join(", ")
+        )
+    };
+    // Block RAM is a rule, not a fit: name every design it misses.
+    let bram_misses: Vec<String> = rows
+        .iter()
+        .filter(|r| r.measured.bram as f64 != r.estimate.bram)
+        .map(|r| format!("{} on {}", r.design, r.target.name()))
+        .collect();
+    let intro = if bram_misses.is_empty() {
+        intro
+    } else {
+        format!(
+            "{intro}\n\nBlock RAM missed (the rule leaves out `memory_libmap`'s emulation scores, which decide near ties between block RAM and flip-flops; a bank Yosys builds from flip-flops also adds FFs the estimate lacks): {}.",
+            bram_misses.join(", ")
         )
     };
     let report = super::families::write_outputs(out, &calibration, &rows, &intro)?;
