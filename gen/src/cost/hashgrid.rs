@@ -751,7 +751,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
         intro
     } else {
         format!(
-            "{intro}\n\nBlock RAM missed (the rule leaves out `memory_libmap`'s emulation scores, which decide near ties between block RAM and flip-flops; a bank Yosys builds from flip-flops also adds FFs the estimate lacks): {}.",
+            "{intro}\n\nBlock RAM missed (the rule in `cost/memory.rs` and Yosys' `memory_libmap` disagree; a bank Yosys builds from flip-flops also adds FFs the estimate lacks): {}.",
             bram_misses.join(", ")
         )
     };

@@ -8,8 +8,8 @@
 //! tiles the memory and scores it: `(cost - widthscale) * tiles +
 //! widthscale * rows * width / unit + 0.5 * (read mux + write demux)`; the
 //! cheapest mapping wins unless soft logic (one cost unit per bit) is
-//! cheaper. Emulation scores (a few points for read-first behaviour) are
-//! left out; they only matter at near-ties.
+//! cheaper. Block RAMs that lack the read-first and transparent behaviour
+//! of accgen's memories pay Yosys' emulation score (iCE40, ECP5).
 
 use crate::synth::{Family, Target};
 
@@ -84,14 +84,19 @@ const XC7: &[RamDef] = &[
 ];
 
 /// iCE40: `brams.txt`, SB_RAM40_4K without byte enables (write port up to
-/// 8 bits) and with them (16 bits, bit-wise enables).
+/// 8 bits) and with them (16 bits, bit-wise enables). SB_RAM40_4K is
+/// neither read-first nor transparent, so the mapping pays an emulation
+/// score of 7 (measured: `debug memory_libmap` on a 12 x 6 hash-grid bank
+/// scores it 78 against 72 for flip-flops, and Yosys builds flip-flops).
 const ICE40: &[RamDef] = &[
     RamDef {
         max_port: 2,
+        emulation: 14.0,
         ..ram(true, 11, &[2, 4, 8, 16], 0, 64.0, 0.0)
     },
     RamDef {
         fixed_write: Some(3),
+        emulation: 14.0,
         ..ram(true, 11, &[2, 4, 8, 16], 1, 64.0, 0.0)
     },
 ];
