@@ -108,7 +108,13 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
         weights: wgt,
         acc_width,
         overflow,
-        multiplier: [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth][rng.random_range(0..4usize)],
+        // Booth rows summed in chains or in a tree: which one follows the dot
+        // length (the parity of its trailing zero bits) rather than a new
+        // draw, so every other field of every draw stays as it was.
+        multiplier: match [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth][rng.random_range(0..4usize)] {
+            MulImpl::Booth if k.trailing_zeros() % 2 == 0 => MulImpl::BoothTree,
+            imp => imp,
+        },
         reset: if rng.random_bool(0.5) {
             ResetStyle::SyncHigh
         } else {
