@@ -112,7 +112,7 @@ fn random_spec(rng: &mut StdRng) -> MacArraySpec {
         // length (the parity of its trailing zero bits) rather than a new
         // draw, so every other field of every draw stays as it was.
         multiplier: match [MulImpl::Dsp, MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth][rng.random_range(0..4usize)] {
-            MulImpl::Booth if k.trailing_zeros() % 2 == 0 => MulImpl::BoothTree,
+            MulImpl::Booth if k.trailing_zeros().is_multiple_of(2) => MulImpl::BoothTree,
             imp => imp,
         },
         reset: if rng.random_bool(0.5) {
