@@ -203,6 +203,25 @@ pub fn measured_luts(target: Target, s: &Summary) -> f64 {
     (if target == Target::Asic { s.logic } else { s.luts }) as f64
 }
 
+/// Mean absolute relative LUT error (cells on `asic`) of each `training`
+/// design estimated by a model fitted on the other training designs: what
+/// a family's features are chosen on. `luts_without(i)` refits without
+/// design `i` and estimates it.
+pub fn leave_one_out_lut_error(
+    target: Target,
+    training: impl Iterator<Item = usize>,
+    measured: &[&SynthResult],
+    luts_without: impl Fn(usize) -> f64,
+) -> f64 {
+    let errors: Vec<f64> = training
+        .map(|i| {
+            let m = measured_luts(target, &measured[i].summary);
+            (luts_without(i) - m).abs() / m.max(1.0)
+        })
+        .collect();
+    errors.iter().sum::<f64>() / errors.len().max(1) as f64
+}
+
 /// Fit LUT, carry and area weights of `model` on training rows: `features`
 /// of each training design and its measured summary and estimated FFs.
 /// LUTs are fitted for relative error (the published one); carry cells in

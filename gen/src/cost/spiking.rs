@@ -554,22 +554,14 @@ fn fit_target(target: Target, points: &[Point], measured: &[&crate::synth::Synth
     model
 }
 
-/// Mean absolute relative LUT error of each training point estimated by
-/// a model fitted on the other training points (cells on `asic`): what
-/// the features were chosen on.
+/// [`super::families::leave_one_out_lut_error`] of this family's fit.
 fn leave_one_out_lut_error(target: Target, points: &[Point], measured: &[&crate::synth::SynthResult]) -> f64 {
-    let train: Vec<usize> = (0..points.len()).filter(|&i| !points[i].held_out).collect();
-    let errors: Vec<f64> = train
-        .iter()
-        .map(|&i| {
-            let mut without = points.to_vec();
-            without[i].held_out = true;
-            let model = fit_target(target, &without, measured);
-            let m = super::families::measured_luts(target, &measured[i].summary);
-            (estimate(&points[i].design, target, &model).luts - m).abs() / m.max(1.0)
-        })
-        .collect();
-    errors.iter().sum::<f64>() / errors.len().max(1) as f64
+    let training = (0..points.len()).filter(|&i| !points[i].held_out);
+    super::families::leave_one_out_lut_error(target, training, measured, |i| {
+        let mut without = points.to_vec();
+        without[i].held_out = true;
+        estimate(&points[i].design, target, &fit_target(target, &without, measured)).luts
+    })
 }
 
 /// Append what the model knows of every design on `target` to the JSON
