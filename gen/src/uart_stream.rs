@@ -311,7 +311,21 @@ fn time_steps(
 
 /// Seeded random weights `[input][neuron]` over the whole weight range.
 pub fn random_weights(p: &CoreParams, seed: u64) -> Vec<Vec<i64>> {
+    draw_weights(p, &mut StdRng::seed_from_u64(seed))
+}
+
+/// Seeded random weights of both layers of a chain (layer 2's drawn after
+/// layer 1's from the same generator).
+pub fn random_chain_weights(first: &CoreParams, second: &CoreParams, seed: u64) -> (Vec<Vec<i64>>, Vec<Vec<i64>>) {
     let mut rng = StdRng::seed_from_u64(seed);
+    let w1 = draw_weights(first, &mut rng);
+    let w2 = draw_weights(second, &mut rng);
+    (w1, w2)
+}
+
+/// One core's weights, input-major, each drawn uniformly from the core's
+/// weight range.
+fn draw_weights(p: &CoreParams, rng: &mut StdRng) -> Vec<Vec<i64>> {
     (0..p.inputs)
         .map(|_| {
             (0..p.neurons)
@@ -319,24 +333,6 @@ pub fn random_weights(p: &CoreParams, seed: u64) -> Vec<Vec<i64>> {
                 .collect()
         })
         .collect()
-}
-
-/// Seeded random weights of both layers of a chain (layer 2's drawn after
-/// layer 1's from the same generator).
-pub fn random_chain_weights(first: &CoreParams, second: &CoreParams, seed: u64) -> (Vec<Vec<i64>>, Vec<Vec<i64>>) {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut draw = |p: &CoreParams| -> Vec<Vec<i64>> {
-        (0..p.inputs)
-            .map(|_| {
-                (0..p.neurons)
-                    .map(|_| rng.random_range(p.weight_min()..=p.weight_max()))
-                    .collect()
-            })
-            .collect()
-    };
-    let w1 = draw(first);
-    let w2 = draw(second);
-    (w1, w2)
 }
 
 /// Seeded random time steps: each a random number (up to all inputs) of

@@ -147,8 +147,11 @@ impl Part {
             name: "xcku040",
             part: "xcku040-ffva1156-2-e",
             board: None,
-            // DS890, Kintex UltraScale table (KU040), unverified: no copy of
-            // the table or a utilization report of the part was found to check.
+            // DS890, Kintex UltraScale table (KU040). The FFs follow from the
+            // LUTs (UG574: a CLB holds 8 LUTs and 16 flip-flops; the test
+            // `flip_flops_are_twice_the_luts` checks every part); the LUT, DSP and
+            // block RAM figures are unverified: no copy of the table or a
+            // utilization report of the part was found to check.
             luts: 242_400,
             ffs: 484_800,
             dsp: 1_920,
@@ -161,7 +164,9 @@ impl Part {
             board: None,
             // DS890, Kintex UltraScale+ table (KU5P): the LUT count matches
             // Vivado's part properties for xcku5p-ffvb676 as quoted publicly
-            // (216,960 CLB LUTs, 27,120 CLBs); FFs, DSP and block RAM are
+            // (216,960 CLB LUTs, 27,120 CLBs), and the FFs follow from it
+            // (UG574: 8 LUTs and 16 flip-flops per CLB). DSP and block RAM
+            // agree with a third-party part catalogue only, so they count as
             // unverified: no copy of the table or a utilization report was found.
             luts: 216_960,
             ffs: 433_920,
@@ -467,6 +472,16 @@ mod tests {
             Part::find("xcvu9p").map(|p| p.family),
             Some(XilinxFamily::UltraScalePlus)
         );
+    }
+
+    /// A 7-series slice holds 4 LUTs and 8 flip-flops (UG474), an
+    /// UltraScale CLB 8 LUTs and 16 (UG574): a device's flip-flop count is
+    /// twice its LUT count, which checks every FF figure in the table.
+    #[test]
+    fn flip_flops_are_twice_the_luts() {
+        for p in Part::ALL {
+            assert_eq!(p.ffs, 2 * p.luts, "{}", p.name);
+        }
     }
 
     #[test]
