@@ -254,7 +254,7 @@ fn operand_expr(bits: &Bits, from: u32, to: u32) -> Expr {
 
 /// `|d| == 1` for a Booth group `[b[2j-1], b[2j], b[2j+1]]` (`None`: a
 /// known zero, folded here so the Verilog reads without constant terms).
-fn digit_one(g: &[Option<Expr>; 3]) -> Expr {
+pub(super) fn digit_one(g: &[Option<Expr>; 3]) -> Expr {
     match (&g[1], &g[0]) {
         (Some(x), Some(y)) => x.clone() ^ y.clone(),
         (Some(x), None) | (None, Some(x)) => x.clone(),
@@ -263,7 +263,7 @@ fn digit_one(g: &[Option<Expr>; 3]) -> Expr {
 }
 
 /// `|d| == 2`: the group is 100 or 011 (known zeros folded).
-fn digit_two(g: &[Option<Expr>; 3]) -> Expr {
+pub(super) fn digit_two(g: &[Option<Expr>; 3]) -> Expr {
     let not = |e: &Option<Expr>| e.clone().map(|x| !x);
     // 100: b[2j+1] and neither lower bit.
     let high = g[2]
