@@ -28,7 +28,7 @@
 //!   in LUTs and the rows are summed in one balanced tree of two-input
 //!   adders (no chains), the fewest carry chains on any path: for speed on
 //!   ECP5 and iCE40, where the routing into and out of each chain dominates.
-//!   See [`super::mul_tree`].
+//!   See [`super::mul_tree`], and [`super::mul_split`] for `u8 x u8`.
 //!
 //! Rows are summed in short chains (the generation of a row folds into its
 //! chain adder), and the chains in a balanced tree of adders ([`tree`]): a

@@ -43,7 +43,8 @@
 //! total (a column an adder spans already costs no carry cell). Unsigned operands are one bit wider signed
 //! operands: an unsigned b of m bits has `m/2 + 1` digits (its top digit
 //! is never negative), so an 8 x 8 unsigned product has five rows and three
-//! adder levels.
+//! adder levels here; `u8 x u8` is built by [`super::mul_split`] instead,
+//! with `b`'s low bit split off, in two.
 
 use super::mul::chain_adder;
 use crate::ir::{Expr, Module, ModuleBuilder, Signal, Ty, concat, drive, repeat, sink};
