@@ -15,10 +15,13 @@
 //! in two levels take at most 4 addend bits on a column (one per leaf),
 //! plus one on the lowest column of each adder, its carry-in (Yosys maps `x
 //! + y + c` with a 1-bit `c` to the chain's carry-in: no LUT, no level).
-//! The rows, `e`, the three `+1`s of negative rows (columns 1, 3, 5) and the
-//! rows' sign-extension constant need 1, 3, 2, 4, 3, 5, 4, 5 bits on
-//! columns 0..7 and 5 on column 10: column 7 (four rows and `e7`) has one
-//! too many whatever the tree. So row 0's top bits (`pp0[8:6]`, columns
+//! A column takes at most 1 + (adders spanning it) + (carry-ins on it). The
+//! rows, `e` and the three `+1`s of negative rows (columns 1, 3, 5) need 1,
+//! 3, 2, 4, 3, 5, 4, 5 bits on columns 0..7: column 5 needs all three
+//! adders and a carry-in there, so no adder starts at column 7, which holds
+//! 5 bits (four rows and `e7`) where it can take 4, whatever the tree (and
+//! column 10, row 0's `~s`, three rows and a constant bit, is one over
+//! too). So row 0's top bits (`pp0[8:6]`, columns
 //! 7..9), its sign (`-2^10 * b2`), `e7` and a constant 4096 are folded into
 //! one 6-bit addend on columns 7..12 (`blk`): its value depends only on
 //! `a[7:5]` and `b[2:0]`, six inputs, so each bit is one LUT6 of the
