@@ -13,8 +13,8 @@
 //!
 //! Exactness, by counting the bits on each column: three two-input adders
 //! in two levels take at most 4 addend bits on a column (one per leaf),
-//! plus one on the lowest column of each adder, its carry-in (Yosys maps `x
-//! + y + c` with a 1-bit `c` to the chain's carry-in: no LUT, no level).
+//! plus one on the lowest column of each adder, its carry-in (Yosys maps
+//! `x + y + c` with a 1-bit `c` to the chain's carry-in: no LUT, no level).
 //! A column takes at most 1 + (adders spanning it) + (carry-ins on it). The
 //! rows, `e` and the three `+1`s of negative rows (columns 1, 3, 5) need 1,
 //! 3, 2, 4, 3, 5, 4, 5 bits on columns 0..7: column 5 needs all three
