@@ -253,3 +253,53 @@ fn booth_tree_hoisted_bits_broken_fail() {
         }
     }
 }
+
+/// Booth tree at u8 x u8 (`mul_split`: b's low bit split off, four Booth rows in two adder levels).
+/// Each of its tricks broken must be caught, exhaustively (65,536 operand pairs).
+#[test]
+fn booth_tree_low_split_broken_fail() {
+    let pairs = [(int(8, false), int(8, false))];
+    let module = "accgen_mul_booth_tree_u8xu8";
+    let design = harness(
+        "accgen_mul_harness_booth_tree_split",
+        &pairs,
+        MulImpl::BoothTree,
+        &prov(),
+    );
+    let report = check(&design, || MulVectors::exhaustive(&design, &pairs));
+    assert_eq!(report.compared, 1 << 16);
+    for (module, from, to) in [
+        // Row 1's +1, the root adder's carry-in, dropped.
+        (module, ".c_i (b1_neg),", ".c_i (1'b0),"),
+        // The carry-in ignored inside the adder.
+        (
+            "accgen_mul_addc_13x13_w13",
+            "assign s_o = x_ext + y_ext + c_ext;",
+            "assign s_o = x_ext + y_ext;",
+        ),
+        // One entry of blk's truth table wrong (bit 0 at a_i[7:5] = 0, b_i[2:0] = 0).
+        (module, "64'ha6966a5a0c3cc0f0", "64'ha6966a5a0c3cc0f1"),
+        // The constant's bit 15, beside row 0's top, dropped.
+        (module, "assign sum_0_x = {1'b1, 2'd0,", "assign sum_0_x = {1'b0, 2'd0,"),
+        // Row 2's sign bit not inverted.
+        (module, "assign sum_1_y = {!b2_neg,", "assign sum_1_y = {b2_neg,"),
+        // e's bit 0, below every adder, dropped.
+        (
+            module,
+            "assign sum_0 = {sum_0_add, e[0]};",
+            "assign sum_0 = {sum_0_add, 1'b0};",
+        ),
+    ] {
+        let (broken, sites) = common::mutate(&design, module, from, to);
+        assert_eq!(sites, 1, "`{from}` is not a single site in {module}");
+        let model = build(&broken);
+        match try_check(&model, &broken, || MulVectors::exhaustive(&broken, &pairs)) {
+            Err(e) if e.mismatch().is_some() => assert!(e.to_string().contains("p_u8xu8_o"), "{e}"),
+            Err(e) => panic!("{module} with `{from}` -> `{to}` failed without a mismatch: {e}"),
+            Ok(r) => panic!(
+                "{module} with `{from}` -> `{to}` was not caught: {} values compared",
+                r.compared
+            ),
+        }
+    }
+}

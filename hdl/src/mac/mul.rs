@@ -28,7 +28,7 @@
 //!   in LUTs and the rows are summed in one balanced tree of two-input
 //!   adders (no chains), the fewest carry chains on any path: for speed on
 //!   ECP5 and iCE40, where the routing into and out of each chain dominates.
-//!   See [`super::mul_tree`].
+//!   See [`super::mul_tree`], and [`super::mul_split`] for `u8 x u8`.
 //!
 //! Rows are summed in short chains (the generation of a row folds into its
 //! chain adder), and the chains in a balanced tree of adders ([`tree`]): a
@@ -80,6 +80,7 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
                 ""
             }
         ),
+        MulImpl::BoothTree if super::mul_split::applies(a, b) => "Radix-4 (modified) Booth rows generated in LUTs, no adder inside a row, summed in two levels of two-input carry-chain adders. b_i's low bit is split off: b_i = 2 * b_i[7:1] + b_i[0], and the 7-bit b_i[7:1] has four digits whose top one is never negative, so four Booth rows (columns 1, 3, 5, 7) and the row b_i[0] * a_i (columns 0..7) make the product. The +1 of each negative row is an adder's carry-in; row 0's top bits and sign and the other row's bit 7 are one six-input addend (a LUT6 per bit), which frees the one column that would otherwise need a third adder level.".to_string(),
         MulImpl::BoothTree => format!(
             "Radix-4 (modified) Booth rows generated in LUTs, no adder inside a row: b_i is recoded into {} digits in -2..2, row j is digit j times a_i, and the rows are summed in a balanced tree of two-input carry-chain adders, which crosses fewer carry chains (each a routing hop in and out) than any other structure. The +1 that completes each negative row and the rows' sign-extension constant sit in free addend slots (columns where one addend has no bit), so the tree stays exact without a further adder; a row whose +1 has no slot computes its low bits exactly and carries once, higher up. Top bits of a lower adder (a row's sign, constant bits) that sit alone on their columns move up to the next adder, beside a sum that ends below them, so the lower adder ends earlier.",
             super::mul_tree::digits(b)
@@ -145,6 +146,8 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
         MulImpl::Lut | MulImpl::Lut4 | MulImpl::Booth | MulImpl::BoothTree => {
             let bits = if imp == MulImpl::Booth {
                 booth(&mut m, &mut deps, &ai, &bi, a, b)
+            } else if imp == MulImpl::BoothTree && super::mul_split::applies(a, b) {
+                super::mul_split::low_split(&mut m, &mut deps, &ai, &bi)
             } else if imp == MulImpl::BoothTree {
                 super::mul_tree::booth_tree(&mut m, &mut deps, &ai, &bi, a, b)
             } else {
@@ -655,6 +658,53 @@ pub fn chain_adder(x_w: u32, y_w: u32, width: u32) -> Module {
     let ye = m.wire("y_ext", &sum_w, false, "y_i zero-extended to SUM_W");
     m.assign(&ye, y.e().zext(width));
     m.assign(&s, &xe + &ye);
+    m.finish()
+}
+
+/// Module name of a [`chain_adder_ci`], e.g. `accgen_mul_addc_9x10_w11`.
+pub fn chain_adder_ci_name(x_w: u32, y_w: u32, width: u32) -> String {
+    format!("accgen_mul_addc_{x_w}x{y_w}_w{width}")
+}
+
+/// `s_o = x_i + y_i + c_i` modulo `2^width`: a [`chain_adder`] whose
+/// carry-in is one more addend bit on its lowest column. Yosys 0.23 maps the
+/// 1-bit third addend to the chain's carry-in (one chain, no second adder:
+/// 8 + 8 + 1 bits is five CCU2C on ECP5, eight SB_CARRY on iCE40, like
+/// 8 + 8), so the slot costs no LUT and no extra level.
+pub fn chain_adder_ci(x_w: u32, y_w: u32, width: u32) -> Module {
+    let mut m = ModuleBuilder::new(
+        chain_adder_ci_name(x_w, y_w, width),
+        ModuleDoc {
+            title: format!("{width}-bit adder with a carry-in, of two partial sums of a LUT multiplier"),
+            description: vec!["The carry-in c_i is one more addend bit on the lowest column: synthesis feeds it to the carry chain's carry-in. Kept apart in synthesis (keep_hierarchy), like the row adders, so Yosys maps it to the carry chain instead of merging it with the rows.".into()],
+            params: vec![
+                ("x_i, y_i".into(), format!("{x_w}, {y_w} bits"), "unsigned addends".into()),
+                ("c_i".into(), "1 bit".into(), "carry-in, weight 1".into()),
+                ("s_o".into(), format!("{width} bits"), "modulo 2^width".into()),
+            ],
+            timing: vec!["Combinational: no clock, zero latency.".into()],
+        },
+    );
+    m.attribute(
+        "keep_hierarchy",
+        "Kept apart in synthesis: flattened, Yosys merges it with the rows into one multiplier.",
+    );
+    let x = m.input("x_i", Ty::u(x_w), "first addend");
+    let y = m.input("y_i", Ty::u(y_w), "second addend");
+    let c = m.input("c_i", Ty::BIT, "carry-in");
+    let s = m.output("s_o", Ty::u(width), "sum modulo 2^width");
+    let sum_w = m.localparam(
+        "SUM_W",
+        width as i64,
+        "the wider addend plus a carry, cut at the product's top",
+    );
+    let xe = m.wire("x_ext", &sum_w, false, "x_i zero-extended to SUM_W");
+    m.assign(&xe, x.e().zext(width));
+    let ye = m.wire("y_ext", &sum_w, false, "y_i zero-extended to SUM_W");
+    m.assign(&ye, y.e().zext(width));
+    let ce = m.wire("c_ext", &sum_w, false, "c_i zero-extended to SUM_W");
+    m.assign(&ce, c.e().zext(width));
+    m.assign(&s, (&xe + &ye) + &ce);
     m.finish()
 }
 

@@ -43,7 +43,8 @@
 //! total (a column an adder spans already costs no carry cell). Unsigned operands are one bit wider signed
 //! operands: an unsigned b of m bits has `m/2 + 1` digits (its top digit
 //! is never negative), so an 8 x 8 unsigned product has five rows and three
-//! adder levels.
+//! adder levels here; `u8 x u8` is built by [`super::mul_split`] instead,
+//! with `b`'s low bit split off, in two.
 
 use super::mul::chain_adder;
 use crate::ir::{Expr, Module, ModuleBuilder, Signal, Ty, concat, drive, repeat, sink};
@@ -254,7 +255,7 @@ fn operand_expr(bits: &Bits, from: u32, to: u32) -> Expr {
 
 /// `|d| == 1` for a Booth group `[b[2j-1], b[2j], b[2j+1]]` (`None`: a
 /// known zero, folded here so the Verilog reads without constant terms).
-fn digit_one(g: &[Option<Expr>; 3]) -> Expr {
+pub(super) fn digit_one(g: &[Option<Expr>; 3]) -> Expr {
     match (&g[1], &g[0]) {
         (Some(x), Some(y)) => x.clone() ^ y.clone(),
         (Some(x), None) | (None, Some(x)) => x.clone(),
@@ -263,7 +264,7 @@ fn digit_one(g: &[Option<Expr>; 3]) -> Expr {
 }
 
 /// `|d| == 2`: the group is 100 or 011 (known zeros folded).
-fn digit_two(g: &[Option<Expr>; 3]) -> Expr {
+pub(super) fn digit_two(g: &[Option<Expr>; 3]) -> Expr {
     let not = |e: &Option<Expr>| e.clone().map(|x| !x);
     // 100: b[2j+1] and neither lower bit.
     let high = g[2]

@@ -45,7 +45,8 @@ pub enum MulImpl {
     /// signed): fewer routing hops into and out of carry chains than any
     /// other structure, for ECP5 and iCE40 speed. Every `+1` of a negative
     /// row and every sign-extension constant sits in a free addend slot;
-    /// see `mul_tree`.
+    /// see `mul_tree`. Unsigned 8 x 8 splits off b's low bit instead of
+    /// adding a fifth row, so it keeps two adder levels; see `mul_split`.
     #[serde(rename = "booth_tree")]
     BoothTree,
 }
