@@ -295,14 +295,27 @@ pub struct LogicFeatures {
     /// two to eight LUT4s joined by PFUMX/L6MUX21: in the calibration
     /// set's ECP5 netlists the widest LUTs drive the state write data and
     /// the clipped membrane. Leave-one-out on the training designs picks
-    /// this feature on ECP5 without DSP blocks only
+    /// this feature (with [`Self::clip_bits`]) on ECP5 only
     /// (`accgen::cost::spiking::uses_feature`); elsewhere the datapath and
     /// state-word bits already cover it.
     pub membrane_bits: f64,
+    /// Bits of the saturating words over all units (membrane, accumulator
+    /// and synaptic current, where they saturate): each is clipped to the
+    /// symmetric range +-(2^(W-1) - 1). The clip's lower compare is
+    /// against -(2^(W-1) - 1), not a power of two, and in the calibration
+    /// set's ECP5 netlists ABC's last pass (`mfs2`) finds part of that
+    /// compare redundant for the clipped bits and ties those LUT inputs to
+    /// constants without narrowing the LUT, which the ECP5 cell mapping
+    /// still builds from up to eight LUT4s. How often ABC does so does not
+    /// follow the configuration, so this is a weighted share of the clip
+    /// bits, chosen by leave-one-out on ECP5 (with
+    /// [`Self::membrane_bits`]) and `asic` only
+    /// (`accgen::cost::spiking::uses_feature`).
+    pub clip_bits: f64,
 }
 
 impl LogicFeatures {
-    pub const NAMES: [&str; 10] = [
+    pub const NAMES: [&str; 11] = [
         "cores",
         "datapath_bits",
         "decay_bits",
@@ -313,9 +326,10 @@ impl LogicFeatures {
         "flop_memory_mux_bits",
         "pipeline_bits",
         "membrane_bits",
+        "clip_bits",
     ];
 
-    pub fn as_array(&self) -> [f64; 10] {
+    pub fn as_array(&self) -> [f64; 11] {
         [
             self.cores,
             self.datapath_bits,
@@ -327,6 +341,7 @@ impl LogicFeatures {
             self.flop_memory_mux_bits,
             self.pipeline_bits,
             self.membrane_bits,
+            self.clip_bits,
         ]
     }
 
@@ -343,6 +358,7 @@ impl LogicFeatures {
             flop_memory_mux_bits: self.flop_memory_mux_bits + o.flop_memory_mux_bits,
             pipeline_bits: self.pipeline_bits + o.pipeline_bits,
             membrane_bits: self.membrane_bits + o.membrane_bits,
+            clip_bits: self.clip_bits + o.clip_bits,
         }
     }
 }
@@ -478,7 +494,21 @@ pub fn logic_features(p: &CoreParams, state: MemoryKind, synapse: MemoryKind, ds
         flop_memory_mux_bits: flop_mux(sm, state) + flop_mux(wm, synapse),
         pipeline_bits: pipeline_registers(p) as f64,
         membrane_bits: units * n.membrane.width as f64,
+        clip_bits: units * clip_bits(n) as f64,
     }
+}
+
+/// Bits of one neuron unit's saturating words (see
+/// [`LogicFeatures::clip_bits`]): each saturating word gets one clip.
+fn clip_bits(n: &NeuronParams) -> u64 {
+    let sat = |w: super::params::Word| {
+        if w.overflow == Overflow::Saturate {
+            w.width as u64
+        } else {
+            0
+        }
+    };
+    sat(n.membrane) + sat(n.accumulator) + n.synapse.map_or(0, |s| sat(s.current))
 }
 
 /// The core's address multiplications by constants, as (operand bits,
@@ -612,6 +642,16 @@ mod tests {
         );
         assert_eq!(f.pipeline_bits, 0.0);
         assert_eq!(f.membrane_bits, 4.0 * membrane);
+        // The preset saturates its 16-bit membrane and accumulator: two
+        // clips of 16 bits per unit.
+        assert_eq!(f.clip_bits, 4.0 * 32.0);
+        // Lava's 24-bit current wraps (no clip); its 24-bit membrane and
+        // 16-bit accumulator saturate.
+        let lava = core(32, 8, 2, 6, Preset::LavaLoihi.neuron());
+        assert_eq!(
+            logic_features(&lava, MemoryKind::Flops, MemoryKind::Block, false).clip_bits,
+            2.0 * 40.0
+        );
         for depth in 1..=3 {
             let q = p.clone().with_pipeline(depth).expect("a valid depth");
             let grown = registers(&q).control - registers(&p).control;
