@@ -686,4 +686,24 @@ mod tests {
         // each gains a sign bit.
         assert_eq!(xc7.blocks(int(16, false), int(16, false)), 1);
     }
+
+    /// The adders that sum a split product's slices, as `mul2dsp.v` writes
+    /// them: slice i is added shifted by i x step, above the shift only.
+    #[test]
+    fn split_products_add_their_slices_above_the_shift() {
+        let ice40 = DspRule::of(Target::Ice40 { dsp: true }).expect("ice40 rule");
+        let xc7 = DspRule::of(Target::Xc7 { dsp: true }).expect("xc7 rule");
+        // A 17 x 10 signed product of 28 bits on iCE40: a 16-bit slice and
+        // a 1-bit one (in logic), added 16 bits up: a 12-bit adder.
+        assert_eq!(ice40.split_adder_bits(17, 10, true, 28), 12);
+        // It fits one DSP48E1; so does a 16 x 16 product on iCE40.
+        assert_eq!(xc7.split_adder_bits(17, 10, true, 28), 0);
+        assert_eq!(ice40.split_adder_bits(16, 16, true, 32), 0);
+        // Below the minimum product width it stays in logic: no adders.
+        assert_eq!(ice40.split_adder_bits(17, 10, true, 10), 0);
+        // 40 x 16 on Xilinx: slices at 0 and 17, one adder of 56 - 17 bits;
+        // 60 x 16: slices at 0, 17, 34 and 51, adders of 59, 42 and 25 bits.
+        assert_eq!(xc7.split_adder_bits(40, 16, true, 56), 39);
+        assert_eq!(xc7.split_adder_bits(60, 16, true, 76), 59 + 42 + 25);
+    }
 }
