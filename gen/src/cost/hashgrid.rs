@@ -319,24 +319,24 @@ pub struct Features {
 /// flattened, 991 with the decoders kept apart). Chosen by leave-one-out
 /// LUT error on the training designs, target by target, against the
 /// generic float feature (`decode_bits + round_bits`): ice40 11.1% to
-/// 9.3%, ice40-nodsp 5.45% to
-/// 5.36%; every other target was better with the generic one (xc7 12.8%
-/// against 15.7%, xc7-nodsp 7.3% against 8.3%, ecp5 12.9% against 17.4%,
-/// ecp5-nodsp 14.7% against 15.5%, asic 7.2% against 7.7%).
+/// 9.3%, ice40-nodsp 5.45% to 5.35%; every other target was better with
+/// the generic one (xc7 12.8% against 15.9%, xc7-nodsp 7.3% against 8.3%,
+/// ecp5 12.9% against 17.5%, ecp5-nodsp 14.7% against 15.5%, asic 7.2%
+/// against 7.7%).
 pub fn isolated_float(target: Target) -> bool {
     target.family() == crate::synth::Family::Ice40
 }
 
 /// LUTs of the float decoders and rounders as each synthesizes alone for
-/// iCE40 (Yosys 0.23 `synth_ice40`): a least-squares fit over the 15
-/// decoders and 11 rounders of the calibration set synthesized one by one
-/// (SB_LUT4 per decoder 57 (e4m3fn q2p10) to 184 (bf16 q2p16), 12% mean
-/// error; per rounder 10.5 to 10.9 per sum bit, s18 197 to s32 340): 0.49
-/// per shifter and magnitude bit, 10.8 per exponent bit (bf16's 8-bit
-/// exponent costs a decrement, two compares and the special-code tests),
-/// 10.7 per rounder input bit.
+/// iCE40 (Yosys 0.23 `synth_ice40`): a least-squares fit (relative error)
+/// over the 12 decoders and 8 rounders of the training designs synthesized
+/// one by one (SB_LUT4 per decoder 57 for e4m3fn q2p10 to 173 for bf16
+/// q4p12, 11% mean error; per rounder 10.6 to 10.9 per input bit, 197 for
+/// s18 to 340 for s32): 0.49 per shifter and magnitude bit, 10.6 per
+/// exponent bit (bf16's 8-bit exponent costs a decrement, two window
+/// compares and the special-code tests), 10.8 per rounder input bit.
 fn isolated_float_luts(c: &accgen_hdl::hashgrid::cost::LogicCounts) -> f64 {
-    0.49 * c.decoder_shift_bits + 10.8 * c.decoder_exp_bits + 10.7 * c.rounder_sum_bits
+    0.49 * c.decoder_shift_bits + 10.6 * c.decoder_exp_bits + 10.8 * c.rounder_sum_bits
 }
 
 impl Features {
