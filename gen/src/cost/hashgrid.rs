@@ -267,7 +267,7 @@ pub(crate) fn provenance() -> accgen_hdl::ir::verilog::Provenance {
 /// multipliers in logic weighted by their adder-tree depth, the adders of
 /// the feature sums, indices and constant products, the per-axis
 /// arithmetic, the multiplexers, float decoders and rounders, memories in
-/// LUT RAM or flip-flops.
+/// flip-flops (LUT RAM left out: see [`Features::as_array`]).
 pub const FEATURE_NAMES: [&str; 7] = [
     "weight_mul_log_bits",
     "feature_mul_log_bits",
@@ -289,7 +289,8 @@ pub struct Features {
     pub feature_mul_bits: f64,
     /// Constant products in logic: operand bits x (set bits of the odd constant - 1).
     pub const_mul_bits: f64,
-    /// Memories in LUT RAM: word bits x rows of LUT RAM (the read multiplexer).
+    /// Memories in LUT RAM: word bits x rows of LUT RAM (a candidate only:
+    /// see [`Features::as_array`]).
     pub lut_ram_bits: f64,
     /// Memories in flip-flops: their bits (write decode and read multiplexer).
     pub memory_bits: f64,
@@ -301,6 +302,41 @@ pub struct Features {
     pub weight_mul_log_bits: f64,
     /// The same for the weighted-feature products left in logic.
     pub feature_mul_log_bits: f64,
+    /// Whether the float decoders and rounders are weighed by what they
+    /// cost alone ([`isolated_float`]).
+    pub isolated_float: bool,
+}
+
+/// Whether `target` weighs the float decoders and rounders by what each
+/// costs synthesized alone ([`isolated_float_luts`]): the iCE40 flows.
+/// There the flattened design spends on them what they cost alone
+/// (`d2_l1_f2_t8_n3_b1p38191_bf16_x8_k10_w10_q2p8_pd5_obf16`, 8 decoders
+/// and 2 rounders: 2035 SB_LUT4 flattened against 2108 with them kept as
+/// separate modules on `ice40`, 5011 against 5024 on `ice40-nodsp`),
+/// while 7-series' flattened netlist, which ABC maps into LUT7/LUT8 trees
+/// (MUXF7/MUXF8 and LUT1 buffers) around the decoders, spends more
+/// (`d2_l1_f2_t8_n8_b2_bf16_x16_k12_w8_q4p12`, 8 decoders: 1583 LUT1-6
+/// flattened, 991 with the decoders kept apart). Chosen by leave-one-out
+/// LUT error on the training designs, target by target, against the
+/// generic float feature (`decode_bits + round_bits`): ice40 11.1% to
+/// 9.3%, ice40-nodsp 5.45% to 5.35%; every other target was better with
+/// the generic one (xc7 12.8% against 15.9%, xc7-nodsp 7.3% against 8.3%,
+/// ecp5 12.9% against 17.5%, ecp5-nodsp 14.7% against 15.5%, asic 7.2%
+/// against 7.7%).
+pub fn isolated_float(target: Target) -> bool {
+    target.family() == crate::synth::Family::Ice40
+}
+
+/// LUTs of the float decoders and rounders as each synthesizes alone for
+/// iCE40 (Yosys 0.23 `synth_ice40`): a least-squares fit (relative error)
+/// over the 12 decoders and 8 rounders of the training designs synthesized
+/// one by one (SB_LUT4 per decoder 57 for e4m3fn q2p10 to 173 for bf16
+/// q4p12, 11% mean error; per rounder 10.6 to 10.9 per input bit, 197 for
+/// s18 to 340 for s32): 0.49 per shifter and magnitude bit, 10.6 per
+/// exponent bit (bf16's 8-bit exponent costs a decrement, two window
+/// compares and the special-code tests), 10.8 per rounder input bit.
+fn isolated_float_luts(c: &accgen_hdl::hashgrid::cost::LogicCounts) -> f64 {
+    0.49 * c.decoder_shift_bits + 10.6 * c.decoder_exp_bits + 10.8 * c.rounder_sum_bits
 }
 
 impl Features {
@@ -311,7 +347,16 @@ impl Features {
     /// slot selections) are kept apart: a multiplexer bit is a LUT input
     /// per choice, an adder bit a LUT beside a carry cell. Float decoders
     /// are barrel shifters by the exponent, rounders a leading-one search
-    /// and an increment. Memories outside block RAM: their read multiplexer.
+    /// and an increment. Memories in flip-flops: their write decode and
+    /// read multiplexer. Memories in LUT RAM add no LUTs of their own: the
+    /// read multiplexer of a 7-series bank is inside its RAM32M/RAM64M
+    /// cells (or their MUXF7/MUXF8), counted apart from LUTs (a design whose
+    /// tables are all in LUT RAM shows no wide multiplexer and no LUT per
+    /// word bit), and leaving LUT RAM out lowered the leave-one-out LUT
+    /// error (mean over targets 10.3% to 10.2%: xc7 12.8% either way, ecp5
+    /// 13.8% to 12.9%, no target worse); counting the read multiplexer
+    /// as memory.rs's cost rule does, word bits x (rows - 1), was worse
+    /// (xc7 13.9%).
     pub fn as_array(&self) -> [f64; 7] {
         let c = &self.counts;
         [
@@ -320,8 +365,12 @@ impl Features {
             c.sum_bits + c.index_bits + self.const_mul_bits,
             c.axis_bits,
             c.mux_bits,
-            c.decode_bits + c.round_bits,
-            self.lut_ram_bits + self.memory_bits,
+            if self.isolated_float {
+                isolated_float_luts(c)
+            } else {
+                c.decode_bits + c.round_bits
+            },
+            self.memory_bits,
         ]
     }
 }
@@ -355,6 +404,7 @@ pub fn engine_cost(p: &HashGridParams, target: Target) -> EngineCost {
         ..EngineCost::default()
     };
     cost.features.counts = logic_counts(p);
+    cost.features.isolated_float = isolated_float(target);
     for (depth, width) in accgen_hdl::hashgrid::cost::banks(p) {
         let abits = accgen_hdl::params::clog2(depth as u64);
         match place(target, depth as u64, width as u64) {
@@ -551,7 +601,7 @@ fn dump_features(
 }
 
 /// Further candidate quantities for the feature choice (dump only).
-fn candidate_columns(p: &HashGridParams, target: Target) -> [f64; 12] {
+fn candidate_columns(p: &HashGridParams, target: Target) -> [f64; 15] {
     use accgen_hdl::hashgrid::EntryFormat;
     let rule = DspRule::of(target);
     let in_logic =
@@ -599,6 +649,14 @@ fn candidate_columns(p: &HashGridParams, target: Target) -> [f64; 12] {
         word_mux += corners * p.word_width() as f64;
     }
     let out_bits = units * nf * p.out_width() as f64;
+    // Partial-product adders of the products `mul2dsp` splits over
+    // several blocks (iCE40 and ECP5 only in this set: 7-series' 25 x 18
+    // holds every product); they did not lower the leave-one-out error.
+    let (lone_signed, lone_unsigned) = lone_multiplier_luts(p, target);
+    let split_bits: f64 = products(p)
+        .iter()
+        .map(|m| rule.map_or(0, |r| r.split_adder_bits(m.a, m.b, m.signed, m.y)) as f64)
+        .sum();
     [
         fy,
         flog,
@@ -612,7 +670,42 @@ fn candidate_columns(p: &HashGridParams, target: Target) -> [f64; 12] {
         out_bits,
         vb,
         p.weight_frac_bits as f64,
+        split_bits,
+        lone_signed,
+        lone_unsigned,
     ]
+}
+
+/// LUTs of the variable products left in logic as the MAC calibration's
+/// lone-multiplier formula for a plain `*` (`MulCost` of structure `dsp`,
+/// `reports/calibration/mac.json`) gives them: (signed weighted-feature
+/// products, unsigned products).
+fn lone_multiplier_luts(p: &HashGridParams, target: Target) -> (f64, f64) {
+    let Ok(mac) = super::Calibration::builtin() else {
+        return (0.0, 0.0);
+    };
+    let Some(cost) = mac
+        .model(target)
+        .and_then(|m| m.multipliers.iter().find(|m| m.structure == "dsp"))
+    else {
+        return (0.0, 0.0);
+    };
+    let rule = DspRule::of(target);
+    let (mut signed, mut unsigned) = (0.0, 0.0);
+    for m in products(p) {
+        let in_dsp = rule.is_some_and(|r| r.product_blocks(m.a, m.b, m.signed, m.y) > 0);
+        if in_dsp || m.constant.is_some() {
+            continue;
+        }
+        let f = |bits| accgen_hdl::params::IntFormat { bits, signed: m.signed };
+        let luts = super::MulCost::eval(&cost.luts, &super::mul_terms(f(m.a), f(m.b)));
+        if m.signed {
+            signed += luts;
+        } else {
+            unsigned += luts;
+        }
+    }
+    (signed, unsigned)
 }
 
 /// [`super::families::leave_one_out_lut_error`] of this family's fit.
@@ -635,6 +728,18 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
         .iter()
         .map(|p| accgen_hdl::hashgrid::design(&p.params, &provenance()))
         .collect();
+    // `ACCGEN_HASHGRID_VERILOG=dir`: each design's Verilog in `dir/<top>/`,
+    // to rerun a calibration synthesis step by step in Yosys.
+    if let Some(dir) = std::env::var_os("ACCGEN_HASHGRID_VERILOG") {
+        for d in &designs {
+            let sub = std::path::Path::new(&dir).join(&d.top);
+            let failed = |e: std::io::Error| Failure::Run(format!("error: {}: {e}", sub.display()));
+            std::fs::create_dir_all(&sub).map_err(failed)?;
+            for f in &d.files {
+                std::fs::write(sub.join(f.file_name()), &f.text).map_err(failed)?;
+            }
+        }
+    }
     // Design by design, every target of one before the next: an
     // interrupted run leaves complete points in the cache.
     let mut jobs = Vec::new();
@@ -708,7 +813,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
     };
     let held = points.iter().filter(|p| p.held_out).count();
     let intro = format!(
-        "## Hash-grid encoders\n\nGenerated by `accgen calibrate --family hashgrid` with {tool}. {} small encoders ({POINTS} drawn by a deterministic walk, every fourth held out; {} chosen ones, every second held out: units time-multiplexing 2 of 3 levels with float and integer entries, a 3D encoder with float entries; and {} drawn by a second walk of 2D encoders quick to synthesize, every third held out: log2 T = 8, L 1..3 with units serving 1..3 levels, entries drawn from ten formats (it drew e4m3fn, e5m2, bf16, int4, int6 and int12 with per-level scales); in all D 2..3, L 1..3, level units P 1..L, F 1..2, log2 T 8..9 with dense and hashed levels, fp16/bf16/e4m3fn/e5m2/int4/int6/int8/int12 tables, pipeline depths 4..6, fixed-point or fp16/bf16 outputs, 8..16-bit coordinates, 6..12-bit weights, 11..21-bit features; tables of at most {MAX_MEMORY_BITS} bits so that `asic` synthesis, which builds them from flip-flops, stays short) were synthesized on every target (3D encoders on every target but `asic`, whose synthesis of 8 corners with tables in flip-flops can exceed the time limit); LUT, carry and area weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs. FFs come from the generated structure (less what Yosys proves constant, unused or duplicated) and where each bank goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule, DSP blocks by Yosys' `mul2dsp` rule on every multiplication as `wreduce` leaves it (positions, hash or dense strides, corner weights, weighted features). Data: `hashgrid_points.csv`; weights: `hashgrid.json`.",
+        "## Hash-grid encoders\n\nGenerated by `accgen calibrate --family hashgrid` with {tool}. {} small encoders ({POINTS} drawn by a deterministic walk, every fourth held out; {} chosen ones, every second held out: units time-multiplexing 2 of 3 levels with float and integer entries, a 3D encoder with float entries; and {} drawn by a second walk of 2D encoders quick to synthesize, every third held out: log2 T = 8, L 1..3 with units serving 1..3 levels, entries drawn from ten formats (it drew e4m3fn, e5m2, bf16, int4, int6 and int12 with per-level scales); in all D 2..3, L 1..3, level units P 1..L, F 1..2, log2 T 8..9 with dense and hashed levels, fp16/bf16/e4m3fn/e5m2/int4/int6/int8/int12 tables, pipeline depths 4..6, fixed-point or fp16/bf16 outputs, 8..16-bit coordinates, 6..12-bit weights, 11..21-bit features; tables of at most {MAX_MEMORY_BITS} bits so that `asic` synthesis, which builds them from flip-flops, stays short) were synthesized on every target (3D encoders on every target but `asic`, whose synthesis of 8 corners with tables in flip-flops can exceed the time limit); LUT, carry and area weights were fitted (non-negative least squares) on {} of them and the errors below are measured on the {held} held-out designs. FFs come from the generated structure (less what Yosys proves constant, unused or duplicated) and where each bank goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule, DSP blocks by Yosys' `mul2dsp` rule on every multiplication as `wreduce` leaves it (positions, hash or dense strides, corner weights, weighted features). The float entry decoders and output rounders enter the iCE40 fits as the LUTs each costs synthesized alone for iCE40 (shifter, magnitude, exponent and rounder input bits; what the flattened iCE40 designs spend on them), the other targets' as decoder output bits times log2 of the shifts that matter plus rounder input bits times log2 of that width; memories in LUT RAM add no LUT feature (their read multiplexer is inside the RAM cells). Data: `hashgrid_points.csv`; weights: `hashgrid.json`.",
         points.len(),
         extra_specs().len(),
         points.len().saturating_sub(POINTS + extra_specs().len()),

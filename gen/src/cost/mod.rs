@@ -110,6 +110,52 @@ impl DspRule {
         self.cell(aw, signed, bw, signed, y, true)
     }
 
+    /// Adder bits `mul2dsp` adds to sum the partial products of one `$mul`
+    /// wider than a block (0 when it fits one block or stays in logic).
+    pub fn split_adder_bits(&self, aw: u32, bw: u32, signed: bool, y: u32) -> u32 {
+        self.cell_adders(aw, signed, bw, signed, y, true)
+    }
+
+    /// The partial-product sums of [`Self::cell`]: slice `i` (1..=n) of a
+    /// split is added shifted left by `i * step`, so its adder keeps the
+    /// `y - i * step` bits above the shift (`opt_expr -fine` drops the
+    /// constant-zero low bits).
+    fn cell_adders(&self, aw: u32, a_signed: bool, bw: u32, b_signed: bool, y: u32, top: bool) -> u32 {
+        if aw < self.a_min || bw < self.b_min || y < self.y_min {
+            return 0;
+        }
+        if self.signed_only && top && !a_signed && !b_signed {
+            return self.cell_adders(aw + 1, true, bw + 1, true, y, true);
+        }
+        if top && aw < bw {
+            return self.cell_adders(bw, b_signed, aw, a_signed, y, true);
+        }
+        let headroom = u32::from(self.signed_only);
+        let split =
+            |wide: u32, max: u32, partial: u32, other: u32, other_signed: bool, wide_signed: bool, a_side: bool| {
+                let step = partial - headroom;
+                let n = (wide - max).div_ceil(step);
+                let last = wide - n * step;
+                let partial_y = y.min(other + partial);
+                let adders: u32 = (1..=n).map(|i| y.saturating_sub(i * step)).sum();
+                let inner = if a_side {
+                    n * self.cell_adders(partial, headroom == 1, other, other_signed, partial_y, false)
+                        + self.cell_adders(last, wide_signed, other, other_signed, last + other, false)
+                } else {
+                    n * self.cell_adders(other, other_signed, partial, headroom == 1, partial_y, false)
+                        + self.cell_adders(other, other_signed, last, wide_signed, other + last, false)
+                };
+                adders + inner
+            };
+        if aw > self.a_max {
+            return split(aw, self.a_max, self.a_max_partial, bw, b_signed, a_signed, true);
+        }
+        if bw > self.b_max {
+            return split(bw, self.b_max, self.b_max, aw, a_signed, b_signed, false);
+        }
+        0
+    }
+
     /// `mul2dsp.v`'s `_80_mul` on one cell: fail (stay in logic), rewrite,
     /// split, or map to one block. `top` is a `$mul` (not a `$__mul` slice).
     fn cell(&self, aw: u32, a_signed: bool, bw: u32, b_signed: bool, y: u32, top: bool) -> u32 {
@@ -639,5 +685,25 @@ mod tests {
         // Two unsigned 16-bit operands fit a signed-only 25 x 18 block once
         // each gains a sign bit.
         assert_eq!(xc7.blocks(int(16, false), int(16, false)), 1);
+    }
+
+    /// The adders that sum a split product's slices, as `mul2dsp.v` writes
+    /// them: slice i is added shifted by i x step, above the shift only.
+    #[test]
+    fn split_products_add_their_slices_above_the_shift() {
+        let ice40 = DspRule::of(Target::Ice40 { dsp: true }).expect("ice40 rule");
+        let xc7 = DspRule::of(Target::Xc7 { dsp: true }).expect("xc7 rule");
+        // A 17 x 10 signed product of 28 bits on iCE40: a 16-bit slice and
+        // a 1-bit one (in logic), added 16 bits up: a 12-bit adder.
+        assert_eq!(ice40.split_adder_bits(17, 10, true, 28), 12);
+        // It fits one DSP48E1; so does a 16 x 16 product on iCE40.
+        assert_eq!(xc7.split_adder_bits(17, 10, true, 28), 0);
+        assert_eq!(ice40.split_adder_bits(16, 16, true, 32), 0);
+        // Below the minimum product width it stays in logic: no adders.
+        assert_eq!(ice40.split_adder_bits(17, 10, true, 10), 0);
+        // 40 x 16 on Xilinx: slices at 0 and 17, one adder of 56 - 17 bits;
+        // 60 x 16: slices at 0, 17, 34 and 51, adders of 59, 42 and 25 bits.
+        assert_eq!(xc7.split_adder_bits(40, 16, true, 56), 39);
+        assert_eq!(xc7.split_adder_bits(60, 16, true, 76), 59 + 42 + 25);
     }
 }

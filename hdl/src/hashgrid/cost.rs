@@ -467,6 +467,18 @@ pub struct LogicCounts {
     pub mux_bits: f64,
     /// Per-axis arithmetic: 1 - weight, vertex + 1, pos + 1/2, clamp.
     pub axis_bits: f64,
+    /// Float entry decoders as the generator writes them, summed over
+    /// instances: the right shifter's stage bits (stage k of the shift by r
+    /// keeps the significand's MB + 2^(k+1) top bits that can be nonzero,
+    /// at most the MB + MAG_W bits of the shifted value) plus the
+    /// saturating magnitude multiplexer's MAG_W bits.
+    pub decoder_shift_bits: f64,
+    /// Float entry decoders' exponent bits, summed over instances: the
+    /// exponent logic (decrement, the two window compares, the all-ones
+    /// and nonzero tests) is a few carry chains and LUTs per exponent bit.
+    pub decoder_exp_bits: f64,
+    /// Output rounders' input (sum) bits, summed over instances.
+    pub rounder_sum_bits: f64,
 }
 
 /// Logic counts of the engine.
@@ -501,10 +513,17 @@ pub fn logic_counts(p: &HashGridParams) -> LogicCounts {
             // the exponent field has fewer codes), then negates.
             let shifts = (((1u64 << f.exp_bits) - 1) as f64).min(vb + f.man_bits as f64);
             c.decode_bits += corners * nf * vb * log2(shifts);
+            let mag_w = p.feature_int_bits + p.feature_frac_bits;
+            let full_w = f.man_bits + mag_w;
+            let rw = bits_for((mag_w - 1 + f.man_bits) as u64);
+            let stages: u32 = (0..rw).map(|k| full_w.min(f.man_bits + (2 << k))).sum();
+            c.decoder_shift_bits += corners * nf * (stages + mag_w) as f64;
+            c.decoder_exp_bits += corners * nf * f.exp_bits as f64;
         }
         if p.output.is_some() {
             let s = p.sum_width() as f64;
             c.round_bits += nf * s * log2(s);
+            c.rounder_sum_bits += nf * s;
         }
         let baw = if multi {
             clog2(p.unit_bank_depth(u) as u64).max(1)
