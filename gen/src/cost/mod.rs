@@ -391,8 +391,8 @@ pub fn merges_with_accumulator(p: &MacArrayParams, model: &TargetModel) -> bool 
 /// logic of the design ABC maps it for depth into wide LUTs. Measured
 /// (`abc -lut 4:7` output of 32 calibration designs, `ecp5-nodsp`): LUT4s
 /// per ABC LUT 2.3 to 2.8 in small merged integer arrays, against 1.0 to
-/// 1.3 in most arrays whose adders are CCU2C rows (`lut`, `lut4`) and 1.3
-/// to 1.9 for minifloat PEs. The lone `*` (no accumulator in its tree) is a poor guide to it:
+/// 1.3 in integer arrays whose adders are CCU2C rows (`lut`, `lut4`) and
+/// 1.3 to 2.0 for minifloat PEs. The lone `*` (no accumulator in its tree) is a poor guide to it:
 /// choosing by leave-one-out on ECP5-nodsp's training designs, this term
 /// in place of the lone multiplier lowers the error (see the report).
 pub fn merged_product_tree(p: &MacArrayParams, model: &TargetModel) -> f64 {
