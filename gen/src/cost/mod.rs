@@ -514,11 +514,12 @@ pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64
 /// Chosen by leave-one-out LUT error on ECP5-nodsp's 120 training
 /// designs: 13.4% with the shared features, 12.5% with the product tree,
 /// 11.2% with the three `unrounded_*` features too (on the 96 training
-/// designs before the fourth walk: 12.1% -> 10.6%); an output-format term
+/// designs before the fourth walk: 12.1% -> 10.6%; 10.9% on the 144 with
+/// the fifth walk, drawn after the choice); an output-format term
 /// (bf16 rounders cost more than fp16 ones), unsigned merged products and
 /// the shifter, decode and special-value features of unrounded arrays
 /// lowered it by less than 0.1 point or raised it. ECP5 with MULT18X18D
-/// blocks fits the four at zero (9.8% either way). Carry cells and area
+/// blocks fits the four at zero (9.8% either way on its 120). Carry cells and area
 /// keep the features the other targets use.
 fn ecp5_critical_path_features(p: &MacArrayParams, model: &TargetModel, f: &mut [f64; FEATURES]) {
     let tree = merged_product_tree(p, model);
