@@ -73,8 +73,8 @@ fn flip_flops_are_within_one_percent_except_on_xc7() {
 
 /// The published held-out errors meet the goals and do not
 /// regress: LUTs (logic cells on `asic`) within 10% MAPE on every target
-/// but ECP5 (10.9% with MULT18X18D blocks and 11.2% without, on 28
-/// held-out designs: not met yet, bounded where they stand), FFs within 5%,
+/// (ECP5, on 44 held-out designs, is the closest: 9.4% with MULT18X18D
+/// blocks and 9.3% without), FFs within 5%,
 /// and DSP counts exact on every design of the set, held out or not: they
 /// follow Yosys' own mapping rule, not a fit.
 #[test]
@@ -97,12 +97,7 @@ fn held_out_errors_are_published_and_meet_the_goals() {
                 .collect()
         };
         let lut = mape(&pairs(3, 4));
-        let bound = match target {
-            Target::Ecp5 { dsp: true } => 12.0,
-            Target::Ecp5 { dsp: false } => 12.0,
-            _ => 10.0,
-        };
-        assert!(lut <= bound, "{}: LUT MAPE {lut:.1}% > {bound}%", target.name());
+        assert!(lut <= 10.0, "{}: LUT MAPE {lut:.1}% > 10%", target.name());
         let ff = mape(&pairs(5, 6));
         assert!(ff <= 5.0, "{}: FF MAPE {ff:.1}%", target.name());
         for f in &all {
@@ -178,4 +173,43 @@ fn estimate_tracks_a_fresh_synthesis() {
         e.luts,
         r.summary.luts
     );
+}
+
+/// ECP5's LUT features for the logic ABC maps for depth: a `*` merged
+/// with the accumulator's sum is costed by its product tree in place of the
+/// lone multiplier, and the product features of arrays without an output
+/// rounder are features of their own. Other targets, and ECP5's carry
+/// cells, keep the shared features.
+#[test]
+fn ecp5_costs_merged_products_and_unrounded_arrays_apart() {
+    use accgen::cost::{Figure, features};
+    let c = calibration();
+    let find = |name: &str| {
+        points()
+            .into_iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("{name} is not a calibration design"))
+            .params
+    };
+    let unrounded = find("accgen_mac_array_1x2_k256_au4_wu8_acc20w_dsp");
+    let rounded = find("accgen_mac_array_4x4_k256_au4_wu8_acc20w_dsp_to_bf16");
+    let ecp5 = c.model(Target::Ecp5 { dsp: false }).expect("ecp5-nodsp model");
+    let ice40 = c.model(Target::Ice40 { dsp: false }).expect("ice40-nodsp model");
+    let f = features(&unrounded, ecp5, Figure::Luts);
+    // 2 PEs of a 4 x 8 product tree: 2 * 32 * log2(32).
+    assert_eq!(f[12], 320.0, "{f:?}");
+    assert_eq!((f[0], f[13], f[15]), (0.0, 0.0, 320.0), "{f:?}");
+    let f = features(&rounded, ecp5, Figure::Luts);
+    assert_eq!(f[12], 16.0 * 160.0, "{f:?}");
+    assert!(f[13..].iter().all(|&x| x == 0.0), "{f:?}");
+    for (model, figure) in [(ice40, Figure::Luts), (ecp5, Figure::Carry)] {
+        let f = features(&unrounded, model, figure);
+        assert!(f[0] > 0.0, "{}: {f:?}", model.target);
+        assert!(f[12..].iter().all(|&x| x == 0.0), "{}: {f:?}", model.target);
+    }
+    // The lone multiplier of a float array without a rounder (e4m3 x e4m3,
+    // `lut` rows) is ECP5's unrounded multiplier feature too.
+    let float = find("accgen_mac_array_2x2_k16_ae4m3fnuz_we4m3fn_acc42w_lut");
+    let f = features(&float, ecp5, Figure::Luts);
+    assert!(f[0] > 0.0 && f[13] == f[0] && f[12] == 0.0, "{f:?}");
 }

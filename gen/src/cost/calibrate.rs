@@ -111,6 +111,10 @@ pub fn points() -> Vec<Point> {
     out.extend(more);
     let more = ecp5_walk_points(&out, 0xa54f_f53a_5f1d_36f1, THIRD_WALK_POINTS);
     out.extend(more);
+    let more = ecp5_walk_points(&out, 0x510e_527f_ade6_82d1, FOURTH_WALK_POINTS);
+    out.extend(more);
+    let more = ecp5_walk_points(&out, 0x9b05_688c_2b3e_6c1f, FIFTH_WALK_POINTS);
+    out.extend(more);
     out
 }
 
@@ -126,7 +130,21 @@ pub const SECOND_WALK_POINTS: usize = 16;
 /// error is in the features, not in the fit's variance).
 pub const THIRD_WALK_POINTS: usize = 32;
 
-/// A further deterministic walk (the second and third) over the same
+/// Designs of the fourth walk, added after the third: 32 more ECP5-only
+/// designs (every fourth held out, the rule of the earlier walks, fixed
+/// before any of them was synthesized), so that the fit sees more designs
+/// with and without an output rounder, whose logic depth decides how much
+/// of the PEs' logic ABC maps into wide LUTs (see
+/// [`accgen_hdl::mac::cost::LogicFeatures`]).
+pub const FOURTH_WALK_POINTS: usize = 32;
+
+/// Designs of the fifth walk, drawn after the ECP5 features were chosen on
+/// the training designs of the walks before it (the same rule: every
+/// fourth held out), so that the published ECP5 figures rest on more
+/// designs than the choice was made on.
+pub const FIFTH_WALK_POINTS: usize = 32;
+
+/// A further deterministic walk (the second to fifth) over the same
 /// shapes, formats, dot lengths, multiplier structures and output formats
 /// as the first (the designs drawn before excluded), synthesized on the
 /// ECP5 targets only: their LUT counts vary more from design to design than
@@ -519,6 +537,7 @@ pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
     let tool = measured.first().map(|r| r.tool.clone()).unwrap_or_default();
     let mut models = Vec::new();
     let mut rows = Vec::new();
+    let mut loo = Vec::new();
     let mut rest = measured;
     for target in Target::ALL {
         // The points synthesized on this target, in the order of the jobs.
@@ -528,6 +547,10 @@ pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
         let own: Vec<Point> = on.iter().map(|&i| points[i].clone()).collect();
         let slice: Vec<&SynthResult> = mine.iter().collect();
         let model = fit_target(target, mul_cost_of(target), &own, &slice);
+        loo.push((target, leave_one_out(target, &mul_cost_of(target), &own, &slice)));
+        if let Some(path) = std::env::var_os("ACCGEN_MAC_FEATURES") {
+            dump_features(Path::new(&path), target, &model, &own, &slice)?;
+        }
         for (&i, r) in on.iter().zip(&slice) {
             rows.push(Row {
                 point: i,
@@ -550,9 +573,74 @@ pub fn run(out: &Path, threads: usize) -> Result<(), Failure> {
     crate::output::write_atomic(&out.join("mac_points.csv"), points_csv(&points, &rows).as_bytes())
         .map_err(Failure::Run)?;
     crate::output::write_atomic(&out.join("multipliers.csv"), mul_csv(&mul_rows).as_bytes()).map_err(Failure::Run)?;
-    let report = error_report(&calibration, &points, &rows) + &mul_report(&mul_rows);
+    let report = error_report(&calibration, &points, &rows, &loo) + &mul_report(&mul_rows);
     crate::output::write_atomic(&out.join("README.md"), report.as_bytes()).map_err(Failure::Run)?;
     println!("{report}");
+    Ok(())
+}
+
+/// Leave-one-out LUT error on `target`'s training designs (a fraction):
+/// each is estimated by a fit on the others, the figure features are
+/// chosen by (the held-out designs stay out of it).
+fn leave_one_out(target: Target, multipliers: &[MulCost], points: &[Point], results: &[&SynthResult]) -> f64 {
+    let training = (0..points.len()).filter(|&i| !points[i].held_out);
+    super::families::leave_one_out_lut_error(target, training, results, |i| {
+        let mut without = points.to_vec();
+        without[i].held_out = true;
+        let model = fit_target(target, multipliers.to_vec(), &without, results);
+        estimate(&points[i].params, &model).luts
+    })
+}
+
+/// Append every design's parameters, measured LUTs and carry cells and
+/// fitted features on `model`'s target to the CSV at `path`
+/// (`ACCGEN_MAC_FEATURES`): the data to choose features on by
+/// leave-one-out without rebuilding.
+fn dump_features(
+    path: &Path,
+    target: Target,
+    model: &TargetModel,
+    points: &[Point],
+    results: &[&SynthResult],
+) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Failure::Run(format!("error: {}: {e}", path.display())))?;
+    for (p, r) in points.iter().zip(results) {
+        let q = &p.params;
+        let (a, b) = accgen_hdl::mac::cost::multiplier_operands(q);
+        let features = super::features(q, model, Figure::Luts);
+        let line = format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            p.name,
+            model.target,
+            p.held_out,
+            super::families::measured_luts(target, &r.summary),
+            r.summary.carry,
+            q.rows,
+            q.cols,
+            q.dot_length,
+            q.act.tag(),
+            q.wgt.tag(),
+            q.acc_width,
+            q.multiplier.tag(),
+            q.output.map_or("-".to_string(), |o| o.format.tag()),
+            a,
+            b,
+            q.sig_product_width(),
+            q.product_width(),
+            q.act.max_shift() + q.wgt.max_shift(),
+            u8::from(q.has_specials()),
+            u8::from(q.can_overflow()),
+            super::dsp_per_pe(q, model),
+            features.map(|x| format!("{x}")).join(","),
+        );
+        f.write_all(line.as_bytes())
+            .map_err(|e| Failure::Run(format!("error: {}: {e}", path.display())))?;
+    }
     Ok(())
 }
 
@@ -658,12 +746,12 @@ fn points_csv(points: &[Point], rows: &[Row]) -> String {
 }
 
 /// The published error: per target, on held-out points only.
-pub fn error_report(c: &Calibration, points: &[Point], rows: &[Row]) -> String {
+pub fn error_report(c: &Calibration, points: &[Point], rows: &[Row], loo: &[(Target, f64)]) -> String {
     let first = points.iter().filter(|p| !p.ecp5_only).count();
     let held = points.iter().filter(|p| p.held_out && !p.ecp5_only).count();
     let held_ecp5 = points.iter().filter(|p| p.held_out).count();
     let mut s = format!(
-        "# Cost model calibration: MAC arrays\n\nGenerated by `accgen calibrate` with {}. {} designs were synthesized on every target (a deterministic walk's {POINTS}, every fourth held out, and {INTEGER_POINTS} training-only accumulating integer arrays) and {} more on the two ECP5 targets only (a second walk's {SECOND_WALK_POINTS} and a third's {THIRD_WALK_POINTS}, every fourth held out: ECP5's LUT counts vary the most from design to design); the weights were fitted (non-negative least squares) per target on the training designs ({} on most targets, {} on ECP5) and the errors below are measured on the held-out designs the fit never saw ({held} on most targets, {held_ecp5} on ECP5). The LUT, carry and area estimates are weighted sums of a multiplier term (each PE's multiplier structure synthesized alone and fitted per target, see below) and of the accumulator, shifter, decode, drain and rounder sizes, plus the adder tree of a signed integer product that synthesis merges with the accumulator's sum (`$macc`: its partial products are sign-extended to the accumulator's width, see `merged_accumulator_bits`), the accumulators' restart gates (a LUT in front of ECP5's CCU2C, which Yosys drives on A/B only), the output stage's AND-OR tree over the rows, the rounders' work linear in the sum's width, the PEs that track special values, and the beat counter that ABC builds from wide LUTs on ECP5 when it has 5 or 6 bits (see `LogicFeatures`). FFs come from the generated structure, less what synthesis packs elsewhere: delay chains of 3 or more stages on Xilinx (SRL16E), the operand registers that feed only a DSP block (its input registers; integer operands, see `DspPacking`), and on Xilinx a fitted median number of further registers per DSP48E1. Carry MAPE on DSP targets is large because integer products accumulate inside the DSP block, leaving designs with 0 to 4 carry cells whose relative error the absolute carry fit does not aim at. DSP blocks are not fitted: they follow the rule of Yosys' `mul2dsp` mapping (minimum and maximum operand and product widths of each target's synthesis script). Data: `mac_points.csv` (every design and target, `held_out` marks the published ones); weights: `mac.json`. Reproduce with `cargo run --release -- calibrate` (synthesis is cached by design, target and Yosys version). Spiking cores have their own calibration in `spiking.md` (`accgen calibrate --family spiking`).\n\n",
+        "# Cost model calibration: MAC arrays\n\nGenerated by `accgen calibrate` with {}. {} designs were synthesized on every target (a deterministic walk's {POINTS}, every fourth held out, and {INTEGER_POINTS} training-only accumulating integer arrays) and {} more on the two ECP5 targets only (a second walk's {SECOND_WALK_POINTS}, a third's {THIRD_WALK_POINTS}, a fourth's {FOURTH_WALK_POINTS} and a fifth's {FIFTH_WALK_POINTS}, every fourth held out: ECP5's LUT counts vary the most from design to design); the weights were fitted (non-negative least squares) per target on the training designs ({} on most targets, {} on ECP5) and the errors below are measured on the held-out designs the fit never saw ({held} on most targets, {held_ecp5} on ECP5). The LUT, carry and area estimates are weighted sums of a multiplier term (each PE's multiplier structure synthesized alone and fitted per target, see below) and of the accumulator, shifter, decode, drain and rounder sizes, plus the adder tree of a signed integer product that synthesis merges with the accumulator's sum (`$macc`: its partial products are sign-extended to the accumulator's width, see `merged_accumulator_bits`), the accumulators' restart gates (a LUT in front of ECP5's CCU2C, which Yosys drives on A/B only), the output stage's AND-OR tree over the rows, the rounders' work linear in the sum's width, the PEs that track special values, and the beat counter that ABC builds from wide LUTs on ECP5 when it has 5 or 6 bits (see `LogicFeatures`). ECP5's LUTs also depend on which logic is deepest: `abc -lut 4:7` maps for the least depth first, building 5- to 7-input functions from 2 to 8 LUT4s joined by PFUMX/L6MUX21, and recovers area only where a path has slack (stopping `synth_ecp5` after `abc` on 32 of the designs, on both ECP5 targets: 2 of the 19,258 LUTs ABC returned had a constant input, and the LUT4s per ABC LUT range from 1.0 in integer arrays whose adders are CCU2C rows (`lut`, `lut4`) to 2.8 in small arrays of a `*` merged with the sum, mean 1.65 without DSP blocks and 1.43 with them). Without an output rounder the PEs' products are the deepest logic; a rounder is deeper and gives them slack (a 4 x 4 uint4 x uint8 array with `*` in logic, K = 256: 3487 LUT4 without a rounder, 2550 with a bf16 rounder per column). So on ECP5 the LUT fit has the product features of arrays without a rounder as features of their own (`unrounded_*`), and a `*` merged with the sum costs `a*b*log2(a*b)` per PE (`merged_product_tree`) in place of the lone multiplier, which has no accumulator in its tree (see `ecp5_critical_path_features`); carry and area keep the shared features. ECP5 with MULT18X18D blocks fits the four at zero (its products are in the blocks; leave-one-out is the same with or without them). The features were chosen by leave-one-out error on the training designs (on ECP5 those of the first four walks; the fifth was drawn afterwards), not on the held-out figures; the last column is that error on all training designs, each estimated by a fit on the others. FFs come from the generated structure, less what synthesis packs elsewhere: delay chains of 3 or more stages on Xilinx (SRL16E), the operand registers that feed only a DSP block (its input registers; integer operands, see `DspPacking`), and on Xilinx a fitted median number of further registers per DSP48E1. Carry MAPE on DSP targets is large because integer products accumulate inside the DSP block, leaving designs with 0 to 4 carry cells whose relative error the absolute carry fit does not aim at. DSP blocks are not fitted: they follow the rule of Yosys' `mul2dsp` mapping (minimum and maximum operand and product widths of each target's synthesis script). Data: `mac_points.csv` (every design and target, `held_out` marks the published ones); weights: `mac.json`. Reproduce with `cargo run --release -- calibrate` (synthesis is cached by design, target and Yosys version; `ACCGEN_MAC_FEATURES=file.csv` appends every design's parameters, measured LUTs and features per target, the data features are chosen on). Spiking cores have their own calibration in `spiking.md` (`accgen calibrate --family spiking`).\n\n",
         c.tool,
         first,
         points.len() - first,
@@ -671,7 +759,7 @@ pub fn error_report(c: &Calibration, points: &[Point], rows: &[Row]) -> String {
         points.len() - held_ecp5,
     );
     s.push_str(
-        "| target | LUT MAPE (held-out) | FF MAPE | carry MAPE | DSP exact | area MAPE |\n|---|---|---|---|---|---|\n",
+        "| target | LUT MAPE (held-out) | FF MAPE | carry MAPE | DSP exact | area MAPE | LUT leave-one-out (training) |\n|---|---|---|---|---|---|---|\n",
     );
     for target in Target::ALL {
         let mine: Vec<&Row> = rows
@@ -705,7 +793,7 @@ pub fn error_report(c: &Calibration, points: &[Point], rows: &[Row]) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "| {} | {:.1}% | {:.1}% | {} | {}/{} | {} |",
+            "| {} | {:.1}% | {:.1}% | {} | {}/{} | {} | {} |",
             target.name(),
             mape(&luts),
             mape(&ffs),
@@ -721,6 +809,9 @@ pub fn error_report(c: &Calibration, points: &[Point], rows: &[Row]) -> String {
             } else {
                 format!("{:.1}%", mape(&area))
             },
+            loo.iter()
+                .find(|(t, _)| *t == target)
+                .map_or("-".to_string(), |(_, e)| format!("{:.1}%", 100.0 * e)),
         );
     }
     s

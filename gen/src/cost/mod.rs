@@ -392,7 +392,7 @@ impl Calibration {
 }
 
 /// The names of the features the fitted weights multiply.
-pub const FEATURE_NAMES: [&str; 12] = [
+pub const FEATURE_NAMES: [&str; 16] = [
     "multiplier (lone-multiplier fit, per PE in logic)",
     "accumulator_bits",
     "shifter_bits",
@@ -405,7 +405,51 @@ pub const FEATURE_NAMES: [&str; 12] = [
     "beat_counter_luts",
     "rounder_linear_bits",
     "special_pes",
+    "merged_product_tree (ECP5 LUTs: a*b*log2(a*b) per PE of a `*` merged with the sum, in place of the lone multiplier)",
+    "unrounded_multiplier (ECP5 LUTs: the multiplier feature of arrays without an output rounder)",
+    "unrounded_merged_accumulator_bits (ECP5 LUTs: merged_accumulator_bits of arrays without an output rounder)",
+    "unrounded_product_tree (ECP5 LUTs: merged_product_tree of arrays without an output rounder)",
 ];
+
+/// How many features the fitted weights multiply.
+pub const FEATURES: usize = FEATURE_NAMES.len();
+
+/// Whether a `*` in logic is merged with the accumulator's sum into one
+/// `$macc` (see [`merged_accumulator_bits`]): integer operands, no DSP
+/// block, K > 1 and no pipeline register between product and sum.
+pub fn merges_with_accumulator(p: &MacArrayParams, model: &TargetModel) -> bool {
+    use accgen_hdl::mac::operand::Operand;
+    matches!((&p.act, &p.wgt), (Operand::Int(_), Operand::Int(_)))
+        && p.multiplier == MulImpl::Dsp
+        && dsp_per_pe(p, model) == 0
+        && p.dot_length > 1
+        && p.pipeline == 0
+}
+
+/// The partial-product tree of a `*` merged with the accumulator's sum,
+/// over all PEs: `a * b * log2(a * b)` (the partial-product bits times
+/// the order of the tree's depth), zero for other arrays.
+///
+/// On ECP5 this replaces the lone-multiplier feature for such arrays
+/// (see [`ecp5_critical_path_features`]): `maccmap` sums the partial
+/// products and the accumulator in one tree of full adders that stays in
+/// LUT4s up to the final CCU2C adder, and when that tree is the deepest
+/// logic of the design ABC maps it for depth into wide LUTs. Measured
+/// (`abc -lut 4:7` output of 32 calibration designs, `ecp5-nodsp`): LUT4s
+/// per ABC LUT 2.3 to 2.8 in small merged integer arrays, against 1.0 to
+/// 1.3 in integer arrays whose adders are CCU2C rows (`lut`, `lut4`) and
+/// 1.3 to 2.0 for minifloat PEs. The lone `*` (no accumulator in its
+/// tree) is a poor guide to it: on ECP5-nodsp's 120 training designs this
+/// term in place of the lone multiplier lowers the leave-one-out LUT error
+/// from 13.4% to 12.5%.
+pub fn merged_product_tree(p: &MacArrayParams, model: &TargetModel) -> f64 {
+    if !merges_with_accumulator(p, model) {
+        return 0.0;
+    }
+    let (a, b) = multiplier_operands(p);
+    let ab = (a.bits * b.bits) as f64;
+    (p.rows * p.cols) as f64 * ab * ab.log2()
+}
 
 /// Adder-tree bits a signed integer product adds when synthesis merges it
 /// with the accumulator's sum, over all PEs: `ACC_W` per PE.
@@ -430,14 +474,7 @@ pub fn merged_accumulator_bits(p: &MacArrayParams, model: &TargetModel) -> f64 {
         return 0.0;
     };
     let rows = a.bits.min(b.bits);
-    let merged = p.multiplier == MulImpl::Dsp
-        && dsp_per_pe(p, model) == 0
-        && p.dot_length > 1
-        && p.pipeline == 0
-        && a.signed
-        && b.signed
-        && rows >= 3;
-    if merged {
+    if merges_with_accumulator(p, model) && a.signed && b.signed && rows >= 3 {
         (p.rows * p.cols) as f64 * p.acc_width as f64
     } else {
         0.0
@@ -468,12 +505,12 @@ pub enum Figure {
 /// The features the fitted weights multiply: the multipliers' estimated
 /// cost in logic (zero when they go to DSP blocks), then the other logic
 /// features of [`logic_features`].
-pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64; 12] {
+pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64; FEATURES] {
     let logic = logic_features(p).as_array();
-    let mut f = [0.0; 12];
+    let mut f = [0.0; FEATURES];
     f[..6].copy_from_slice(&logic[..6]);
     f[6] = merged_accumulator_bits(p, model);
-    f[7..].copy_from_slice(&logic[6..]);
+    f[7..12].copy_from_slice(&logic[6..]);
     let dsp = dsp_per_pe(p, model) > 0;
     if dsp && model.dsp_packing.absorbs_accumulator(p) {
         // The accumulator, its restart gate included, is inside the block.
@@ -499,12 +536,53 @@ pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64
             })
             * (p.rows * p.cols) as f64
     };
+    if figure == Figure::Luts && model.target.starts_with("ecp5") {
+        ecp5_critical_path_features(p, model, &mut f);
+    }
     f
+}
+
+/// ECP5's LUT features for the depth ABC maps for.
+///
+/// `synth_ecp5` maps logic with `abc -lut 4:7`: ABC maps for the least
+/// depth first, building functions of 5 to 7 inputs as 2, 4 or 8 LUT4s
+/// joined by PFUMX/L6MUX, then recovers area only where a path has slack.
+/// How many LUT4s a block costs therefore depends on whether it lies on
+/// the design's deepest logic (CCU2C carry chains and flip-flops cut the
+/// logic ABC sees). Without an output rounder the PEs' product logic is
+/// the deepest; a rounder (leading-one search, normalization shifter,
+/// rounding) is deeper and gives the PEs slack. Measured on a 4 x 4 uint4
+/// x uint8 array (K = 256, `*` in logic, `ecp5-nodsp`): 3487 LUT4 without
+/// a rounder, 2550 with a bf16 rounder per column, whose own logic is
+/// several hundred LUT4. So the product features of arrays without a
+/// rounder are separate features (`unrounded_*`), and the merged `*`'s
+/// tree replaces the lone-multiplier feature ([`merged_product_tree`]).
+/// Chosen by leave-one-out LUT error on ECP5-nodsp's 120 training
+/// designs: 13.4% with the shared features, 12.5% with the product tree,
+/// 11.2% with the three `unrounded_*` features too (on the 96 training
+/// designs before the fourth walk: 12.1% -> 10.6%; 10.9% on the 144 with
+/// the fifth walk, drawn after the choice); an output-format term
+/// (bf16 rounders cost more than fp16 ones), unsigned merged products and
+/// the shifter, decode and special-value features of unrounded arrays
+/// lowered it by less than 0.1 point or raised it. ECP5 with MULT18X18D
+/// blocks fits the four at zero (9.8% either way on its 120). Carry cells and area
+/// keep the features the other targets use.
+fn ecp5_critical_path_features(p: &MacArrayParams, model: &TargetModel, f: &mut [f64; FEATURES]) {
+    let tree = merged_product_tree(p, model);
+    if tree > 0.0 {
+        f[0] = 0.0;
+    }
+    f[12] = tree;
+    if p.output.is_none() {
+        f[13] = f[0];
+        f[14] = f[6];
+        f[15] = tree;
+    }
 }
 
 /// Estimate a MAC array's resources on one target.
 pub fn estimate(p: &MacArrayParams, model: &TargetModel) -> Estimate {
-    let dot = |w: &[f64], f: [f64; 12]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
+    let dot = |w: &[f64], f: [f64; FEATURES]| w.iter().zip(f).map(|(a, b)| a * b).sum::<f64>();
     let luts = model.lut_intercept + dot(&model.lut_weights, features(p, model, Figure::Luts));
     let dsp = (dsp_per_pe(p, model) * p.rows * p.cols) as f64;
     let shift_registers = model
