@@ -183,7 +183,8 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
 /// not, with the same LUTs as chains of 2 (110-122 MHz) and far above
 /// chains of 4 (93-100); `lut4` stays at about 3 (chains of 4 for 8 rows,
 /// 101-109 MHz on iCE40 like the plain `*`) because there a tree adder
-/// costs a LUT per bit (chains of 2: 100 LUTs instead of 82); `booth` in
+/// costs a LUT per bit (chains of 2: 100 LUTs instead of 82; unsigned
+/// 8 x 8 is now built by [`super::mul_np`], 86 LUTs in three levels); `booth` in
 /// chains of 2 (8 x 8: 2 + 3 rows, 120-122 MHz on ECP5) keeps the row
 /// generation inside the row adders, which a lone row cannot.
 pub fn rows_per_chain(imp: MulImpl) -> u32 {
