@@ -94,7 +94,7 @@ fn half(m: &mut ModuleBuilder, deps: &mut Vec<Module>, ai: &Signal, bi: &Signal,
         n + 1,
         false,
         &format!(
-            "N row: |b_i[{i}] - 2 b_i[{}]| * a_i, inverted when negative (value n - 2^9 {name}_neg, plus {name}_neg)",
+            "N row: |b_i[{i}] - 2 b_i[{}]| * a_i, inverted when negative; the row is {name}_n + {name}_neg - 2^9 {name}_neg",
             i + 1
         ),
     );
