@@ -31,6 +31,7 @@ fn int8_pes_exhaustive() {
         ("int8", "int8", MulImpl::Lut),
         ("uint8", "uint8", MulImpl::Lut),
         ("int8", "int8", MulImpl::Lut4),
+        ("uint8", "uint8", MulImpl::Lut4),
         ("int8", "int8", MulImpl::Booth),
         ("uint8", "int8", MulImpl::Booth),
         ("int8", "int8", MulImpl::BoothTree),

@@ -303,3 +303,44 @@ fn booth_tree_low_split_broken_fail() {
         }
     }
 }
+
+/// `lut4` at u8 x u8 (`mul_np`: each half of b is an N row and a P row in one adder, then a gated
+/// row; one adder sums the halves). Each of its tricks broken must be caught, exhaustively
+/// (65,536 operand pairs).
+#[test]
+fn lut4_halves_broken_fail() {
+    let pairs = [(int(8, false), int(8, false))];
+    let module = "accgen_mul_lut4_u8xu8";
+    let design = harness("accgen_mul_harness_lut4_halves", &pairs, MulImpl::Lut4, &prov());
+    let report = check(&design, || MulVectors::exhaustive(&design, &pairs));
+    assert_eq!(report.compared, 1 << 16);
+    for (from, to) in [
+        // The low half's carry out of its two lowest columns, the adder's carry-in, dropped.
+        (".c_i (lo_low[2]),", ".c_i (1'b0),"),
+        // That carry without the N row's +1.
+        ("{lo_n[1] && lo_n[0] && lo_neg,", "{lo_n[1] && lo_n[0],"),
+        // The high N row's sign extended by one bit instead of two.
+        (
+            "assign hi_sum_x = {hi_neg, hi_neg, hi_n[8:2]};",
+            "assign hi_sum_x = {1'b0, hi_neg, hi_n[8:2]};",
+        ),
+        // The low N row not inverted when negative.
+        ("^ {9{lo_neg}};", "^ {9{1'b0}};"),
+        // The high P row's digit 2 lost.
+        ("assign hi_p_two = b_i[5] && b_i[6];", "assign hi_p_two = 1'b0;"),
+        // The high half's gated row on the wrong bit of b.
+        (".b_i (b_i[7]),", ".b_i (b_i[6]),"),
+    ] {
+        let (broken, sites) = common::mutate(&design, module, from, to);
+        assert_eq!(sites, 1, "`{from}` is not a single site in {module}");
+        let model = build(&broken);
+        match try_check(&model, &broken, || MulVectors::exhaustive(&broken, &pairs)) {
+            Err(e) if e.mismatch().is_some() => assert!(e.to_string().contains("p_u8xu8_o"), "{e}"),
+            Err(e) => panic!("{module} with `{from}` -> `{to}` failed without a mismatch: {e}"),
+            Ok(r) => panic!(
+                "{module} with `{from}` -> `{to}` was not caught: {} values compared",
+                r.compared
+            ),
+        }
+    }
+}

@@ -6,6 +6,7 @@ pub mod cost;
 pub mod model;
 pub mod mul;
 pub mod mul_check;
+pub mod mul_np;
 pub mod mul_split;
 pub mod mul_tree;
 pub mod operand;

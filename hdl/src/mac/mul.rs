@@ -18,7 +18,9 @@
 //!   addends as plain signals, so the gating must come after the adder,
 //!   where it folds into the sum LUT (`s ^ (b_i & (a ^ carry))`). Yosys
 //!   would otherwise merge the rows back into one multiplier and lose the
-//!   carry chain, so each row adder is a module synthesis keeps.
+//!   carry chain, so each row adder is a module synthesis keeps. At
+//!   `u8 x u8`, [`super::mul_np`] covers three bits of each half of `b_i`
+//!   with two rows of four-input bits in one adder, three levels in all.
 //!
 //! - [`MulImpl::Booth`]: radix-4 (modified) Booth rows, about half as many:
 //!   each partial-product bit is a function of three bits of `b_i` and two
@@ -67,6 +69,7 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
             "An array multiplier on the carry chain: one row per bit of b_i ({} rows), each a_i AND b_i[i], added to the running sum shifted right by one; the bit shifted out is a final product bit, so each row adder is A_W + 1 bits. Gating the row before the adder lets a Xilinx LUT6 compute the carry chain's propagate s ^ (a & b) in one LUT per partial-product bit (on ECP5 the AND is a LUT4 of its own before the CCU2C).{sub_note}",
             b.bits
         ),
+        MulImpl::Lut4 if super::mul_np::applies(a, b) => "Each half of b_i (b_i[3:0], b_i[7:4]) is one adder of two rows whose every bit is one LUT4, and one gated row: b_i[i+2:i] = (b_i[i] - 2 b_i[i+1]) + 4 (b_i[i+1] + b_i[i+2]), an N row (digit -2..1, inverted when negative, its +1 the adder's carry-in) and a P row (digit 0..2), each bit a choice of a_i or 2 a_i by two bits of b_i; their sum is below 2^11, so the N row's sign extends by two plain bits and no constant is added. b_i[i+3] is a row gated after its adder (b ? s + a : s) on top, and one adder sums the halves: three adder levels instead of the five of two chains of four gated rows.".to_string(),
         MulImpl::Lut4 => format!(
             "An array multiplier on the carry chain: one row per bit of b_i ({} rows), each adding a_i to the running sum shifted right by one and keeping the sum only when b_i[i] is set; the bit shifted out is a final product bit, so each row adder is A_W + 1 bits. Gating after the adder suits iCE40, whose SB_CARRY takes both addends as plain signals: the gating folds into the sum LUT, one LUT4 per partial-product bit. Row adders are modules of their own that synthesis keeps, so Yosys does not merge the rows back into one multiplier.{sub_note}",
             b.bits
@@ -148,6 +151,8 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
                 booth(&mut m, &mut deps, &ai, &bi, a, b)
             } else if imp == MulImpl::BoothTree && super::mul_split::applies(a, b) {
                 super::mul_split::low_split(&mut m, &mut deps, &ai, &bi)
+            } else if imp == MulImpl::Lut4 && super::mul_np::applies(a, b) {
+                super::mul_np::halves(&mut m, &mut deps, &ai, &bi)
             } else if imp == MulImpl::BoothTree {
                 super::mul_tree::booth_tree(&mut m, &mut deps, &ai, &bi, a, b)
             } else {
@@ -178,7 +183,8 @@ pub fn multiplier(a: IntFormat, b: IntFormat, imp: MulImpl) -> Vec<Module> {
 /// not, with the same LUTs as chains of 2 (110-122 MHz) and far above
 /// chains of 4 (93-100); `lut4` stays at about 3 (chains of 4 for 8 rows,
 /// 101-109 MHz on iCE40 like the plain `*`) because there a tree adder
-/// costs a LUT per bit (chains of 2: 100 LUTs instead of 82); `booth` in
+/// costs a LUT per bit (chains of 2: 100 LUTs instead of 82; unsigned
+/// 8 x 8 is now built by [`super::mul_np`], 86 LUTs in three levels); `booth` in
 /// chains of 2 (8 x 8: 2 + 3 rows, 120-122 MHz on ECP5) keeps the row
 /// generation inside the row adders, which a lone row cannot.
 pub fn rows_per_chain(imp: MulImpl) -> u32 {

@@ -32,7 +32,9 @@ pub enum MulImpl {
     /// The same rows gated after the adder (`b_i ? s + a : s`), each row
     /// adder a module of its own that synthesis keeps: one LUT4 per
     /// partial-product bit on iCE40 (SB_CARRY), whose carry needs both
-    /// addends as plain signals.
+    /// addends as plain signals. Unsigned 8 x 8 adds three bits of each half
+    /// of b as two rows of four-input bits in one adder, so it takes three
+    /// adder levels instead of five; see `mul_np`.
     Lut4,
     /// Radix-4 (modified) Booth rows, half as many as `lut`: each LUT6
     /// computes one Booth partial-product bit (three bits of b, two of a)
