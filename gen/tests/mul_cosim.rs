@@ -12,6 +12,29 @@ use common::*;
 
 const LUT_STRUCTURES: [MulImpl; 4] = [MulImpl::Lut, MulImpl::Lut4, MulImpl::Booth, MulImpl::BoothTree];
 
+/// Applies the one-site mutation `from` -> `to` in `module` of `design` and
+/// checks that exhaustive co-simulation fails with a mismatch on `port`.
+fn assert_mutant_caught(
+    design: &accgen_hdl::Design,
+    pairs: &[(IntFormat, IntFormat)],
+    module: &str,
+    from: &str,
+    to: &str,
+    port: &str,
+) {
+    let (broken, sites) = common::mutate(design, module, from, to);
+    assert_eq!(sites, 1, "`{from}` is not a single site in {module}");
+    let model = build(&broken);
+    match try_check(&model, &broken, || MulVectors::exhaustive(&broken, pairs)) {
+        Err(e) if e.mismatch().is_some() => assert!(e.to_string().contains(port), "{e}"),
+        Err(e) => panic!("{module} with `{from}` -> `{to}` failed without a mismatch: {e}"),
+        Ok(r) => panic!(
+            "{module} with `{from}` -> `{to}` was not caught: {} values compared",
+            r.compared
+        ),
+    }
+}
+
 fn int(bits: u32, signed: bool) -> IntFormat {
     IntFormat { bits, signed }
 }
@@ -194,25 +217,13 @@ fn broken_multipliers_fail() {
         // 6-bit buses: 4,096 pairs, two products each.
         assert_eq!(report.compared, 2 << 12);
         // ...and the mutant is caught with a mismatch.
-        let (broken, sites) = common::mutate(&design, module, from, to);
-        assert_eq!(sites, 1, "`{from}` is not a single site in {module}");
-        let model = build(&broken);
-        match try_check(&model, &broken, || MulVectors::exhaustive(&broken, &pairs)) {
-            Err(e) if e.mismatch().is_some() => {
-                // The broken multiplier's product is the one named.
-                let port = if module.contains("s5xs6") {
-                    "p_s5xs6_o"
-                } else {
-                    "p_s6xs5_o"
-                };
-                assert!(e.to_string().contains(port), "{e}");
-            }
-            Err(e) => panic!("{module} with `{from}` -> `{to}` failed without a mismatch: {e}"),
-            Ok(r) => panic!(
-                "{module} with `{from}` -> `{to}` was not caught: {} values compared",
-                r.compared
-            ),
-        }
+        // The broken multiplier's product is the one named.
+        let port = if module.contains("s5xs6") {
+            "p_s5xs6_o"
+        } else {
+            "p_s6xs5_o"
+        };
+        assert_mutant_caught(&design, &pairs, module, from, to, port);
     }
 }
 
@@ -240,17 +251,7 @@ fn booth_tree_hoisted_bits_broken_fail() {
         // The hoisted constant bit dropped.
         ("assign sum_2_x = {1'b1, !b3_pp[4]", "assign sum_2_x = {1'b0, !b3_pp[4]"),
     ] {
-        let (broken, sites) = common::mutate(&design, module, from, to);
-        assert_eq!(sites, 1, "`{from}` is not a single site in {module}");
-        let model = build(&broken);
-        match try_check(&model, &broken, || MulVectors::exhaustive(&broken, &pairs)) {
-            Err(e) if e.mismatch().is_some() => assert!(e.to_string().contains("p_s4xs8_o"), "{e}"),
-            Err(e) => panic!("{module} with `{from}` -> `{to}` failed without a mismatch: {e}"),
-            Ok(r) => panic!(
-                "{module} with `{from}` -> `{to}` was not caught: {} values compared",
-                r.compared
-            ),
-        }
+        assert_mutant_caught(&design, &pairs, module, from, to, "p_s4xs8_o");
     }
 }
 
@@ -290,17 +291,7 @@ fn booth_tree_low_split_broken_fail() {
             "assign sum_0 = {sum_0_add, 1'b0};",
         ),
     ] {
-        let (broken, sites) = common::mutate(&design, module, from, to);
-        assert_eq!(sites, 1, "`{from}` is not a single site in {module}");
-        let model = build(&broken);
-        match try_check(&model, &broken, || MulVectors::exhaustive(&broken, &pairs)) {
-            Err(e) if e.mismatch().is_some() => assert!(e.to_string().contains("p_u8xu8_o"), "{e}"),
-            Err(e) => panic!("{module} with `{from}` -> `{to}` failed without a mismatch: {e}"),
-            Ok(r) => panic!(
-                "{module} with `{from}` -> `{to}` was not caught: {} values compared",
-                r.compared
-            ),
-        }
+        assert_mutant_caught(&design, &pairs, module, from, to, "p_u8xu8_o");
     }
 }
 
@@ -331,16 +322,6 @@ fn lut4_halves_broken_fail() {
         // The high half's gated row on the wrong bit of b.
         (".b_i (b_i[7]),", ".b_i (b_i[6]),"),
     ] {
-        let (broken, sites) = common::mutate(&design, module, from, to);
-        assert_eq!(sites, 1, "`{from}` is not a single site in {module}");
-        let model = build(&broken);
-        match try_check(&model, &broken, || MulVectors::exhaustive(&broken, &pairs)) {
-            Err(e) if e.mismatch().is_some() => assert!(e.to_string().contains("p_u8xu8_o"), "{e}"),
-            Err(e) => panic!("{module} with `{from}` -> `{to}` failed without a mismatch: {e}"),
-            Ok(r) => panic!(
-                "{module} with `{from}` -> `{to}` was not caught: {} values compared",
-                r.compared
-            ),
-        }
+        assert_mutant_caught(&design, &pairs, module, from, to, "p_u8xu8_o");
     }
 }

@@ -604,11 +604,7 @@ fn dump_features(
     results: &[&SynthResult],
 ) -> Result<(), Failure> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Failure::Run(format!("error: {}: {e}", path.display())))?;
+    let mut f = super::families::open_to_append(path)?;
     for (p, r) in points.iter().zip(results) {
         let q = &p.params;
         let (a, b) = accgen_hdl::mac::cost::multiplier_operands(q);

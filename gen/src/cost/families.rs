@@ -29,6 +29,16 @@ impl Walk {
     }
 }
 
+/// Opens the feature dump at `path` (`ACCGEN_*_FEATURES`) to append to,
+/// creating it: each family and target appends its rows.
+pub fn open_to_append(path: &std::path::Path) -> Result<std::fs::File, Failure> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Failure::Run(format!("error: {}: {e}", path.display())))
+}
+
 /// Synthesize `designs` on every target (`asic` only where `on_asic`
 /// says so); `result[t][i]` is design `i` on `Target::ALL[t]`, `None` where
 /// it was not synthesized.

@@ -553,11 +553,7 @@ fn dump_features(
     measured: &[&crate::synth::SynthResult],
 ) -> Result<(), Failure> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Failure::Run(format!("error: {}: {e}", path.display())))?;
+    let mut f = super::families::open_to_append(path)?;
     for (p, r) in points.iter().zip(measured) {
         let c = engine_cost(&p.params, target);
         let n = &c.features.counts;

@@ -635,36 +635,7 @@ pub fn chain_adder_name(x_w: u32, y_w: u32, width: u32) -> String {
 /// narrower than the sum keep their known-zero top bits inside the module,
 /// where synthesis sees them (a LUT less per such bit).
 pub fn chain_adder(x_w: u32, y_w: u32, width: u32) -> Module {
-    let mut m = ModuleBuilder::new(
-        chain_adder_name(x_w, y_w, width),
-        ModuleDoc {
-            title: format!("{width}-bit adder of two partial sums of a LUT multiplier"),
-            description: vec!["Kept apart in synthesis (keep_hierarchy), like the row adders, so Yosys maps it to the carry chain instead of merging it with the rows.".into()],
-            params: vec![
-                ("x_i, y_i".into(), format!("{x_w}, {y_w} bits"), "unsigned addends".into()),
-                ("s_o".into(), format!("{width} bits"), "modulo 2^width".into()),
-            ],
-            timing: vec!["Combinational: no clock, zero latency.".into()],
-        },
-    );
-    m.attribute(
-        "keep_hierarchy",
-        "Kept apart in synthesis: flattened, Yosys merges it with the rows into one multiplier.",
-    );
-    let x = m.input("x_i", Ty::u(x_w), "first addend");
-    let y = m.input("y_i", Ty::u(y_w), "second addend");
-    let s = m.output("s_o", Ty::u(width), "sum modulo 2^width");
-    let sum_w = m.localparam(
-        "SUM_W",
-        width as i64,
-        "the wider addend plus a carry, cut at the product's top",
-    );
-    let xe = m.wire("x_ext", &sum_w, false, "x_i zero-extended to SUM_W");
-    m.assign(&xe, x.e().zext(width));
-    let ye = m.wire("y_ext", &sum_w, false, "y_i zero-extended to SUM_W");
-    m.assign(&ye, y.e().zext(width));
-    m.assign(&s, &xe + &ye);
-    m.finish()
+    two_addend_adder(x_w, y_w, width, false)
 }
 
 /// Module name of a [`chain_adder_ci`], e.g. `accgen_mul_addc_9x10_w11`.
@@ -678,26 +649,51 @@ pub fn chain_adder_ci_name(x_w: u32, y_w: u32, width: u32) -> String {
 /// 8 + 8 + 1 bits is five CCU2C on ECP5, eight SB_CARRY on iCE40, like
 /// 8 + 8), so the slot costs no LUT and no extra level.
 pub fn chain_adder_ci(x_w: u32, y_w: u32, width: u32) -> Module {
-    let mut m = ModuleBuilder::new(
-        chain_adder_ci_name(x_w, y_w, width),
+    two_addend_adder(x_w, y_w, width, true)
+}
+
+/// [`chain_adder`], with a carry-in `c_i` when `carry_in` ([`chain_adder_ci`]).
+fn two_addend_adder(x_w: u32, y_w: u32, width: u32, carry_in: bool) -> Module {
+    let kept = "Kept apart in synthesis (keep_hierarchy), like the row adders, so Yosys maps it to the carry chain instead of merging it with the rows.";
+    let mut params = vec![(
+        "x_i, y_i".into(),
+        format!("{x_w}, {y_w} bits"),
+        "unsigned addends".into(),
+    )];
+    if carry_in {
+        params.push(("c_i".into(), "1 bit".into(), "carry-in, weight 1".into()));
+    }
+    params.push(("s_o".into(), format!("{width} bits"), "modulo 2^width".into()));
+    let doc = if carry_in {
         ModuleDoc {
             title: format!("{width}-bit adder with a carry-in, of two partial sums of a LUT multiplier"),
-            description: vec!["The carry-in c_i is one more addend bit on the lowest column: synthesis feeds it to the carry chain's carry-in. Kept apart in synthesis (keep_hierarchy), like the row adders, so Yosys maps it to the carry chain instead of merging it with the rows.".into()],
-            params: vec![
-                ("x_i, y_i".into(), format!("{x_w}, {y_w} bits"), "unsigned addends".into()),
-                ("c_i".into(), "1 bit".into(), "carry-in, weight 1".into()),
-                ("s_o".into(), format!("{width} bits"), "modulo 2^width".into()),
-            ],
+            description: vec![format!(
+                "The carry-in c_i is one more addend bit on the lowest column: synthesis feeds it to the carry chain's carry-in. {kept}"
+            )],
+            params,
             timing: vec!["Combinational: no clock, zero latency.".into()],
-        },
-    );
+        }
+    } else {
+        ModuleDoc {
+            title: format!("{width}-bit adder of two partial sums of a LUT multiplier"),
+            description: vec![kept.into()],
+            params,
+            timing: vec!["Combinational: no clock, zero latency.".into()],
+        }
+    };
+    let name = if carry_in {
+        chain_adder_ci_name(x_w, y_w, width)
+    } else {
+        chain_adder_name(x_w, y_w, width)
+    };
+    let mut m = ModuleBuilder::new(name, doc);
     m.attribute(
         "keep_hierarchy",
         "Kept apart in synthesis: flattened, Yosys merges it with the rows into one multiplier.",
     );
     let x = m.input("x_i", Ty::u(x_w), "first addend");
     let y = m.input("y_i", Ty::u(y_w), "second addend");
-    let c = m.input("c_i", Ty::BIT, "carry-in");
+    let c = carry_in.then(|| m.input("c_i", Ty::BIT, "carry-in"));
     let s = m.output("s_o", Ty::u(width), "sum modulo 2^width");
     let sum_w = m.localparam(
         "SUM_W",
@@ -708,9 +704,14 @@ pub fn chain_adder_ci(x_w: u32, y_w: u32, width: u32) -> Module {
     m.assign(&xe, x.e().zext(width));
     let ye = m.wire("y_ext", &sum_w, false, "y_i zero-extended to SUM_W");
     m.assign(&ye, y.e().zext(width));
-    let ce = m.wire("c_ext", &sum_w, false, "c_i zero-extended to SUM_W");
-    m.assign(&ce, c.e().zext(width));
-    m.assign(&s, (&xe + &ye) + &ce);
+    match c {
+        Some(c) => {
+            let ce = m.wire("c_ext", &sum_w, false, "c_i zero-extended to SUM_W");
+            m.assign(&ce, c.e().zext(width));
+            m.assign(&s, (&xe + &ye) + &ce);
+        }
+        None => m.assign(&s, &xe + &ye),
+    }
     m.finish()
 }
 
