@@ -63,11 +63,7 @@ pub fn registers(p: &MacArrayParams) -> Registers {
     // Per PE: the multiplier's output (significand product and, for
     // minifloats, the shift amount) after the multiplier, the fixed-point
     // product after the alignment; the product's NaN/inf flags at each stage.
-    let product_flags = match (p.has_specials(), p.act.has_inf() || p.wgt.has_inf()) {
-        (false, _) => 0,
-        (true, false) => 1,
-        (true, true) => 3,
-    };
+    let product_flags = product_flag_bits(p);
     let floats = p.product_width() != p.sig_product_width();
     let shift_bits = if floats {
         bits_for((p.act.max_shift() + p.wgt.max_shift()) as u64) as u64
@@ -96,6 +92,25 @@ pub fn registers(p: &MacArrayParams) -> Registers {
     }
 }
 
+/// Flip-flops of the register stages a user adds: the PE pipeline
+/// registers and the output rounders' stages (0 for an unpipelined array).
+/// Each advances with the array's enable, which an FPGA flip-flop takes on
+/// its clock-enable pin but a library without enable flip-flops (the ASIC
+/// target's) builds as a multiplexer in front of every bit.
+pub fn stage_register_bits(p: &MacArrayParams) -> u64 {
+    registers(p).pipeline + rounder_stage_bits(p, p.cols as u64)
+}
+
+/// The product's special-value flags each PE pipeline stage carries: NaN
+/// whenever specials exist, +inf and -inf too when an operand has inf.
+fn product_flag_bits(p: &MacArrayParams) -> u64 {
+    match (p.has_specials(), p.act.has_inf() || p.wgt.has_inf()) {
+        (false, _) => 0,
+        (true, false) => 1,
+        (true, true) => 3,
+    }
+}
+
 /// The output rounders' pipeline registers, with the {valid, last} delay
 /// line beside them. Without infinities the special-value code's top bit
 /// is constant (only NaN can occur), and synthesis drops its registers.
@@ -116,9 +131,29 @@ fn rounder_stage_bits(p: &MacArrayParams, cols: u64) -> u64 {
 /// one shift-register LUT (SRL16E) per bit, so they are not flip-flops
 /// there. Row `i` of activations is delayed by `i + 1` stages, column `j`
 /// of weights by `j + 1`.
+///
+/// Each PE's pipeline registers are such chains too: an integer product
+/// passes unchanged through all `pipeline` stages (the post-alignment stage
+/// is a copy), a minifloat's significand product and shift amount through
+/// the after-multiplier stages, and the product's special-value flags
+/// through every stage (measured on the pipelined calibration designs:
+/// a 2 x 4 int6 x int3 array at depth 3 keeps none of its 216 product
+/// register bits as flip-flops on `xc7-nodsp`).
 pub fn shift_register_bits(p: &MacArrayParams, min_length: u32) -> u64 {
     let chains = |n: u32, width: u64| -> u64 { (1..=n).filter(|&d| d >= min_length).map(|d| d as u64 * width).sum() };
-    chains(p.rows, p.act.width() as u64) + chains(p.cols, p.wgt.width() as u64)
+    let chain = |length: u32, width: u64| if length >= min_length { length as u64 * width } else { 0 };
+    let (after_mul, after_align) = p.pipeline_stages();
+    let floats = p.product_width() != p.sig_product_width();
+    let product_flags = product_flag_bits(p);
+    let per_pe = if floats {
+        let shift_bits = bits_for((p.act.max_shift() + p.wgt.max_shift()) as u64) as u64;
+        chain(after_mul, p.sig_product_width() as u64 + shift_bits)
+            + chain(after_align, p.product_width() as u64)
+            + chain(p.pipeline, product_flags)
+    } else {
+        chain(p.pipeline, p.product_width() as u64)
+    };
+    chains(p.rows, p.act.width() as u64) + chains(p.cols, p.wgt.width() as u64) + (p.rows * p.cols) as u64 * per_pe
 }
 
 #[cfg(test)]
