@@ -251,6 +251,33 @@ mod tests {
             1338
         );
     }
+
+    /// Pipelined calibration designs, flip-flops as Yosys 0.23 counts them
+    /// on ECP5, iCE40 and asic, and the bits `synth_xilinx -nodsp` turns
+    /// into SRL16E: a 3-deep integer PE pipeline is a chain of three copies
+    /// of the product (8 PEs x 9 bits x 3 stages = 216 bits).
+    #[test]
+    fn pipelined_register_bits_match_yosys() {
+        let staged = |p: MacArrayParams, depth: u32, round_stages: u32| MacArrayParams {
+            pipeline: depth,
+            output: p.output.map(|o| crate::mac::params::OutputRounding {
+                pipeline: round_stages,
+                ..o
+            }),
+            ..p
+        };
+        let int_p3 = staged(params(2, 4, 16, "int6", "int3", None), 3, 0);
+        assert_eq!(registers(&int_p3).total(), 610);
+        assert_eq!(shift_register_bits(&int_p3, 3), 610 - 373);
+        assert_eq!(stage_register_bits(&int_p3), 216);
+        let wide = staged(params(3, 3, 16, "int4", "int16", Some("bf16")), 1, 1);
+        assert_eq!(registers(&wide).total(), 1025);
+        // An 11-bit sum rounded to fp16 in two stages: its zero padding
+        // makes stage 2's guard and sticky bits constant (Yosys keeps 187:
+        // 2 more bits it drops are not modelled).
+        let narrow = staged(params(1, 2, 64, "int3", "int2", Some("fp16")), 1, 2);
+        assert_eq!(registers(&narrow).total(), 189);
+    }
 }
 
 /// What drives logic (LUT) cost, one number per structure, each scaled by
