@@ -293,18 +293,19 @@ pub fn registered(signed: bool, imp: MulImpl) -> Design {
     Design::assemble(&modules, &prov)
 }
 
-/// Place-and-route devices: an iCE40 without DSPs and an ECP5 with
-/// `synth_ecp5 -nodsp`, as in the LUT table.
-const FMAX_FLOWS: [(&str, &str, &str, &[&str]); 2] = [
+/// Place-and-route devices and the LUT table's target each is synthesized
+/// for (its `synth_commands`, so the Fmax netlist is the one the LUT table
+/// counts): an iCE40 without DSPs and an ECP5 with `synth_ecp5 -nodsp`.
+const FMAX_FLOWS: [(&str, Target, &str, &[&str]); 2] = [
     (
         "ice40-hx8k",
-        "synth_ice40",
+        Target::Ice40 { dsp: false },
         "nextpnr-ice40",
         &["--hx8k", "--package", "ct256"],
     ),
     (
         "ecp5-25k",
-        "synth_ecp5 -nodsp",
+        Target::Ecp5 { dsp: false },
         "nextpnr-ecp5",
         &["--25k", "--package", "CABGA256"],
     ),
@@ -407,7 +408,8 @@ fn fmax_one(design: &Design, synth: &str, pnr: &str, args: &[&str], dir: &Path) 
     Ok(mhz)
 }
 
-/// Synthesizes `design` once and places and routes it with every seed of
+/// Synthesizes `design` once (`synth`: the Yosys commands after reading
+/// it) and places and routes it with every seed of
 /// [`FMAX_SEEDS`]; returns the achieved MHz per seed.
 fn fmax_place(design: &Design, synth: &str, pnr: &str, args: &[&str], dir: &Path) -> Result<Vec<f64>, String> {
     let _ = std::fs::remove_dir_all(dir);
@@ -427,11 +429,7 @@ fn fmax_place(design: &Design, synth: &str, pnr: &str, args: &[&str], dir: &Path
         }
     };
     run(
-        std::process::Command::new("yosys").args([
-            "-q",
-            "-p",
-            &format!("{reads}{synth} -top {} -json d.json", design.top),
-        ]),
+        std::process::Command::new("yosys").args(["-q", "-p", &format!("{reads}{synth}; write_json d.json")]),
         "yosys",
     )?;
     FMAX_SEEDS
@@ -469,13 +467,14 @@ fn fmax_place(design: &Design, synth: &str, pnr: &str, args: &[&str], dir: &Path
 fn fmax_all() -> Vec<Fmax> {
     let scratch = std::env::temp_dir().join(format!("accgen-mulbench-fmax-{}", std::process::id()));
     let mut rows = Vec::new();
-    for (device, synth, pnr, args) in FMAX_FLOWS {
+    for (device, target, pnr, args) in FMAX_FLOWS {
         let tool = nextpnr(pnr);
         for signed in [false, true] {
             for imp in STRUCTURES {
                 let design = registered(signed, imp);
+                let synth = target.synth_commands(&design.top, "").join("; ");
                 let mhz = match &tool {
-                    Some(t) => fmax_one(&design, synth, t, args, &scratch.join(&design.top)),
+                    Some(t) => fmax_one(&design, &synth, t, args, &scratch.join(&design.top)),
                     None => Err(format!("{pnr} is not installed")),
                 };
                 eprintln!(
@@ -519,23 +518,13 @@ fn fmax_csv(rows: &[Fmax]) -> String {
     s
 }
 
-/// The LUT table's target of a place-and-route device.
-fn device_target(device: &str) -> Target {
-    if device.starts_with("ice40") {
-        Target::Ice40 { dsp: false }
-    } else {
-        Target::Ecp5 { dsp: false }
-    }
-}
-
 fn fmax_markdown(rows: &[Fmax], luts: &[Row]) -> String {
     let mut s = format!(
-        "## Fmax at 8 bits (nextpnr, register to register)\n\nEach 8 x 8 multiplier between input and output registers, synthesized once with the same Yosys scripts and placed and routed by nextpnr with seeds {} (the same seeds for every structure; one placement alone varies by about 5 %). Each cell is the median / best achieved Fmax over the seeds, and in brackets the LUT ratio to the plain `*` from the tables above, so speed and size read side by side. `ice40-hx8k` has no DSP blocks; `ecp5-25k` uses `synth_ecp5 -nodsp`. There is no open place-and-route for Xilinx 7-series here, so xc7 has no Fmax. `fmax.csv` has every seed's figure.\n\n",
+        "## Fmax at 8 bits (nextpnr, register to register)\n\nEach 8 x 8 multiplier between input and output registers, synthesized once with the same Yosys scripts as the tables above (`ice40-nodsp`, `ecp5-nodsp`) and placed and routed by nextpnr with seeds {} (the same seeds for every structure; one placement alone varies by about 5 %). Each cell is the median / best achieved Fmax over the seeds, and in brackets the LUT ratio to the plain `*` from the tables above, so speed and size read side by side. `ice40-hx8k` has no DSP blocks; `ecp5-25k` uses `synth_ecp5 -nodsp`, run in two halves with `opt_lut_ins` before the LUT4 cell mapping like every ECP5 script here. There is no open place-and-route for Xilinx 7-series here, so xc7 has no Fmax. `fmax.csv` has every seed's figure.\n\n",
         FMAX_SEEDS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
     );
     s += &header(&["device", "8x8"], &[]);
-    for (device, ..) in FMAX_FLOWS {
-        let target = device_target(device);
+    for (device, target, ..) in FMAX_FLOWS {
         for signed in [false, true] {
             let cells: Vec<String> = STRUCTURES
                 .iter()

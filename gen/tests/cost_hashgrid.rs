@@ -7,7 +7,7 @@
 mod common;
 
 use accgen::cost::calibrate::mape;
-use accgen::cost::hashgrid::{builtin, estimate, measured_on, points};
+use accgen::cost::hashgrid::{builtin, estimate, points};
 use accgen::synth::Target;
 use common::CsvRow;
 use std::process::Command;
@@ -26,7 +26,7 @@ fn committed_points_match_the_compiled_model() {
     let set = points();
     let measured = set
         .iter()
-        .map(|p| Target::ALL.iter().filter(|&&t| measured_on(&p.params, t)).count())
+        .map(|p| Target::ALL.iter().filter(|&&t| p.measured_on(t)).count())
         .sum::<usize>();
     // Measurements where Yosys removed the datapath are left out (the report lists them).
     assert!(
@@ -165,4 +165,43 @@ fn cost_prints_hash_grid_estimates() {
         assert!(luts > 100.0 && ffs > 100.0, "{r:?}");
     }
     assert!(row("asic")[6].parse::<f64>().expect("an area") > 0.0);
+}
+
+/// The 7-series weights of a float decoder and rounder
+/// (`XC7_ISOLATED_FLOAT`) against what each costs synthesized alone with
+/// `synth_xilinx -family xc7 -flatten` (`hashgrid_float_xc7.csv`: every
+/// decoder and rounder of the first 36 calibration designs, its
+/// shifter/magnitude, exponent and input bits and its LUT1-6 and INV):
+/// the mean error the doc comment states on the training designs' modules,
+/// and within 25% on each other one.
+#[test]
+fn xc7_float_weights_match_standalone_synthesis() {
+    use accgen::cost::hashgrid::XC7_ISOLATED_FLOAT as W;
+    let text = include_str!("../../reports/calibration/hashgrid_float_xc7.csv");
+    let mut header = None;
+    let (mut decoders, mut rounders) = (Vec::new(), Vec::new());
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split(',').collect();
+        let Some(h) = &header else {
+            header = Some(cells);
+            continue;
+        };
+        let get = |name: &str| cells[h.iter().position(|c| *c == name).expect("a column")];
+        let num = |name: &str| get(name).parse::<f64>().expect("a number");
+        let estimate =
+            W.per_shift_bit * num("shift_bits") + W.per_exp_bit * num("exp_bits") + W.per_rounder_bit * num("sum_bits");
+        let error = (estimate - num("luts")).abs() / num("luts");
+        if get("in_training") == "true" {
+            match get("kind") {
+                "decoder" => decoders.push(error),
+                _ => rounders.push(error),
+            }
+        } else {
+            assert!(error < 0.25, "{line}: estimate {estimate:.1}");
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert_eq!((decoders.len(), rounders.len()), (12, 8));
+    assert!(mean(&decoders) < 0.10, "decoders: {:.3}", mean(&decoders));
+    assert!(mean(&rounders) < 0.04, "rounders: {:.3}", mean(&rounders));
 }

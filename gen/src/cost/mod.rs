@@ -28,7 +28,7 @@ pub mod memory;
 pub mod spiking;
 
 use crate::synth::Target;
-use accgen_hdl::mac::cost::{logic_features, multiplier_operands, registers, shift_register_bits};
+use accgen_hdl::mac::cost::{logic_features, multiplier_operands, registers, shift_register_bits, stage_register_bits};
 use accgen_hdl::mac::{MacArrayParams, MulImpl};
 use accgen_hdl::params::IntFormat;
 use serde::{Deserialize, Serialize};
@@ -324,7 +324,32 @@ impl DspPacking {
         } else {
             0
         };
-        act + wgt
+        act + wgt + self.absorbed_pipeline(p)
+    }
+
+    /// PE pipeline register bits a DSP block absorbs, over all PEs: the
+    /// stages right after the multiplier that carry its product unchanged
+    /// (the after-multiplier stages, and for integers the post-alignment
+    /// copy too, as no shift sits between them). DSP48E1 takes two of them
+    /// (MREG, then PREG unless its post-adder accumulates), SB_MAC16 one
+    /// (its pipeline register after the multiplier). Measured on the
+    /// pipelined calibration designs (Yosys 0.23): 9 to 20 bits per PE at
+    /// one stage on both, twice that on Xilinx at two.
+    pub fn absorbed_pipeline(self, p: &MacArrayParams) -> u64 {
+        let (after_mul, after_align) = p.pipeline_stages();
+        let floats = p.product_width() != p.sig_product_width();
+        let chain = after_mul + if floats { 0 } else { after_align };
+        let stages = match self {
+            DspPacking::None => 0,
+            DspPacking::SignedIntegers => chain.min(1),
+            DspPacking::Integers => chain.min(2 - u32::from(self.absorbs_accumulator(p))),
+        };
+        let mul_out = if floats {
+            p.sig_product_width()
+        } else {
+            p.product_width()
+        };
+        (p.rows * p.cols) as u64 * stages as u64 * mul_out as u64
     }
 }
 
@@ -392,7 +417,7 @@ impl Calibration {
 }
 
 /// The names of the features the fitted weights multiply.
-pub const FEATURE_NAMES: [&str; 16] = [
+pub const FEATURE_NAMES: [&str; 18] = [
     "multiplier (lone-multiplier fit, per PE in logic)",
     "accumulator_bits",
     "shifter_bits",
@@ -409,6 +434,8 @@ pub const FEATURE_NAMES: [&str; 16] = [
     "unrounded_multiplier (ECP5 LUTs: the multiplier feature of arrays without an output rounder)",
     "unrounded_merged_accumulator_bits (ECP5 LUTs: merged_accumulator_bits of arrays without an output rounder)",
     "unrounded_product_tree (ECP5 LUTs: merged_product_tree of arrays without an output rounder)",
+    "pipelined_special_pes (ECP5 LUTs: special_pes of arrays with PE pipeline stages, in place of special_pes)",
+    "stage_register_bits (asic: PE pipeline and rounder stage flip-flops, each behind an enable multiplexer)",
 ];
 
 /// How many features the fitted weights multiply.
@@ -538,6 +565,28 @@ pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64
     };
     if figure == Figure::Luts && model.target.starts_with("ecp5") {
         ecp5_critical_path_features(p, model, &mut f);
+        // Chosen by leave-one-out LUT error on the training designs, with
+        // the pipelined walks' designs among them: a PE whose special-value
+        // flags travel down its pipeline (registered beside the product,
+        // combined into the sticky flags after it) costs ECP5 a different
+        // number of LUT4s than one whose flag logic ABC maps together with
+        // the product's; 10.99% -> 10.67% on ECP5-nodsp's 176 training
+        // designs, 10.47% -> 10.07% on ECP5's. On the other targets it
+        // raised the error (xc7 8.69% -> 8.84%), so they keep one feature.
+        if p.pipeline > 0 {
+            f[16] = f[11];
+            f[11] = 0.0;
+        }
+    }
+    if model.target == "asic" {
+        // The OSU library has no flip-flop with an enable: each stage
+        // register bit costs a multiplexer cell (logic and area). Chosen by
+        // leave-one-out error on asic's 78 training designs: 7.5% -> 4.5%
+        // (pipelined designs 12.7% -> 4.3%); on the FPGA targets, whose
+        // flip-flops take the enable, it lowered no error by a tenth of a
+        // point except iCE40-nodsp's (5.2% -> 5.0%), so it stays an ASIC
+        // feature.
+        f[17] = stage_register_bits(p) as f64;
     }
     f
 }
@@ -743,6 +792,43 @@ mod tests {
         assert_eq!(xc7.blocks(int(5, true), int(4, true)), 1);
         assert_eq!(ecp5.blocks(int(2, true), int(2, true)), 1);
         assert!(DspRule::of(Target::Ecp5 { dsp: false }).is_none());
+    }
+
+    /// DSP blocks absorb the operand registers and the PE pipeline stage
+    /// after the multiplier: a 3 x 3 int4 x int16 array with one stage
+    /// (K = 16, bf16 rounders with one stage) has 240 flip-flops fewer on
+    /// xc7 and ice40 than without DSP blocks (Yosys 0.23): 3 x 4 + 3 x 16
+    /// operand bits and 9 x 20 product bits.
+    #[test]
+    fn dsp_blocks_absorb_the_product_stage() {
+        use accgen_hdl::ir::ResetStyle;
+        use accgen_hdl::mac::MacArraySpec;
+        use accgen_hdl::mac::params::FormatSpec;
+        use accgen_hdl::minifloat::OnOverflow;
+        let p = MacArraySpec {
+            rows: 3,
+            cols: 3,
+            dot_length: 16,
+            activations: "int4".into(),
+            weights: "int16".into(),
+            acc_width: None,
+            overflow: None,
+            multiplier: MulImpl::Dsp,
+            reset: ResetStyle::SyncHigh,
+            output: Some((FormatSpec::Name("bf16".into()), OnOverflow::Saturate)),
+            pipeline: 1,
+            output_pipeline: 1,
+        }
+        .validate()
+        .expect("valid");
+        for packing in [DspPacking::Integers, DspPacking::SignedIntegers] {
+            assert_eq!(packing.absorbed_pipeline(&p), 180, "{packing:?}");
+            assert_eq!(packing.absorbed(&p), 240, "{packing:?}");
+        }
+        assert_eq!(DspPacking::None.absorbed(&p), 0);
+        // An unpipelined array keeps no product register to absorb.
+        let flat = MacArrayParams { pipeline: 0, ..p };
+        assert_eq!(DspPacking::Integers.absorbed_pipeline(&flat), 0);
     }
 
     /// Operands wider than a block are split into slices, one block each.

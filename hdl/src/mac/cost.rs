@@ -63,11 +63,7 @@ pub fn registers(p: &MacArrayParams) -> Registers {
     // Per PE: the multiplier's output (significand product and, for
     // minifloats, the shift amount) after the multiplier, the fixed-point
     // product after the alignment; the product's NaN/inf flags at each stage.
-    let product_flags = match (p.has_specials(), p.act.has_inf() || p.wgt.has_inf()) {
-        (false, _) => 0,
-        (true, false) => 1,
-        (true, true) => 3,
-    };
+    let product_flags = product_flag_bits(p);
     let floats = p.product_width() != p.sig_product_width();
     let shift_bits = if floats {
         bits_for((p.act.max_shift() + p.wgt.max_shift()) as u64) as u64
@@ -96,6 +92,25 @@ pub fn registers(p: &MacArrayParams) -> Registers {
     }
 }
 
+/// Flip-flops of the register stages a user adds: the PE pipeline
+/// registers and the output rounders' stages (0 for an unpipelined array).
+/// Each advances with the array's enable, which an FPGA flip-flop takes on
+/// its clock-enable pin but a library without enable flip-flops (the ASIC
+/// target's) builds as a multiplexer in front of every bit.
+pub fn stage_register_bits(p: &MacArrayParams) -> u64 {
+    registers(p).pipeline + rounder_stage_bits(p, p.cols as u64)
+}
+
+/// The product's special-value flags each PE pipeline stage carries: NaN
+/// whenever specials exist, +inf and -inf too when an operand has inf.
+fn product_flag_bits(p: &MacArrayParams) -> u64 {
+    match (p.has_specials(), p.act.has_inf() || p.wgt.has_inf()) {
+        (false, _) => 0,
+        (true, false) => 1,
+        (true, true) => 3,
+    }
+}
+
 /// The output rounders' pipeline registers, with the {valid, last} delay
 /// line beside them. Without infinities the special-value code's top bit
 /// is constant (only NaN can occur), and synthesis drops its registers.
@@ -116,9 +131,29 @@ fn rounder_stage_bits(p: &MacArrayParams, cols: u64) -> u64 {
 /// one shift-register LUT (SRL16E) per bit, so they are not flip-flops
 /// there. Row `i` of activations is delayed by `i + 1` stages, column `j`
 /// of weights by `j + 1`.
+///
+/// Each PE's pipeline registers are such chains too: an integer product
+/// passes unchanged through all `pipeline` stages (the post-alignment stage
+/// is a copy), a minifloat's significand product and shift amount through
+/// the after-multiplier stages, and the product's special-value flags
+/// through every stage (measured on the pipelined calibration designs:
+/// a 2 x 4 int6 x int3 array at depth 3 keeps none of its 216 product
+/// register bits as flip-flops on `xc7-nodsp`).
 pub fn shift_register_bits(p: &MacArrayParams, min_length: u32) -> u64 {
     let chains = |n: u32, width: u64| -> u64 { (1..=n).filter(|&d| d >= min_length).map(|d| d as u64 * width).sum() };
-    chains(p.rows, p.act.width() as u64) + chains(p.cols, p.wgt.width() as u64)
+    let chain = |length: u32, width: u64| if length >= min_length { length as u64 * width } else { 0 };
+    let (after_mul, after_align) = p.pipeline_stages();
+    let floats = p.product_width() != p.sig_product_width();
+    let product_flags = product_flag_bits(p);
+    let per_pe = if floats {
+        let shift_bits = bits_for((p.act.max_shift() + p.wgt.max_shift()) as u64) as u64;
+        chain(after_mul, p.sig_product_width() as u64 + shift_bits)
+            + chain(after_align, p.product_width() as u64)
+            + chain(p.pipeline, product_flags)
+    } else {
+        chain(p.pipeline, p.product_width() as u64)
+    };
+    chains(p.rows, p.act.width() as u64) + chains(p.cols, p.wgt.width() as u64) + (p.rows * p.cols) as u64 * per_pe
 }
 
 #[cfg(test)]
@@ -215,6 +250,33 @@ mod tests {
             registers(&piped(params(2, 3, 2, "e5m2", "int8", None), 3)).total(),
             1338
         );
+    }
+
+    /// Pipelined calibration designs, flip-flops as Yosys 0.23 counts them
+    /// on ECP5, iCE40 and asic, and the bits `synth_xilinx -nodsp` turns
+    /// into SRL16E: a 3-deep integer PE pipeline is a chain of three copies
+    /// of the product (8 PEs x 9 bits x 3 stages = 216 bits).
+    #[test]
+    fn pipelined_register_bits_match_yosys() {
+        let staged = |p: MacArrayParams, depth: u32, round_stages: u32| MacArrayParams {
+            pipeline: depth,
+            output: p.output.map(|o| crate::mac::params::OutputRounding {
+                pipeline: round_stages,
+                ..o
+            }),
+            ..p
+        };
+        let int_p3 = staged(params(2, 4, 16, "int6", "int3", None), 3, 0);
+        assert_eq!(registers(&int_p3).total(), 610);
+        assert_eq!(shift_register_bits(&int_p3, 3), 610 - 373);
+        assert_eq!(stage_register_bits(&int_p3), 216);
+        let wide = staged(params(3, 3, 16, "int4", "int16", Some("bf16")), 1, 1);
+        assert_eq!(registers(&wide).total(), 1025);
+        // An 11-bit sum rounded to fp16 in two stages: its zero padding
+        // makes stage 2's guard and sticky bits constant (Yosys keeps 187:
+        // 2 more bits it drops are not modelled).
+        let narrow = staged(params(1, 2, 64, "int3", "int2", Some("fp16")), 1, 2);
+        assert_eq!(registers(&narrow).total(), 189);
     }
 }
 

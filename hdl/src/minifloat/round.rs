@@ -90,7 +90,16 @@ pub fn stage_register_bits(input: &RoundInput, out: FloatFormat, stages: u32, sp
     // Stage 1: sign, magnitude, leading-zero count; stage 2: sign, exponent
     // field, last kept bits with the guard bit, sticky bit.
     let first = sign + input.width + g.lz_w + special;
-    let second = sign + g.exp_w + out.man_bits.max(1) + 1 + 1 + special;
+    // A sum narrower than the kept significand with its guard and sticky
+    // bits is padded with zeros below, and a left shift keeps them zero:
+    // the sticky bit is constant when every bit below the guard is padding
+    // (w <= m + 2), the guard too when w <= m + 1, and so on up the kept
+    // bits (measured: an 11-bit sum rounded to fp16 keeps 2 bits fewer
+    // per column in stage 2).
+    let constant_low = (out.man_bits.max(1) + 3)
+        .saturating_sub(input.width)
+        .min(out.man_bits.max(1) + 2);
+    let second = sign + g.exp_w + out.man_bits.max(1) + 1 + 1 + special - constant_low;
     [first, second].iter().take(stages as usize).map(|&b| b as u64).sum()
 }
 
