@@ -63,11 +63,13 @@ fn committed_points_match_the_compiled_model() {
     }
 }
 
-/// A feature a target's fit leaves out (`membrane_bits` outside ECP5,
-/// `clip_bits` outside ECP5 and `asic`) has weight zero in the committed calibration, and every target
-/// uses the others: the report's feature list is what the estimates compute.
+/// A feature a target's fit leaves out (`saturating_membrane_bits` outside ECP5, `membrane_over_drive_bits`
+/// outside ECP5 and iCE40 with DSP blocks, `clip_bits` outside `asic`) has
+/// weight zero in the committed calibration, and every target uses the
+/// others: the report's feature list is what the estimates compute.
 #[test]
 fn committed_weights_follow_the_feature_choice() {
+    const CHOSEN: [&str; 3] = ["clip_bits", "saturating_membrane_bits", "membrane_over_drive_bits"];
     let calibration = builtin().expect("the built-in calibration parses");
     let mut chosen_weights = Vec::new();
     for target in Target::ALL {
@@ -77,12 +79,12 @@ fn committed_weights_follow_the_feature_choice() {
             if !uses_feature(target, name) {
                 assert_eq!(model.lut_weights[i], 0.0, "{}: {name}", target.name());
                 assert_eq!(model.carry_weights[i], 0.0, "{}: {name}", target.name());
-            } else if (name == "membrane_bits" || name == "clip_bits") && model.lut_weights[i] > 0.0 {
+            } else if CHOSEN.contains(&name.as_str()) && model.lut_weights[i] > 0.0 {
                 chosen_weights.push((target, name.as_str()));
             }
         }
     }
-    for name in ["membrane_bits", "clip_bits"] {
+    for name in CHOSEN {
         assert!(
             calibration.features.iter().any(|f| f == name),
             "{name}: {:?}",
@@ -94,19 +96,20 @@ fn committed_weights_follow_the_feature_choice() {
     assert_eq!(
         chosen_weights,
         [
-            (Target::Ecp5 { dsp: true }, "membrane_bits"),
-            (Target::Ecp5 { dsp: true }, "clip_bits"),
-            (Target::Ecp5 { dsp: false }, "membrane_bits"),
-            (Target::Ecp5 { dsp: false }, "clip_bits"),
+            (Target::Ice40 { dsp: true }, "membrane_over_drive_bits"),
+            (Target::Ecp5 { dsp: true }, "saturating_membrane_bits"),
+            (Target::Ecp5 { dsp: true }, "membrane_over_drive_bits"),
+            (Target::Ecp5 { dsp: false }, "saturating_membrane_bits"),
+            (Target::Ecp5 { dsp: false }, "membrane_over_drive_bits"),
             (Target::Asic, "clip_bits"),
         ]
     );
 }
 
 /// The held-out error bounds `reports/calibration/spiking.md` publishes,
-/// on its 18 held-out designs (34 on ECP5): FFs within 5%, DSP blocks and block RAM
+/// on its 18 held-out designs (58 on ECP5): FFs within 5%, DSP blocks and block RAM
 /// exact on every target; LUTs within 10% on iCE40, the ASIC and 7-series
-/// without DSP blocks, 11% on 7-series with them and 18% on ECP5 (the goal
+/// without DSP blocks, 11% on 7-series with them and 15% on ECP5 (the goal
 /// of 10% is not met there yet: bounded where they stand).
 #[test]
 fn held_out_errors_meet_the_published_bounds() {
@@ -124,7 +127,7 @@ fn held_out_errors_meet_the_published_bounds() {
         let lut_bound = match target {
             Target::Ice40 { .. } | Target::Asic | Target::Xc7 { dsp: false } => 10.0,
             Target::Xc7 { dsp: true } => 11.0,
-            Target::Ecp5 { .. } => 18.0,
+            Target::Ecp5 { .. } => 15.0,
         };
         assert!(lut <= lut_bound, "{}: LUT MAPE {lut:.1}%", target.name());
         let dsp_misses = held.iter().filter(|r| r.values["dsp"] != r.values["dsp_est"]).count();

@@ -288,34 +288,42 @@ pub struct LogicFeatures {
     /// slot and slot-valid tracking add a little logic: measured, a
     /// pipelined core spends more LUTs on 7-series and iCE40.
     pub pipeline_bits: f64,
-    /// Membrane bits over all units. The membrane's write-back cone (the
-    /// clip of a saturating sum, the reset select, a resting neuron's
-    /// hold and the state memory's write multiplexer) is where ECP5's
-    /// `abc -lut 4:7` builds most of its 5- to 7-input functions, each
-    /// two to eight LUT4s joined by PFUMX/L6MUX21: in the calibration
-    /// set's ECP5 netlists the widest LUTs drive the state write data and
-    /// the clipped membrane. Leave-one-out on the training designs picks
-    /// this feature (with [`Self::clip_bits`]) on ECP5 only
-    /// (`accgen::cost::spiking::uses_feature`); elsewhere the datapath and
-    /// state-word bits already cover it.
-    pub membrane_bits: f64,
     /// Bits of the saturating words over all units (membrane, accumulator
     /// and synaptic current, where they saturate): each is clipped to the
-    /// symmetric range +-(2^(W-1) - 1). The clip's lower compare is
-    /// against -(2^(W-1) - 1), not a power of two, and in the calibration
-    /// set's ECP5 netlists ABC's last pass (`mfs2`) finds part of that
-    /// compare redundant for the clipped bits and ties those LUT inputs to
-    /// constants without narrowing the LUT, which the ECP5 cell mapping
-    /// still builds from up to eight LUT4s. How often ABC does so does not
-    /// follow the configuration, so this is a weighted share of the clip
-    /// bits, chosen by leave-one-out on ECP5 (with
-    /// [`Self::membrane_bits`]) and `asic` only
-    /// (`accgen::cost::spiking::uses_feature`).
+    /// symmetric range +-(2^(W-1) - 1) by two compares and a select. The
+    /// generic `asic` flow builds all three from gates, and leave-one-out
+    /// on its training designs picks this feature there only
+    /// (`accgen::cost::spiking::uses_feature`); on the FPGA targets the
+    /// datapath bits already cover it.
     pub clip_bits: f64,
+    /// Membrane bits over all units where the membrane saturates: the
+    /// clip's select of every membrane bit (over, under or the sum's bit)
+    /// is LUT logic on ECP5, where the clip's compares, like every adder,
+    /// sit in carry cells (CCU2C) that carry their own LUTs and are not
+    /// counted as LUT4s; the clipped membrane feeds the threshold compare
+    /// and the state write-back, where ABC merges it into wider
+    /// functions. Chosen by leave-one-out on ECP5 only
+    /// (`accgen::cost::spiking::uses_feature`).
+    pub saturating_membrane_bits: f64,
+    /// Membrane bits beyond the drive the membrane integrates (the
+    /// synaptic current, or the shifted accumulator), over all units:
+    /// `units * max(0, membrane - drive)`. The update's work width is the
+    /// wider of the two; on ECP5 the bits the membrane adds are LUTs of
+    /// the whole write-back cone (decay, clip select, threshold compare
+    /// and state write select, merged by ABC), while the bits a wider
+    /// drive adds only lengthen carry chains. Measured on one
+    /// single-unit core (N 16, 8 inputs, reset-from-previous, shift
+    /// decay), widening the membrane from 12 to 24 bits costs 60 to 74
+    /// LUT4s whatever the accumulator width (8 to 20 bits), widening the
+    /// accumulator from 8 to 20 bits 11 to 25 (the datapath bits, which
+    /// count adder and compare bits at the work width, get almost no LUT
+    /// weight on ECP5). Chosen by leave-one-out on ECP5 and on iCE40 with
+    /// DSP blocks (`accgen::cost::spiking::uses_feature`).
+    pub membrane_over_drive_bits: f64,
 }
 
 impl LogicFeatures {
-    pub const NAMES: [&str; 11] = [
+    pub const NAMES: [&str; 12] = [
         "cores",
         "datapath_bits",
         "decay_bits",
@@ -325,11 +333,12 @@ impl LogicFeatures {
         "lut_ram_mux_bits",
         "flop_memory_mux_bits",
         "pipeline_bits",
-        "membrane_bits",
         "clip_bits",
+        "saturating_membrane_bits",
+        "membrane_over_drive_bits",
     ];
 
-    pub fn as_array(&self) -> [f64; 11] {
+    pub fn as_array(&self) -> [f64; 12] {
         [
             self.cores,
             self.datapath_bits,
@@ -340,8 +349,9 @@ impl LogicFeatures {
             self.lut_ram_mux_bits,
             self.flop_memory_mux_bits,
             self.pipeline_bits,
-            self.membrane_bits,
             self.clip_bits,
+            self.saturating_membrane_bits,
+            self.membrane_over_drive_bits,
         ]
     }
 
@@ -357,8 +367,9 @@ impl LogicFeatures {
             lut_ram_mux_bits: self.lut_ram_mux_bits + o.lut_ram_mux_bits,
             flop_memory_mux_bits: self.flop_memory_mux_bits + o.flop_memory_mux_bits,
             pipeline_bits: self.pipeline_bits + o.pipeline_bits,
-            membrane_bits: self.membrane_bits + o.membrane_bits,
             clip_bits: self.clip_bits + o.clip_bits,
+            saturating_membrane_bits: self.saturating_membrane_bits + o.saturating_membrane_bits,
+            membrane_over_drive_bits: self.membrane_over_drive_bits + o.membrane_over_drive_bits,
         }
     }
 }
@@ -493,8 +504,23 @@ pub fn logic_features(p: &CoreParams, state: MemoryKind, synapse: MemoryKind, ds
         lut_ram_mux_bits: lut_mux(sm, state) + lut_mux(wm, synapse),
         flop_memory_mux_bits: flop_mux(sm, state) + flop_mux(wm, synapse),
         pipeline_bits: pipeline_registers(p) as f64,
-        membrane_bits: units * n.membrane.width as f64,
         clip_bits: units * clip_bits(n) as f64,
+        saturating_membrane_bits: if n.membrane.overflow == Overflow::Saturate {
+            units * n.membrane.width as f64
+        } else {
+            0.0
+        },
+        membrane_over_drive_bits: units * n.membrane.width.saturating_sub(drive_width(n)) as f64,
+    }
+}
+
+/// Bits of what the membrane integrates: the synaptic current, or the
+/// accumulator shifted by `input_shift` (as [`super::neuron::work_width`]
+/// widens the update to).
+fn drive_width(n: &NeuronParams) -> u32 {
+    match &n.synapse {
+        Some(s) => s.current.width,
+        None => n.accumulator.width + n.input_shift,
     }
 }
 
@@ -641,7 +667,10 @@ mod tests {
             0.0
         );
         assert_eq!(f.pipeline_bits, 0.0);
-        assert_eq!(f.membrane_bits, 4.0 * membrane);
+        // The preset's 16-bit membrane saturates and is as wide as the
+        // 16-bit accumulator it integrates.
+        assert_eq!(f.saturating_membrane_bits, 4.0 * membrane);
+        assert_eq!(f.membrane_over_drive_bits, 0.0);
         // The preset saturates its 16-bit membrane and accumulator: two
         // clips of 16 bits per unit.
         assert_eq!(f.clip_bits, 4.0 * 32.0);
@@ -652,6 +681,30 @@ mod tests {
             logic_features(&lava, MemoryKind::Flops, MemoryKind::Block, false).clip_bits,
             2.0 * 40.0
         );
+        // A 20-bit wrapping membrane over a 12-bit accumulator shifted by
+        // 2: no membrane clip, 6 bits beyond the 14-bit drive per unit; a
+        // 24-bit current is the drive of a (saturating) 20-bit membrane
+        // and is wider than it.
+        let wide = NeuronParams {
+            membrane: word(20, true),
+            accumulator: word(12, false),
+            input_shift: 2,
+            ..Preset::SnntorchLeaky.neuron()
+        };
+        let f = logic_features(&core(32, 8, 4, 6, wide), MemoryKind::Flops, MemoryKind::Block, false);
+        assert_eq!(f.saturating_membrane_bits, 0.0);
+        assert_eq!(f.membrane_over_drive_bits, 4.0 * 6.0);
+        let cuba = NeuronParams {
+            membrane: word(20, false),
+            synapse: Some(Synapse {
+                current: word(24, false),
+                decay: Decay::Multiply { d: 1024 },
+            }),
+            ..wide
+        };
+        let f = logic_features(&core(32, 8, 4, 6, cuba), MemoryKind::Flops, MemoryKind::Block, false);
+        assert_eq!(f.saturating_membrane_bits, 4.0 * 20.0);
+        assert_eq!(f.membrane_over_drive_bits, 0.0);
         for depth in 1..=3 {
             let q = p.clone().with_pipeline(depth).expect("a valid depth");
             let grown = registers(&q).control - registers(&p).control;
