@@ -295,7 +295,7 @@ pub fn registered(signed: bool, imp: MulImpl) -> Design {
 
 /// Place-and-route devices and the LUT table's target each is synthesized
 /// for (its `synth_commands`, so the Fmax netlist is the one the LUT table
-/// counts): an iCE40 without DSPs and an ECP5 with `synth_ecp5 -nodsp`.
+/// counts): an iCE40 without DSPs and an ECP5 with `synth_ecp5 -nowidelut -nodsp`.
 const FMAX_FLOWS: [(&str, Target, &str, &[&str]); 2] = [
     (
         "ice40-hx8k",
@@ -520,7 +520,7 @@ fn fmax_csv(rows: &[Fmax]) -> String {
 
 fn fmax_markdown(rows: &[Fmax], luts: &[Row]) -> String {
     let mut s = format!(
-        "## Fmax at 8 bits (nextpnr, register to register)\n\nEach 8 x 8 multiplier between input and output registers, synthesized once with the same Yosys scripts as the tables above (`ice40-nodsp`, `ecp5-nodsp`) and placed and routed by nextpnr with seeds {} (the same seeds for every structure; one placement alone varies by about 5 %). Each cell is the median / best achieved Fmax over the seeds, and in brackets the LUT ratio to the plain `*` from the tables above, so speed and size read side by side. `ice40-hx8k` has no DSP blocks; `ecp5-25k` uses `synth_ecp5 -nodsp`, run in two halves with `opt_lut_ins` before the LUT4 cell mapping like every ECP5 script here. There is no open place-and-route for Xilinx 7-series here, so xc7 has no Fmax. `fmax.csv` has every seed's figure.\n\n",
+        "## Fmax at 8 bits (nextpnr, register to register)\n\nEach 8 x 8 multiplier between input and output registers, synthesized once with the same Yosys scripts as the tables above (`ice40-nodsp`, `ecp5-nodsp`) and placed and routed by nextpnr with seeds {} (the same seeds for every structure; one placement alone varies by about 5 %). Each cell is the median / best achieved Fmax over the seeds, and in brackets the LUT ratio to the plain `*` from the tables above, so speed and size read side by side. `ice40-hx8k` has no DSP blocks; `ecp5-25k` uses `synth_ecp5 -nowidelut -nodsp` like every ECP5 script here (ABC maps to LUT4s, so no PFUMX/L6MUX21 wide muxes appear in the ECP5 table). There is no open place-and-route for Xilinx 7-series here, so xc7 has no Fmax. `fmax.csv` has every seed's figure.\n\n",
         FMAX_SEEDS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
     );
     s += &header(&["device", "8x8"], &[]);

@@ -593,6 +593,12 @@ pub fn features(p: &MacArrayParams, model: &TargetModel, figure: Figure) -> [f64
 
 /// ECP5's LUT features for the depth ABC maps for.
 ///
+/// Chosen when ECP5 was synthesized with wide LUTs (`abc -lut 4:7`, the
+/// `synth_ecp5` default, described below). Since it is synthesized with
+/// `-nowidelut` (ABC maps to LUT4s) the refitted weights of the
+/// `unrounded_*` features are zero and `merged_product_tree`'s is small:
+/// kept so that the fit may use them, as the calibration report states.
+///
 /// `synth_ecp5` maps logic with `abc -lut 4:7`: ABC maps for the least
 /// depth first, building functions of 5 to 7 inputs as 2, 4 or 8 LUT4s
 /// joined by PFUMX/L6MUX, then recovers area only where a path has slack.

@@ -116,19 +116,13 @@ impl Target {
             }
             // synth_ice40 and synth_ecp5 flatten by default.
             Target::Ice40 { dsp } => vec![format!("synth_ice40{} -top {top}", if dsp { " -dsp" } else { "" })],
-            // synth_ecp5 in two halves with a generic `opt_lut_ins` between
-            // ABC's LUT mapping and the cell mapping: ABC's last pass (mfs2)
-            // proves some LUT inputs constant but leaves the LUT up to 7
-            // inputs wide, and synth_ecp5 drops constant inputs only after
-            // `cells_map.v` has built each such LUT from up to eight LUT4s
-            // (measured on the spiking calibration cores: 48,240 -> 43,521
-            // LUT4s, the worst core 1,285 -> 711).
-            Target::Ecp5 { .. } => vec![
-                format!("synth_ecp5{nodsp} -top {top} -run begin:map_cells"),
-                "opt_lut_ins".to_string(),
-                "clean".to_string(),
-                format!("synth_ecp5{nodsp} -top {top} -run map_cells:"),
-            ],
+            // synth_ecp5 -nowidelut: ABC maps to LUT4s (`-lut 4`) instead of
+            // 5- to 7-input functions joined by PFUMX/L6MUX21 (`-lut 4:7`).
+            // Measured on spiking cores, hash grids and an E4M3 array, the
+            // wide functions cost 12-45% more LUT4s for no Fmax (nextpnr,
+            // seeds 1 and 2), and how wide ABC makes them does not follow the
+            // design, which kept the cost model's ECP5 error high.
+            Target::Ecp5 { .. } => vec![format!("synth_ecp5 -nowidelut{nodsp} -top {top}")],
             Target::Asic => vec![
                 format!("synth -flatten -top {top}"),
                 format!("dfflibmap -liberty {liberty}"),

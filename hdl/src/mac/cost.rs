@@ -315,7 +315,8 @@ pub struct LogicFeatures {
     /// LUT4s of the beat counter when ABC folds its wrap test into every
     /// counter bit: the next value of each of the W = log2(K) bits is a
     /// function of all W bits (through `beat == K - 1`), the accept and the
-    /// reset. On ECP5 (`abc -lut 4:7`) ABC maps such a function of up to 7
+    /// reset. On ECP5 with wide LUTs (`abc -lut 4:7`; accgen now synthesizes
+    /// with `-nowidelut`, where the fit weighs this term near zero) ABC maps such a function of up to 7
     /// inputs as one wide LUT, 2^(inputs - 4) LUT4s joined by PFUMX/L6MUX;
     /// for W = 5 and 6 that is about W * 2^(W - 3) LUT4s (measured on 1 x 1
     /// to 3 x 3 int4 arrays: +20 and +50 LUT4 over K = 16 and K = 128, every

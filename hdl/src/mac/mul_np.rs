@@ -33,7 +33,8 @@
 //! `a * b`), 123.1 / 128.1 MHz on HX8K against 110.9 / 116.3 for `a * b`; the
 //! general `lut4` layout it replaces at this shape had 82 LUTs and 109.0 MHz.
 //! It is smaller elsewhere too (xc7: 98 LUTs instead of 126; ECP5: 56
-//! instead of 70, 108.4 MHz instead of 79.8, below `a * b`'s 128.7).
+//! instead of 70, 108.4 MHz instead of 79.8, below `a * b`'s 120.5 with
+//! `synth_ecp5 -nowidelut`, 128.7 with the earlier wide-LUT script).
 //!
 //! Other shapes keep the general rows: the bounds above are for 8 x 8.
 

@@ -25,9 +25,10 @@
 //! 7..9), its sign (`-2^10 * b2`), `e7` and a constant 4096 are folded into
 //! one 6-bit addend on columns 7..12 (`blk`): its value depends only on
 //! `a[7:5]` and `b[2:0]`, six inputs, so each bit is one LUT6 of the
-//! registers (ECP5: four LUT4s and PFUMX/L6MUX inside one PFU, no routing
-//! hop). That leaves 4 bits on every column from 6 up, with the carry-ins
-//! at columns 1, 3 and 5 taking the `+1`s:
+//! registers (ECP5: with the earlier wide-LUT script four LUT4s and
+//! PFUMX/L6MUX inside one PFU, no routing hop; with `synth_ecp5 -nowidelut`
+//! a small LUT4 network). That leaves 4 bits on every column from 6 up,
+//! with the carry-ins at columns 1, 3 and 5 taking the `+1`s:
 //!
 //! - `sum_0 = {K15, blk, pp0[5:0], e0} + {m3, e[6:1]} + neg0`, from column 1;
 //! - `sum_1 = {K13, ~s1, pp1} + {~s2, pp2} + neg2`, from column 5 (row 1's
@@ -38,10 +39,12 @@
 //! and of rows 1 and 2 (each added as `{~s, pp}`, its signed value plus
 //! `2^top`); it has bits 13 and 15 only, on columns where one addend is
 //! empty. Measured (nextpnr, median / best of seeds 1..5, `cargo run
-//! --release -- bench --multipliers`): 149.9 / 152.4 MHz on ECP5 (69 LUTs,
-//! 0.27x those of `a * b`, which reaches 128.7 / 132.0) and 140.4 / 142.8 on
-//! iCE40 (106 LUTs, 0.67x; `a * b` 110.9 / 116.3); the five-row tree it
-//! replaces reached 115.2 and 113.5.
+//! --release -- bench --multipliers`): 135.7 / 137.9 MHz on ECP5 with
+//! `synth_ecp5 -nowidelut` (68 LUTs, 0.46x those of `a * b`, which reaches
+//! 120.5 / 124.5; with the earlier wide-LUT script 149.9 / 152.4 against
+//! 128.7 / 132.0) and 140.4 / 142.8 on iCE40 (106 LUTs, 0.67x; `a * b`
+//! 110.9 / 116.3); the five-row tree it replaces reached 115.2 (ECP5,
+//! wide-LUT script) and 113.5.
 //!
 //! Other shapes keep the general tree: the count above is for 8 x 8.
 
