@@ -219,11 +219,12 @@ pub const FIFTH_WALK_POINTS: usize = 32;
 /// A further deterministic walk (the second to fifth) over the same
 /// shapes, formats, dot lengths, multiplier structures and output formats
 /// as the first (the designs drawn before excluded), synthesized on the
-/// ECP5 targets only: their LUT counts vary more from design to design than
-/// the other targets' (ABC builds wide functions from LUT4 and PFUMX/L6MUX
-/// muxes, so a few more inputs to one function can double its cost), so
-/// their fit and their held-out check get more designs. Every fourth is
-/// held out.
+/// ECP5 targets only: they were added when ECP5 was synthesized with wide
+/// LUTs, whose counts varied more from design to design than the other
+/// targets' (ABC built wide functions from LUT4 and PFUMX/L6MUX muxes, so a
+/// few more inputs to one function could double its cost); since
+/// `-nowidelut` they stay, so the ECP5 fit and its held-out check rest on
+/// more designs. Every fourth is held out.
 fn ecp5_walk_points(first: &[Point], seed: u64, count: usize) -> Vec<Point> {
     let mut walk = super::families::Walk::new(seed);
     let mut pick = |n: usize| walk.pick(n);
