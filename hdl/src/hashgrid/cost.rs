@@ -479,6 +479,14 @@ pub struct LogicCounts {
     pub decoder_exp_bits: f64,
     /// Output rounders' input (sum) bits, summed over instances.
     pub rounder_sum_bits: f64,
+    /// Float entry decoders' truth-table bound, summed over instances:
+    /// each output bit of a decoder is a function of the code's bits alone
+    /// (sign, exponent, mantissa), which a LUT6 computes for a code of six
+    /// bits or fewer and 2^(bits - 6) LUT6s (a multiplexer tree) for a
+    /// wider one; so FEAT_W x 2^(code bits - 6), at least FEAT_W. ABC,
+    /// given the flattened netlist, maps the decoders of small codes (FP6,
+    /// FP4) that way instead of as the shifter the generator writes.
+    pub decoder_table_bits: f64,
 }
 
 /// Logic counts of the engine.
@@ -519,6 +527,7 @@ pub fn logic_counts(p: &HashGridParams) -> LogicCounts {
             let stages: u32 = (0..rw).map(|k| full_w.min(f.man_bits + (2 << k))).sum();
             c.decoder_shift_bits += corners * nf * (stages + mag_w) as f64;
             c.decoder_exp_bits += corners * nf * f.exp_bits as f64;
+            c.decoder_table_bits += corners * nf * vb * 2f64.powi(f.width() as i32 - 6).max(1.0);
         }
         if p.output.is_some() {
             let s = p.sum_width() as f64;
