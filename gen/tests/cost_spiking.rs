@@ -30,6 +30,7 @@ fn committed_points_match_the_compiled_model() {
         .sum();
     assert_eq!(rows.len(), measured);
     assert!(set.iter().any(|p| !p.measured_on(Target::Xc7 { dsp: true })));
+    assert!(set.iter().any(|p| !p.measured_on(Target::Ecp5 { dsp: true })));
     for r in &rows {
         let target: Target = r.target.parse().expect("a target");
         let point = set.iter().find(|p| p.name == r.design).expect("a calibration design");
@@ -64,12 +65,18 @@ fn committed_points_match_the_compiled_model() {
 }
 
 /// A feature a target's fit leaves out (`saturating_membrane_bits` outside ECP5, `membrane_over_drive_bits`
-/// outside ECP5 and iCE40 with DSP blocks, `clip_bits` outside `asic`) has
+/// outside ECP5 and iCE40 with DSP blocks, `clip_bits` outside `asic`,
+/// `subtract_operand_bits` outside 7-series) has
 /// weight zero in the committed calibration, and every target uses the
 /// others: the report's feature list is what the estimates compute.
 #[test]
 fn committed_weights_follow_the_feature_choice() {
-    const CHOSEN: [&str; 3] = ["clip_bits", "saturating_membrane_bits", "membrane_over_drive_bits"];
+    const CHOSEN: [&str; 4] = [
+        "clip_bits",
+        "saturating_membrane_bits",
+        "membrane_over_drive_bits",
+        "subtract_operand_bits",
+    ];
     let calibration = builtin().expect("the built-in calibration parses");
     let mut chosen_weights = Vec::new();
     for target in Target::ALL {
@@ -96,6 +103,8 @@ fn committed_weights_follow_the_feature_choice() {
     assert_eq!(
         chosen_weights,
         [
+            (Target::Xc7 { dsp: true }, "subtract_operand_bits"),
+            (Target::Xc7 { dsp: false }, "subtract_operand_bits"),
             (Target::Ice40 { dsp: true }, "membrane_over_drive_bits"),
             (Target::Ecp5 { dsp: true }, "saturating_membrane_bits"),
             (Target::Ecp5 { dsp: true }, "membrane_over_drive_bits"),
@@ -107,10 +116,10 @@ fn committed_weights_follow_the_feature_choice() {
 }
 
 /// The held-out error bounds `reports/calibration/spiking.md` publishes,
-/// on its 18 held-out designs (58 on ECP5): FFs within 5%, DSP blocks and block RAM
-/// exact on every target; LUTs within 10% on every target but 7-series
-/// with DSP blocks, 11% there (the goal of 10% is not met on it yet:
-/// bounded where it stands).
+/// on its 18 held-out designs (58 on ECP5, 26 on 7-series): FFs within 5%,
+/// DSP blocks and block RAM exact on every target; LUTs within 10% on every
+/// target but 7-series without DSP blocks, 10.5% there (10.2%: the goal of
+/// 10% is not met on it yet, bounded where it stands).
 #[test]
 fn held_out_errors_meet_the_published_bounds() {
     let rows = rows();
@@ -125,7 +134,7 @@ fn held_out_errors_meet_the_published_bounds() {
         assert!(ff <= 5.0, "{}: FF MAPE {ff:.1}%", target.name());
         let lut = mape(&pairs("luts", "luts_est"));
         let lut_bound = match target {
-            Target::Xc7 { dsp: true } => 11.0,
+            Target::Xc7 { dsp: false } => 10.5,
             _ => 10.0,
         };
         assert!(lut <= lut_bound, "{}: LUT MAPE {lut:.1}%", target.name());

@@ -55,27 +55,33 @@ pub struct Point {
     pub held_out: bool,
     /// Synthesized on the two ECP5 targets only ([`ecp5_points`]).
     pub ecp5_only: bool,
+    /// Synthesized on the two 7-series targets only ([`xc7_points`]).
+    pub xc7_only: bool,
 }
 
 impl Point {
     /// Whether the calibration synthesizes (and fits) this design on `target`.
     pub fn measured_on(&self, target: Target) -> bool {
-        !self.ecp5_only || target.family() == crate::synth::Family::Ecp5
+        let family = target.family();
+        (!self.ecp5_only || family == crate::synth::Family::Ecp5)
+            && (!self.xc7_only || family == crate::synth::Family::Xc7)
     }
 }
 
 /// A random small core: sizes, widths, preset, decays, CUBA, refractory.
 fn random_core(walk: &mut Walk, neurons: Option<u64>, inputs: Option<u64>) -> Option<CoreParams> {
-    random_core_of(walk, neurons, inputs, None)
+    random_core_of(walk, neurons, inputs, None, None)
 }
 
-/// [`random_core`] with the number of units `P` given (drawn otherwise);
-/// `None` when `P` does not divide the drawn `N` or is not below it.
+/// [`random_core`] with the number of units `P` and the preset given
+/// (drawn otherwise); `None` when `P` does not divide the drawn `N` or is
+/// not below it.
 fn random_core_of(
     walk: &mut Walk,
     neurons: Option<u64>,
     inputs: Option<u64>,
     want_units: Option<u64>,
+    want_preset: Option<Preset>,
 ) -> Option<CoreParams> {
     const NEURONS: [u64; 6] = [8, 12, 16, 24, 32, 48];
     const INPUTS: [u64; 5] = [4, 8, 12, 16, 32];
@@ -92,7 +98,7 @@ fn random_core_of(
     let neurons = neurons.unwrap_or(NEURONS[walk.pick(NEURONS.len())]);
     let inputs = inputs.unwrap_or(INPUTS[walk.pick(INPUTS.len())]);
     let units = want_units.unwrap_or(UNITS[walk.pick(UNITS.len())]);
-    let preset = PRESETS[walk.pick(PRESETS.len())];
+    let preset = want_preset.unwrap_or_else(|| PRESETS[walk.pick(PRESETS.len())]);
     let mut neuron = preset.neuron();
     let overflow = |w: &mut Walk| {
         if w.pick(4) == 0 {
@@ -183,7 +189,8 @@ const MAX_SYNAPSE_BITS: u64 = 6144;
 /// across sizes N, inputs, units P, weight and state widths, presets,
 /// decays, CUBA synapses, refractory periods and chaining, every fourth
 /// held out; then the multi-unit, pipelined and fourth-walk designs (see
-/// their functions), 58 in all, 18 held out.
+/// their functions), 58 in all, 18 held out; then the designs measured on
+/// ECP5 only ([`ecp5_points`]) and on 7-series only ([`xc7_points`]).
 pub fn points() -> Vec<Point> {
     let mut out = walk_points(0x5eed_5b1c_0de5_ca1e, POINTS, None, 4, &[]);
     let multi = multi_unit_points(&out);
@@ -194,6 +201,48 @@ pub fn points() -> Vec<Point> {
     out.extend(more);
     let ecp5 = ecp5_points(&out);
     out.extend(ecp5);
+    let xc7 = xc7_points(&out);
+    out.extend(xc7);
+    out
+}
+
+/// Designs synthesized on the two 7-series targets only.
+pub const XC7_POINTS: usize = 16;
+
+/// Reset-from-previous cores without a neuron pipeline, with 2, 4 or 8
+/// units and the subtract or zero reset of snnTorch's `Leaky`, each
+/// combination in turn for two designs, drawn by a sixth walk, every second held out (the rule fixed
+/// before they were synthesized), measured on 7-series only. On 7-series
+/// the training designs the fit misses most are such cores: there the
+/// previous membrane's threshold compare feeds the reset of the same
+/// update (no stage register between them) and ABC merges the two into
+/// the update's LUTs, and the other walks draw few of them (a quarter of
+/// their cores are unpipelined multi-unit reset-from-previous ones).
+fn xc7_points(first: &[Point]) -> Vec<Point> {
+    let mut walk = Walk::new(0x5eed_07c7_4e5e_7f00);
+    let mut out: Vec<Point> = Vec::new();
+    while out.len() < XC7_POINTS {
+        let i = out.len();
+        // Each pair (one training, one held out) shares its units and reset.
+        let units = [2u64, 4, 8][(i / 2) % 3];
+        let preset = [Preset::SnntorchLeaky, Preset::SnntorchLeakyZero][(i / 6) % 2];
+        let Some(p) = random_core_of(&mut walk, None, None, Some(units), Some(preset)) else {
+            continue;
+        };
+        let synapse_bits = p.synapse_words() as u64 * (p.units * p.weight_width) as u64;
+        let design = Spiking::Core(p);
+        let name = design.name();
+        if synapse_bits > MAX_SYNAPSE_BITS || first.iter().chain(&out).any(|q| q.name == name) {
+            continue;
+        }
+        out.push(Point {
+            name,
+            design,
+            held_out: i % 2 == 1,
+            ecp5_only: false,
+            xc7_only: true,
+        });
+    }
     out
 }
 
@@ -241,7 +290,7 @@ fn multi_unit_points(first: &[Point]) -> Vec<Point> {
     let mut out: Vec<Point> = Vec::new();
     while out.len() < MULTI_UNIT_POINTS {
         let units = [3u64, 4, 8][out.len() % 3];
-        let Some(p) = random_core_of(&mut walk, None, None, Some(units)) else {
+        let Some(p) = random_core_of(&mut walk, None, None, Some(units), None) else {
             continue;
         };
         let synapse_bits = p.synapse_words() as u64 * (p.units * p.weight_width) as u64;
@@ -255,6 +304,7 @@ fn multi_unit_points(first: &[Point]) -> Vec<Point> {
             design,
             held_out: false,
             ecp5_only: false,
+            xc7_only: false,
         });
     }
     out
@@ -292,6 +342,7 @@ fn pipelined_points(first: &[Point]) -> Vec<Point> {
             design,
             held_out: i % 3 == 2,
             ecp5_only: false,
+            xc7_only: false,
         });
     }
     out
@@ -362,6 +413,7 @@ fn walk_points(seed: u64, count: usize, depths: Option<&[u64]>, hold_every: usiz
             design,
             held_out: i % hold_every == hold_every - 1,
             ecp5_only: false,
+            xc7_only: false,
         });
     }
     out
@@ -391,7 +443,7 @@ pub struct CoreCost {
     /// Flip-flops from the structure, with block RAMs absorbing their read
     /// registers, LUT RAMs keeping them and flip-flop memories adding their bits.
     pub ffs: u64,
-    /// (width, address bits) of the memories in block RAM.
+    /// (width written, address bits) of the memories in block RAM.
     pub block_memories: Vec<(u32, u32)>,
     /// (width, address bits) of the memories in LUT RAM.
     pub lut_memories: Vec<(u32, u32)>,
@@ -441,8 +493,13 @@ pub fn core_cost(p: &CoreParams, target: Target) -> CoreCost {
         match placement {
             Placement::Block(n) => {
                 cost.bram += n;
+                // At the width written, dead columns included: the fitted
+                // flip-flops around a block RAM follow the memory Yosys
+                // mapped (on iCE40, training FF MAPE 3.0% -> 2.1% against
+                // the live width, now that a reset-from-previous zero reset
+                // with a clearing decay has a dead membrane column too).
                 cost.block_memories
-                    .push((m.width, accgen_hdl::params::clog2(m.depth as u64)));
+                    .push((placed_width, accgen_hdl::params::clog2(m.depth as u64)));
             }
             Placement::Distributed { .. } => {
                 cost.ffs += read;
@@ -522,14 +579,23 @@ pub fn estimate(d: &Spiking, target: Target, model: &FamilyTargetModel) -> Estim
 /// without them (7.9% -> 8.0%); neither lowers it on 7-series or `asic`.
 /// `clip_bits` on `asic` only (4.7% -> 4.5%).
 /// (Chosen when ECP5 was synthesized with wide LUTs; refitted since it is
-/// synthesized with `-nowidelut`, where they give a leave-one-out error of
-/// 9.9% with DSP blocks and 7.6% without.)
+/// synthesized with `-nowidelut`. Re-run there on the `-nowidelut`
+/// netlists, over every subset of the other features, the best form
+/// lowers leave-one-out by 0.14 point with DSP blocks (9.89% -> 9.75%,
+/// without `saturating_membrane_bits`) and 0.13 without (7.75% -> 7.62%),
+/// less than the half point a change of form has to win, so both keep
+/// theirs.) `subtract_operand_bits` on 7-series only: it lowers
+/// leave-one-out there from 6.3% to 5.9% with DSP blocks and from 7.0% to
+/// 5.2% without; on iCE40 by 0.25 point (6.6% -> 6.3%, 6.5% -> 6.2%),
+/// not at all on ECP5 (the sum is a carry chain there) and it raises it
+/// on `asic` (4.3% -> 4.7%).
 pub fn uses_feature(target: Target, feature: &str) -> bool {
     let ecp5 = target.family() == crate::synth::Family::Ecp5;
     match feature {
         "saturating_membrane_bits" => ecp5,
         "membrane_over_drive_bits" => ecp5 || target == Target::Ice40 { dsp: true },
         "clip_bits" => target.family() == crate::synth::Family::Asic,
+        "subtract_operand_bits" => target.family() == crate::synth::Family::Xc7,
         _ => true,
     }
 }
@@ -684,16 +750,20 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
         features: LogicFeatures::NAMES.iter().map(|s| s.to_string()).collect(),
         targets: models,
     };
-    let everywhere: Vec<&Point> = points.iter().filter(|p| !p.ecp5_only).collect();
+    let everywhere: Vec<&Point> = points.iter().filter(|p| !p.ecp5_only && !p.xc7_only).collect();
     let held = everywhere.iter().filter(|p| p.held_out).count();
     let train = everywhere.len() - held;
-    let held_ecp5 = points.iter().filter(|p| p.held_out).count();
-    let train_ecp5 = points.len() - held_ecp5;
+    let on = |target: Target| {
+        let mine: Vec<&Point> = points.iter().filter(|p| p.measured_on(target)).collect();
+        let held = mine.iter().filter(|p| p.held_out).count();
+        (mine.len(), mine.len() - held, held)
+    };
+    let (ecp5_designs, train_ecp5, held_ecp5) = on(Target::Ecp5 { dsp: true });
+    let (_, train_xc7, held_xc7) = on(Target::Xc7 { dsp: true });
     let intro = format!(
-        "## Spiking cores\n\nGenerated by `accgen calibrate --family spiking` with {tool}. {} cores and chains (N 8..48, P 1..8, 3..12-bit weights, 8..24-bit states, all four presets, shift and multiply decays, CUBA, refractory periods, neuron pipelines of 0..3 stages) were synthesized: on every target a deterministic walk's {POINTS} (every fourth held out), {MULTI_UNIT_POINTS} training-only cores with 3, 4 or 8 units, {PIPELINED_POINTS} pipelined cores (depth 1, 2, 3 in turn, every third held out) and {MORE_POINTS} more cores of a fourth walk (a few pipelined, every second held out); on the two ECP5 targets only, {ECP5_POINTS} more of a fifth walk drawn the same way (every second held out, the rule fixed before the walk's last 48 were synthesized: ECP5's LUT counts scatter the most around the estimate, and ECP5 synthesizes in seconds). LUT, carry and area weights were fitted (non-negative least squares on relative error) on the {train} training designs ({train_ecp5} on ECP5) and the errors below are measured on the {held} held-out designs the fit never saw ({held_ecp5} on ECP5). The LUT features (`spiking.json`: `features`) were chosen by leave-one-out error on the training designs: the neuron datapath's adder, compare and select bits, decay bits, the array adders of constant multiplies left in logic, the state word the write multiplexer selects, address arithmetic, the read multiplexers of LUT-RAM and flip-flop memories, the neuron pipeline's flip-flops; on `asic` also the bits of the saturating words (membrane, accumulator, current). On ECP5 the adders and compares are carry cells (CCU2C) that hold their own LUTs and are not counted as LUT4s, and the datapath bits get almost no LUT weight there (they stay for the carry cells' fit); leave-one-out adds two membrane features: the bits of a saturating membrane (its clip's select is LUT logic feeding the threshold compare and the write-back) and the membrane bits beyond the drive it integrates (current or shifted accumulator), the work-width bits that widen the whole write-back cone rather than a carry chain: on the single-unit core `n16_i8_p1_w4_rfp_sh3` widening the membrane from 12 to 24 bits adds 60 to 74 LUT4s whatever the accumulator width (8..20 bits), widening the accumulator from 8 to 20 bits 11 to 25. The second also lowers leave-one-out on iCE40 with DSP blocks and is used there. Leave-one-out LUT MAPE on the training designs (each refitted without it): {}. ECP5 is synthesized with `synth_ecp5 -nowidelut`: ABC maps to LUT4s, as on iCE40. With the default `abc -lut 4:7` it built 5- to 7-input functions from 2 to 8 LUT4s joined by PFUMX/L6MUX21, and how wide it made them did not follow the configuration: the LUT4s per function ranged from 1.03 to 2.03 over the {} ECP5 designs, and a single constant could double a core (the single-unit core `n16_i8_p1_w4_rfp_v10s_sh3_a12s_rs` mapped to 119 LUT4s with threshold 256 and to 248 with threshold 255), so the held-out LUT error was 14.7% (ecp5) and 13.9% (ecp5-nodsp) with the same features. With `-nowidelut` these cores take 29% and 33% fewer LUT4s and the error is within 10%. The two ECP5 membrane features were chosen by leave-one-out under the wide-LUT script (with `opt_lut_ins` before the cell mapping) and are kept, refitted. On 7-series the largest miss is the held-out core `n32_i16_p8_w4_rfp_v12s_sh4_a16s_thgt256_rz`: ABC folds the reset-from-previous threshold compare of the previous membrane into every bit of the kept membrane and of the adder's input (48 7-input and 64 8-input LUTs, 200 MUXF7 and 71 MUXF8 after mapping) instead of computing it once; no training design does so (at most 56 MUXF7), so leave-one-out cannot choose a feature for it. FFs come from the generated structure and where each memory goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule, less the product registers of a 3-stage pipeline that 7-series and iCE40 DSP blocks absorb), block RAM by that rule (the state memory is placed at its written width, less the block RAM tiles that hold only columns the update never reads), DSP blocks from the constant multiplies of `multiply` decays. Data: `spiking_points.csv`; weights: `spiking.json`.",
+        "## Spiking cores\n\nGenerated by `accgen calibrate --family spiking` with {tool}. {} cores and chains (N 8..48, P 1..8, 3..12-bit weights, 8..24-bit states, all four presets, shift and multiply decays, CUBA, refractory periods, neuron pipelines of 0..3 stages) were synthesized: on every target a deterministic walk's {POINTS} (every fourth held out), {MULTI_UNIT_POINTS} training-only cores with 3, 4 or 8 units, {PIPELINED_POINTS} pipelined cores (depth 1, 2, 3 in turn, every third held out) and {MORE_POINTS} more cores of a fourth walk (a few pipelined, every second held out); on the two ECP5 targets only, {ECP5_POINTS} more of a fifth walk drawn the same way (every second held out, the rule fixed before the walk's last 48 were synthesized: ECP5's LUT counts scatter the most around the estimate, and ECP5 synthesizes in seconds); on the two 7-series targets only, {XC7_POINTS} reset-from-previous cores without a neuron pipeline of a sixth walk (2, 4 or 8 units, subtract or zero reset, each combination for two designs, one of them held out, the rule fixed before they were synthesized: the 7-series training designs the fit missed most were such cores, and the other walks draw few of them). LUT, carry and area weights were fitted (non-negative least squares on relative error) on the {train} training designs ({train_ecp5} on ECP5, {train_xc7} on 7-series) and the errors below are measured on the {held} held-out designs the fit never saw ({held_ecp5} on ECP5, {held_xc7} on 7-series). The LUT features (`spiking.json`: `features`) were chosen by leave-one-out error on the training designs: the neuron datapath's adder, compare and select bits, decay bits, the array adders of constant multiplies left in logic, the state word the write multiplexer selects, address arithmetic, the read multiplexers of LUT-RAM and flip-flop memories, the neuron pipeline's flip-flops; on `asic` also the bits of the saturating words (membrane, accumulator, current); on 7-series also the membrane bits of a reset-from-previous subtract reset whose decay keeps the membrane (`subtract_operand_bits`): the threshold, subtracted when the previous membrane crossed it, is a third operand of the membrane's sum, and on a 7-series single-unit core (N 24, 8 inputs, 6-bit weights, 24-bit saturating membrane, 10-bit saturating accumulator, threshold 256, synthesized with `accgen synth`) the subtract reset takes 18 to 19 LUTs more than the zero reset whatever the decay (none, shift 2, shift 6), where the datapath bits gave it about 1. A decay that clears its state (`multiply 4096`) leaves a constant 0 in its sum, which is one adder short, and with a reset-from-previous zero reset neither the reset's select nor the previous membrane's compare is built and nothing reads the stored membrane (its memory column is dropped): the datapath bits, state bits and flip-flops count that (on 7-series the same core with a zero reset maps to 152 LUTs and 55 flip-flops with no decay, 81 and 31 with a clearing one). On ECP5 the adders and compares are carry cells (CCU2C) that hold their own LUTs and are not counted as LUT4s, and the datapath bits get almost no LUT weight there (they stay for the carry cells' fit); leave-one-out adds two membrane features: the bits of a saturating membrane (its clip's select is LUT logic feeding the threshold compare and the write-back) and the membrane bits beyond the drive it integrates (current or shifted accumulator), the work-width bits that widen the whole write-back cone rather than a carry chain: on the single-unit core `n16_i8_p1_w4_rfp_sh3` widening the membrane from 12 to 24 bits adds 60 to 74 LUT4s whatever the accumulator width (8..20 bits), widening the accumulator from 8 to 20 bits 11 to 25. The second also lowers leave-one-out on iCE40 with DSP blocks and is used there. Leave-one-out LUT MAPE on the training designs (each refitted without it): {}. ECP5 is synthesized with `synth_ecp5 -nowidelut`: ABC maps to LUT4s, as on iCE40. With the default `abc -lut 4:7` it built 5- to 7-input functions from 2 to 8 LUT4s joined by PFUMX/L6MUX21, and how wide it made them did not follow the configuration: the LUT4s per function ranged from 1.03 to 2.03 over the {ecp5_designs} ECP5 designs, and a single constant could double a core (the single-unit core `n16_i8_p1_w4_rfp_v10s_sh3_a12s_rs` mapped to 119 LUT4s with threshold 256 and to 248 with threshold 255), so the held-out LUT error was 14.7% (ecp5) and 13.9% (ecp5-nodsp) with the same features. With `-nowidelut` these cores take 29% and 33% fewer LUT4s and the error is within 10%. The two ECP5 membrane features were chosen by leave-one-out under the wide-LUT script (with `opt_lut_ins` before the cell mapping); the selection re-run by leave-one-out on the `-nowidelut` netlists over every subset of the features finds no form better by half a point (at best 0.14 point with DSP blocks, 0.13 without), so they are kept, refitted. On 7-series the largest miss is still the held-out core `n32_i16_p8_w4_rfp_v12s_sh4_a16s_thgt256_rz` (1164 LUTs, estimated 840 with DSP blocks): ABC folds the reset-from-previous threshold compare of the previous membrane into every bit of the kept membrane and of the adder's input (48 7-input and 64 8-input LUTs, 200 MUXF7 and 71 MUXF8 after mapping) instead of computing it once; no training design does so, the sixth walk's unpipelined reset-from-previous cores with 8 units included (at most 56 MUXF7), so leave-one-out cannot choose a feature for it. FFs come from the generated structure and where each memory goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule, less the product registers of a 3-stage pipeline that 7-series and iCE40 DSP blocks absorb), block RAM by that rule (the state memory is placed at its written width, less the block RAM tiles that hold only columns the update never reads), DSP blocks from the constant multiplies of `multiply` decays. Data: `spiking_points.csv`; weights: `spiking.json`.",
         points.len(),
         loo.join(", "),
-        points.len(),
     );
     let report = super::families::write_outputs(out, &calibration, &rows, &intro)?;
     println!("{report}");

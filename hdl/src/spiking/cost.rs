@@ -35,10 +35,34 @@ fn clears(d: Decay) -> bool {
     }
 }
 
+/// Whether a reset-from-previous neuron's update uses the previous
+/// membrane's threshold crossing: a subtract reset subtracts the threshold
+/// when it crossed; a zero reset selects 0 in place of the decayed
+/// membrane, which changes nothing when the decay clears the membrane
+/// anyway (the compare then drives nothing and synthesis drops it);
+/// without a reset the compare is not built.
+fn previous_crossing_used(n: &NeuronParams) -> bool {
+    use super::params::{Order, ResetMode};
+    n.order == Order::ResetFromPrevious
+        && match n.reset {
+            ResetMode::Subtract => true,
+            ResetMode::Zero => !clears(n.decay),
+            ResetMode::None => false,
+        }
+}
+
+/// Whether the update never reads the stored membrane: its decay clears it,
+/// and it is neither held (integrate-then-fire with a refractory period)
+/// nor compared (a reset-from-previous crossing that is used).
+fn membrane_dead(n: &NeuronParams) -> bool {
+    let held = n.order == super::params::Order::IntegrateThenFire && n.refractory > 0;
+    clears(n.decay) && !held && !previous_crossing_used(n)
+}
+
 /// Bits of one neuron's state that the update reads: a current whose decay
 /// clears it, or a membrane that is cleared, never compared and never held
-/// (integrate-then-fire without a refractory period), is written but never
-/// read, and synthesis drops those memory columns.
+/// ([`membrane_dead`]), is written but never read, and synthesis drops
+/// those memory columns.
 pub fn live_state_width(n: &NeuronParams) -> u32 {
     let mut w = n.state_width();
     if let Some(s) = &n.synapse
@@ -46,7 +70,7 @@ pub fn live_state_width(n: &NeuronParams) -> u32 {
     {
         w -= s.current.width;
     }
-    if clears(n.decay) && n.order == super::params::Order::IntegrateThenFire && n.refractory == 0 {
+    if membrane_dead(n) {
         w -= n.membrane.width;
     }
     w
@@ -65,7 +89,7 @@ pub fn dead_state_columns(n: &NeuronParams) -> Vec<(u32, u32)> {
     {
         out.push(current);
     }
-    if clears(n.decay) && n.order == super::params::Order::IntegrateThenFire && n.refractory == 0 {
+    if membrane_dead(n) {
         out.push(layout.v);
     }
     out
@@ -117,8 +141,10 @@ pub const CONTROLLER_STATES: u64 = 6;
 /// Flip-flop bits of the neuron pipeline (`spiking_core.pipeline`), 0
 /// without one: per unit, what `neuron::neuron_staged` registers at each
 /// stage (the shifted input's constant low zeros are not flip-flops; a
-/// decay that clears its state leaves a constant 0, and a cleared
-/// current's new value goes only to a dropped memory column), and the
+/// decay that clears its state leaves a constant 0, a cleared
+/// current's new value goes only to a dropped memory column, and a
+/// reset-from-previous crossing is registered only where the update uses
+/// it, [`previous_crossing_used`]), and the
 /// core's tracking of the slots in flight.
 pub fn pipeline_registers(p: &CoreParams) -> u64 {
     let n = &p.neuron;
@@ -134,7 +160,7 @@ pub fn pipeline_registers(p: &CoreParams) -> u64 {
         + if n.synapse.is_some() { cw + aw } else { aw }
         + if v_carried { vw } else { 0 }
         + if itf { rw } else { 0 }
-        + u64::from(!itf && n.reset != super::params::ResetMode::None);
+        + u64::from(previous_crossing_used(n));
     let stage2 = vw + cw + if itf && n.refractory > 0 { vw + rw } else { 0 };
     // Inside the decays: a multiply's product without the constant's
     // trailing zero bits, or the state a shift decay (or none) reads.
@@ -149,7 +175,7 @@ pub fn pipeline_registers(p: &CoreParams) -> u64 {
         + aw
         + if itf && n.refractory > 0 && !v_shared { vw } else { 0 }
         + if itf { rw } else { 0 }
-        + u64::from(!itf && n.reset != super::params::ResetMode::None);
+        + u64::from(previous_crossing_used(n));
     let per_unit = match p.pipeline {
         0 => 0,
         1 => stage1,
@@ -320,10 +346,23 @@ pub struct LogicFeatures {
     /// weight on ECP5). Chosen by leave-one-out on ECP5 and on iCE40 with
     /// DSP blocks (`accgen::cost::spiking::uses_feature`).
     pub membrane_over_drive_bits: f64,
+    /// Membrane bits over all units of a reset-from-previous neuron with a
+    /// subtract reset whose decay does not clear the membrane: the
+    /// threshold, subtracted when the previous membrane crossed it, is a
+    /// third operand of the membrane's sum (decayed membrane + drive -
+    /// threshold). Measured on 7-series on a single-unit core (N 24, 8
+    /// inputs, 24-bit saturating membrane), the subtract reset takes 18 to
+    /// 19 LUTs more than the zero reset with no decay, a shift by 2 and a
+    /// shift by 6, where the datapath bits (one weight for every adder,
+    /// compare and select bit) give it about 1; with a decay that clears
+    /// the membrane the sum is the drive less the threshold, two operands.
+    /// Chosen by leave-one-out on 7-series
+    /// (`accgen::cost::spiking::uses_feature`).
+    pub subtract_operand_bits: f64,
 }
 
 impl LogicFeatures {
-    pub const NAMES: [&str; 12] = [
+    pub const NAMES: [&str; 13] = [
         "cores",
         "datapath_bits",
         "decay_bits",
@@ -336,9 +375,10 @@ impl LogicFeatures {
         "clip_bits",
         "saturating_membrane_bits",
         "membrane_over_drive_bits",
+        "subtract_operand_bits",
     ];
 
-    pub fn as_array(&self) -> [f64; 12] {
+    pub fn as_array(&self) -> [f64; 13] {
         [
             self.cores,
             self.datapath_bits,
@@ -352,6 +392,7 @@ impl LogicFeatures {
             self.clip_bits,
             self.saturating_membrane_bits,
             self.membrane_over_drive_bits,
+            self.subtract_operand_bits,
         ]
     }
 
@@ -370,6 +411,7 @@ impl LogicFeatures {
             clip_bits: self.clip_bits + o.clip_bits,
             saturating_membrane_bits: self.saturating_membrane_bits + o.saturating_membrane_bits,
             membrane_over_drive_bits: self.membrane_over_drive_bits + o.membrane_over_drive_bits,
+            subtract_operand_bits: self.subtract_operand_bits + o.subtract_operand_bits,
         }
     }
 }
@@ -398,6 +440,12 @@ pub enum MemoryKind {
 ///   reset-from-previous neuron with a reset) and the reset selects;
 /// - the decays' subtractors and rounding adders (a minimum decrement adds
 ///   a compare and a select); a refractory counter's decrement and select.
+///
+/// A decay that clears its state (`multiply 4096`) leaves a constant 0 in
+/// the sum, which is then one adder short (the current's sum is the input
+/// alone); a reset-from-previous zero reset then selects between 0 and 0,
+/// and neither its select nor the previous membrane's compare is built
+/// ([`previous_crossing_used`]).
 pub fn datapath_bits(n: &NeuronParams) -> u64 {
     use super::params::{Order, ResetMode};
     let sat = |o: Overflow| o == Overflow::Saturate;
@@ -419,14 +467,18 @@ pub fn datapath_bits(n: &NeuronParams) -> u64 {
     if let Some(s) = &n.synapse {
         let cw = s.current.width as u64;
         let cur_w = cw.max(aw + n.input_shift as u64) + 1;
-        bits += decay(s.decay, cw) + cur_w;
+        bits += decay(s.decay, cw) + if clears(s.decay) { 0 } else { cur_w };
         if sat(s.current.overflow) {
             bits += 2 * cur_w + cw;
         }
     }
     bits += decay(n.decay, vw);
     let itf = n.order == Order::IntegrateThenFire;
-    let operands = 2 + u64::from(n.bias != 0) + u64::from(!itf && n.reset == ResetMode::Subtract);
+    // Operands of the membrane's sum: the decayed membrane (unless cleared),
+    // the drive, a bias, the subtracted threshold of a reset-from-previous
+    // subtract reset.
+    let operands =
+        u64::from(!clears(n.decay)) + 1 + u64::from(n.bias != 0) + u64::from(!itf && n.reset == ResetMode::Subtract);
     if sat(n.membrane.overflow) {
         bits += work * (operands - 1) + 2 * work + vw;
     } else {
@@ -444,8 +496,9 @@ pub fn datapath_bits(n: &NeuronParams) -> u64 {
             bits += vw + 2 * rw;
         }
     } else {
-        bits += vw * if n.reset == ResetMode::None { 1 } else { 2 };
-        if n.reset == ResetMode::Zero {
+        // The new membrane's compare, and the previous one's where used.
+        bits += vw * if previous_crossing_used(n) { 2 } else { 1 };
+        if n.reset == ResetMode::Zero && !clears(n.decay) {
             bits += vw;
         }
     }
@@ -511,6 +564,14 @@ pub fn logic_features(p: &CoreParams, state: MemoryKind, synapse: MemoryKind, ds
             0.0
         },
         membrane_over_drive_bits: units * n.membrane.width.saturating_sub(drive_width(n)) as f64,
+        subtract_operand_bits: if n.order == super::params::Order::ResetFromPrevious
+            && n.reset == super::params::ResetMode::Subtract
+            && !clears(n.decay)
+        {
+            units * n.membrane.width as f64
+        } else {
+            0.0
+        },
     }
 }
 
@@ -638,6 +699,22 @@ mod tests {
             ..Preset::SnntorchLeaky.neuron()
         };
         assert_eq!(registers(&core(32, 16, 4, 4, cleared)).total(), 3377);
+        // With a zero reset the cleared membrane's crossing selects 0 for
+        // 0: nothing reads the membrane, and its column and the pipeline's
+        // crossing bit are dropped (`..._rfp_v12s_mul4096_a12s_thgt256_rz_pl2`).
+        let zero_cleared = NeuronParams {
+            membrane: word(12, false),
+            decay: Decay::Multiply { d: 4096 },
+            accumulator: word(12, false),
+            threshold: 256,
+            reset: ResetMode::Zero,
+            ..Preset::SnntorchLeaky.neuron()
+        };
+        let p = core(32, 32, 2, 3, zero_cleared)
+            .with_pipeline(2)
+            .expect("a valid depth");
+        assert_eq!(registers(&p).total(), 3558);
+        assert_eq!(live_state_width(&p.neuron), 12);
     }
 
     /// The logic features count what their comments say: read multiplexers
@@ -705,6 +782,26 @@ mod tests {
         let f = logic_features(&core(32, 8, 4, 6, cuba), MemoryKind::Flops, MemoryKind::Block, false);
         assert_eq!(f.saturating_membrane_bits, 4.0 * 20.0);
         assert_eq!(f.membrane_over_drive_bits, 0.0);
+        // The reset-from-previous subtract reset's threshold is a third
+        // operand of a membrane sum that keeps its decayed membrane.
+        let f = logic_features(&p, MemoryKind::Flops, MemoryKind::Block, false);
+        assert_eq!(f.subtract_operand_bits, 4.0 * 16.0);
+        assert_eq!(
+            logic_features(&core(32, 8, 4, 6, cuba), MemoryKind::Flops, MemoryKind::Block, false).subtract_operand_bits,
+            4.0 * 20.0
+        );
+        let zero = NeuronParams {
+            reset: ResetMode::Zero,
+            ..p.neuron
+        };
+        let cleared = NeuronParams {
+            decay: Decay::Multiply { d: 4096 },
+            ..p.neuron
+        };
+        for n in [zero, cleared] {
+            let f = logic_features(&core(32, 8, 4, 6, n), MemoryKind::Flops, MemoryKind::Block, false);
+            assert_eq!(f.subtract_operand_bits, 0.0);
+        }
         for depth in 1..=3 {
             let q = p.clone().with_pipeline(depth).expect("a valid depth");
             let grown = registers(&q).control - registers(&p).control;
@@ -715,6 +812,54 @@ mod tests {
                 grown as f64
             );
         }
+    }
+
+    /// A decay that clears the state takes an operand out of its sum, and
+    /// with it a reset-from-previous zero reset's select and compare.
+    #[test]
+    fn cleared_states_drop_their_sums() {
+        let leaky = NeuronParams {
+            membrane: word(16, true),
+            accumulator: word(12, true),
+            decay: Decay::Shift {
+                k: 3,
+                min_decrement: false,
+            },
+            ..Preset::SnntorchLeaky.neuron()
+        };
+        let cleared = |n: NeuronParams| NeuronParams {
+            decay: Decay::Multiply { d: 4096 },
+            ..n
+        };
+        // Subtract reset: the shift decay's 16-bit subtractor and the sum's
+        // decayed-membrane operand (16 wrapping bits) go; both compares stay.
+        assert_eq!(datapath_bits(&leaky) - datapath_bits(&cleared(leaky)), 16 + 16);
+        // Zero reset: also the select between 0 and the (zero) decayed
+        // membrane and the previous membrane's compare.
+        let zero = NeuronParams {
+            reset: ResetMode::Zero,
+            ..leaky
+        };
+        assert_eq!(datapath_bits(&zero) - datapath_bits(&cleared(zero)), 16 + 16 + 16 + 16);
+        assert_eq!(live_state_width(&cleared(leaky)), leaky.state_width());
+        assert_eq!(live_state_width(&cleared(zero)), zero.state_width() - 16);
+        // A cleared current's sum is the input alone: its 13-bit adder
+        // (accumulator + 1) goes with the decay's rounding adder.
+        let cuba = NeuronParams {
+            synapse: Some(Synapse {
+                current: word(10, true),
+                decay: Decay::Multiply { d: 1024 },
+            }),
+            ..leaky
+        };
+        let cuba_cleared = NeuronParams {
+            synapse: Some(Synapse {
+                current: word(10, true),
+                decay: Decay::Multiply { d: 4096 },
+            }),
+            ..leaky
+        };
+        assert_eq!(datapath_bits(&cuba) - datapath_bits(&cuba_cleared), 10 + 13);
     }
 
     #[test]
