@@ -993,45 +993,46 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
             dropped.join(", ")
         )
     };
-    // Block RAM is a rule, not a fit: name every design it misses.
-    let bram_misses: Vec<String> = rows
-        .iter()
-        .filter(|r| r.measured.bram as f64 != r.estimate.bram)
-        .map(|r| format!("{} on {}", r.design, r.target.name()))
-        .collect();
-    let intro = if bram_misses.is_empty() {
-        intro
-    } else {
-        format!(
-            "{intro}\n\nBlock RAM missed (the rule in `cost/memory.rs` and Yosys' `memory_libmap` disagree; a bank Yosys builds from flip-flops also adds FFs the estimate lacks): {}.",
-            bram_misses.join(", ")
-        )
-    };
-    // DSP blocks are a rule too: name every design it misses.
-    let dsp_misses: Vec<String> = rows
-        .iter()
-        .filter(|r| r.measured.dsp as f64 != r.estimate.dsp)
-        .map(|r| {
-            format!(
-                "{} on {} ({} blocks, {} estimated)",
-                r.design,
-                r.target.name(),
-                r.measured.dsp,
-                r.estimate.dsp
-            )
-        })
-        .collect();
-    let intro = if dsp_misses.is_empty() {
-        intro
-    } else {
-        format!(
-            "{intro}\n\nDSP blocks missed (the rule expects Yosys' `share` to merge the index products of the levels a time-multiplexed unit serves into one product per corner vertex, as it does in most such designs; where it leaves them apart, ECP5's `mul2dsp`, which has no minimum product width, gives each small product a block of its own): {}.",
-            dsp_misses.join(", ")
-        )
-    };
+    // Block RAM and DSP blocks are rules, not fits: name every design they miss.
+    let intro = with_misses(
+        intro,
+        &rows,
+        |r| (r.measured.bram, r.estimate.bram),
+        "Block RAM missed (the rule in `cost/memory.rs` and Yosys' `memory_libmap` disagree; a bank Yosys builds from flip-flops also adds FFs the estimate lacks)",
+    );
+    let intro = with_misses(
+        intro,
+        &rows,
+        |r| (r.measured.dsp, r.estimate.dsp),
+        "DSP blocks missed (the rule expects Yosys' `share` to merge the index products of the levels a time-multiplexed unit serves into one product per corner vertex, as it does in most such designs; where it leaves them apart, ECP5's `mul2dsp`, which has no minimum product width, gives each small product a block of its own)",
+    );
     let report = super::families::write_outputs(out, &calibration, &rows, &intro)?;
     println!("{report}");
     Ok(())
+}
+
+/// `intro` and a paragraph that names, after `why`, every design and
+/// target whose `count` (measured, estimated) differ; `intro` alone when
+/// none do.
+fn with_misses(intro: String, rows: &[Row], count: impl Fn(&Row) -> (u64, f64), why: &str) -> String {
+    let misses: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            let (measured, estimated) = count(r);
+            (measured as f64 != estimated).then(|| {
+                format!(
+                    "{} on {} ({measured} measured, {estimated} estimated)",
+                    r.design,
+                    r.target.name()
+                )
+            })
+        })
+        .collect();
+    if misses.is_empty() {
+        intro
+    } else {
+        format!("{intro}\n\n{why}: {}.", misses.join(", "))
+    }
 }
 
 /// Whether the calibration measures `p` on `target`: everywhere but
