@@ -716,4 +716,39 @@ mod tests {
         assert_eq!(r.control + r.units, 158);
         assert_eq!(r.bank_reads, 4 * 32);
     }
+
+    /// The decoders' truth-table bound: one LUT6 per output bit for a code
+    /// of at most six bits (FP4 and FP6 below the shifter count), 2^(bits -
+    /// 6) for a wider one (bf16's 1024 per bit leaves the shifter count
+    /// the smaller); integer entries have no decoder.
+    #[test]
+    fn decoder_table_bound_is_per_output_bit() {
+        use crate::mac::params::FormatSpec;
+        let counts = |table: &str| {
+            let p = HashGridSpec {
+                levels: 1,
+                features: 2,
+                log2_table_size: 8,
+                table: FormatSpec::Name(table.into()),
+                feature_int_bits: 2,
+                feature_frac_bits: 12,
+                ..HashGridSpec::default()
+            }
+            .validate()
+            .expect("valid");
+            logic_counts(&p)
+        };
+        // 2D: 4 corners x 2 features = 8 decoders of 15 output bits.
+        for fp in ["e2m1fn", "e3m2fn"] {
+            let c = counts(fp);
+            assert_eq!(c.decoder_table_bits, 8.0 * 15.0, "{fp}");
+            assert!(c.decoder_table_bits < c.decoder_shift_bits, "{fp}: {c:?}");
+            assert!(c.decoder_table_bits < c.decode_bits, "{fp}: {c:?}");
+        }
+        assert_eq!(counts("e4m3fn").decoder_table_bits, 8.0 * 15.0 * 4.0);
+        let bf16 = counts("bf16");
+        assert_eq!(bf16.decoder_table_bits, 8.0 * 15.0 * 1024.0);
+        assert!(bf16.decoder_table_bits > bf16.decoder_shift_bits && bf16.decoder_table_bits > bf16.decode_bits);
+        assert_eq!(counts("int8").decoder_table_bits, 0.0);
+    }
 }
