@@ -118,8 +118,7 @@ fn committed_weights_follow_the_feature_choice() {
 /// The held-out error bounds `reports/calibration/spiking.md` publishes,
 /// on its 18 held-out designs (58 on ECP5, 26 on 7-series): FFs within 5%,
 /// DSP blocks and block RAM exact on every target; LUTs within 10% on every
-/// target but 7-series without DSP blocks, 10.5% there (10.2%: the goal of
-/// 10% is not met on it yet, bounded where it stands).
+/// target (the goal).
 #[test]
 fn held_out_errors_meet_the_published_bounds() {
     let rows = rows();
@@ -133,11 +132,7 @@ fn held_out_errors_meet_the_published_bounds() {
         let ff = mape(&pairs("ffs", "ffs_est"));
         assert!(ff <= 5.0, "{}: FF MAPE {ff:.1}%", target.name());
         let lut = mape(&pairs("luts", "luts_est"));
-        let lut_bound = match target {
-            Target::Xc7 { dsp: false } => 10.5,
-            _ => 10.0,
-        };
-        assert!(lut <= lut_bound, "{}: LUT MAPE {lut:.1}%", target.name());
+        assert!(lut <= 10.0, "{}: LUT MAPE {lut:.1}%", target.name());
         let dsp_misses = held.iter().filter(|r| r.values["dsp"] != r.values["dsp_est"]).count();
         assert_eq!(dsp_misses, 0, "{}: DSP counts", target.name());
         let bram_misses = held.iter().filter(|r| r.values["bram"] != r.values["bram_est"]).count();

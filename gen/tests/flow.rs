@@ -527,7 +527,7 @@ fn ultrascale_parts_get_a_vivado_script_and_a_synth_xilinx_family_estimate() {
         assert_eq!(summary["part"].as_str(), Some(part), "{summary}");
         assert_eq!(
             summary["estimate"]["command"].as_str(),
-            Some(format!("synth_xilinx -family {yosys_family}").as_str()),
+            Some(format!("synth_xilinx -family {yosys_family} -flatten -noiopad -noclkbuf -nowidelut").as_str()),
             "{summary}"
         );
         // UltraScale carries are CARRY8, counted as such.

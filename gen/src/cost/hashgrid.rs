@@ -288,10 +288,10 @@ pub(crate) fn provenance() -> accgen_hdl::ir::verilog::Provenance {
 /// arithmetic, the multiplexers, float decoders and rounders, memories in
 /// flip-flops (LUT RAM left out: see [`Features::as_array`]); and three
 /// that only some targets' fits use ([`FeatureChoice`], zero elsewhere):
-/// the feature sums' adder bits apart from the other adders, the float
-/// decoders apart from the rounders, and the weighted-feature products'
-/// partial-product adder bits.
-pub const FEATURE_NAMES: [&str; 11] = [
+/// the float decoders apart from the rounders, the weighted-feature
+/// products' partial-product adder bits, and the adders of products split
+/// over several DSP blocks.
+pub const FEATURE_NAMES: [&str; 10] = [
     "weight_mul_log_bits",
     "feature_mul_log_bits",
     "adder_bits",
@@ -299,27 +299,23 @@ pub const FEATURE_NAMES: [&str; 11] = [
     "mux_bits",
     "float_bits",
     "memory_bits",
-    "sum_bits",
     "decode_bits",
     "feature_mul_adder_bits",
     "split_adder_bits",
 ];
 
 /// Which form of the logic features a target's fit uses, chosen target by
-/// target by leave-one-out LUT error on the training designs (the 41 of
-/// the enlarged set on `xc7` and `ecp5-nodsp`, the 25 elsewhere); a
-/// target keeps the shared form unless the other lowered that error by
-/// at least half a percentage point.
+/// target by leave-one-out LUT error on the training designs; a target
+/// keeps the shared form unless another lowered that error by at least
+/// half a percentage point. (`xc7` fitted the weighted-feature sums'
+/// adders apart from the other adders while it was synthesized with wide
+/// LUTs, leave-one-out 13.1% to 12.5%; with `-nowidelut` that form was
+/// worse, 7.7% against 7.0%, and is gone.)
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FeatureChoice {
     /// The float decoders and rounders weighed by what each costs alone
     /// ([`isolated_float`]).
     pub isolated_float: Option<IsolatedFloat>,
-    /// The weighted-feature sums' adder bits as a feature of their own
-    /// (`sum_bits`), out of `adder_bits`: `xc7`, where the products are in
-    /// DSP blocks and the sums' carry chains are most of the adders
-    /// (leave-one-out 13.1% to 12.5%).
-    pub split_sums: bool,
     /// The float decoders (`decode_bits`) apart from the rounders, which
     /// keep `float_bits`: `ecp5-nodsp`, where a decoder feeds a multiplier
     /// built from LUTs.
@@ -344,7 +340,6 @@ pub struct FeatureChoice {
 pub fn feature_choice(target: Target) -> FeatureChoice {
     FeatureChoice {
         isolated_float: isolated_float(target),
-        split_sums: target == Target::Xc7 { dsp: true },
         split_decoders: target == Target::Ecp5 { dsp: false },
         feature_mul_adders: target == Target::Ecp5 { dsp: false },
         split_products: target == Target::Ecp5 { dsp: true },
@@ -412,16 +407,16 @@ pub const ICE40_ISOLATED_FLOAT: IsolatedFloat = IsolatedFloat {
 };
 
 /// 7-series (each module's Verilog alone through Yosys 0.23 `synth_xilinx
-/// -family xc7 -flatten -noiopad -noclkbuf`, the calibration's script;
-/// the measurements are `reports/calibration/hashgrid_float_xc7.csv`, with
-/// the modules of the held-out designs too): LUT1-6 and INV per decoder 55
-/// for e5m2 q4p10 to 148 for fp16 q4p16, 9.9% mean error; per rounder 142
-/// for s18 to 270 for s32, 3.8%: 0.819 per shifter and magnitude bit, 3.12
-/// per exponent bit, 8.52 per rounder input bit.
+/// -family xc7 -flatten -noiopad -noclkbuf -nowidelut`, the calibration's
+/// script; the measurements are `reports/calibration/hashgrid_float_xc7.csv`,
+/// with the modules of the held-out designs too): LUT1-6 and INV per
+/// decoder 51 for e5m2 q2p8 to 112 for bf16 q2p16, 3.6% mean error; per
+/// rounder 128 for s18 to 225 for s32, 3.5%: 0.711 per shifter and
+/// magnitude bit, 4.00 per exponent bit, 7.20 per rounder input bit.
 pub const XC7_ISOLATED_FLOAT: IsolatedFloat = IsolatedFloat {
-    per_shift_bit: 0.819,
-    per_exp_bit: 3.12,
-    per_rounder_bit: 8.52,
+    per_shift_bit: 0.711,
+    per_exp_bit: 4.00,
+    per_rounder_bit: 7.20,
 };
 
 /// How `target` weighs the float decoders and rounders: by what each
@@ -497,7 +492,7 @@ impl Features {
     /// 13.8% to 12.9%, no target worse); counting the read multiplexer
     /// as memory.rs's cost rule does, word bits x (rows - 1), was worse
     /// (xc7 13.9%).
-    pub fn as_array(&self) -> [f64; 11] {
+    pub fn as_array(&self) -> [f64; 10] {
         let c = &self.counts;
         let k = &self.choice;
         let only = |on: bool, x: f64| if on { x } else { 0.0 };
@@ -505,7 +500,7 @@ impl Features {
         [
             self.weight_mul_log_bits,
             self.feature_mul_log_bits,
-            only(!k.split_sums, c.sum_bits) + c.index_bits + self.const_mul_bits,
+            c.sum_bits + c.index_bits + self.const_mul_bits,
             c.axis_bits,
             c.mux_bits,
             match &k.isolated_float {
@@ -513,7 +508,6 @@ impl Features {
                 None => only(!k.split_decoders, decoders) + c.round_bits,
             },
             self.memory_bits,
-            only(k.split_sums, c.sum_bits),
             only(k.split_decoders && k.isolated_float.is_none(), decoders),
             only(k.feature_mul_adders, self.feature_mul_adder_bits),
             only(k.split_products, self.split_adder_bits),
@@ -964,7 +958,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
     let all = &points;
     let held = all.iter().filter(|p| p.held_out).count();
     let intro = format!(
-        "## Hash-grid encoders\n\nGenerated by `accgen calibrate --family hashgrid` with {tool}. {} small encoders ({POINTS} drawn by a deterministic walk, every fourth held out; {} chosen ones, every second held out: units time-multiplexing 2 of 3 levels with float and integer entries, a 3D encoder with float entries; {} drawn by a second walk of 2D encoders quick to synthesize, every third held out: log2 T = 8, L 1..3 with units serving 1..3 levels, entries drawn from ten formats (it drew e4m3fn, e5m2, bf16, int4, int6 and int12 with per-level scales); and {MORE_POINTS} drawn by the second walk's rule from another seed ({MORE_FORMATS}), every third held out, the rule fixed before any of them was synthesized; in all D 2..3, L 1..3, level units P 1..L, F 1..2, log2 T 8..9 with dense and hashed levels, all ten entry formats, pipeline depths 4..6, fixed-point or fp16/bf16 outputs, 8..16-bit coordinates, 6..12-bit weights, 11..21-bit features; tables of at most {MAX_MEMORY_BITS} bits so that `asic` synthesis, which builds them from flip-flops, stays short) were synthesized on every target (3D encoders on every target but `asic`, whose synthesis of 8 corners with tables in flip-flops can exceed the time limit). The third walk's designs were first measured on xc7 and ecp5-nodsp only, the two targets then above 10%; measured everywhere, they showed the other targets' held-out figures on the first 11 held-out designs to be optimistic (with the features of the time: ice40 8.3% to 12.8%, ecp5 10.2% to 12.8%, xc7-nodsp 7.2% to 7.4%, ice40-nodsp 4.3% to 3.1%, asic 8.7% to 7.8%). LUT, carry and area weights were fitted (non-negative least squares) per target on the {} training designs measured there ({} on asic) and the errors below are measured on the {held} held-out ones (the table counts them per target). ECP5 netlists come from `synth_ecp5 -nowidelut`: ABC maps to LUT4s instead of building 5- to 7-input functions from LUT4s joined by PFUMX/L6MUX21 (over these designs 35% fewer LUT4s with DSP blocks and 47% fewer without; held-out LUT MAPE ecp5-nodsp 14.7% with the wide functions, with the same features). FFs come from the generated structure (less what Yosys proves constant, unused or duplicated) and where each bank goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule, DSP blocks by Yosys' `mul2dsp` rule on every multiplication as `wreduce` leaves it (positions, hash or dense strides, corner weights, weighted features). The float entry decoders and output rounders enter the iCE40 fits and, since ECP5 maps to LUT4s as iCE40 does, the `ecp5` fit as the LUTs each costs synthesized alone for iCE40 (shifter, magnitude, exponent and rounder input bits; what the flattened iCE40 designs spend on them) and the `xc7` fit as what each costs alone for 7-series (the same bits, weighed by a fit to the stand-alone 7-series syntheses in `hashgrid_float_xc7.csv`), the other targets' as decoder output bits times log2 of the shifts that matter plus rounder input bits times log2 of that width; on every target a decoder counts at most its truth-table bound, output bits x 2^(code bits - 6): each output bit is a function of the code alone, which ABC maps as such for the 6- and 4-bit codes (FP6, FP4) of a flattened design rather than as the shifter the generator writes. Memories in LUT RAM add no LUT feature (their read multiplexer is inside the RAM cells). Data: `hashgrid_points.csv`; weights: `hashgrid.json`.",
+        "## Hash-grid encoders\n\nGenerated by `accgen calibrate --family hashgrid` with {tool}. {} small encoders ({POINTS} drawn by a deterministic walk, every fourth held out; {} chosen ones, every second held out: units time-multiplexing 2 of 3 levels with float and integer entries, a 3D encoder with float entries; {} drawn by a second walk of 2D encoders quick to synthesize, every third held out: log2 T = 8, L 1..3 with units serving 1..3 levels, entries drawn from ten formats (it drew e4m3fn, e5m2, bf16, int4, int6 and int12 with per-level scales); and {MORE_POINTS} drawn by the second walk's rule from another seed ({MORE_FORMATS}), every third held out, the rule fixed before any of them was synthesized; in all D 2..3, L 1..3, level units P 1..L, F 1..2, log2 T 8..9 with dense and hashed levels, all ten entry formats, pipeline depths 4..6, fixed-point or fp16/bf16 outputs, 8..16-bit coordinates, 6..12-bit weights, 11..21-bit features; tables of at most {MAX_MEMORY_BITS} bits so that `asic` synthesis, which builds them from flip-flops, stays short) were synthesized on every target (3D encoders on every target but `asic`, whose synthesis of 8 corners with tables in flip-flops can exceed the time limit). The third walk's designs were first measured on xc7 and ecp5-nodsp only, the two targets then above 10%; measured everywhere, they showed the other targets' held-out figures on the first 11 held-out designs to be optimistic (with the features of the time: ice40 8.3% to 12.8%, ecp5 10.2% to 12.8%, xc7-nodsp 7.2% to 7.4%, ice40-nodsp 4.3% to 3.1%, asic 8.7% to 7.8%). LUT, carry and area weights were fitted (non-negative least squares) per target on the {} training designs measured there ({} on asic) and the errors below are measured on the {held} held-out ones (the table counts them per target). ECP5 netlists come from `synth_ecp5 -nowidelut`: ABC maps to LUT4s instead of building 5- to 7-input functions from LUT4s joined by PFUMX/L6MUX21 (over these designs 35% fewer LUT4s with DSP blocks and 47% fewer without; held-out LUT MAPE ecp5-nodsp 14.7% with the wide functions, with the same features). 7-series netlists come from `synth_xilinx -nowidelut` likewise: ABC maps to LUT6s instead of 7- and 8-input functions joined by MUXF7/MUXF8, each MUXF input that is not a LUT output costing a LUT1 buffer (12.9% and 18.0% fewer LUTs over these designs; held-out LUT MAPE xc7 15.1% and xc7-nodsp 7.8% with the wide functions, with the same features). FFs come from the generated structure (less what Yosys proves constant, unused or duplicated) and where each bank goes (block RAM, LUT RAM or flip-flops, by Yosys' `memory_libmap` cost rule), block RAM by that rule, DSP blocks by Yosys' `mul2dsp` rule on every multiplication as `wreduce` leaves it (positions, hash or dense strides, corner weights, weighted features). The float entry decoders and output rounders enter the iCE40 fits and, since ECP5 maps to LUT4s as iCE40 does, the `ecp5` fit as the LUTs each costs synthesized alone for iCE40 (shifter, magnitude, exponent and rounder input bits; what the flattened iCE40 designs spend on them) and the `xc7` fit as what each costs alone for 7-series (the same bits, weighed by a fit to the stand-alone 7-series syntheses in `hashgrid_float_xc7.csv`), the other targets' as decoder output bits times log2 of the shifts that matter plus rounder input bits times log2 of that width; on every target a decoder counts at most its truth-table bound, output bits x 2^(code bits - 6): each output bit is a function of the code alone, which ABC maps as such for the 6- and 4-bit codes (FP6, FP4) of a flattened design rather than as the shifter the generator writes. Memories in LUT RAM add no LUT feature (their read multiplexer is inside the RAM cells). Data: `hashgrid_points.csv`; weights: `hashgrid.json`.",
         all.len(),
         extra_specs().len(),
         CHEAP_POINTS.min(all.len().saturating_sub(POINTS + extra_specs().len() + MORE_POINTS)),
@@ -974,7 +968,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
             .count(),
     );
     let intro = format!(
-        "{intro}\n\nLeave-one-out LUT MAPE on the training designs (each refitted without it; the features were chosen on this, not on the held-out figures: for every target alike where the mean over targets fell, target by target where a target's own form lowered its own by half a point or more: `xc7` fits the weighted-feature sums' adders apart from the other adders, `ecp5-nodsp` the float decoders apart from the rounders and the weighted-feature products' partial-product adder bits, `ecp5` the adders that sum the partial products of a product split over several DSP blocks): {}.",
+        "{intro}\n\nLeave-one-out LUT MAPE on the training designs (each refitted without it; the features were chosen on this, not on the held-out figures: for every target alike where the mean over targets fell, target by target where a target's own form lowered its own by half a point or more: `ecp5-nodsp` the float decoders apart from the rounders and the weighted-feature products' partial-product adder bits, `ecp5` the adders that sum the partial products of a product split over several DSP blocks): {}.",
         loo.join(", ")
     );
     let intro = if failed.is_empty() {

@@ -337,6 +337,15 @@ fn synthesize_for(design: &Design, part: Part, no_dsp: bool) -> Result<(String, 
     Ok((tool, Summary::of(target, &cells, None, None)))
 }
 
+/// The `synth_xilinx` command of the estimate as its script runs it,
+/// without `-top`.
+fn estimate_command(family: XilinxFamily, no_dsp: bool) -> String {
+    let commands = Target::Xc7 { dsp: !no_dsp }.synth_commands("TOP", "").join("\n");
+    ultrascale_script(&commands, family)
+        .trim_end_matches(" -top TOP")
+        .to_string()
+}
+
 /// The 7-series synthesis script retargeted to another family.
 fn ultrascale_script(script: &str, family: XilinxFamily) -> String {
     script.replace(
@@ -416,7 +425,7 @@ pub fn flow(
         "constraint_mhz": constraint_mhz,
         "estimate": {
             "tool": tool,
-            "command": format!("synth_xilinx -family {}{}", part.family.yosys(), if no_dsp { " -nodsp" } else { "" }),
+            "command": estimate_command(part.family, no_dsp),
             "luts": { "used": s.luts, "available": part.luts },
             "lutram": s.lutram,
             "ffs": { "used": s.ffs, "available": part.ffs },
