@@ -53,18 +53,15 @@ pub struct Point {
     pub design: Spiking,
     /// Kept out of the fit; the published error is measured on these.
     pub held_out: bool,
-    /// Synthesized on the two ECP5 targets only ([`ecp5_points`]).
-    pub ecp5_only: bool,
-    /// Synthesized on the two 7-series targets only ([`xc7_points`]).
-    pub xc7_only: bool,
+    /// Synthesized on this family's targets only ([`ecp5_points`],
+    /// [`xc7_points`]); `None`: on every target.
+    pub only_on: Option<crate::synth::Family>,
 }
 
 impl Point {
     /// Whether the calibration synthesizes (and fits) this design on `target`.
     pub fn measured_on(&self, target: Target) -> bool {
-        let family = target.family();
-        (!self.ecp5_only || family == crate::synth::Family::Ecp5)
-            && (!self.xc7_only || family == crate::synth::Family::Xc7)
+        self.only_on.is_none_or(|family| family == target.family())
     }
 }
 
@@ -239,8 +236,7 @@ fn xc7_points(first: &[Point]) -> Vec<Point> {
             name,
             design,
             held_out: i % 2 == 1,
-            ecp5_only: false,
-            xc7_only: true,
+            only_on: Some(crate::synth::Family::Xc7),
         });
     }
     out
@@ -268,7 +264,10 @@ fn ecp5_points(first: &[Point]) -> Vec<Point> {
         first,
     )
     .into_iter()
-    .map(|p| Point { ecp5_only: true, ..p })
+    .map(|p| Point {
+        only_on: Some(crate::synth::Family::Ecp5),
+        ..p
+    })
     .collect()
 }
 
@@ -303,8 +302,7 @@ fn multi_unit_points(first: &[Point]) -> Vec<Point> {
             name,
             design,
             held_out: false,
-            ecp5_only: false,
-            xc7_only: false,
+            only_on: None,
         });
     }
     out
@@ -341,8 +339,7 @@ fn pipelined_points(first: &[Point]) -> Vec<Point> {
             name,
             design,
             held_out: i % 3 == 2,
-            ecp5_only: false,
-            xc7_only: false,
+            only_on: None,
         });
     }
     out
@@ -412,8 +409,7 @@ fn walk_points(seed: u64, count: usize, depths: Option<&[u64]>, hold_every: usiz
             name,
             design,
             held_out: i % hold_every == hold_every - 1,
-            ecp5_only: false,
-            xc7_only: false,
+            only_on: None,
         });
     }
     out
@@ -750,7 +746,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
         features: LogicFeatures::NAMES.iter().map(|s| s.to_string()).collect(),
         targets: models,
     };
-    let everywhere: Vec<&Point> = points.iter().filter(|p| !p.ecp5_only && !p.xc7_only).collect();
+    let everywhere: Vec<&Point> = points.iter().filter(|p| p.only_on.is_none()).collect();
     let held = everywhere.iter().filter(|p| p.held_out).count();
     let train = everywhere.len() - held;
     let on = |target: Target| {
