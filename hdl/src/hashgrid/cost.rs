@@ -151,6 +151,24 @@ pub fn value_bits(p: &HashGridParams, levels: &[usize]) -> u32 {
     }
 }
 
+/// Decoders per corner feature value of a unit serving `levels`: one per
+/// distinct scale shift of integer entries, one for float entries (the
+/// engine's `shared_decoder`).
+fn decoders_per_value(p: &HashGridParams, levels: &[usize]) -> f64 {
+    match p.entry {
+        EntryFormat::Int(_) => {
+            let mut shifts: Vec<u32> = levels
+                .iter()
+                .map(|&l| p.feature_frac_bits - p.int_scale_log2[l])
+                .collect();
+            shifts.sort_unstable();
+            shifts.dedup();
+            shifts.len() as f64
+        }
+        EntryFormat::Float(_) => 1.0,
+    }
+}
+
 /// Bits of a decoded feature value as the weighted-feature multiplier sees
 /// it, and its constant-zero low bits: an integer entry is its code shifted
 /// by the level's scale (the code's bits, spread by the shifts a unit
@@ -463,7 +481,9 @@ pub struct LogicCounts {
     /// Output rounders: instances x sum bits x log2(sum bits).
     pub round_bits: f64,
     /// Multiplexers: the corner words' swap, the bank addresses, the
-    /// slot selections of a time-multiplexed unit and the write address.
+    /// slot selections of a time-multiplexed unit (bank addresses, and
+    /// feature values where its levels need different decoders) and the
+    /// write address.
     pub mux_bits: f64,
     /// Per-axis arithmetic: 1 - weight, vertex + 1, pos + 1/2, clamp.
     pub axis_bits: f64,
@@ -540,9 +560,14 @@ pub fn logic_counts(p: &HashGridParams) -> LogicCounts {
             p.bank_addr_width(levels[0])
         } as f64;
         let served = levels.len() as f64;
+        // A unit serving S > 1 levels chooses among S bank addresses (and
+        // bank bits) per corner, and among its decoders' values per corner
+        // feature: one decoder per distinct scale shift of integer entries,
+        // one shared by every level otherwise (no choice).
         c.mux_bits += corners * p.word_width() as f64
             + corners * baw
-            + (served - 1.0) * (corners * (baw + 1.0) + corners * nf * a as f64);
+            + (served - 1.0) * corners * (baw + 1.0)
+            + (decoders_per_value(p, &levels) - 1.0) * corners * nf * a as f64;
         let gw = levels.iter().map(|&l| p.grid_width(l)).max().unwrap_or(1) as f64;
         c.axis_bits += d * ((p.weight_frac_bits + 1) as f64 + gw + 1.0 + p.coord_width() as f64);
     }
