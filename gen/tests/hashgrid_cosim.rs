@@ -505,3 +505,49 @@ fn random_configs_lint_and_cosim() {
         assert!(points > 1000, "{}: {points} points", design.top);
     }
 }
+
+/// A unit time-multiplexing two dense levels whose strides have different
+/// odd parts (N0 = 3, b = 1.5: 3 and 5) multiplies each vertex once by the
+/// slot's stride (`c<c>_y_prod`, not left to Yosys' `share`), and each
+/// coordinate by the slot's scale without the scales' common trailing zero
+/// bits, then shifts: bit-exact, and a wrong stride in the multiplexer or
+/// a wrong shift is caught.
+#[test]
+fn shared_stride_products_bit_exact() {
+    let p = params(|s| {
+        s.levels = 2;
+        s.log2_table_size = 8;
+        s.base_resolution = 3;
+        s.per_level_scale = 1.5;
+        s.level_units = Some(1);
+    });
+    let good = hashgrid::design(&p, &prov());
+    lint(&good);
+    let unit = good
+        .files
+        .iter()
+        .find(|f| f.file_name().ends_with("_unit0.v"))
+        .expect("a unit");
+    let shared = "c0_y_prod = {2'd0, c0_y} * ((slot_q == 1'b0) ? 6'd3 : 6'd5);";
+    assert!(unit.text.contains(shared), "{}", unit.text);
+    assert!(!unit.text.contains("c0_y * "), "{}", unit.text);
+    cosim(&p, 20_000, 21, 0.9, 0.8);
+    let position = unit
+        .text
+        .lines()
+        .find(|l| l.contains("assign pos_y = ") && l.contains(") << "))
+        .expect("a shifted position product");
+    let mutants = [
+        (shared.to_string(), shared.replace("6'd5", "6'd7")),
+        (position.to_string(), position.replace(") << ", ") << 1 + ")),
+    ];
+    let cycles = EngineVectors::min_cycles(&p) + 20_000;
+    for (from, to) in mutants {
+        let (bad, _) = common::mutate(&good, "_unit0", &from, &to);
+        let model = build(&bad);
+        match try_check(&model, &bad, || EngineVectors::new(&bad, &p, 5, cycles, 0.8, 0.8)) {
+            Err(SimError::Mismatch(_)) => {}
+            other => panic!("mutant `{to}` was not caught: {other:?}"),
+        }
+    }
+}

@@ -1028,7 +1028,7 @@ pub fn calibrate(limit: Option<usize>, out: &std::path::Path, threads: usize) ->
         intro,
         &rows,
         |r| (r.measured.dsp, r.estimate.dsp),
-        "DSP blocks missed (the rule expects Yosys' `share` to merge the index products of the levels a time-multiplexed unit serves into one product per corner vertex, as it does in most such designs; where it leaves them apart, ECP5's `mul2dsp`, which has no minimum product width, gives each small product a block of its own)",
+        "DSP blocks missed (the rule, `mul2dsp`'s on the products `unit_products` lists, and Yosys disagree)",
     );
     let report = super::families::write_outputs(out, &calibration, &rows, &intro)?;
     println!("{report}");

@@ -188,6 +188,55 @@ fn multiplier_value_bits(p: &HashGridParams, levels: &[usize]) -> (u32, u32) {
     }
 }
 
+/// The constant level `l`'s index multiplies the vertex along axis `k`
+/// (1..D) by, and the index width the product is kept to: the hash prime's
+/// low log2 T bits (hashed), or the dense stride RES^k in the dense
+/// index's width.
+pub fn index_constant(p: &HashGridParams, l: usize, k: usize) -> (u64, u32) {
+    let lv = p.geometry.levels[l];
+    let c = if lv.hashed {
+        PRIMES[k] as u64 & ((1u64 << p.geometry.log2_table_size) - 1)
+    } else {
+        (lv.res as u64).pow(k as u32)
+    };
+    (c, p.index_width(l))
+}
+
+/// The levels of a unit serving `levels` whose index products along axis
+/// `k` the generator writes as one multiplication of the vertex by the
+/// slot's constant (a multiplexer of constants): those whose constant has
+/// an odd part above 1 within the index width (a power of two is a
+/// shift), when they are at least two distinct products and not all the
+/// same odd constant (strides that differ by a power of two share one
+/// constant product, shifted). Empty otherwise: each level multiplies by
+/// its own constant.
+pub fn slot_product_levels(p: &HashGridParams, levels: &[usize], k: usize) -> Vec<usize> {
+    if levels.len() < 2 {
+        return Vec::new();
+    }
+    let mut group: Vec<usize> = Vec::new();
+    let mut products: Vec<(u64, u32)> = Vec::new();
+    for &l in levels {
+        let (c, y) = index_constant(p, l, k);
+        let (o, tz) = odd_part(c);
+        if o <= 1 || tz >= y {
+            continue;
+        }
+        group.push(l);
+        if !products.contains(&(c, y)) {
+            products.push((c, y));
+        }
+    }
+    let odd = |&(c, _): &(u64, u32)| odd_part(c).0;
+    let same_odd = products
+        .iter()
+        .all(|q| odd(q) == products.first().map(odd).unwrap_or(0));
+    if products.len() < 2 || same_odd {
+        return Vec::new();
+    }
+    group
+}
+
 /// The multiplications of unit `u`: positions (coordinate times the level
 /// scale), indices (vertex times a hash prime or a dense stride), corner
 /// weights (products of per-axis weights) and weighted features (2^D x F).
@@ -200,7 +249,9 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
     let gw = levels.iter().map(|&l| p.grid_width(l)).max().unwrap_or(1);
     let mut out = Vec::new();
     // Positions: one product per axis by the scale constant, or by the
-    // slot's scale (a multiplexer of constants) in a unit of several levels.
+    // slot's scale (a multiplexer of constants) in a unit of several levels,
+    // without the trailing zero bits the levels' scales share (the
+    // generator shifts the product instead).
     let codes: Vec<u64> = levels.iter().map(|&l| p.scale_code(l)).collect();
     let scale = if levels.len() > 1 {
         let tz = codes.iter().map(|c| c.trailing_zeros()).min().unwrap_or(0);
@@ -223,22 +274,17 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
     }
     // Indices: along axes 1.. the corner's vertex (the grid coordinate,
     // or one more) times a constant, per served level. In a unit serving
-    // several levels, the slot selects one level's index: Yosys' `share`
-    // merges the levels' multiplications of one vertex (mutually exclusive
-    // under the slot multiplexer) into one multiplication by the selected
-    // constant, a variable product (as wide as the widest).
-    let log2t = p.geometry.log2_table_size;
+    // several levels whose constants differ in their odd parts, the
+    // generator multiplies the vertex once by the slot's constant
+    // ([`slot_product_levels`]): a variable product as wide as the widest.
+    // (Yosys' `share` merges such mutually exclusive products itself in
+    // most designs, but not in all: ECP5 then gave each a DSP block.)
     let mut seen: Vec<(Product, usize, u32)> = Vec::new();
     let mut variable: Vec<((usize, u32), Product)> = Vec::new();
     for &l in &levels {
-        let lv = p.geometry.levels[l];
-        for (k, &prime) in PRIMES.iter().enumerate().take(d).skip(1) {
+        for k in 1..d {
             for bit in 0..2 {
-                let (c, y) = if lv.hashed {
-                    (prime as u64 & ((1u64 << log2t) - 1), log2t)
-                } else {
-                    ((lv.res as u64).pow(k as u32), p.index_width(l))
-                };
+                let (c, y) = index_constant(p, l, k);
                 let (o, tz) = odd_part(c);
                 if o <= 1 || tz >= y {
                     continue;
@@ -289,6 +335,7 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
                     .unwrap_or_else(|| unreachable!()),
             );
         } else {
+            debug_assert!(!slot_product_levels(p, &levels, k).is_empty());
             let merged = group.iter().map(|&i| variable[i].1);
             out.push(
                 merged

@@ -16,6 +16,7 @@
 //! an odd bank on bit 0 serves a pair without conflict. The 2^(D-1) pairs
 //! read replicas of that bank pair: 2^(D-1) copies of each table.
 
+use super::cost::{index_constant, slot_product_levels};
 use super::params::{EntryFormat, HashGridParams, PRIMES};
 use crate::ir::{Expr, Module, ModuleBuilder, ModuleDoc, ResetStyle, Signal, Ty, Width, concat, drive, mux, sink};
 use crate::minifloat::round::{RoundInput, rounder};
@@ -333,7 +334,10 @@ fn slot_mux(slot: &Signal, slot_w: u32, values: Vec<Expr>) -> Expr {
 /// subtract) or hashed (XOR-prime, low log2 T bits); `clog2(size)` bits.
 /// `at` prefixes the wire names (`c<c>`, or `c<c>_l<l>` in a unit that
 /// serves several levels); `vertex[k]` is the corner's vertex along axis k
-/// (`vw` bits, at least the level's grid width + 1).
+/// (`vw` bits, at least the level's grid width + 1); `shared[k]`, where
+/// present, is the vertex times the slot's constant and the levels that
+/// take their product from it ([`slot_products`]).
+#[allow(clippy::too_many_arguments)]
 fn level_index(
     m: &mut ModuleBuilder,
     p: &HashGridParams,
@@ -342,6 +346,7 @@ fn level_index(
     vertex: &[Signal],
     vw: u32,
     idx_w: Width,
+    shared: &[Option<(Signal, Vec<usize>)>],
 ) -> Signal {
     let lv = p.geometry.levels[l];
     let size = lv.size;
@@ -354,6 +359,11 @@ fn level_index(
     };
     let mut terms = Vec::new();
     for (k, v) in vertex.iter().enumerate() {
+        if let Some((product, _)) = shared.get(k).and_then(|s| s.as_ref()).filter(|(_, ls)| ls.contains(&l)) {
+            // The low bits of vertex * constant depend only on the low bits.
+            terms.push(product.select(0u32, iw));
+            continue;
+        }
         let term = if lv.hashed {
             let v = if vw >= log2t {
                 if vw > log2t {
@@ -401,6 +411,55 @@ fn level_index(
         m.assign(&idx, wrapped.select(0u32, ixw));
         idx
     }
+}
+
+/// A corner's index products shared by the levels of a time-multiplexed
+/// unit ([`slot_product_levels`]): along each axis k whose levels multiply
+/// by constants with different odd parts, the vertex times the slot's
+/// constant, once, as wide as the widest index (the other levels' slots
+/// select the first sharer's constant; their indices do not use it).
+/// Written so rather than as one constant product per level, left to
+/// Yosys' `share` to merge, because `share` does not always (one
+/// multiplication per level then took a DSP block each on ECP5).
+#[allow(clippy::too_many_arguments)]
+fn slot_products(
+    m: &mut ModuleBuilder,
+    p: &HashGridParams,
+    levels: &[usize],
+    at: &str,
+    vertex: &[Signal],
+    vw: u32,
+    slot: &Signal,
+    slot_w: u32,
+) -> Vec<Option<(Signal, Vec<usize>)>> {
+    let mut out = vec![None];
+    for (k, v) in vertex.iter().enumerate().skip(1) {
+        let sharers = slot_product_levels(p, levels, k);
+        let Some(&first) = sharers.first() else {
+            out.push(None);
+            continue;
+        };
+        let yw = sharers.iter().map(|&l| index_constant(p, l, k).1).max().unwrap_or(1);
+        let constants = levels
+            .iter()
+            .map(|&l| {
+                let from = if sharers.contains(&l) { l } else { first };
+                Ty::u(yw).lit(index_constant(p, from, k).0 as i128)
+            })
+            .collect();
+        let v = if vw > yw { v.select(0u32, yw) } else { v.e().zext(yw) };
+        let product = m.wire_of(
+            &format!("{at}_{}_prod", AXES[k]),
+            v * slot_mux(slot, slot_w, constants),
+            &format!(
+                "vertex along {} times the slot's level constant (levels {})",
+                AXES[k],
+                sharers.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        out.push(Some((product, sharers)));
+    }
+    out
 }
 
 /// Unit `u`: the levels it serves, one per slot (one level when P = L);
@@ -674,20 +733,34 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
         &["pos = x * SCALE + 1/2 exactly; vertex = floor(pos), weight = top WGT_W fraction bits."],
     );
     let pw = (xw + scale_w + 1).max(frac + gw);
-    let scale_e = match &slot_in {
+    // A unit of several levels multiplies by the slot's scale without the
+    // trailing zero bits all its levels' scales share, and shifts the
+    // product instead: the multiplier is as wide as the scales differ
+    // (Yosys does not always drop constant low bits behind a multiplexer,
+    // and a wider operand can take a second DSP block).
+    let (scale_e, scale_shift) = match &slot_in {
         Some(slot) => {
+            let shift = levels
+                .iter()
+                .map(|&l| p.scale_code(l).trailing_zeros())
+                .min()
+                .unwrap_or(0);
             let values = levels
                 .iter()
-                .map(|&l| Ty::u(scale_w).lit(p.scale_code(l) as i128))
+                .map(|&l| Ty::u(scale_w - shift).lit((p.scale_code(l) >> shift) as i128))
                 .collect();
-            let sel = m.wire_of(
-                "scale",
-                slot_mux(slot, slot_w, values),
-                &format!("the slot's level scale, {} fraction bits", p.scale_frac_bits),
-            );
-            sel.e().zext(pw)
+            let doc = if shift == 0 {
+                format!("the slot's level scale, {} fraction bits", p.scale_frac_bits)
+            } else {
+                format!(
+                    "the slot's level scale / 2^{shift} (every level's scale is a multiple), {} fraction bits",
+                    p.scale_frac_bits - shift.min(p.scale_frac_bits)
+                )
+            };
+            let sel = m.wire_of("scale", slot_mux(slot, slot_w, values), &doc);
+            (sel.e().zext(pw), shift)
         }
-        None => Ty::u(pw).lit(p.scale_code(levels[0]) as i128),
+        None => (Ty::u(pw).lit(p.scale_code(levels[0]) as i128), 0),
     };
     let slot_q = slot_in.as_ref().map(|slot| {
         let r = m.reg(
@@ -707,7 +780,11 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
     for (k, axis) in AXES.iter().enumerate().take(d) {
         let pos = m.wire_of(
             &format!("pos_{axis}"),
-            x.select(k as u32 * xw, xw).zext(pw) * scale_e.clone() + Ty::u(pw).lit(1i128 << (frac - 1)),
+            if scale_shift == 0 {
+                x.select(k as u32 * xw, xw).zext(pw) * scale_e.clone()
+            } else {
+                (x.select(k as u32 * xw, xw).zext(pw) * scale_e.clone()).shl(scale_shift)
+            } + Ty::u(pw).lit(1i128 << (frac - 1)),
             &format!("{axis} * SCALE + 1/2, {frac} fraction bits"),
         );
         let mut dropped = Vec::new();
@@ -778,12 +855,22 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
             ));
         }
         let idx = match &slot_q {
-            None => level_index(&mut m, p, levels[0], &format!("c{c}"), &vertex, gw + 1, (&idx_w).into()),
+            None => level_index(
+                &mut m,
+                p,
+                levels[0],
+                &format!("c{c}"),
+                &vertex,
+                gw + 1,
+                (&idx_w).into(),
+                &[],
+            ),
             Some(slot) => {
+                let shared = slot_products(&mut m, p, &levels, &format!("c{c}"), &vertex, gw + 1, slot, slot_w);
                 let mut at_slot = Vec::new();
                 for &l in &levels {
                     let lw = clog2(p.geometry.levels[l].size as u64);
-                    let li = level_index(&mut m, p, l, &format!("c{c}_l{l}"), &vertex, gw + 1, lw.into());
+                    let li = level_index(&mut m, p, l, &format!("c{c}_l{l}"), &vertex, gw + 1, lw.into(), &shared);
                     let off = 2 * p.bank_offset(l) as i128;
                     at_slot.push(if off == 0 {
                         li.e().zext(ixw)
