@@ -47,8 +47,9 @@ pub const MAX_MEMORY_BITS: u64 = 4096;
 /// log2 T, base resolution and scale (dense and hashed levels), entry
 /// formats, pipeline depths, output formats and the coordinate, scale,
 /// weight and feature widths, every fourth held out; then the
-/// [`extra_specs`], every second held out; then the [`cheap_points`],
-/// every third held out.
+/// [`extra_specs`], every second held out; then the [`cheap_points`] of
+/// the second and third walks, every third held out; then the fourth
+/// walk's [`ECP5_POINTS`], measured on the ECP5 targets only.
 pub fn points() -> Vec<Point> {
     const LEVELS: [u64; 5] = [1, 1, 1, 2, 3];
     const LOG2_T: [u64; 3] = [8, 8, 9];
