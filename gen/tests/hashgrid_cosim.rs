@@ -3,6 +3,7 @@
 
 mod common;
 
+use accgen_hdl::Design;
 use accgen_hdl::hashgrid::vectors::EngineVectors;
 use accgen_hdl::hashgrid::{self, HashGridParams, HashGridSpec};
 use accgen_sim::SimError;
@@ -145,11 +146,17 @@ fn broken_rtl_is_caught() {
         ),
         ("", "valid_q3 <= valid_q2;", "valid_q3 <= valid_q1;"),
     ];
-    let cycles = EngineVectors::min_cycles(&p) + 20_000;
-    for (module, from, to) in mutants {
-        let (bad, _) = common::mutate(&good, module, from, to);
+    assert_mutants_caught(&p, &good, &mutants);
+}
+
+/// Each mutant of `good` (module suffix, text, replacement), co-simulated
+/// against the golden model of `p`, must mismatch.
+fn assert_mutants_caught(p: &HashGridParams, good: &Design, mutants: &[(&str, &str, &str)]) {
+    let cycles = EngineVectors::min_cycles(p) + 20_000;
+    for &(module, from, to) in mutants {
+        let (bad, _) = common::mutate(good, module, from, to);
         let model = build(&bad);
-        match try_check(&model, &bad, || EngineVectors::new(&bad, &p, 5, cycles, 0.8, 0.8)) {
+        match try_check(&model, &bad, || EngineVectors::new(&bad, p, 5, cycles, 0.8, 0.8)) {
             Err(SimError::Mismatch(_)) => {}
             other => panic!("mutant `{to}` was not caught: {other:?}"),
         }
@@ -276,15 +283,7 @@ fn broken_time_multiplexing_is_caught() {
         ("_unit0", "{3'd0, c1_l3_raw} + 11'd464", "{3'd0, c1_l3_raw} + 11'd462"),
         ("", "if (!busy_q) begin", "if (1'b1) begin"),
     ];
-    let cycles = EngineVectors::min_cycles(&p) + 20_000;
-    for (module, from, to) in mutants {
-        let (bad, _) = common::mutate(&good, module, from, to);
-        let model = build(&bad);
-        match try_check(&model, &bad, || EngineVectors::new(&bad, &p, 5, cycles, 0.8, 0.8)) {
-            Err(SimError::Mismatch(_)) => {}
-            other => panic!("mutant `{to}` was not caught: {other:?}"),
-        }
-    }
+    assert_mutants_caught(&p, &good, &mutants);
 }
 
 /// Yosys maps every table bank to block RAM: a one-level hashed grid with
@@ -342,7 +341,6 @@ impl accgen_hdl::stimulus::Stimulus for AllCodes {
 
 #[test]
 fn entry_decoders_exhaustive() {
-    use accgen_hdl::Design;
     use accgen_hdl::hashgrid::EntryFormat;
     use accgen_hdl::ir::{ModuleBuilder, ModuleDoc, Ty, drive, sink};
     use accgen_hdl::mac::params::FormatSpec;
@@ -537,17 +535,11 @@ fn shared_stride_products_bit_exact() {
         .lines()
         .find(|l| l.contains("assign pos_y = ") && l.contains(") << "))
         .expect("a shifted position product");
-    let mutants = [
-        (shared.to_string(), shared.replace("6'd5", "6'd7")),
-        (position.to_string(), position.replace(") << ", ") << 1 + ")),
-    ];
-    let cycles = EngineVectors::min_cycles(&p) + 20_000;
-    for (from, to) in mutants {
-        let (bad, _) = common::mutate(&good, "_unit0", &from, &to);
-        let model = build(&bad);
-        match try_check(&model, &bad, || EngineVectors::new(&bad, &p, 5, cycles, 0.8, 0.8)) {
-            Err(SimError::Mismatch(_)) => {}
-            other => panic!("mutant `{to}` was not caught: {other:?}"),
-        }
-    }
+    let wrong_stride = shared.replace("6'd5", "6'd7");
+    let wrong_shift = position.replace(") << ", ") << 1 + ");
+    assert_mutants_caught(
+        &p,
+        &good,
+        &[("_unit0", shared, &wrong_stride), ("_unit0", position, &wrong_shift)],
+    );
 }

@@ -152,9 +152,9 @@ pub fn value_bits(p: &HashGridParams, levels: &[usize]) -> u32 {
 }
 
 /// Decoders per corner feature value of a unit serving `levels`: one per
-/// distinct scale shift of integer entries, one for float entries (the
-/// engine's `shared_decoder`).
-fn decoders_per_value(p: &HashGridParams, levels: &[usize]) -> f64 {
+/// distinct scale shift of integer entries, one for float entries (more
+/// than one, and the engine selects the slot's decoded value).
+pub fn decoders_per_value(p: &HashGridParams, levels: &[usize]) -> usize {
     match p.entry {
         EntryFormat::Int(_) => {
             let mut shifts: Vec<u32> = levels
@@ -163,10 +163,21 @@ fn decoders_per_value(p: &HashGridParams, levels: &[usize]) -> f64 {
                 .collect();
             shifts.sort_unstable();
             shifts.dedup();
-            shifts.len() as f64
+            shifts.len()
         }
-        EntryFormat::Float(_) => 1.0,
+        EntryFormat::Float(_) => 1,
     }
+}
+
+/// The trailing zero bits every level's scale code shares in a unit
+/// serving `levels`: a time-multiplexed unit multiplies by the slot's
+/// scale without them and shifts the product instead.
+pub fn slot_scale_shift(p: &HashGridParams, levels: &[usize]) -> u32 {
+    levels
+        .iter()
+        .map(|&l| p.scale_code(l).trailing_zeros())
+        .min()
+        .unwrap_or(0)
 }
 
 /// Bits of a decoded feature value as the weighted-feature multiplier sees
@@ -254,8 +265,7 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
     // generator shifts the product instead).
     let codes: Vec<u64> = levels.iter().map(|&l| p.scale_code(l)).collect();
     let scale = if levels.len() > 1 {
-        let tz = codes.iter().map(|c| c.trailing_zeros()).min().unwrap_or(0);
-        let w = codes.iter().map(|&c| bits_for(c)).max().unwrap_or(1) - tz;
+        let w = codes.iter().map(|&c| bits_for(c)).max().unwrap_or(1) - slot_scale_shift(p, &levels);
         Some((w, None))
     } else {
         let (o, _) = odd_part(codes[0]);
@@ -318,36 +328,26 @@ pub fn unit_products(p: &HashGridParams, u: usize) -> Vec<Product> {
         let group: Vec<usize> = (0..seen.len())
             .filter(|&i| (seen[i].1, seen[i].2) == (k, bit))
             .collect();
-        let odd = seen[group[0]].0.constant;
-        if group.len() == 1 || levels.len() == 1 {
+        if !slot_product_levels(p, &levels, k).is_empty() {
+            // The generator's one multiplication by the slot's constant.
+            let merged = group.iter().map(|&i| variable[i].1).reduce(|m, n| Product {
+                a: m.a.max(n.a),
+                b: m.b.max(n.b),
+                y: m.y.max(n.y),
+                ..m
+            });
+            out.extend(merged);
+        } else if group.len() == 1 || levels.len() == 1 {
             out.extend(group.iter().map(|&i| seen[i].0));
-        } else if group.iter().all(|&i| seen[i].0.constant == odd) {
+        } else {
             // The same odd constant (strides differing by a power of two):
             // the merged multiplication is by that constant.
-            let merged = group.iter().map(|&i| seen[i].0);
-            out.push(
-                merged
-                    .reduce(|m, n| Product {
-                        a: m.a.max(n.a),
-                        y: m.y.max(n.y),
-                        ..m
-                    })
-                    .unwrap_or_else(|| unreachable!()),
-            );
-        } else {
-            debug_assert!(!slot_product_levels(p, &levels, k).is_empty());
-            let merged = group.iter().map(|&i| variable[i].1);
-            out.push(
-                merged
-                    .reduce(|m, n| Product {
-                        a: m.a.max(n.a),
-                        b: m.b.max(n.b),
-                        signed: false,
-                        y: m.y.max(n.y),
-                        constant: None,
-                    })
-                    .unwrap_or_else(|| unreachable!()),
-            );
+            let merged = group.iter().map(|&i| seen[i].0).reduce(|m, n| Product {
+                a: m.a.max(n.a),
+                y: m.y.max(n.y),
+                ..m
+            });
+            out.extend(merged);
         }
     }
     // Corner weights: axis 0 times axis 1 per (x, y) corner pair, then
@@ -614,7 +614,7 @@ pub fn logic_counts(p: &HashGridParams) -> LogicCounts {
         c.mux_bits += corners * p.word_width() as f64
             + corners * baw
             + (served - 1.0) * corners * (baw + 1.0)
-            + (decoders_per_value(p, &levels) - 1.0) * corners * nf * a as f64;
+            + (decoders_per_value(p, &levels) - 1) as f64 * corners * nf * a as f64;
         let gw = levels.iter().map(|&l| p.grid_width(l)).max().unwrap_or(1) as f64;
         c.axis_bits += d * ((p.weight_frac_bits + 1) as f64 + gw + 1.0 + p.coord_width() as f64);
     }

@@ -16,7 +16,7 @@
 //! an odd bank on bit 0 serves a pair without conflict. The 2^(D-1) pairs
 //! read replicas of that bank pair: 2^(D-1) copies of each table.
 
-use super::cost::{index_constant, slot_product_levels};
+use super::cost::{decoders_per_value, index_constant, slot_product_levels, slot_scale_shift};
 use super::params::{EntryFormat, HashGridParams, PRIMES};
 use crate::ir::{Expr, Module, ModuleBuilder, ModuleDoc, ResetStyle, Signal, Ty, Width, concat, drive, mux, sink};
 use crate::minifloat::round::{RoundInput, rounder};
@@ -352,11 +352,7 @@ fn level_index(
     let size = lv.size;
     let ixw = clog2(size as u64);
     let log2t = p.geometry.log2_table_size;
-    let iw = if lv.hashed {
-        log2t
-    } else {
-        bits_for(2 * size as u64 - 1)
-    };
+    let iw = p.index_width(l);
     let mut terms = Vec::new();
     for (k, v) in vertex.iter().enumerate() {
         if let Some((product, _)) = shared.get(k).and_then(|s| s.as_ref()).filter(|(_, ls)| ls.contains(&l)) {
@@ -365,23 +361,24 @@ fn level_index(
             continue;
         }
         let term = if lv.hashed {
-            let v = if vw >= log2t {
+            if vw >= log2t {
                 if vw > log2t {
                     drop_bits(m, &format!("{at}_{}", AXES[k]), vec![v.select(log2t, vw - log2t)]);
                 }
                 v.select(0u32, log2t)
             } else {
                 v.e().zext(log2t)
-            };
-            let prime = PRIMES[k] as u64 & ((1u64 << log2t) - 1);
-            if k == 0 { v } else { v * Ty::u(log2t).lit(prime as i128) }
+            }
         } else {
-            let stride = (lv.res as u64).pow(k as u32);
             // A shared vertex may be wider than this level needs; its value is below RES.
-            let v = if vw > iw { v.select(0u32, iw) } else { v.e().zext(iw) };
-            if k == 0 { v } else { v * Ty::u(iw).lit(stride as i128) }
+            if vw > iw { v.select(0u32, iw) } else { v.e().zext(iw) }
         };
-        terms.push(term);
+        // The hash prime's low log2 T bits, or the dense stride RES^k.
+        terms.push(if k == 0 {
+            term
+        } else {
+            term * Ty::u(iw).lit(index_constant(p, l, k).0 as i128)
+        });
     }
     let raw = terms
         .into_iter()
@@ -493,9 +490,8 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
         EntryFormat::Int(_) => p.feature_frac_bits - p.int_scale_log2[l],
         EntryFormat::Float(_) => 0,
     };
-    let mut shifts: Vec<u32> = levels.iter().map(|&l| shift_of(l)).collect();
-    shifts.dedup();
-    let shared_decoder = shifts.iter().all(|&s| s == shifts[0]);
+    let shifts: Vec<u32> = levels.iter().map(|&l| shift_of(l)).collect();
+    let shared_decoder = decoders_per_value(p, &levels) == 1;
     let decoder_for = |shift: u32| {
         &decoders
             .iter()
@@ -740,11 +736,7 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
     // and a wider operand can take a second DSP block).
     let (scale_e, scale_shift) = match &slot_in {
         Some(slot) => {
-            let shift = levels
-                .iter()
-                .map(|&l| p.scale_code(l).trailing_zeros())
-                .min()
-                .unwrap_or(0);
+            let shift = slot_scale_shift(p, &levels);
             let values = levels
                 .iter()
                 .map(|&l| Ty::u(scale_w - shift).lit((p.scale_code(l) >> shift) as i128))
