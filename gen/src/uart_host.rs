@@ -37,6 +37,10 @@ pub struct Args {
     /// Seed of the random tiles, points, tables, events and weights
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Seconds the board may stay silent while an answer is due before the run fails (a board answers in
+    /// milliseconds; raise it for a wrapper simulated on a busy machine)
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub timeout: f64,
 }
 
 /// One tile's operand codes: `act[r][k]`, `wgt[k][c]`.
@@ -70,21 +74,7 @@ pub fn exchange<T: Read + Write>(
         port.write_all(&framing.encode_tile(act, wgt))
             .and_then(|_| port.flush())
             .map_err(|e| format!("tile {i}: writing to the port: {e}"))?;
-        let mut answer = vec![0u8; answer_len];
-        let mut got = 0;
-        while got < answer_len {
-            match port.read(&mut answer[got..]) {
-                Ok(0) => {
-                    return Err(format!(
-                        "tile {i}: the board answered {got} of {answer_len} bytes and then nothing; \
-                         is the bitstream built from this configuration, and the baud rate right?"
-                    ));
-                }
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(format!("tile {i}: reading from the port: {e}")),
-            }
-        }
+        let answer = uart_stream::read_answer(port, answer_len).map_err(|e| format!("tile {i}: {e}"))?;
         let results = framing.decode_tile(&answer)?;
         let want = expected_tile(p, act, wgt);
         for (r, (got_row, want_row)) in results.iter().zip(&want).enumerate() {
@@ -103,8 +93,10 @@ pub fn exchange<T: Read + Write>(
     Ok(compared)
 }
 
-/// Put a serial port in raw 8N1 mode at `baud`, reads returning after one
-/// second without data (`stty`, so no terminal library is needed).
+/// Put a serial port in raw 8N1 mode at `baud`, reads returning after a
+/// tenth of a second without data (`stty`, so no terminal library is
+/// needed); [`QuietPort`] waits out longer silences itself, because the
+/// terminal's own limit stops at 25.5 s.
 fn configure(port: &std::path::Path, baud: u32) -> Result<(), String> {
     let out = Command::new("stty")
         .arg("-F")
@@ -121,7 +113,7 @@ fn configure(port: &std::path::Path, baud: u32) -> Result<(), String> {
             "min",
             "0",
             "time",
-            "10",
+            "1",
         ])
         .output()
         .map_err(|e| format!("cannot run stty to set up {}: {e}", port.display()))?;
@@ -139,7 +131,14 @@ fn configure(port: &std::path::Path, baud: u32) -> Result<(), String> {
 /// Open `port` as a raw 8N1 serial port at `baud`, then stay silent for
 /// the wrappers' resynchronisation pause, so a frame an earlier run left
 /// unfinished is dropped before this run's first byte.
-fn open_port(port: &std::path::Path, baud: u32) -> Result<std::fs::File, Failure> {
+fn open_port(args: &Args) -> Result<QuietPort, Failure> {
+    let (port, baud) = (args.port.as_path(), args.baud);
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+        return Err(Failure::Input(format!(
+            "error: --timeout {}: give the seconds to wait for an answer, above 0 and at most 3600",
+            args.timeout
+        )));
+    }
     configure(port, baud).map_err(|e| Failure::Run(format!("error: {e}")))?;
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -148,7 +147,38 @@ fn open_port(port: &std::path::Path, baud: u32) -> Result<std::fs::File, Failure
         .map_err(|e| Failure::Run(format!("error: cannot open {}: {e}", port.display())))?;
     let pause = 1.2 * f64::from(accgen_hdl::board::wrapper::RESYNC_BITS) / f64::from(baud.max(1));
     std::thread::sleep(std::time::Duration::from_secs_f64(pause));
-    Ok(file)
+    Ok(QuietPort {
+        file,
+        limit: std::time::Duration::from_secs_f64(args.timeout),
+    })
+}
+
+/// A serial port whose reads return 0 (the board fell silent) only after
+/// `limit` without data, rather than after the terminal's tenth of a second.
+struct QuietPort {
+    file: std::fs::File,
+    limit: std::time::Duration,
+}
+
+impl Read for QuietPort {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let start = std::time::Instant::now();
+        loop {
+            let n = self.file.read(buf)?;
+            if n > 0 || buf.is_empty() || start.elapsed() >= self.limit {
+                return Ok(n);
+            }
+        }
+    }
+}
+
+impl Write for QuietPort {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
@@ -163,7 +193,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         return Err(Failure::Input("error: --tiles 0: send at least one tile".into()));
     }
     let framing = accgen_hdl::board::framing(&p);
-    let mut port = open_port(&args.port, args.baud)?;
+    let mut port = open_port(args)?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let tiles: Vec<Tile> = (0..args.tiles).map(|_| random_tile(&p, &mut rng)).collect();
     println!(
@@ -194,7 +224,7 @@ fn run_hash_grid(args: &Args, p: &accgen_hdl::hashgrid::HashGridParams) -> Resul
     let tables = uart_stream::random_tables(p, args.seed);
     let points = uart_stream::random_points(p, args.points as usize, args.seed);
     let steps = uart_stream::hash_grid_steps(&framing, &tables, &points);
-    let mut port = open_port(&args.port, args.baud)?;
+    let mut port = open_port(args)?;
     println!(
         "accgen run-uart: {} table entries, then {} points to {} at {} baud: {} bytes per entry, {} per point, {} per feature vector",
         steps.len() - points.len(),
@@ -223,7 +253,7 @@ fn run_spiking(args: &Args, p: &accgen_hdl::spiking::CoreParams) -> Result<(), F
     let weights = uart_stream::random_weights(p, args.seed);
     let time_steps = uart_stream::random_steps(p, args.steps as usize, args.seed);
     let steps = uart_stream::spiking_steps(&framing, p, &weights, &time_steps);
-    let mut port = open_port(&args.port, args.baud)?;
+    let mut port = open_port(args)?;
     println!(
         "accgen run-uart: {} synapse words, then {} time steps ({} input events) to {} at {} baud",
         p.synapse_words(),
@@ -256,7 +286,7 @@ fn run_chain(
     let (weights1, weights2) = uart_stream::random_chain_weights(first, second, args.seed);
     let time_steps = uart_stream::random_steps(first, args.steps as usize, args.seed);
     let steps = uart_stream::chain_steps(&framing, first, second, [&weights1, &weights2], &time_steps);
-    let mut port = open_port(&args.port, args.baud)?;
+    let mut port = open_port(args)?;
     println!(
         "accgen run-uart: {} + {} synapse words (layers 1 and 2), then {} time steps ({} input events) to {} at {} baud",
         first.synapse_words(),

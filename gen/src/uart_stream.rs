@@ -66,8 +66,8 @@ pub fn read_answer<T: Read>(port: &mut T, n: usize) -> Result<Vec<u8>, String> {
         match port.read(&mut answer[got..]) {
             Ok(0) => {
                 return Err(format!(
-                    "the board answered {got} of {n} bytes and then nothing; is the bitstream built from \
-                     this configuration, and the baud rate right?"
+                    "the board answered {got} of {n} bytes and then fell silent; is the bitstream built \
+                     from this configuration, the baud rate right, and --timeout long enough?"
                 ));
             }
             Ok(k) => got += k,

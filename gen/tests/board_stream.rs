@@ -481,12 +481,56 @@ fn run_uart_explains_what_it_cannot_use() {
     assert!(stderr.contains("no-such-tty"), "{stderr}");
     let (code, stderr) = run_uart(&[&grid, "--port", "/dev/null", "--points", "0"]);
     assert_eq!((code, stderr.contains("--points 0")), (Some(2), true), "{stderr}");
+    for timeout in ["0", "-1", "nan", "1e9"] {
+        let (code, stderr) = run_uart(&[&grid, "--port", "/dev/null", "--timeout", timeout]);
+        assert_eq!((code, stderr.contains("--timeout")), (Some(2), true), "{stderr}");
+    }
     let cell = write(
         "core.yaml",
         "spiking_core:\n  neurons: 4\n  inputs: 3\n  units: 1\n  preset: if\n",
     );
     let (code, stderr) = run_uart(&[&cell, "--port", "/dev/null", "--steps", "0"]);
     assert_eq!((code, stderr.contains("--steps 0")), (Some(2), true), "{stderr}");
+}
+
+#[test]
+fn run_uart_fails_when_the_board_stays_silent() {
+    let dir = common::scratch("board_stream/silent");
+    let cfg = dir.join("core.yaml");
+    std::fs::write(
+        &cfg,
+        "spiking_core:\n  neurons: 4\n  inputs: 3\n  units: 1\n  preset: if\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // A port that takes every byte and never answers: a board without the
+    // bitstream. The far end is drained so the host's writes never block.
+    let (mut master, slave_path) = common::uart::open_pty();
+    let _slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&slave_path)
+        .unwrap_or_else(|e| panic!("{slave_path}: {e}"));
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        while matches!(std::io::Read::read(&mut master, &mut buf), Ok(n) if n > 0) {}
+    });
+    let start = std::time::Instant::now();
+    let (code, stderr) = run_uart(&[
+        cfg.to_str().unwrap_or_default(),
+        "--port",
+        &slave_path,
+        "--steps",
+        "1",
+        "--timeout",
+        "2.5",
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("answered 0 of") && stderr.contains("fell silent"),
+        "{stderr}"
+    );
+    // The host waited the whole --timeout, not the terminal's tenth of a second.
+    assert!(start.elapsed() >= std::time::Duration::from_secs_f64(2.5), "{stderr}");
 }
 
 /// `accgen run-uart` on a pseudo-terminal whose far end is the wrapper of

@@ -187,12 +187,14 @@ pub fn run_uart_on_pty(board: &mut SimPort, config: &std::path::Path, args: &[&s
         .arg("run-uart")
         .arg(config)
         .args(["--port", &slave_path])
+        // The simulated board may take seconds to answer on a loaded machine.
+        .args(["--timeout", "120"])
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
     let mut bytes_in = 0;
     while host.try_wait().ok().flatten().is_none() && std::time::Instant::now() < deadline {
         if let Ok(chunk) = from_host.recv_timeout(std::time::Duration::from_millis(50)) {
