@@ -215,6 +215,35 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Open the port, say what goes to it (`plan`, then the port and baud
+/// rate), send `steps` and compare every answer; `passed` words the
+/// success line from the values compared.
+fn send_steps(
+    args: &Args,
+    framing: &accgen_hdl::board::stream::StreamFraming,
+    steps: &[uart_stream::Step],
+    plan: &str,
+    passed: impl Fn(usize) -> String,
+) -> Result<(), Failure> {
+    let mut port = open_port(args)?;
+    println!(
+        "accgen run-uart: {plan} to {} at {} baud",
+        args.port.display(),
+        args.baud
+    );
+    let compared = uart_stream::exchange(&mut port, framing, steps).map_err(|e| Failure::Run(format!("error: {e}")))?;
+    println!("PASS: {}", passed(compared));
+    Ok(())
+}
+
+/// `--steps`, refused when zero.
+fn time_steps(args: &Args) -> Result<usize, Failure> {
+    match args.steps {
+        0 => Err(Failure::Input("error: --steps 0: send at least one time step".into())),
+        n => Ok(n as usize),
+    }
+}
+
 /// Random tables, then random points; every feature checked.
 fn run_hash_grid(args: &Args, p: &accgen_hdl::hashgrid::HashGridParams) -> Result<(), Failure> {
     if args.points == 0 {
@@ -224,51 +253,34 @@ fn run_hash_grid(args: &Args, p: &accgen_hdl::hashgrid::HashGridParams) -> Resul
     let tables = uart_stream::random_tables(p, args.seed);
     let points = uart_stream::random_points(p, args.points as usize, args.seed);
     let steps = uart_stream::hash_grid_steps(&framing, &tables, &points);
-    let mut port = open_port(args)?;
-    println!(
-        "accgen run-uart: {} table entries, then {} points to {} at {} baud: {} bytes per entry, {} per point, {} per feature vector",
+    let plan = format!(
+        "{} table entries, then {} points ({} bytes per entry, {} per point, {} per feature vector)",
         steps.len() - points.len(),
         points.len(),
-        args.port.display(),
-        args.baud,
         1 + framing.load_bytes(),
         1 + framing.in_bytes(),
         framing.out_bytes()
     );
-    let compared =
-        uart_stream::exchange(&mut port, &framing, &steps).map_err(|e| Failure::Run(format!("error: {e}")))?;
-    println!(
-        "PASS: {} points, {compared} features equal to the golden model",
-        points.len()
-    );
-    Ok(())
+    send_steps(args, &framing, &steps, &plan, |compared| {
+        format!("{} points, {compared} features equal to the golden model", points.len())
+    })
 }
 
 /// Random weights, then random time steps of random events; every output event checked.
 fn run_spiking(args: &Args, p: &accgen_hdl::spiking::CoreParams) -> Result<(), Failure> {
-    if args.steps == 0 {
-        return Err(Failure::Input("error: --steps 0: send at least one time step".into()));
-    }
+    let n = time_steps(args)?;
     let framing = accgen_hdl::board::stream::spiking_framing(p);
     let weights = uart_stream::random_weights(p, args.seed);
-    let time_steps = uart_stream::random_steps(p, args.steps as usize, args.seed);
-    let steps = uart_stream::spiking_steps(&framing, p, &weights, &time_steps);
-    let mut port = open_port(args)?;
-    println!(
-        "accgen run-uart: {} synapse words, then {} time steps ({} input events) to {} at {} baud",
+    let events = uart_stream::random_steps(p, n, args.seed);
+    let steps = uart_stream::spiking_steps(&framing, p, &weights, &events);
+    let plan = format!(
+        "{} synapse words, then {n} time steps ({} input events)",
         p.synapse_words(),
-        time_steps.len(),
-        time_steps.iter().map(Vec::len).sum::<usize>(),
-        args.port.display(),
-        args.baud
+        events.iter().map(Vec::len).sum::<usize>()
     );
-    let compared =
-        uart_stream::exchange(&mut port, &framing, &steps).map_err(|e| Failure::Run(format!("error: {e}")))?;
-    println!(
-        "PASS: {} time steps, {compared} output events (spikes and end-of-step markers) equal to the golden model",
-        time_steps.len()
-    );
-    Ok(())
+    send_steps(args, &framing, &steps, &plan, |compared| {
+        format!("{n} time steps, {compared} output events (spikes and end-of-step markers) equal to the golden model")
+    })
 }
 
 /// Random weights for both layers, then random time steps of random events
@@ -279,28 +291,20 @@ fn run_chain(
     first: &accgen_hdl::spiking::CoreParams,
     second: &accgen_hdl::spiking::CoreParams,
 ) -> Result<(), Failure> {
-    if args.steps == 0 {
-        return Err(Failure::Input("error: --steps 0: send at least one time step".into()));
-    }
+    let n = time_steps(args)?;
     let framing = accgen_hdl::board::stream::spiking_chain_framing(first, second);
     let (weights1, weights2) = uart_stream::random_chain_weights(first, second, args.seed);
-    let time_steps = uart_stream::random_steps(first, args.steps as usize, args.seed);
-    let steps = uart_stream::chain_steps(&framing, first, second, [&weights1, &weights2], &time_steps);
-    let mut port = open_port(args)?;
-    println!(
-        "accgen run-uart: {} + {} synapse words (layers 1 and 2), then {} time steps ({} input events) to {} at {} baud",
+    let events = uart_stream::random_steps(first, n, args.seed);
+    let steps = uart_stream::chain_steps(&framing, first, second, [&weights1, &weights2], &events);
+    let plan = format!(
+        "{} + {} synapse words (layers 1 and 2), then {n} time steps ({} input events)",
         first.synapse_words(),
         second.synapse_words(),
-        time_steps.len(),
-        time_steps.iter().map(Vec::len).sum::<usize>(),
-        args.port.display(),
-        args.baud
+        events.iter().map(Vec::len).sum::<usize>()
     );
-    let compared =
-        uart_stream::exchange(&mut port, &framing, &steps).map_err(|e| Failure::Run(format!("error: {e}")))?;
-    println!(
-        "PASS: {} time steps, {compared} layer-2 output events (spikes and end-of-step markers) equal to the golden model",
-        time_steps.len()
-    );
-    Ok(())
+    send_steps(args, &framing, &steps, &plan, |compared| {
+        format!(
+            "{n} time steps, {compared} layer-2 output events (spikes and end-of-step markers) equal to the golden model"
+        )
+    })
 }
