@@ -128,9 +128,10 @@ fn configure(port: &std::path::Path, baud: u32) -> Result<(), String> {
     }
 }
 
-/// Open `port` as a raw 8N1 serial port at `baud`, then stay silent for
-/// the wrappers' resynchronisation pause, so a frame an earlier run left
-/// unfinished is dropped before this run's first byte.
+/// Open `--port` as a raw 8N1 serial port at `--baud`, then stay silent
+/// for the wrappers' resynchronisation pause, so a frame an earlier run
+/// left unfinished is dropped before this run's first byte. A `--timeout`
+/// that is not a positive number of seconds (an hour at most) is refused.
 fn open_port(args: &Args) -> Result<QuietPort, Failure> {
     let (port, baud) = (args.port.as_path(), args.baud);
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
