@@ -322,11 +322,11 @@ pub fn output_rounder(p: &HashGridParams, f: FloatFormat) -> Module {
 /// A multiplexer over slots: `values[s]` when `slot` is `s`; slots beyond
 /// the list (a unit idle in the last slot) take the last value, so every
 /// address stays inside the unit's memories.
-fn slot_mux(slot: &Signal, slot_w: u32, values: Vec<Expr>) -> Expr {
+fn slot_mux(slot: &Signal, values: Vec<Expr>) -> Expr {
     let mut it = values.into_iter().enumerate().rev();
     let (_, last) = it.next().unwrap_or_else(|| unreachable!("a unit serves a level"));
     it.fold(last, |acc, (s, v)| {
-        mux(slot.e().eq(Ty::u(slot_w).lit(s as i128)), v, acc)
+        mux(slot.e().eq(Ty::u(slot.width()).lit(s as i128)), v, acc)
     })
 }
 
@@ -334,17 +334,15 @@ fn slot_mux(slot: &Signal, slot_w: u32, values: Vec<Expr>) -> Expr {
 /// subtract) or hashed (XOR-prime, low log2 T bits); `clog2(size)` bits.
 /// `at` prefixes the wire names (`c<c>`, or `c<c>_l<l>` in a unit that
 /// serves several levels); `vertex[k]` is the corner's vertex along axis k
-/// (`vw` bits, at least the level's grid width + 1); `shared[k]`, where
+/// (at least the level's grid width + 1 bits); `shared[k]`, where
 /// present, is the vertex times the slot's constant and the levels that
 /// take their product from it ([`slot_products`]).
-#[allow(clippy::too_many_arguments)]
 fn level_index(
     m: &mut ModuleBuilder,
     p: &HashGridParams,
     l: usize,
     at: &str,
     vertex: &[Signal],
-    vw: u32,
     idx_w: Width,
     shared: &[Option<(Signal, Vec<usize>)>],
 ) -> Signal {
@@ -355,6 +353,7 @@ fn level_index(
     let iw = p.index_width(l);
     let mut terms = Vec::new();
     for (k, v) in vertex.iter().enumerate() {
+        let vw = v.width();
         if let Some((product, _)) = shared.get(k).and_then(|s| s.as_ref()).filter(|(_, ls)| ls.contains(&l)) {
             // The low bits of vertex * constant depend only on the low bits.
             terms.push(product.select(0u32, iw));
@@ -418,16 +417,13 @@ fn level_index(
 /// Written so rather than as one constant product per level, left to
 /// Yosys' `share` to merge, because `share` does not always (one
 /// multiplication per level then took a DSP block each on ECP5).
-#[allow(clippy::too_many_arguments)]
 fn slot_products(
     m: &mut ModuleBuilder,
     p: &HashGridParams,
     levels: &[usize],
     at: &str,
     vertex: &[Signal],
-    vw: u32,
     slot: &Signal,
-    slot_w: u32,
 ) -> Vec<Option<(Signal, Vec<usize>)>> {
     let mut out = vec![None];
     for (k, v) in vertex.iter().enumerate().skip(1) {
@@ -444,10 +440,14 @@ fn slot_products(
                 Ty::u(yw).lit(index_constant(p, from, k).0 as i128)
             })
             .collect();
-        let v = if vw > yw { v.select(0u32, yw) } else { v.e().zext(yw) };
+        let v = if v.width() > yw {
+            v.select(0u32, yw)
+        } else {
+            v.e().zext(yw)
+        };
         let product = m.wire_of(
             &format!("{at}_{}_prod", AXES[k]),
-            v * slot_mux(slot, slot_w, constants),
+            v * slot_mux(slot, constants),
             &format!(
                 "vertex along {} times the slot's level constant (levels {})",
                 AXES[k],
@@ -749,7 +749,7 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
                     p.scale_frac_bits - shift.min(p.scale_frac_bits)
                 )
             };
-            let sel = m.wire_of("scale", slot_mux(slot, slot_w, values), &doc);
+            let sel = m.wire_of("scale", slot_mux(slot, values), &doc);
             (sel.e().zext(pw), shift)
         }
         None => (Ty::u(pw).lit(p.scale_code(levels[0]) as i128), 0),
@@ -847,22 +847,13 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
             ));
         }
         let idx = match &slot_q {
-            None => level_index(
-                &mut m,
-                p,
-                levels[0],
-                &format!("c{c}"),
-                &vertex,
-                gw + 1,
-                (&idx_w).into(),
-                &[],
-            ),
+            None => level_index(&mut m, p, levels[0], &format!("c{c}"), &vertex, (&idx_w).into(), &[]),
             Some(slot) => {
-                let shared = slot_products(&mut m, p, &levels, &format!("c{c}"), &vertex, gw + 1, slot, slot_w);
+                let shared = slot_products(&mut m, p, &levels, &format!("c{c}"), &vertex, slot);
                 let mut at_slot = Vec::new();
                 for &l in &levels {
                     let lw = clog2(p.geometry.levels[l].size as u64);
-                    let li = level_index(&mut m, p, l, &format!("c{c}_l{l}"), &vertex, gw + 1, lw.into(), &shared);
+                    let li = level_index(&mut m, p, l, &format!("c{c}_l{l}"), &vertex, lw.into(), &shared);
                     let off = 2 * p.bank_offset(l) as i128;
                     at_slot.push(if off == 0 {
                         li.e().zext(ixw)
@@ -876,7 +867,7 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
                     false,
                     "entry address of the slot's level in the unit's tables",
                 );
-                m.assign(&w, slot_mux(slot, slot_w, at_slot));
+                m.assign(&w, slot_mux(slot, at_slot));
                 w
             }
         };
@@ -1151,7 +1142,7 @@ fn unit(p: &HashGridParams, u: usize, decoders: &[(u32, Module)]) -> Module {
                                 .unwrap_or_else(|| unreachable!())
                         })
                         .collect();
-                    m.assign(&v, slot_mux(slot, slot_w, values));
+                    m.assign(&v, slot_mux(slot, values));
                 }
             }
             let prod = match &prod_widths {
