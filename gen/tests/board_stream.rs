@@ -450,6 +450,9 @@ fn frames_pack_fields_from_bit_zero() {
     assert_eq!(f.load_frame(2, &[&Bits::from_u64(9, 0x1ff)]), [1, 0xff, 0x01, 0, 0x04]);
 }
 
+/// A spiking core small enough for argument checks.
+const SMALL_CORE_YAML: &str = "spiking_core:\n  neurons: 4\n  inputs: 3\n  units: 1\n  preset: if\n";
+
 /// `accgen run-uart ARGS`: exit code and stderr.
 fn run_uart(args: &[&str]) -> (Option<i32>, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_accgen"))
@@ -485,10 +488,7 @@ fn run_uart_explains_what_it_cannot_use() {
         let (code, stderr) = run_uart(&[&grid, "--port", "/dev/null", "--timeout", timeout]);
         assert_eq!((code, stderr.contains("--timeout")), (Some(2), true), "{stderr}");
     }
-    let cell = write(
-        "core.yaml",
-        "spiking_core:\n  neurons: 4\n  inputs: 3\n  units: 1\n  preset: if\n",
-    );
+    let cell = write("core.yaml", SMALL_CORE_YAML);
     let (code, stderr) = run_uart(&[&cell, "--port", "/dev/null", "--steps", "0"]);
     assert_eq!((code, stderr.contains("--steps 0")), (Some(2), true), "{stderr}");
 }
@@ -497,19 +497,10 @@ fn run_uart_explains_what_it_cannot_use() {
 fn run_uart_fails_when_the_board_stays_silent() {
     let dir = common::scratch("board_stream/silent");
     let cfg = dir.join("core.yaml");
-    std::fs::write(
-        &cfg,
-        "spiking_core:\n  neurons: 4\n  inputs: 3\n  units: 1\n  preset: if\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&cfg, SMALL_CORE_YAML).unwrap_or_else(|e| panic!("{e}"));
     // A port that takes every byte and never answers: a board without the
     // bitstream. The far end is drained so the host's writes never block.
-    let (mut master, slave_path) = common::uart::open_pty();
-    let _slave = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&slave_path)
-        .unwrap_or_else(|e| panic!("{slave_path}: {e}"));
+    let (mut master, _slave, slave_path) = common::uart::open_pty();
     std::thread::spawn(move || {
         let mut buf = [0u8; 256];
         while matches!(std::io::Read::read(&mut master, &mut buf), Ok(n) if n > 0) {}

@@ -140,8 +140,10 @@ impl Read for SimPort {
     }
 }
 
-/// A pseudo-terminal: the master side (the "board" end) and the slave's path.
-pub fn open_pty() -> (std::fs::File, String) {
+/// A pseudo-terminal: the master side (the "board" end), the slave side
+/// held open (so the master never sees a hang-up while the host opens and
+/// closes the slave: stty, then accgen) and the slave's path.
+pub fn open_pty() -> (std::fs::File, std::fs::File, String) {
     use std::os::fd::FromRawFd;
     // SAFETY: plain POSIX calls on a descriptor this function owns; the
     // name buffer outlives the call that fills it.
@@ -157,7 +159,13 @@ pub fn open_pty() -> (std::fs::File, String) {
             "ptsname_r failed"
         );
         let path = std::ffi::CStr::from_ptr(name.as_ptr()).to_string_lossy().into_owned();
-        (std::fs::File::from_raw_fd(fd), path)
+        let master = std::fs::File::from_raw_fd(fd);
+        let slave = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        (master, slave, path)
     }
 }
 
@@ -165,13 +173,7 @@ pub fn open_pty() -> (std::fs::File, String) {
 /// (`board`) on the far side of a pseudo-terminal (stty sets the slave up
 /// as a real port). Returns the host's output and the bytes it sent.
 pub fn run_uart_on_pty(board: &mut SimPort, config: &std::path::Path, args: &[&str]) -> (std::process::Output, usize) {
-    let (master, slave_path) = open_pty();
-    // Held open so the master never sees a hang-up between stty and accgen.
-    let slave = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&slave_path)
-        .unwrap_or_else(|e| panic!("{slave_path}: {e}"));
+    let (master, slave, slave_path) = open_pty();
     let mut to_host = master.try_clone().unwrap_or_else(|e| panic!("{e}"));
     let (sender, from_host) = std::sync::mpsc::channel::<Vec<u8>>();
     let mut reader = master;
